@@ -1,0 +1,86 @@
+/**
+ * What a video model accepts, as data: clip lengths, sizes with their prices, whether a first-frame
+ * image is taken, the prompt limit. Providers publish these; core never assumes a particular model.
+ */
+import { Schema } from "effect"
+
+/** Clip lengths given as an explicit set, e.g. Sora 2's 4, 8 and 12 seconds. */
+export const ClipLengthSet = Schema.TaggedStruct("ClipLengthSet", {
+  seconds: Schema.NonEmptyArray(Schema.Int.check(Schema.isGreaterThan(0)))
+})
+export type ClipLengthSet = typeof ClipLengthSet.Type
+
+/** Clip lengths given as an integer range, e.g. 4 to 15 seconds in steps of 1. */
+export const ClipLengthRange = Schema.TaggedStruct("ClipLengthRange", {
+  min: Schema.Int.check(Schema.isGreaterThan(0)),
+  max: Schema.Int.check(Schema.isGreaterThan(0)),
+  step: Schema.Int.check(Schema.isGreaterThan(0))
+})
+export type ClipLengthRange = typeof ClipLengthRange.Type
+
+export const ClipLengths = Schema.Union([ClipLengthSet, ClipLengthRange])
+export type ClipLengths = typeof ClipLengths.Type
+
+/** One output size (`WIDTHxHEIGHT`) and what a second of video costs at that size. */
+export const SizeOption = Schema.Struct({
+  size: Schema.String.check(Schema.isPattern(/^\d+x\d+$/)),
+  usdPerSecond: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+})
+export type SizeOption = typeof SizeOption.Type
+
+export const ProviderCapabilities = Schema.Struct({
+  model: Schema.NonEmptyString,
+  clipLengths: ClipLengths,
+  /** Allowed sizes; the first is the default. */
+  sizes: Schema.NonEmptyArray(SizeOption),
+  /** Whether the model takes an image as the exact first frame of the clip. */
+  firstFrameImage: Schema.Boolean,
+  maxPromptLength: Schema.Int.check(Schema.isGreaterThan(0)),
+  /** How many jobs the provider runs at once for one key; bounds the independent mode. */
+  maxConcurrentJobs: Schema.Int.check(Schema.isGreaterThan(0))
+})
+export type ProviderCapabilities = typeof ProviderCapabilities.Type
+
+/** The clip lengths as a sorted list of distinct integers, for the solver. */
+export const clipLengthValues = (lengths: ClipLengths): ReadonlyArray<number> => {
+  if (lengths._tag === "ClipLengthSet") return [...new Set(lengths.seconds)].sort((a, b) => a - b)
+  const values: Array<number> = []
+  for (let s = lengths.min; s <= lengths.max; s += lengths.step) values.push(s)
+  return values
+}
+
+export const acceptsClipLength = (lengths: ClipLengths, seconds: number): boolean =>
+  lengths._tag === "ClipLengthSet"
+    ? lengths.seconds.includes(seconds)
+    : Number.isInteger(seconds) &&
+      seconds >= lengths.min &&
+      seconds <= lengths.max &&
+      (seconds - lengths.min) % lengths.step === 0
+
+/** Human wording of the allowed lengths, e.g. `4, 8 or 12 s` or `4–15 s`. */
+export const describeClipLengths = (lengths: ClipLengths): string => {
+  if (lengths._tag === "ClipLengthRange") {
+    return lengths.step === 1
+      ? `${lengths.min}–${lengths.max} s`
+      : `${lengths.min}–${lengths.max} s in steps of ${lengths.step}`
+  }
+  return `${orList(clipLengthValues(lengths).map(String))} s`
+}
+
+export const orList = (items: ReadonlyArray<string>): string =>
+  items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`
+
+export const defaultSize = (capabilities: ProviderCapabilities): string => capabilities.sizes[0].size
+
+export const sizeOption = (capabilities: ProviderCapabilities, size: string): SizeOption | undefined =>
+  capabilities.sizes.find((option) => option.size === size)
+
+export interface Dimensions {
+  readonly width: number
+  readonly height: number
+}
+
+export const parseSize = (size: string): Dimensions | undefined => {
+  const match = /^(\d+)x(\d+)$/.exec(size)
+  return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined
+}

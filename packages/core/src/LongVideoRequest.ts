@@ -1,0 +1,37 @@
+/** The long-video request, as front-ends hand it to the orchestration program. */
+import { Schema } from "effect"
+import { Plan } from "./Plan.ts"
+import { Transition } from "./Transition.ts"
+
+export const Mode = Schema.Literals(["chained", "independent"])
+export type Mode = typeof Mode.Type
+
+export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/core/LongVideoRequest")({
+  prompt: Schema.String,
+  model: Schema.String,
+  /** Total length in seconds; may be left out when `durations` is given. */
+  seconds: Schema.optionalKey(Schema.Number),
+  /** How many segments; may be left out when `durations` is given. */
+  numGenerations: Schema.optionalKey(Schema.Number),
+  /** A custom split such as `[12, 8, 4]`; each length must be one the model accepts. */
+  durations: Schema.optionalKey(Schema.Array(Schema.Number)),
+  /** `WIDTHxHEIGHT`; defaults to the model's first size. */
+  size: Schema.optionalKey(Schema.String),
+  /** Path of an image that becomes the first frame of segment 1. */
+  inputReference: Schema.optionalKey(Schema.String),
+  planModel: Schema.String,
+  /** A plan to use as it is instead of asking the planner. */
+  plan: Schema.optionalKey(Plan),
+  outputDir: Schema.String,
+  saveSegments: Schema.Boolean,
+  transition: Schema.optionalKey(Transition),
+  mode: Schema.optionalKey(Mode)
+}) {}
+
+/** The defaults the original Python client uses. */
+export const defaults = {
+  model: "sora-2",
+  numGenerations: 3,
+  planModel: "gpt-5",
+  saveSegments: true
+} as const

@@ -1,0 +1,30 @@
+/** What a finished run produced, where it is, and what it cost. */
+import { Schema } from "effect"
+import { Plan } from "./Plan.ts"
+
+export class SegmentResult extends Schema.Class<SegmentResult>("@longsora/core/SegmentResult")({
+  /** 1-based position in the video. */
+  index: Schema.Int,
+  jobId: Schema.String,
+  prompt: Schema.String,
+  seconds: Schema.Int,
+  /** The clip; removed after the join unless segments are saved. */
+  path: Schema.String,
+  /** The clip's last frame, resized to the request's size; absent for the last segment unless saved. */
+  lastFrame: Schema.optionalKey(Schema.String),
+  /** Whether the reference for this segment had to be cropped to the requested aspect. */
+  referenceCropped: Schema.Boolean
+}) {}
+
+export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/core/LongVideoResult")({
+  output: Schema.String,
+  durations: Schema.Array(Schema.Int),
+  size: Schema.String,
+  plan: Plan,
+  segments: Schema.Array(SegmentResult),
+  jobIds: Schema.Array(Schema.String),
+  secondsBilled: Schema.Int,
+  estimatedCostUsd: Schema.Finite,
+  /** How the combiner joined the segments (`copy`, `smart-cut`, `reencode`, `crossfade`). */
+  joinMethod: Schema.String
+}) {}

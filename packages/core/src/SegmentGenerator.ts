@@ -1,0 +1,43 @@
+/**
+ * The video provider. Generation is two steps so that a job accepted by the provider is never paid
+ * for twice: `submit` creates the (billable) job, `complete` waits for it and downloads the clip,
+ * and can be called again for the same job after an interruption.
+ */
+import { Context, type Effect } from "effect"
+import type { ProviderCapabilities } from "./Capabilities.ts"
+import type { GenerationError, UnknownModel } from "./Errors.ts"
+
+export interface SegmentSpec {
+  /** 1-based position in the video. */
+  readonly segment: number
+  readonly prompt: string
+  readonly model: string
+  readonly seconds: number
+  readonly size: string
+  /** An image of exactly `size` to use as the first frame. */
+  readonly reference?: string | undefined
+}
+
+export interface SegmentJob {
+  readonly segment: number
+  readonly id: string
+  readonly seconds: number
+}
+
+export interface GeneratedClip {
+  readonly segment: number
+  readonly jobId: string
+  readonly path: string
+  /** Seconds the provider bills for the clip. */
+  readonly seconds: number
+}
+
+export class SegmentGenerator extends Context.Service<
+  SegmentGenerator,
+  {
+    readonly capabilities: (model: string) => Effect.Effect<ProviderCapabilities, UnknownModel>
+    readonly submit: (spec: SegmentSpec) => Effect.Effect<SegmentJob, GenerationError>
+    /** Waits for the job, reporting progress, and writes the clip to `destination`. */
+    readonly complete: (job: SegmentJob, destination: string) => Effect.Effect<GeneratedClip, GenerationError>
+  }
+>()("@longsora/core/SegmentGenerator") {}

@@ -1,0 +1,283 @@
+/**
+ * Everything about a request that can be checked before a paid call: arguments against the model's
+ * capabilities, the duration split, the reference image, the output directory and the local tools.
+ * Each failure names the argument, what was given, what is allowed and the fix.
+ */
+import { Effect, FileSystem, Path, Result } from "effect"
+import {
+  acceptsClipLength,
+  defaultSize,
+  describeClipLengths,
+  orList,
+  type ProviderCapabilities,
+  sizeOption
+} from "./Capabilities.ts"
+import { Combiner } from "./Combiner.ts"
+import * as DurationSolver from "./DurationSolver.ts"
+import { InvalidRequest, type MissingDependency, type UnformableDuration } from "./Errors.ts"
+import { FrameExtractor, type ImageInfo } from "./FrameExtractor.ts"
+import type { LongVideoRequest } from "./LongVideoRequest.ts"
+import { SegmentGenerator } from "./SegmentGenerator.ts"
+
+export interface ValidatedRequest {
+  readonly request: LongVideoRequest
+  readonly capabilities: ProviderCapabilities
+  readonly size: string
+  readonly durations: ReadonlyArray<number>
+  readonly usdPerSecond: number
+  readonly estimatedCostUsd: number
+  /** Absolute path of the output directory, created if it was missing. */
+  readonly outputDir: string
+  readonly reference?: { readonly path: string; readonly info: ImageInfo }
+}
+
+const referenceMimeTypes = ["image/jpeg", "image/png", "image/webp"]
+
+const invalid = (field: string, given: string, allowed: string, fix: string) =>
+  new InvalidRequest({ field, given, allowed, fix })
+
+const isPositiveInteger = (n: number | undefined): n is number => n !== undefined && Number.isInteger(n) && n > 0
+
+/** Rounds a price to whole cents. */
+export const usd = (amount: number): number => Math.round(amount * 100) / 100
+
+/** The clip lengths to generate, from a custom split, a given plan, or the solver. Pure. */
+export const resolveDurations = (
+  request: LongVideoRequest,
+  capabilities: ProviderCapabilities
+): Result.Result<ReadonlyArray<number>, InvalidRequest | UnformableDuration> => {
+  const allowed = describeClipLengths(capabilities.clipLengths)
+  const custom = request.plan ? request.plan.segments.map((segment) => segment.seconds) : request.durations
+  const customField = request.plan ? "plan" : "durations"
+  if (custom !== undefined) {
+    if (custom.length === 0) {
+      return Result.fail(
+        invalid(customField, "an empty list", `one or more clip lengths of ${allowed}`, "Give at least one length.")
+      )
+    }
+    const bad = custom.find((seconds) => !acceptsClipLength(capabilities.clipLengths, seconds))
+    if (bad !== undefined) {
+      return Result.fail(
+        invalid(
+          customField,
+          `${bad} s in [${custom.join(", ")}]`,
+          `clip lengths of ${allowed} for ${capabilities.model}`,
+          "Use only lengths the model accepts."
+        )
+      )
+    }
+    const total = custom.reduce((sum, seconds) => sum + seconds, 0)
+    if (request.seconds !== undefined && request.seconds !== total) {
+      return Result.fail(
+        invalid(
+          customField,
+          `[${custom.join(", ")}] = ${total} s`,
+          `a split that sums to seconds = ${request.seconds}`,
+          `Make the lengths add up to ${request.seconds}, or leave seconds out.`
+        )
+      )
+    }
+    if (request.numGenerations !== undefined && request.numGenerations !== custom.length) {
+      return Result.fail(
+        invalid(
+          customField,
+          `${custom.length} lengths`,
+          `exactly numGenerations = ${request.numGenerations} lengths`,
+          "Give one length per segment, or leave numGenerations out."
+        )
+      )
+    }
+    return Result.succeed(custom)
+  }
+  if (!isPositiveInteger(request.seconds)) {
+    return Result.fail(
+      invalid(
+        "seconds",
+        String(request.seconds ?? "nothing"),
+        "a whole number of seconds greater than 0",
+        "Give the total length, e.g. seconds 24, or a custom split with durations."
+      )
+    )
+  }
+  const count = request.numGenerations ?? 1
+  if (!isPositiveInteger(count)) {
+    return Result.fail(
+      invalid("numGenerations", String(count), "a whole number of segments, 1 or more", "Use numGenerations 1 or more.")
+    )
+  }
+  return DurationSolver.solve({ seconds: request.seconds, count, clipLengths: capabilities.clipLengths })
+}
+
+/** The checks that need no I/O: prompt, model arguments, size, durations, transition. */
+export const checkArguments = (
+  request: LongVideoRequest,
+  capabilities: ProviderCapabilities
+): Result.Result<
+  { readonly size: string; readonly durations: ReadonlyArray<number>; readonly usdPerSecond: number },
+  InvalidRequest | UnformableDuration
+> => {
+  if (request.prompt.trim().length === 0) {
+    return Result.fail(
+      invalid("prompt", "an empty prompt", "a description of the video", "Describe what the video shows.")
+    )
+  }
+  if (request.prompt.length > capabilities.maxPromptLength) {
+    return Result.fail(
+      invalid(
+        "prompt",
+        `${request.prompt.length} characters`,
+        `at most ${capabilities.maxPromptLength} characters for ${capabilities.model}`,
+        "Shorten the prompt."
+      )
+    )
+  }
+  if (request.planModel.trim().length === 0) {
+    return Result.fail(
+      invalid("planModel", "an empty name", "a Responses API model such as gpt-5", "Name a planning model.")
+    )
+  }
+  const size = request.size ?? defaultSize(capabilities)
+  const option = sizeOption(capabilities, size)
+  if (!option) {
+    return Result.fail(
+      invalid(
+        "size",
+        size,
+        `${orList(capabilities.sizes.map((s) => s.size))} for ${capabilities.model}`,
+        "Pick one of those sizes, or a model that offers the size you want."
+      )
+    )
+  }
+  if (request.inputReference !== undefined && !capabilities.firstFrameImage) {
+    return Result.fail(
+      invalid("inputReference", request.inputReference, `no reference image for ${capabilities.model}`, "Leave it out.")
+    )
+  }
+  return Result.map(resolveDurations(request, capabilities), (durations) => {
+    return { size, durations, usdPerSecond: option.usdPerSecond }
+  }).pipe(
+    Result.flatMap((checked) => {
+      const transition = request.transition
+      if (transition?._tag === "Crossfade" && transition.seconds >= Math.min(...checked.durations)) {
+        return Result.fail(
+          invalid(
+            "transition",
+            `crossfade of ${transition.seconds} s`,
+            `a crossfade shorter than the shortest segment (${Math.min(...checked.durations)} s)`,
+            "Use a shorter crossfade, e.g. 0.5 s."
+          )
+        )
+      }
+      return Result.succeed(checked)
+    })
+  )
+}
+
+const checkReference = Effect.fnUntraced(function* (reference: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const absolute = path.resolve(reference)
+  const info = yield* fs
+    .stat(absolute)
+    .pipe(
+      Effect.mapError(() =>
+        invalid("inputReference", reference, "an existing image file", `No file at ${absolute}; check the path.`)
+      )
+    )
+  if (info.type !== "File") {
+    return yield* invalid("inputReference", reference, "an image file", `${absolute} is a ${info.type.toLowerCase()}.`)
+  }
+  const extractor = yield* FrameExtractor
+  const image = yield* extractor
+    .inspectImage(absolute)
+    .pipe(
+      Effect.mapError((error) =>
+        invalid(
+          "inputReference",
+          reference,
+          "a readable JPEG, PNG or WebP image",
+          `It could not be read: ${error.reason}.`
+        )
+      )
+    )
+  if (!referenceMimeTypes.includes(image.mimeType)) {
+    return yield* invalid(
+      "inputReference",
+      `${reference} (${image.mimeType})`,
+      "a JPEG, PNG or WebP image",
+      "Convert the image to PNG or JPEG."
+    )
+  }
+  // Any pixel size is fine: the image is fitted to `size` (cropped, not distorted) before upload.
+  return { path: absolute, info: image }
+})
+
+const prepareOutputDir = Effect.fnUntraced(function* (outputDir: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const absolute = path.resolve(outputDir)
+  const existing = yield* fs.stat(absolute).pipe(Effect.option)
+  if (existing._tag === "Some" && existing.value.type !== "Directory") {
+    return yield* invalid(
+      "outputDir",
+      outputDir,
+      "a directory (new or existing)",
+      `${absolute} exists and is not a directory.`
+    )
+  }
+  yield* fs
+    .makeDirectory(absolute, { recursive: true })
+    .pipe(
+      Effect.mapError(() =>
+        invalid(
+          "outputDir",
+          outputDir,
+          "a directory you can create",
+          `Could not create ${absolute}; check permissions.`
+        )
+      )
+    )
+  yield* fs
+    .access(absolute, { writable: true })
+    .pipe(
+      Effect.mapError(() =>
+        invalid(
+          "outputDir",
+          outputDir,
+          "a writable directory",
+          `${absolute} is not writable; choose another directory.`
+        )
+      )
+    )
+  return absolute
+})
+
+/** Validates a request completely; nothing is billed before this succeeds. */
+export const validate = Effect.fn("Validation.validate")(function* (request: LongVideoRequest) {
+  const generator = yield* SegmentGenerator
+  const capabilities = yield* generator.capabilities(request.model)
+  const checked = yield* Effect.fromResult(checkArguments(request, capabilities))
+  const reference = request.inputReference === undefined ? undefined : yield* checkReference(request.inputReference)
+  yield* preflight
+  const outputDir = yield* prepareOutputDir(request.outputDir)
+  const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
+  const validated: ValidatedRequest = {
+    request,
+    capabilities,
+    size: checked.size,
+    durations: checked.durations,
+    usdPerSecond: checked.usdPerSecond,
+    estimatedCostUsd: usd(seconds * checked.usdPerSecond),
+    outputDir,
+    ...(reference ? { reference } : {})
+  }
+  return validated
+})
+
+/** The local tools the run needs, checked before any paid call. */
+export const preflight: Effect.Effect<void, MissingDependency, FrameExtractor | Combiner> = Effect.gen(function* () {
+  const extractor = yield* FrameExtractor
+  const combiner = yield* Combiner
+  yield* extractor.preflight
+  yield* combiner.preflight
+})
