@@ -107,9 +107,10 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     return { clip, prompt, lastFrame }
   })
 
-  // Segment 1 needs only the user's prompt, so it renders while the plan is being written.
+  // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.
+  const firstPrompt = request.plan ? request.plan.segments[0].prompt : request.prompt
   const [plan, first] = yield* Effect.all(
-    [makePlan(validated), generateSegment(1, request.prompt, firstReference?.path)],
+    [makePlan(validated), generateSegment(1, firstPrompt, firstReference?.path)],
     { concurrency: 2 }
   )
   const generated = [first]

@@ -1,0 +1,231 @@
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, FileSystem, Layer, Ref } from "effect"
+import { LongVideo, Plan, Progress, Transition } from "../src/index.ts"
+import { type Call, makeLayer, request, type Script } from "./fixtures/InMemory.ts"
+
+const setup = (script: Script = {}) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* fs.makeTempDirectoryScoped({ prefix: "longsora-core-" })
+    const calls = yield* Ref.make<ReadonlyArray<Call>>([])
+    const layer = makeLayer(calls, script).pipe(Layer.provideMerge(NodeServices.layer))
+    const run = (overrides: Parameters<typeof request>[0]) =>
+      LongVideo.generate(request(overrides)).pipe(Effect.provide(layer))
+    return { dir, calls, run, fs }
+  }).pipe(Effect.provide(NodeServices.layer))
+
+const submits = (calls: ReadonlyArray<Call>) => calls.flatMap((call) => (call._tag === "submit" ? [call.spec] : []))
+
+describe("LongVideo.generate", () => {
+  it.effect("generates segments in order, each from the previous last frame, and joins them", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup()
+      const result = yield* run({ outputDir: `${dir}/out` })
+      const specs = submits(yield* Ref.get(calls))
+      expect(specs.map((s) => [s.segment, s.seconds])).toEqual([
+        [1, 8],
+        [2, 8],
+        [3, 8]
+      ])
+      expect(specs[0]!.prompt).toBe("A woman is dancing in a bunch of trees.")
+      expect(specs[0]!.reference).toBeUndefined()
+      expect(specs[1]!.prompt).toBe("part 2 of A woman is dancing in a bunch of trees.")
+      expect(specs[1]!.reference).toBe(`${dir}/out/segments/segment_01_last.jpg`)
+      expect(specs[2]!.reference).toBe(`${dir}/out/segments/segment_02_last.jpg`)
+      expect(yield* fs.readFileString(`${dir}/out/output.mp4`)).toBe("clip 1|clip 2|clip 3")
+      expect((yield* fs.readDirectory(`${dir}/out/segments`)).sort()).toEqual([
+        "segment_01.mp4",
+        "segment_01_last.jpg",
+        "segment_02.mp4",
+        "segment_02_last.jpg",
+        "segment_03.mp4",
+        "segment_03_last.jpg"
+      ])
+      // The working directory is gone: only the seed's layout remains.
+      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual(["output.mp4", "segments"])
+      expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
+      expect(result.secondsBilled).toBe(24)
+      expect(result.estimatedCostUsd).toBe(2.4)
+      expect(result.plan.segments[0]!.prompt).toBe("A woman is dancing in a bunch of trees.")
+      expect(result.output).toBe(`${dir}/out/output.mp4`)
+    })
+  )
+
+  it.effect("passes the user's reference, fitted to the size, to segment 1 only", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup()
+      yield* fs.writeFileString(`${dir}/ref.png`, "PNG image")
+      yield* run({ outputDir: `${dir}/out`, inputReference: `${dir}/ref.png`, size: "720x1280" })
+      const all = yield* Ref.get(calls)
+      const fit = all.find((call) => call._tag === "fitImage")
+      assert(fit?._tag === "fitImage")
+      expect(fit.image).toBe(`${dir}/ref.png`)
+      const specs = submits(all)
+      expect(specs[0]!.reference).toMatch(/\.longsora-.*\/reference\.png$/)
+      expect(specs[0]!.size).toBe("720x1280")
+      expect(specs[1]!.reference).toBe(`${dir}/out/segments/segment_01_last.jpg`)
+    })
+  )
+
+  it.effect("keeps only output.mp4 when segments are not saved", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup()
+      const result = yield* run({ outputDir: `${dir}/out`, saveSegments: false })
+      expect(yield* fs.readDirectory(`${dir}/out`)).toEqual(["output.mp4"])
+      expect(result.segments.map((s) => s.lastFrame)).toEqual([
+        expect.stringContaining("segment_01_last.jpg"),
+        expect.stringContaining("segment_02_last.jpg"),
+        undefined
+      ])
+      // The last segment's frame is not needed by anything.
+      expect((yield* Ref.get(calls)).filter((call) => call._tag === "lastFrame")).toHaveLength(2)
+    })
+  )
+
+  it.effect("sends segment 1 while planning, and segment 2 only after the plan", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run } = yield* setup()
+      yield* run({ outputDir: `${dir}/out` })
+      const order = (yield* Ref.get(calls)).map((call) =>
+        call._tag === "submit" ? `submit ${call.spec.segment}` : call._tag
+      )
+      expect(order.indexOf("plan")).toBeLessThan(order.indexOf("submit 2"))
+      expect(order.indexOf("submit 1")).toBeLessThan(order.indexOf("complete"))
+    })
+  )
+
+  it.effect("uses a given plan as it is, without asking the planner", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run } = yield* setup()
+      const plan = new Plan.Plan({
+        brief: "mine",
+        segments: [
+          new Plan.PlannedSegment({ prompt: "first", seconds: 12 }),
+          new Plan.PlannedSegment({ prompt: "second", seconds: 4 })
+        ]
+      })
+      const result = yield* run({
+        outputDir: `${dir}/out`,
+        plan,
+        seconds: undefined as never,
+        numGenerations: undefined as never
+      })
+      const all = yield* Ref.get(calls)
+      expect(all.some((call) => call._tag === "plan")).toBe(false)
+      expect(submits(all).map((s) => [s.prompt, s.seconds])).toEqual([
+        ["first", 12],
+        ["second", 4]
+      ])
+      expect(result.durations).toEqual([12, 4])
+    })
+  )
+
+  it.effect("honours a custom split", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run } = yield* setup()
+      yield* run({ outputDir: `${dir}/out`, durations: [12, 8, 4], transition: Transition.crossfade(0.5) })
+      expect(submits(yield* Ref.get(calls)).map((s) => s.seconds)).toEqual([12, 8, 4])
+    })
+  )
+
+  const rejected = (
+    overrides: Omit<Parameters<typeof request>[0], "outputDir">,
+    field: string,
+    text: string,
+    script: Script = {}
+  ) =>
+    it.effect(`rejects ${field}: ${text} before any generator call`, () =>
+      Effect.gen(function* () {
+        const { dir, calls, run } = yield* setup(script)
+        const exit = yield* Effect.exit(run({ outputDir: `${dir}/out`, ...overrides }))
+        assert(Exit.isFailure(exit))
+        const error = exit.cause.reasons[0]
+        assert(error?._tag === "Fail")
+        expect(error.error.message).toContain(text)
+        if ("field" in error.error) expect(error.error.field).toBe(field)
+        expect(submits(yield* Ref.get(calls))).toEqual([])
+      })
+    )
+
+  rejected({ seconds: 15, numGenerations: 2 }, "seconds", "15 s cannot be made of exactly 2 clips")
+  rejected({ numGenerations: 0 }, "numGenerations", "Invalid numGenerations: 0")
+  rejected({ seconds: 24, numGenerations: 10 }, "seconds", "numGenerations 2, 3, 4, 5, 6 for 24 s")
+  rejected({ durations: [12, 8] }, "durations", "a split that sums to seconds = 24")
+  rejected({ durations: [12, 6, 6] }, "durations", "Invalid durations: 6 s")
+  rejected({ model: "sora-9" }, "model", 'Invalid model: "sora-9"')
+  rejected({ size: "1920x1080" }, "size", "Allowed: 1280x720 or 720x1280")
+  rejected({ prompt: "  " }, "prompt", "Invalid prompt")
+  rejected({ prompt: "x".repeat(501) }, "prompt", "at most 500 characters")
+  rejected({ inputReference: "/nonexistent/ref.png" }, "inputReference", "No file at /nonexistent/ref.png")
+  rejected({ seconds: -4 }, "seconds", "Invalid seconds: -4")
+  rejected({ transition: Transition.crossfade(8) }, "transition", "shorter than the shortest segment")
+  rejected({}, "ffmpeg", "ffmpeg is not usable", { missingFfmpeg: true })
+
+  it.effect("rejects a reference that is not an image, and an output path that is a file", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup()
+      yield* fs.writeFileString(`${dir}/notes.txt`, "hello")
+      const notImage = yield* Effect.flip(run({ outputDir: `${dir}/out`, inputReference: `${dir}/notes.txt` }))
+      expect(notImage.message).toContain("Invalid inputReference")
+      expect(notImage.message).toContain("not an image")
+      const notDir = yield* Effect.flip(run({ outputDir: `${dir}/notes.txt` }))
+      expect(notDir.message).toContain("exists and is not a directory")
+      expect(submits(yield* Ref.get(calls))).toEqual([])
+    })
+  )
+
+  it.effect("propagates a typed generation error with the job id", () =>
+    Effect.gen(function* () {
+      const { dir, run } = yield* setup({ failSegment: 2 })
+      const error = yield* Effect.flip(run({ outputDir: `${dir}/out` }))
+      assert(error._tag === "GenerationError")
+      expect(error.segment).toBe(2)
+      expect(error.jobId).toBe("job_2")
+    })
+  )
+
+  it.effect("rejects a plan that does not fit the split", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run } = yield* setup({ planSegments: () => [{ prompt: "only one", seconds: 8 }] })
+      const error = yield* Effect.flip(run({ outputDir: `${dir}/out` }))
+      assert(error._tag === "PlannerError")
+      expect(error.message).toContain("the plan has 1 segments, expected 3")
+      // Planning failed fast, so nothing after segment 1 was billed.
+      expect(submits(yield* Ref.get(calls)).map((s) => s.segment)).not.toContain(2)
+    })
+  )
+
+  it.live("stops promptly when interrupted and leaves no temporary files", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup({ hangSegment: 2 })
+      const fiber = yield* Effect.forkChild(run({ outputDir: `${dir}/out`, saveSegments: false }))
+      yield* Effect.gen(function* () {
+        while (!(yield* Ref.get(calls)).some((call) => call._tag === "complete" && call.jobId === "job_2")) {
+          yield* Effect.sleep("5 millis")
+        }
+      })
+      yield* Fiber.interrupt(fiber).pipe(Effect.timeout("1 second"))
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.hasInterrupts(exit)).toBe(true)
+      expect(yield* fs.readDirectory(`${dir}/out`)).toEqual([])
+    })
+  )
+
+  it.effect("reports progress events in order", () =>
+    Effect.gen(function* () {
+      const { dir, run } = yield* setup()
+      const events: Array<Progress.ProgressEvent> = []
+      yield* run({ outputDir: `${dir}/out`, numGenerations: 2, seconds: 16 }).pipe(
+        Effect.provideService(
+          Progress.ProgressReporter,
+          Progress.callbackReporter((event) => events.push(event))
+        )
+      )
+      const tags = events.map((event) => ("segment" in event ? `${event._tag}:${event.segment}` : event._tag))
+      expect(tags[0]).toBe("Started")
+      expect(tags).toContain("Planned")
+      expect(tags.slice(-4)).toEqual(["SegmentQueued:2", "SegmentCompleted:2", "FrameExtracted:2", "Joined"])
+    })
+  )
+})
