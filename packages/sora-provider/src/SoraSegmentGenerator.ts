@@ -1,0 +1,475 @@
+/**
+ * core's `SegmentGenerator` over the official `openai` SDK's Videos resource (Sora 2, or any model an
+ * OpenAI-compatible gateway serves). `submit` is the one billable create and never creates twice for
+ * one call; `complete` polls adaptively, then streams the MP4 to a temp file and renames it, and can
+ * be called again for the same job after an interruption.
+ */
+import { createHash, randomBytes } from "node:crypto"
+import { createWriteStream } from "node:fs"
+import { readFile, rename, stat, unlink } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
+import { Readable, Transform } from "node:stream"
+import { pipeline } from "node:stream/promises"
+import type { ReadableStream as WebReadableStream } from "node:stream/web"
+import { Capabilities, Errors, Progress, SegmentGenerator } from "@longsora/core"
+import { Clock, Config, Data, Duration, Effect, Layer, Option, Schema } from "effect"
+import type OpenAI from "openai"
+import { APIError, toFile } from "openai"
+import * as JobRecovery from "./JobRecovery.ts"
+import * as OpenAiClient from "./OpenAiClient.ts"
+import * as Polling from "./Polling.ts"
+import * as ReferenceImage from "./ReferenceImage.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+import * as SoraCapabilities from "./SoraCapabilities.ts"
+
+type Video = OpenAI.Videos.Video
+type ProviderCapabilities = Capabilities.ProviderCapabilities
+type SegmentSpec = SegmentGenerator.SegmentSpec
+type SegmentJob = SegmentGenerator.SegmentJob
+
+export interface Options {
+  /** Models served by your endpoint beyond Sora 2 (or overriding its table), see `gatewayModel`. */
+  readonly models?: ReadonlyArray<ProviderCapabilities> | undefined
+  readonly polling?: Partial<Polling.PollingOptions> | undefined
+  readonly retry?: Partial<RetryPolicy.RetryOptions> | undefined
+  readonly recovery?: Partial<JobRecovery.RecoveryOptions> | undefined
+}
+
+/** A failed SDK call, kept internal: it becomes a `GenerationError` before leaving this module. */
+class CallError extends Data.TaggedError("CallError")<{ readonly op: string; readonly cause: unknown }> {}
+
+const call = <A>(op: string, run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, CallError> =>
+  Effect.tryPromise({ try: run, catch: (cause) => new CallError({ op, cause }) })
+
+const classifyCall = (error: CallError) => RetryPolicy.classify(error.cause)
+
+/** Poll reads are idempotent, so a 429 storm while polling is waited out for longer. */
+const POLL_RETRY_FLOOR = 20
+
+export const make = Effect.fnUntraced(function* (options: Options = {}) {
+  const { client, apiKey } = yield* OpenAiClient.OpenAiClient
+  const models = SoraCapabilities.table(options.models ?? [])
+  const polling: Polling.PollingOptions = { ...Polling.defaultPollingOptions, ...options.polling }
+  const retry: RetryPolicy.RetryOptions = { ...RetryPolicy.defaultRetryOptions, ...options.retry }
+  const pollRetry: RetryPolicy.RetryOptions = { ...retry, maxRetries: Math.max(retry.maxRetries, POLL_RETRY_FLOOR) }
+  const recovery: JobRecovery.RecoveryOptions = { ...JobRecovery.defaultRecoveryOptions, ...options.recovery }
+  // Jobs this generator created or took over; recovery never hands one job to two submits.
+  const owned = new Set<string>()
+  const scrub = (text: string) => OpenAiClient.scrub(text, apiKey)
+
+  const lookup = (model: string) => Option.fromUndefinedOr(models.get(model))
+
+  const capabilities = (model: string) =>
+    Option.match(lookup(model), {
+      onNone: () => Effect.fail(new Errors.UnknownModel({ model, known: [...models.keys()] })),
+      onSome: Effect.succeed
+    })
+
+  const rejected = (spec: SegmentSpec, reason: string, fix: string) =>
+    new Errors.GenerationError({ segment: spec.segment, kind: "rejected", reason, fix })
+
+  /** Checks the spec against the model's capabilities: a mistake here costs nothing yet. */
+  const validate = (spec: SegmentSpec): Effect.Effect<ProviderCapabilities, Errors.GenerationError> => {
+    const caps = models.get(spec.model)
+    if (!caps) {
+      return Effect.fail(
+        rejected(
+          spec,
+          `model "${spec.model}" is not known to this provider`,
+          `Use one of ${[...models.keys()].join(", ")}, or declare the model with layer({ models: [gatewayModel(...)] }).`
+        )
+      )
+    }
+    if (!Capabilities.acceptsClipLength(caps.clipLengths, spec.seconds)) {
+      return Effect.fail(
+        rejected(
+          spec,
+          `${spec.model} cannot make a ${spec.seconds} s clip`,
+          `Use ${Capabilities.describeClipLengths(caps.clipLengths)}.`
+        )
+      )
+    }
+    if (!Capabilities.sizeOption(caps, spec.size)) {
+      return Effect.fail(
+        rejected(
+          spec,
+          `${spec.model} does not render ${spec.size}`,
+          `Use one of ${caps.sizes.map((s) => s.size).join(", ")}.`
+        )
+      )
+    }
+    if (spec.prompt.trim().length === 0 || spec.prompt.length > caps.maxPromptLength) {
+      return Effect.fail(
+        rejected(
+          spec,
+          `the prompt has ${spec.prompt.length} characters`,
+          `Write 1 to ${caps.maxPromptLength} characters.`
+        )
+      )
+    }
+    if (spec.reference !== undefined && !caps.firstFrameImage) {
+      return Effect.fail(rejected(spec, `${spec.model} takes no first-frame image`, "Omit the reference."))
+    }
+    return Effect.succeed(caps)
+  }
+
+  const readReference = Effect.fnUntraced(function* (spec: SegmentSpec, path: string) {
+    const bytes = yield* Effect.tryPromise({
+      try: () => readFile(path),
+      catch: (cause) =>
+        new Errors.GenerationError({
+          segment: spec.segment,
+          kind: "rejected",
+          reason: `the reference ${path} cannot be read`,
+          fix: "Check that the file exists and is readable.",
+          cause
+        })
+    })
+    const type = ReferenceImage.mimeFromBytes(bytes) ?? ReferenceImage.mimeFromName(path)
+    if (!type) {
+      return yield* rejected(
+        spec,
+        `the reference ${path} is not a PNG, JPEG or WebP image`,
+        "Convert the reference to PNG, JPEG or WebP."
+      )
+    }
+    const dims = ReferenceImage.dimensions(bytes, type)
+    if (dims && `${dims.width}x${dims.height}` !== spec.size) {
+      return yield* rejected(
+        spec,
+        `the reference is ${dims.width}x${dims.height} but the video is ${spec.size}`,
+        `Resize or crop the reference to exactly ${spec.size}.`
+      )
+    }
+    return yield* Effect.promise(() => toFile(bytes, basename(path), { type }))
+  })
+
+  /** Turns a failed call into a typed error that says what to change. */
+  const toGenerationError =
+    (spec: Pick<SegmentSpec, "segment" | "model" | "size" | "seconds">, jobId?: string) =>
+    (error: CallError): Errors.GenerationError => {
+      const cause = error.cause
+      const job = jobId === undefined ? {} : { jobId }
+      const classified = RetryPolicy.classify(cause)
+      if (cause instanceof APIError && cause.status !== undefined && !classified.retryable) {
+        const inner = (cause.error ?? {}) as { message?: unknown; param?: unknown; code?: unknown }
+        const message = scrub(typeof inner.message === "string" ? inner.message : cause.message)
+        const detail = {
+          status: cause.status,
+          code: inner.code ?? null,
+          param: inner.param ?? null,
+          requestID: cause.requestID ?? null
+        }
+        const kindAndFix = explain(cause.status, message, inner.param, spec, models.get(spec.model))
+        return new Errors.GenerationError({
+          segment: spec.segment,
+          ...job,
+          kind: kindAndFix.kind,
+          reason: `${error.op} answered ${cause.status}: ${message}`,
+          fix: kindAndFix.fix,
+          cause: detail
+        })
+      }
+      const what = classified.status !== undefined ? `HTTP ${classified.status}` : describeCause(cause, scrub)
+      return new Errors.GenerationError({
+        segment: spec.segment,
+        ...job,
+        kind: classified.retryable ? "unavailable" : "failed",
+        reason: `${error.op} failed: ${what}`,
+        fix:
+          jobId === undefined
+            ? "Try again later; the provider did not confirm a job, so nothing was billed for it."
+            : `Try again later; job ${jobId} exists and a later run can resume it instead of paying again.`
+      })
+    }
+
+  const listRecent = call("videos.list", (signal) =>
+    client.videos.list({ order: "desc", limit: recovery.listLimit }, { signal })
+  ).pipe(
+    Effect.map((page) => page.data),
+    (effect) => RetryPolicy.retrying(() => effect, { policy: retry, classify: classifyCall })
+  )
+
+  /** The job a lost create made, taken over so the retry does not pay again. */
+  const findCreated = (request: JobRecovery.CreateRequest) =>
+    listRecent.pipe(
+      Effect.map((recent) => JobRecovery.pickCreated(recent, request, owned, recovery)),
+      Effect.tap((found) =>
+        found ? Effect.logInfo(`took over job ${found.id} whose create response was lost`) : Effect.void
+      )
+    )
+
+  const submit = Effect.fn("SoraSegmentGenerator.submit")(function* (spec: SegmentSpec) {
+    yield* validate(spec)
+    const reference = spec.reference === undefined ? undefined : yield* readReference(spec, spec.reference)
+    const body: OpenAI.Videos.VideoCreateParams = {
+      prompt: spec.prompt,
+      model: spec.model,
+      // The wire type is a string; gateway models may take lengths outside the SDK's 4/8/12 union.
+      seconds: String(spec.seconds) as OpenAI.Videos.VideoSeconds,
+      size: spec.size as OpenAI.Videos.VideoSize,
+      ...(reference ? { input_reference: reference } : {})
+    }
+    // `notBefore`: an earlier run sent this create then and never learnt the answer (newer core).
+    const notBefore = (spec as { readonly notBefore?: number | undefined }).notBefore
+    const request: JobRecovery.CreateRequest = {
+      prompt: spec.prompt,
+      model: spec.model,
+      seconds: String(spec.seconds),
+      size: spec.size,
+      startedAt: Math.floor((notBefore ?? (yield* Clock.currentTimeMillis)) / 1000)
+    }
+    if (notBefore !== undefined) {
+      const adopted = yield* findCreated(request).pipe(Effect.mapError(toGenerationError(spec)))
+      if (adopted) {
+        owned.add(adopted.id)
+        return { segment: spec.segment, id: adopted.id, seconds: Number(adopted.seconds) || spec.seconds }
+      }
+    }
+    const create = RetryPolicy.retrying(
+      () => call("videos.create", (signal) => client.videos.create(body, { signal })),
+      {
+        policy: retry,
+        classify: classifyCall,
+        beforeRetry: (_error, classified) =>
+          classified.ambiguous ? findCreated(request).pipe(Effect.mapError(asCall)) : Effect.succeed(undefined)
+      }
+    ).pipe(
+      // Out of retries after an ambiguous failure: the job may still exist; look once more.
+      Effect.catch((error) =>
+        classifyCall(error).ambiguous
+          ? findCreated(request).pipe(
+              Effect.catch(() => Effect.succeed(undefined)),
+              Effect.flatMap((found) => (found ? Effect.succeed(found) : Effect.fail(error)))
+            )
+          : Effect.fail(error)
+      ),
+      Effect.mapError(toGenerationError(spec))
+    )
+    const video = yield* create
+    owned.add(video.id)
+    if (video.status === "failed") return yield* failedJob(spec.segment, video)
+    return { segment: spec.segment, id: video.id, seconds: Number(video.seconds) || spec.seconds } satisfies SegmentJob
+  })
+
+  const failedJob = (segment: number, video: Video) => {
+    const code = video.error?.code ?? "failed"
+    const message = scrub(video.error?.message ?? "the provider gave no reason")
+    const moderation = /moderation/i.test(code)
+    return Effect.fail(
+      new Errors.GenerationError({
+        segment,
+        jobId: video.id,
+        kind: moderation ? "moderation" : "failed",
+        reason: `job ${video.id} failed (${code}): ${message}`,
+        fix: moderation
+          ? "Rephrase the prompt: no real people, copyrighted characters or music, or adult content; a reference must show no faces."
+          : "Generate the segment again; if it keeps failing, simplify the prompt."
+      })
+    )
+  }
+
+  /** Polls until the job finishes, at adaptive intervals (see `Polling`). */
+  const waitFor = Effect.fnUntraced(function* (job: SegmentJob) {
+    const spec = { segment: job.segment, model: "", size: "", seconds: job.seconds }
+    const started = yield* Clock.currentTimeMillis
+    const deadline = started + polling.timeoutMs
+    let submittedAt = started
+    const observations: Array<Polling.Observation> = []
+    for (;;) {
+      const video = yield* RetryPolicy.retrying(
+        () => call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal })),
+        { policy: pollRetry, classify: classifyCall }
+      ).pipe(Effect.mapError(toGenerationError(spec, job.id)))
+      const now = yield* Clock.currentTimeMillis
+      if (observations.length === 0) submittedAt = Math.min(now, video.created_at * 1000)
+      observations.push({ at: now, progress: video.progress ?? 0 })
+      yield* Progress.emit({
+        _tag: "SegmentProgress",
+        segment: job.segment,
+        jobId: job.id,
+        status: video.status,
+        percent: video.progress ?? 0
+      })
+      if (video.status === "completed") return video
+      if (video.status === "failed") return yield* failedJob(job.segment, video)
+      if (isTerminal(video.status)) {
+        return yield* new Errors.GenerationError({
+          segment: job.segment,
+          jobId: job.id,
+          kind: "failed",
+          reason: `job ${job.id} ended ${video.status}`,
+          fix: "Generate the segment again."
+        })
+      }
+      if (now >= deadline) {
+        return yield* new Errors.GenerationError({
+          segment: job.segment,
+          jobId: job.id,
+          kind: "timeout",
+          reason: `job ${job.id} was still ${video.status} (${video.progress ?? 0}%) after ${Math.round(polling.timeoutMs / 1000)} s`,
+          fix: `Raise the poll timeout, or resume job ${job.id} later; it may still finish and is billed either way.`
+        })
+      }
+      const delay = Polling.nextDelayMs({ submittedAt, now, seconds: job.seconds, observations }, polling)
+      yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(delay, deadline - now))))
+    }
+  })
+
+  /** Streams the clip to `<destination>.<random>.part`, then renames it into place. */
+  const download = (job: SegmentJob, destination: string) => {
+    const spec = { segment: job.segment, model: "", size: "", seconds: job.seconds }
+    const once = Effect.acquireUseRelease(
+      Effect.sync(() => join(dirname(destination), `.${basename(destination)}.${randomBytes(4).toString("hex")}.part`)),
+      (temp) =>
+        call("videos.downloadContent", async (signal) => {
+          const response = await client.videos.downloadContent(job.id, { variant: "video" }, { signal })
+          if (!response.body) throw new Error("the content response has no body")
+          const hash = createHash("sha256")
+          const hashing = new Transform({
+            transform(chunk: Buffer, _encoding, callback) {
+              hash.update(chunk)
+              callback(null, chunk)
+            }
+          })
+          // Streamed straight to disk: a clip is never held in memory whole.
+          await pipeline(
+            Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+            hashing,
+            createWriteStream(temp),
+            { signal }
+          )
+          const expected = Number(response.headers.get("content-length") ?? Number.NaN)
+          const written = (await stat(temp)).size
+          if (Number.isFinite(expected) && written !== expected) {
+            throw Object.assign(new Error(`download cut short: ${written} of ${expected} bytes`), {
+              code: "ERR_STREAM_PREMATURE_CLOSE"
+            })
+          }
+          await rename(temp, destination)
+          return hash.digest("hex")
+        }),
+      // Removes the partial file on failure or interruption (after a rename it is already gone).
+      (temp) => Effect.promise(() => unlink(temp).catch(() => undefined))
+    )
+    return RetryPolicy.retrying(() => once, {
+      policy: retry,
+      // A 404 right after completion means "not ready yet" on some servers: worth a retry.
+      classify: (error) => {
+        const classified = classifyCall(error)
+        return classified.status === 404 ? { ...classified, retryable: true } : classified
+      }
+    }).pipe(Effect.mapError(toGenerationError(spec, job.id)))
+  }
+
+  const complete = Effect.fn("SoraSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
+    owned.add(job.id)
+    const video = yield* waitFor(job)
+    const sha256 = yield* download(job, destination)
+    const clip: SegmentGenerator.GeneratedClip = {
+      segment: job.segment,
+      jobId: job.id,
+      path: destination,
+      seconds: Number(video.seconds) || job.seconds
+    }
+    // `sha256` is read by newer core (resume checks); older core ignores it.
+    return { ...clip, sha256 }
+  })
+
+  return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
+})
+
+const asCall = (error: CallError) => error
+
+const isTerminal = (status: string) => status === "cancelled" || status === "canceled" || status === "expired"
+
+const describeCause = (cause: unknown, scrub: (text: string) => string): string =>
+  cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
+
+/** What kind of refusal a 4xx is, and what the user should change. */
+export const explain = (
+  status: number,
+  message: string,
+  param: unknown,
+  spec: Pick<SegmentSpec, "model" | "size" | "seconds">,
+  caps: ProviderCapabilities | undefined
+): { kind: "rejected" | "moderation"; fix: string } => {
+  if (/moderation/i.test(message)) {
+    return {
+      kind: "moderation",
+      fix: "Rephrase the prompt (no real people, copyrighted characters or music, adult content) and use a reference without faces."
+    }
+  }
+  if (/mimetype|file format/i.test(message))
+    return { kind: "rejected", fix: "Upload the reference as PNG, JPEG or WebP." }
+  if (/inpaint|width and height|dimensions/i.test(message)) {
+    return { kind: "rejected", fix: `Resize or crop the reference to exactly ${spec.size}.` }
+  }
+  if (param === "seconds" || /seconds/i.test(message)) {
+    const allowed = caps ? Capabilities.describeClipLengths(caps.clipLengths) : "a length the model accepts"
+    return {
+      kind: "rejected",
+      fix: `Use ${allowed}; if the server takes other lengths, declare them with gatewayModel(...).`
+    }
+  }
+  if (param === "size" || /size/i.test(message)) {
+    const allowed = caps ? caps.sizes.map((s) => s.size).join(", ") : "a size the model accepts"
+    return {
+      kind: "rejected",
+      fix: `Use one of ${allowed}; if the server takes other sizes, declare them with gatewayModel(...).`
+    }
+  }
+  if (status === 401)
+    return { kind: "rejected", fix: "Check OPENAI_API_KEY (and OPENAI_BASE_URL if you use a gateway)." }
+  if (status === 403) {
+    return {
+      kind: "rejected",
+      fix: "The key's organization or project has no access to this model; check OPENAI_ORG_ID/OPENAI_PROJECT_ID."
+    }
+  }
+  if (status === 404) {
+    return {
+      kind: "rejected",
+      fix: `${spec.model} is not served at this base URL (OpenAI shut the Sora API down on 2026-09-24); point OPENAI_BASE_URL at a gateway or the emulator.`
+    }
+  }
+  return { kind: "rejected", fix: "Change the request as the message says." }
+}
+
+/** Capabilities for gateway models from config: a JSON array of `ProviderCapabilities`. */
+export const modelsConfig: Config.Config<ReadonlyArray<ProviderCapabilities>> = Config.schema(
+  Schema.fromJsonString(Schema.Array(Capabilities.ProviderCapabilities)),
+  "LONGSORA_VIDEO_MODELS"
+).pipe(Config.withDefault([] as ReadonlyArray<ProviderCapabilities>))
+
+export const pollTimeoutConfig: Config.Config<number | undefined> = Config.Int("LONGSORA_POLL_TIMEOUT_MS").pipe(
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
+/** The generator over an `OpenAiClient` you provide (share one client between services). */
+export const layerWithClient = (
+  options: Options = {}
+): Layer.Layer<SegmentGenerator.SegmentGenerator, never, OpenAiClient.OpenAiClient> =>
+  Layer.effect(SegmentGenerator.SegmentGenerator, make(options))
+
+/** The generator with its own client from explicit settings: `layer({ apiKey: Redacted.make(key), baseURL })`. */
+export const layer = (options: Options & OpenAiClient.Options): Layer.Layer<SegmentGenerator.SegmentGenerator> =>
+  layerWithClient(options).pipe(Layer.provide(OpenAiClient.layer(options)))
+
+/**
+ * The generator configured from env (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`,
+ * `OPENAI_PROJECT_ID`, `OPENAI_TIMEOUT_MS`, `LONGSORA_VIDEO_MODELS`, `LONGSORA_POLL_TIMEOUT_MS`);
+ * anything in `options` overrides what is read.
+ */
+export const layerConfig = (
+  options: Options & Partial<OpenAiClient.Options> = {}
+): Layer.Layer<SegmentGenerator.SegmentGenerator, Config.ConfigError> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const models = options.models ?? (yield* modelsConfig)
+      const timeoutMs = options.polling?.timeoutMs ?? (yield* pollTimeoutConfig)
+      const polling = timeoutMs === undefined ? options.polling : { ...options.polling, timeoutMs }
+      return layerWithClient({ ...options, models, polling }).pipe(Layer.provide(OpenAiClient.layerConfig(options)))
+    })
+  )
