@@ -1,0 +1,29 @@
+/**
+ * What every route handler gets: the shared state of one emulator instance and the request.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { FaultName, FaultState } from "./Faults.ts"
+import type { FileStore } from "./FileStore.ts"
+import type { ModelTable } from "./Models.ts"
+import type { VideoStore } from "./VideoStore.ts"
+
+export interface App {
+  readonly store: VideoStore
+  readonly files: FileStore
+  readonly faults: FaultState
+  readonly models: ModelTable
+  readonly uploadDir: string
+  /** Incremented for every POST /v1/videos (or remix) that created a job. */
+  creates: number
+}
+
+export interface RequestContext {
+  readonly app: App
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly url: URL
+  readonly key: string
+  readonly faults: ReadonlySet<FaultName>
+  /** Path parameters captured by the route pattern. */
+  readonly params: ReadonlyArray<string>
+}

@@ -1,0 +1,165 @@
+/**
+ * Starting and stopping an emulator: programmatically (`start`) or as an Effect layer (`layer`)
+ * that provides the `EmulatorServer` service for the layer's scope.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Context, Data, Effect, Layer } from "effect"
+import type { App } from "./AppContext.ts"
+import { FaultState, type Faults } from "./Faults.ts"
+import { FileStore } from "./FileStore.ts"
+import { makeHandler, type RequestCounters } from "./Http.ts"
+import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
+import { type JobStat, VideoStore } from "./VideoStore.ts"
+
+export interface RenderOptions {
+  /** Simulated wall seconds per second of video (default 0.02). */
+  readonly secondsPerVideoSecond?: number
+  /** Simulated fixed wall seconds per job (default 0.2). */
+  readonly fixedSeconds?: number
+}
+
+export interface EmulatorOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  readonly port?: number
+  readonly host?: string
+  /** The only accepted bearer key (default `sk-emulator`). */
+  readonly apiKey?: string
+  readonly render?: RenderOptions
+  /** Jobs per key that may be queued/in_progress at once; more get 429 "Too many running tasks". */
+  readonly maxConcurrentJobsPerKey?: number
+  /** ffmpeg processes at once across all jobs (default 2). */
+  readonly maxConcurrentRenders?: number
+  /** Content lifetime after completion (default 3600). */
+  readonly expiresAfterSeconds?: number
+  readonly faults?: Faults
+  /** Extra or replacement model table entries, e.g. `{ "veo-3.1": { seconds: ["4","6","8"], sizes: ["1280x720"] } }`. */
+  readonly models?: Readonly<Record<string, ModelSpec>>
+  /** Also accept seconds "16" and "20" on Sora models (the 2026-03 guide; not in the SDK enum). */
+  readonly extendedSeconds?: boolean
+  /** Where uploads and renders go; default a temp dir removed on close. */
+  readonly dataDir?: string
+}
+
+export interface EmulatorStats {
+  readonly creates: number
+  readonly requests: number
+  readonly requestsByRoute: Readonly<Record<string, number>>
+  readonly jobs: ReadonlyArray<JobStat>
+}
+
+export interface RunningEmulator {
+  /** e.g. `http://127.0.0.1:4010/v1`, ready for `new OpenAI({ baseURL })`. */
+  readonly baseURL: string
+  readonly port: number
+  readonly apiKey: string
+  close(): Promise<void>
+  stats(): EmulatorStats
+  setFaults(faults: Faults): void
+}
+
+export class EmulatorStartError extends Data.TaggedError("EmulatorStartError")<{
+  readonly message: string
+  readonly cause: unknown
+}> {}
+
+export const start = async (options: EmulatorOptions = {}): Promise<RunningEmulator> => {
+  const host = options.host ?? "127.0.0.1"
+  const apiKey = options.apiKey ?? "sk-emulator"
+  const ownDir = options.dataDir === undefined
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "longsora-emulator-")))
+  const uploadDir = join(dataDir, "uploads")
+  await mkdir(uploadDir, { recursive: true })
+  const baseModels = { ...defaultModels }
+  const models = {
+    ...(options.extendedSeconds ? withExtendedSeconds(baseModels) : baseModels),
+    ...options.models
+  }
+  const store = new VideoStore({
+    dataDir,
+    secondsPerVideoSecond: options.render?.secondsPerVideoSecond ?? 0.02,
+    fixedSeconds: options.render?.fixedSeconds ?? 0.2,
+    expiresAfterSeconds: options.expiresAfterSeconds ?? 3600,
+    maxConcurrentJobsPerKey: options.maxConcurrentJobsPerKey,
+    maxConcurrentRenders: options.maxConcurrentRenders ?? 2
+  })
+  const faults = new FaultState(options.faults)
+  const app: App = { store, files: new FileStore(), faults, models, uploadDir, creates: 0 }
+  const counters: RequestCounters = { requests: 0, byRoute: {} }
+  const handler = makeHandler(app, apiKey, counters)
+  const server = createServer((req, res) => void handler(req, res))
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(options.port ?? 0, host, () => {
+        server.off("error", reject)
+        resolve()
+      })
+    })
+  } catch (e) {
+    store.close()
+    if (ownDir) await rm(dataDir, { recursive: true, force: true })
+    throw e
+  }
+  const port = (server.address() as AddressInfo).port
+  let closing: Promise<void> | undefined
+  return {
+    baseURL: `http://${host.includes(":") ? `[${host}]` : host}:${port}/v1`,
+    port,
+    apiKey,
+    close: () => {
+      closing ??= (async () => {
+        store.close()
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+        if (ownDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
+      })()
+      return closing
+    },
+    stats: () => ({
+      creates: app.creates,
+      requests: counters.requests,
+      requestsByRoute: { ...counters.byRoute },
+      jobs: store.stats()
+    }),
+    setFaults: (f) => faults.set(f)
+  }
+}
+
+/** The running emulator as an Effect service. */
+export class EmulatorServer extends Context.Service<
+  EmulatorServer,
+  {
+    readonly baseURL: string
+    readonly apiKey: string
+    readonly stats: () => EmulatorStats
+    readonly setFaults: (faults: Faults) => void
+  }
+>()("@longsora/emulator/EmulatorServer") {}
+
+/** Starts an emulator for the layer's lifetime and closes it when the scope closes. */
+export const layer = (options: EmulatorOptions = {}): Layer.Layer<EmulatorServer, EmulatorStartError> =>
+  Layer.effect(
+    EmulatorServer,
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => start(options),
+        catch: (cause) => new EmulatorStartError({ message: `Could not start the emulator: ${String(cause)}`, cause })
+      }),
+      (emu) => Effect.promise(() => emu.close())
+    ).pipe(
+      Effect.map((emu) =>
+        EmulatorServer.of({
+          baseURL: emu.baseURL,
+          apiKey: emu.apiKey,
+          stats: () => emu.stats(),
+          setFaults: (f) => emu.setFaults(f)
+        })
+      )
+    )
+  )

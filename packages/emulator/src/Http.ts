@@ -1,0 +1,102 @@
+/**
+ * The HTTP front: request ids, request counting, bearer auth, the request-level faults
+ * (rate limit, 5xx), routing, and turning thrown ApiErrors into the OpenAI error envelope.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { ApiError, badKey, missingKey, notFound, rateLimited, serverError } from "./ApiError.ts"
+import type { App, RequestContext } from "./AppContext.ts"
+import { fromHeader, HEADER } from "./Faults.ts"
+import * as FilesApi from "./FilesApi.ts"
+import { sendError } from "./HttpIo.ts"
+import { requestId } from "./Ids.ts"
+import * as ResponsesApi from "./ResponsesApi.ts"
+import * as VideosApi from "./VideosApi.ts"
+
+type Handler = (ctx: RequestContext) => Promise<void>
+
+interface Route {
+  readonly method: string
+  readonly pattern: RegExp
+  /** Route name used as the `requestsByRoute` key. */
+  readonly name: string
+  readonly handler: Handler
+}
+
+const ID = "([A-Za-z0-9_-]+)"
+const route = (method: string, path: string, handler: Handler): Route => ({
+  method,
+  pattern: new RegExp(`^${path.replace("{id}", ID)}/?$`),
+  name: `${method} ${path}`,
+  handler
+})
+
+const ROUTES: ReadonlyArray<Route> = [
+  route("POST", "/v1/videos", VideosApi.create),
+  route("GET", "/v1/videos", VideosApi.list),
+  route("GET", "/v1/videos/{id}", VideosApi.retrieve),
+  route("DELETE", "/v1/videos/{id}", VideosApi.remove),
+  route("GET", "/v1/videos/{id}/content", VideosApi.content),
+  route("POST", "/v1/videos/{id}/remix", VideosApi.remix),
+  route("POST", "/v1/responses", ResponsesApi.create),
+  route("POST", "/v1/files", FilesApi.upload)
+]
+
+export interface RequestCounters {
+  requests: number
+  readonly byRoute: Record<string, number>
+}
+
+const bearer = (req: IncomingMessage): string | undefined => {
+  const h = req.headers.authorization
+  if (!h) return undefined
+  const m = /^Bearer\s+(.+)$/i.exec(h.trim())
+  return m ? (m[1] ?? "").trim() : ""
+}
+
+/** Best-effort model name for the rate-limit message, without consuming the body. */
+const modelFor = (name: string): string => (name.includes("/responses") ? "gpt-5" : "sora-2")
+
+export const makeHandler =
+  (app: App, apiKey: string, counters: RequestCounters) =>
+  async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.setHeader("x-request-id", requestId())
+    res.setHeader("openai-processing-ms", "1")
+    const url = new URL(req.url ?? "/", "http://emulator.local")
+    const method = req.method ?? "GET"
+    let params: ReadonlyArray<string> = []
+    const matched = ROUTES.find((r) => {
+      if (r.method !== method) return false
+      const m = r.pattern.exec(url.pathname)
+      if (m) params = m.slice(1)
+      return m !== null
+    })
+    counters.requests++
+    const name = matched?.name ?? "unmatched"
+    counters.byRoute[name] = (counters.byRoute[name] ?? 0) + 1
+    try {
+      const key = bearer(req)
+      if (key === undefined || key === "") throw missingKey()
+      if (key !== apiKey) throw badKey(key)
+      const faults = fromHeader(req.headers[HEADER])
+      const retryAfterMs = app.faults.rateLimit(faults)
+      if (retryAfterMs !== undefined) throw rateLimited(modelFor(name), retryAfterMs)
+      const status = app.faults.serverError(faults)
+      if (status !== undefined) throw serverError(status)
+      if (!matched) throw notFound(`Invalid URL (${method} ${url.pathname})`)
+      await matched.handler({ app, req, res, url, key, faults, params })
+    } catch (e) {
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      if (e instanceof ApiError) {
+        sendError(res, e)
+      } else {
+        console.error("[emulator] unexpected error", e)
+        sendError(res, serverError(500))
+      }
+    } finally {
+      // Drain an unread body so keep-alive connections stay usable after early errors.
+      if (!req.complete) req.resume()
+    }
+  }

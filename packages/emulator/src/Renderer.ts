@@ -1,0 +1,226 @@
+/**
+ * Renders a job's media with ffmpeg in one child process: an H.264/AAC MP4 (30 fps CFR, faststart),
+ * a WebP thumbnail and a JPEG spritesheet. With a reference image the first frame IS the image:
+ * every motion (rotation, moving bar, caption) starts at zero at t=0. Outputs are written to temp
+ * names and renamed, so a half-written file is never served.
+ */
+import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { rename, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Data } from "effect"
+import { seedOf } from "./Ids.ts"
+
+export class RenderError extends Data.TaggedError("RenderError")<{ readonly message: string }> {}
+
+export interface RenderJob {
+  readonly id: string
+  readonly prompt: string
+  readonly seconds: number
+  readonly width: number
+  readonly height: number
+  readonly referencePath: string | undefined
+  readonly dir: string
+}
+
+export interface RenderOutput {
+  readonly video: string
+  readonly thumbnail: string
+  readonly spritesheet: string
+}
+
+export const FPS = 30
+const FONT_CANDIDATES = [
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/TTF/DejaVuSans.ttf",
+  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"
+]
+// No font means no caption rather than a failed render.
+const font = FONT_CANDIDATES.find((f) => existsSync(f))
+
+/** Builds the ffmpeg argument list; exported for inspection in tests. */
+export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out: RenderOutput): Array<string> => {
+  const { width: W, height: H, seconds } = job
+  const frames = FPS * seconds
+  const seed = seedOf(job.id)
+  const freq = 220 + (seed % 660)
+  const palette = ["0x1b3a6b", "0x6b1b4a", "0x1b6b3a", "0x6b5a1b", "0x3a1b6b", "0x1b5a6b"]
+  const c = (k: number) => palette[(seed + k) % palette.length]
+  const source = job.referencePath
+    ? ["-loop", "1", "-framerate", String(FPS), "-t", String(seconds), "-i", job.referencePath]
+    : [
+        "-f",
+        "lavfi",
+        "-i",
+        `gradients=s=${W}x${H}:r=${FPS}:d=${seconds}:seed=${seed % 2147483647}:speed=0.04:n=3:c0=${c(0)}:c1=${c(1)}:c2=${c(2)}`
+      ]
+  const bar = Math.max(8, Math.round(W / 40))
+  const motion = [
+    `scale=${W}:${H},setsar=1`,
+    // Rotation angle 0 at t=0 keeps the first frame identical to the reference.
+    `rotate=a='0.03*t':ow=${W}:oh=${H}:c=black`
+  ]
+  const caption =
+    font && captionFile
+      ? `,drawtext=fontfile=${font}:textfile=${captionFile}:fontcolor=white:fontsize=${Math.round(H / 24)}:box=1:boxcolor=black@0.5:x=20:y=${H}-th-30-n:enable='gte(n,1)'`
+      : ""
+  const step = Math.max(1, Math.floor(frames / 10))
+  const graph = [
+    `color=c=white:s=${bar}x${H}:r=${FPS},format=rgba,colorchannelmixer=aa=0.35[bar]`,
+    // A translucent bar sweeping across from frame 1 on: every frame differs from the previous one.
+    `[0:v]${motion.join(",")}[base]`,
+    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:shortest=1:enable='gte(n,1)'${caption},split=3[v][t][s0]`,
+    `[s0]select='not(mod(n\\,${step}))',scale=${Math.round(W / 8)}:-2,tile=5x2[s]`
+  ].join(";")
+  return [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-y",
+    ...source,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=frequency=${freq}:sample_rate=48000:duration=${seconds + 0.5}`,
+    "-filter_complex",
+    graph,
+    // Single-frame outputs first: listed after the MP4, ffmpeg 5.1 stops feeding the MP4's audio
+    // once they finish.
+    "-map",
+    "[t]",
+    "-frames:v",
+    "1",
+    "-c:v",
+    "libwebp",
+    "-f",
+    "webp",
+    `${out.thumbnail}.part`,
+    "-map",
+    "[s]",
+    "-frames:v",
+    "1",
+    "-c:v",
+    "mjpeg",
+    "-pix_fmt",
+    "yuvj420p",
+    "-f",
+    "image2",
+    `${out.spritesheet}.part`,
+    "-map",
+    "[v]",
+    "-map",
+    "1:a",
+    "-frames:v",
+    String(frames),
+    "-t",
+    String(seconds),
+    "-r",
+    String(FPS),
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-b:a",
+    "96k",
+    "-ar",
+    "48000",
+    "-ac",
+    "2",
+    "-movflags",
+    "+faststart",
+    "-f",
+    "mp4",
+    `${out.video}.part`
+  ]
+}
+
+/** Runs renders with at most `maxConcurrent` ffmpeg processes (2 cores are shared with tests). */
+export class Renderer {
+  private running = 0
+  private readonly waiting: Array<() => void> = []
+  private readonly maxConcurrent: number
+
+  constructor(maxConcurrent: number) {
+    this.maxConcurrent = Math.max(1, maxConcurrent)
+  }
+
+  private async acquire(signal: AbortSignal): Promise<void> {
+    if (this.running < this.maxConcurrent) {
+      this.running++
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal.removeEventListener("abort", abort)
+        this.running++
+        resolve()
+      }
+      const abort = () => {
+        const i = this.waiting.indexOf(go)
+        if (i >= 0) this.waiting.splice(i, 1)
+        reject(new RenderError({ message: "render aborted" }))
+      }
+      this.waiting.push(go)
+      signal.addEventListener("abort", abort, { once: true })
+    })
+  }
+
+  private release(): void {
+    this.running--
+    this.waiting.shift()?.()
+  }
+
+  async render(job: RenderJob, signal: AbortSignal): Promise<RenderOutput> {
+    await this.acquire(signal)
+    try {
+      const out: RenderOutput = {
+        video: join(job.dir, "video.mp4"),
+        thumbnail: join(job.dir, "thumbnail.webp"),
+        spritesheet: join(job.dir, "spritesheet.jpg")
+      }
+      const captionFile = join(job.dir, "caption.txt")
+      await writeFile(captionFile, wrap(job.prompt, Math.max(20, Math.floor(job.width / 22))))
+      await run(ffmpegArgs(job, captionFile, out), signal)
+      await rename(`${out.thumbnail}.part`, out.thumbnail)
+      await rename(`${out.spritesheet}.part`, out.spritesheet)
+      await rename(`${out.video}.part`, out.video)
+      return out
+    } finally {
+      this.release()
+    }
+  }
+}
+
+/** The caption: first ~3 lines of the prompt, wrapped. */
+const wrap = (text: string, width: number): string => {
+  const words = text.replace(/\s+/g, " ").trim().split(" ")
+  const lines: Array<string> = []
+  let line = ""
+  for (const word of words) {
+    if ((line + word).length > width && line) {
+      lines.push(line.trim())
+      line = ""
+    }
+    line += `${word} `
+  }
+  if (line.trim()) lines.push(line.trim())
+  return lines.slice(0, 3).join("\n")
+}
+
+const run = (args: Array<string>, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"], signal })
+    let stderr = ""
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000)
+    })
+    child.on("error", (e) => reject(new RenderError({ message: `ffmpeg failed to start: ${e.message}` })))
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new RenderError({ message: `ffmpeg exited with ${code}: ${stderr}` }))
+    )
+  })

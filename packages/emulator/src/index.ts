@@ -1,0 +1,3 @@
+export * as Emulator from "./Emulator.ts"
+export * as Faults from "./Faults.ts"
+export * as Models from "./Models.ts"
