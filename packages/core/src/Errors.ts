@@ -131,6 +131,19 @@ export class OutputError extends Schema.TaggedError<OutputError>()("OutputError"
   }
 }
 
+/** The output directory holds a run of a different request; resuming it would mix two videos. */
+export class RunConflict extends Schema.TaggedError<RunConflict>()("RunConflict", {
+  outputDir: Schema.String,
+  changed: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return (
+      `Invalid outputDir: ${this.outputDir} holds an unfinished or finished run of a different request ` +
+      `(changed: ${this.changed.join(", ")}). Start over with restart (--restart), or use another output directory.`
+    )
+  }
+}
+
 export type LongVideoError =
   | InvalidRequest
   | UnformableDuration
@@ -141,3 +154,4 @@ export type LongVideoError =
   | FrameError
   | CombineError
   | OutputError
+  | RunConflict

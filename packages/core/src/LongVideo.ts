@@ -1,18 +1,20 @@
 /**
  * The orchestration program: validate → solve durations → plan → generate segments in order, each
  * from the previous segment's last frame → join. It uses only the service interfaces, so any
- * planner, provider, extractor and combiner can be plugged in through layers.
+ * planner, provider, extractor and combiner can be plugged in through layers. Every step is recorded
+ * in the run manifest, so running the same request again resumes instead of paying twice.
  */
-import { Effect, FileSystem, Path } from "effect"
+import { Clock, Effect, FileSystem, Option, Path } from "effect"
 import { Combiner } from "./Combiner.ts"
-import { OutputError, PlannerError } from "./Errors.ts"
+import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
 import type { LongVideoRequest } from "./LongVideoRequest.ts"
 import { LongVideoResult, SegmentResult } from "./LongVideoResult.ts"
+import * as Manifest from "./Manifest.ts"
 import { Plan, PlannedSegment } from "./Plan.ts"
 import { Planner } from "./Planner.ts"
 import * as Progress from "./Progress.ts"
-import { SegmentGenerator } from "./SegmentGenerator.ts"
+import { type GeneratedClip, SegmentGenerator } from "./SegmentGenerator.ts"
 import { cut } from "./Transition.ts"
 import { usd, type ValidatedRequest, validate } from "./Validation.ts"
 
@@ -41,8 +43,57 @@ export const checkPlan = (plan: Plan, durations: ReadonlyArray<number>): Effect.
 
 const outputError = (path: string, reason: string) => (cause: unknown) => new OutputError({ path, reason, cause })
 
-const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest) {
+const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) {
+  const { request } = validated
+  const fs = yield* FileSystem.FileSystem
+  const reference = validated.reference
+    ? yield* fs.stat(validated.reference.path).pipe(
+        Effect.map(
+          (info) =>
+            `${validated.reference!.path} (${info.size} bytes, modified ${Option.getOrUndefined(info.mtime)?.toISOString()})`
+        ),
+        Effect.mapError(outputError(validated.reference.path, "could not read the reference image"))
+      )
+    : null
+  const fingerprint: Manifest.RequestFingerprint = {
+    prompt: request.prompt,
+    model: request.model,
+    durations: [...validated.durations],
+    size: validated.size,
+    planModel: request.planModel,
+    inputReference: reference,
+    transition: JSON.stringify(request.transition ?? cut),
+    mode: request.mode ?? "chained",
+    plan: request.plan ? JSON.stringify(request.plan) : null
+  }
+  return fingerprint
+})
+
+/** The earlier run's manifest when it is for the same request, a fresh one otherwise. */
+const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
+  const fingerprint = yield* fingerprintOf(validated)
+  const previous = yield* Manifest.read(validated.outputDir)
+  if (Option.isSome(previous) && !validated.request.restart) {
+    const changed = Manifest.changedFields(previous.value.request, fingerprint)
+    if (changed.length > 0) return yield* new RunConflict({ outputDir: validated.outputDir, changed })
+    return yield* Manifest.make(validated.outputDir, previous.value)
+  }
+  if (Option.isSome(previous)) {
+    // Starting over: the earlier run's clips and frames would otherwise linger beside the new ones.
+    const fs = yield* FileSystem.FileSystem
+    const files = previous.value.segments.flatMap((record) => [record.file, record.lastFrame])
+    yield* Effect.forEach(files, (file) => (file ? fs.remove(file).pipe(Effect.ignore) : Effect.void))
+  }
+  return yield* Manifest.make(
+    validated.outputDir,
+    new Manifest.Manifest({ version: 1, request: fingerprint, plan: null, segments: [], output: null })
+  )
+})
+
+const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest, store: Manifest.Store) {
   const { request, durations, capabilities } = validated
+  const recorded = (yield* store.get).plan
+  if (recorded) return yield* checkPlan(recorded, durations)
   const plan =
     request.plan ??
     (yield* (yield* Planner).plan({
@@ -58,6 +109,7 @@ const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const [first, ...rest] = checked.segments
   const opening = request.plan ? first : new PlannedSegment({ prompt: request.prompt, seconds: first.seconds })
   const final = new Plan({ brief: checked.brief, segments: [opening, ...rest] })
+  yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, plan: final }))
   yield* Progress.emit({ _tag: "Planned", plan: final })
   return final
 })
@@ -66,51 +118,95 @@ const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest) {
 export const generate = Effect.fn("LongVideo.generate")(function* (request: LongVideoRequest) {
   const validated = yield* validate(request)
   const { durations, size, outputDir } = validated
-  yield* Progress.emit({ _tag: "Started", durations, size, estimatedCostUsd: validated.estimatedCostUsd })
-
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const generator = yield* SegmentGenerator
   const extractor = yield* FrameExtractor
   const combiner = yield* Combiner
 
-  const workDir = yield* fs
-    .makeTempDirectoryScoped({ directory: outputDir, prefix: ".longsora-" })
-    .pipe(Effect.mapError(outputError(outputDir, "could not create a working directory")))
-  const segmentsDir = request.saveSegments ? path.join(outputDir, "segments") : workDir
+  const store = yield* openManifest(validated)
+  yield* Progress.emit({ _tag: "Started", durations, size, estimatedCostUsd: validated.estimatedCostUsd })
+
+  const stateDir = path.join(outputDir, Manifest.directoryName)
+  const segmentsDir = request.saveSegments ? path.join(outputDir, "segments") : path.join(stateDir, "segments")
   yield* fs
     .makeDirectory(segmentsDir, { recursive: true })
     .pipe(Effect.mapError(outputError(segmentsDir, "could not create the segments directory")))
+  const workDir = yield* fs
+    .makeTempDirectoryScoped({ directory: stateDir, prefix: "work-" })
+    .pipe(Effect.mapError(outputError(stateDir, "could not create a working directory")))
 
   const firstReference = validated.reference
-    ? yield* extractor.fitImage(validated.reference.path, {
-        size,
-        destination: path.join(workDir, "reference.png")
-      })
+    ? yield* extractor.fitImage(validated.reference.path, { size, destination: path.join(workDir, "reference.png") })
     : undefined
 
-  const generateSegment = Effect.fnUntraced(function* (segment: number, prompt: string, reference?: string) {
+  const existingFile = (file: string | undefined, bytes: number | undefined) =>
+    file === undefined
+      ? Effect.succeed(false)
+      : fs.stat(file).pipe(
+          Effect.map((info) => info.type === "File" && (bytes === undefined || Number(info.size) === bytes)),
+          Effect.orElseSucceed(() => false)
+        )
+
+  /** The clip of one segment: taken over from the manifest where possible, else created once. */
+  const clipFor = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
     const seconds = durations[segment - 1]!
-    const job = yield* generator.submit({ segment, prompt, model: request.model, seconds, size, reference })
-    yield* Progress.emit({ _tag: "SegmentQueued", segment, jobId: job.id })
-    const clip = yield* generator.complete(job, path.join(segmentsDir, `${segmentName(segment)}.mp4`))
+    const destination = path.join(segmentsDir, `${segmentName(segment)}.mp4`)
+    const record = Manifest.segmentRecord(yield* store.get, segment)
+    if (record?.state === "completed" && record.jobId && (yield* existingFile(record.file, record.bytes))) {
+      yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: record.jobId, state: record.state })
+      const clip: GeneratedClip = { segment, jobId: record.jobId, path: record.file!, seconds, sha256: record.sha256 }
+      return { clip, record }
+    }
+    let job = record?.jobId ? { segment, id: record.jobId, seconds } : undefined
+    const submittedAt = record?.submittedAt ?? (yield* Clock.currentTimeMillis)
+    if (job) {
+      yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: job.id, state: record!.state })
+    } else {
+      // Recorded before the create, so a crash before its answer lets the next run adopt the job.
+      const notBefore = record?.state === "submitting" ? record.submittedAt : undefined
+      yield* store.update(Manifest.setSegment({ segment, state: "submitting", submittedAt, seconds }))
+      job = yield* generator.submit({ segment, prompt, model: request.model, seconds, size, reference, notBefore })
+      yield* store.update(Manifest.setSegment({ segment, state: "submitted", submittedAt, jobId: job.id, seconds }))
+      yield* Progress.emit({ _tag: "SegmentQueued", segment, jobId: job.id })
+    }
+    const clip = yield* generator.complete(job, destination)
+    const info = yield* fs
+      .stat(clip.path)
+      .pipe(Effect.mapError(outputError(clip.path, "the downloaded clip is missing")))
+    const completed: Manifest.SegmentRecord = {
+      segment,
+      state: "completed",
+      submittedAt,
+      jobId: clip.jobId,
+      seconds,
+      file: clip.path,
+      bytes: Number(info.size),
+      ...(clip.sha256 ? { sha256: clip.sha256 } : {})
+    }
+    yield* store.update(Manifest.setSegment(completed))
     yield* Progress.emit({ _tag: "SegmentCompleted", segment, jobId: clip.jobId, path: clip.path })
+    return { clip, record: completed }
+  })
+
+  const generateSegment = Effect.fnUntraced(function* (segment: number, prompt: string, reference?: string) {
+    const { clip, record } = yield* clipFor(segment, prompt, reference)
     const isLast = segment === durations.length
+    if (isLast && !request.saveSegments) return { clip, prompt, lastFrame: undefined }
+    const destination = path.join(segmentsDir, `${segmentName(segment)}_last.jpg`)
     const lastFrame =
-      isLast && !request.saveSegments
-        ? undefined
-        : yield* extractor.lastFrame(clip.path, {
-            size,
-            destination: path.join(segmentsDir, `${segmentName(segment)}_last.jpg`)
-          })
-    if (lastFrame) yield* Progress.emit({ _tag: "FrameExtracted", segment, path: lastFrame.path })
+      record.lastFrame === destination && (yield* existingFile(destination, undefined))
+        ? { path: destination, cropped: false }
+        : yield* extractor.lastFrame(clip.path, { size, destination })
+    yield* store.update(Manifest.setSegment({ ...record, lastFrame: lastFrame.path }))
+    yield* Progress.emit({ _tag: "FrameExtracted", segment, path: lastFrame.path })
     return { clip, prompt, lastFrame }
   })
 
   // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.
   const firstPrompt = request.plan ? request.plan.segments[0].prompt : request.prompt
   const [plan, first] = yield* Effect.all(
-    [makePlan(validated), generateSegment(1, firstPrompt, firstReference?.path)],
+    [makePlan(validated, store), generateSegment(1, firstPrompt, firstReference?.path)],
     { concurrency: 2 }
   )
   const generated = [first]
@@ -124,7 +220,11 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     destination: path.join(outputDir, "output.mp4"),
     transition: request.transition ?? cut
   })
+  yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })
+  if (!request.saveSegments) {
+    yield* fs.remove(segmentsDir, { recursive: true }).pipe(Effect.ignore)
+  }
 
   const secondsBilled = generated.reduce((sum, { clip }) => sum + clip.seconds, 0)
   return new LongVideoResult({

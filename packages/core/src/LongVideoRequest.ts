@@ -25,7 +25,9 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   outputDir: Schema.String,
   saveSegments: Schema.Boolean,
   transition: Schema.optionalKey(Transition),
-  mode: Schema.optionalKey(Mode)
+  mode: Schema.optionalKey(Mode),
+  /** Discard an earlier run's manifest in `outputDir` instead of resuming it. */
+  restart: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 /** The defaults the original Python client uses. */

@@ -23,6 +23,12 @@ export const SegmentCompleted = Schema.TaggedStruct("SegmentCompleted", {
   jobId: Schema.String,
   path: Schema.String
 })
+/** A segment finished by an earlier run, taken over without a new create. */
+export const SegmentReused = Schema.TaggedStruct("SegmentReused", {
+  segment: Schema.Int,
+  jobId: Schema.String,
+  state: Schema.String
+})
 export const FrameExtracted = Schema.TaggedStruct("FrameExtracted", { segment: Schema.Int, path: Schema.String })
 export const Joined = Schema.TaggedStruct("Joined", { path: Schema.String, method: Schema.String })
 
@@ -32,6 +38,7 @@ export const ProgressEvent = Schema.Union([
   SegmentQueued,
   SegmentProgress,
   SegmentCompleted,
+  SegmentReused,
   FrameExtracted,
   Joined
 ])

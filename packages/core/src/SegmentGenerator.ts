@@ -16,6 +16,11 @@ export interface SegmentSpec {
   readonly size: string
   /** An image of exactly `size` to use as the first frame. */
   readonly reference?: string | undefined
+  /**
+   * Set when an earlier run sent this create at that time (epoch ms) and never learnt its answer:
+   * the provider should adopt a matching job created since then instead of paying for a new one.
+   */
+  readonly notBefore?: number | undefined
 }
 
 export interface SegmentJob {
@@ -30,6 +35,8 @@ export interface GeneratedClip {
   readonly path: string
   /** Seconds the provider bills for the clip. */
   readonly seconds: number
+  /** SHA-256 of the file, when the provider computed it while downloading. */
+  readonly sha256?: string | undefined
 }
 
 export class SegmentGenerator extends Context.Service<

@@ -9,10 +9,12 @@ const setup = (script: Script = {}) =>
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped({ prefix: "longsora-core-" })
     const calls = yield* Ref.make<ReadonlyArray<Call>>([])
-    const layer = makeLayer(calls, script).pipe(Layer.provideMerge(NodeServices.layer))
-    const run = (overrides: Parameters<typeof request>[0]) =>
-      LongVideo.generate(request(overrides)).pipe(Effect.provide(layer))
-    return { dir, calls, run, fs }
+    const runWith = (runScript: Script, overrides: Parameters<typeof request>[0]) =>
+      LongVideo.generate(request(overrides)).pipe(
+        Effect.provide(makeLayer(calls, runScript).pipe(Layer.provideMerge(NodeServices.layer)))
+      )
+    const run = (overrides: Parameters<typeof request>[0]) => runWith(script, overrides)
+    return { dir, calls, run, runWith, fs }
   }).pipe(Effect.provide(NodeServices.layer))
 
 const submits = (calls: ReadonlyArray<Call>) => calls.flatMap((call) => (call._tag === "submit" ? [call.spec] : []))
@@ -42,8 +44,9 @@ describe("LongVideo.generate", () => {
         "segment_03.mp4",
         "segment_03_last.jpg"
       ])
-      // The working directory is gone: only the seed's layout remains.
-      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual(["output.mp4", "segments"])
+      // The working directory is gone: the seed's layout remains, with the run manifest beside it.
+      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "output.mp4", "segments"])
+      expect(yield* fs.readDirectory(`${dir}/out/.longsora`)).toEqual(["manifest.json"])
       expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
       expect(result.secondsBilled).toBe(24)
       expect(result.estimatedCostUsd).toBe(2.4)
@@ -62,7 +65,7 @@ describe("LongVideo.generate", () => {
       assert(fit?._tag === "fitImage")
       expect(fit.image).toBe(`${dir}/ref.png`)
       const specs = submits(all)
-      expect(specs[0]!.reference).toMatch(/\.longsora-.*\/reference\.png$/)
+      expect(specs[0]!.reference).toMatch(/\/out\/\.longsora\/work-.*\/reference\.png$/)
       expect(specs[0]!.size).toBe("720x1280")
       expect(specs[1]!.reference).toBe(`${dir}/out/segments/segment_01_last.jpg`)
     })
@@ -72,7 +75,8 @@ describe("LongVideo.generate", () => {
     Effect.gen(function* () {
       const { dir, calls, run, fs } = yield* setup()
       const result = yield* run({ outputDir: `${dir}/out`, saveSegments: false })
-      expect(yield* fs.readDirectory(`${dir}/out`)).toEqual(["output.mp4"])
+      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "output.mp4"])
+      expect(yield* fs.readDirectory(`${dir}/out/.longsora`)).toEqual(["manifest.json"])
       expect(result.segments.map((s) => s.lastFrame)).toEqual([
         expect.stringContaining("segment_01_last.jpg"),
         expect.stringContaining("segment_02_last.jpg"),
@@ -208,7 +212,104 @@ describe("LongVideo.generate", () => {
       yield* Fiber.interrupt(fiber).pipe(Effect.timeout("1 second"))
       const exit = yield* Fiber.await(fiber)
       expect(Exit.hasInterrupts(exit)).toBe(true)
-      expect(yield* fs.readDirectory(`${dir}/out`)).toEqual([])
+      // No working files; only what a resumed run needs: the manifest and the finished segment 1.
+      expect(yield* fs.readDirectory(`${dir}/out`)).toEqual([".longsora"])
+      expect((yield* fs.readDirectory(`${dir}/out/.longsora`)).sort()).toEqual(["manifest.json", "segments"])
+      expect((yield* fs.readDirectory(`${dir}/out/.longsora/segments`)).sort()).toEqual([
+        "segment_01.mp4",
+        "segment_01_last.jpg"
+      ])
+    })
+  )
+
+  const interruptWhen = <A, E, R>(
+    calls: Ref.Ref<ReadonlyArray<Call>>,
+    condition: (call: Call) => boolean,
+    effect: Effect.Effect<A, E, R>
+  ) =>
+    Effect.gen(function* () {
+      const fiber = yield* Effect.forkChild(effect)
+      while (!(yield* Ref.get(calls)).some(condition)) yield* Effect.sleep("5 millis")
+      yield* Fiber.interrupt(fiber)
+    })
+
+  it.live("resumes an interrupted run: finished segments reused, the in-flight job polled, nothing created twice", () =>
+    Effect.gen(function* () {
+      const { dir, calls, runWith } = yield* setup()
+      const out = { outputDir: `${dir}/out` }
+      yield* interruptWhen(
+        calls,
+        (call) => call._tag === "complete" && call.jobId === "job_2",
+        runWith({ hangSegment: 2 }, out)
+      )
+      yield* Ref.set(calls, [])
+      const events: Array<Progress.ProgressEvent> = []
+      const result = yield* runWith({}, out).pipe(
+        Effect.provideService(
+          Progress.ProgressReporter,
+          Progress.callbackReporter((event) => events.push(event))
+        )
+      )
+      const second = yield* Ref.get(calls)
+      expect(submits(second).map((s) => s.segment)).toEqual([3])
+      expect(second.some((call) => call._tag === "plan")).toBe(false)
+      expect(second.flatMap((call) => (call._tag === "complete" ? [call.jobId] : []))).toEqual(["job_2", "job_3"])
+      expect(events.flatMap((e) => (e._tag === "SegmentReused" ? [`${e.segment}:${e.state}`] : []))).toEqual([
+        "1:completed",
+        "2:submitted"
+      ])
+      expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
+    })
+  )
+
+  it.live("asks the provider to adopt a create whose answer was lost", () =>
+    Effect.gen(function* () {
+      const { dir, calls, runWith } = yield* setup()
+      const out = { outputDir: `${dir}/out` }
+      yield* interruptWhen(
+        calls,
+        (call) => call._tag === "submit" && call.spec.segment === 2,
+        runWith({ hangSubmit: 2 }, out)
+      )
+      const firstAttempt = submits(yield* Ref.get(calls)).find((s) => s.segment === 2)!
+      expect(firstAttempt.notBefore).toBeUndefined()
+      yield* Ref.set(calls, [])
+      yield* runWith({}, out)
+      const retry = submits(yield* Ref.get(calls)).find((s) => s.segment === 2)!
+      expect(retry.notBefore).toEqual(expect.any(Number))
+      expect(retry.notBefore).toBeLessThanOrEqual(Date.now())
+    })
+  )
+
+  it.effect("refuses to resume a different request in the same directory, unless asked to start over", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup()
+      yield* run({ outputDir: `${dir}/out` })
+      const conflict = yield* Effect.flip(run({ outputDir: `${dir}/out`, seconds: 16, numGenerations: 2 }))
+      assert(conflict._tag === "RunConflict")
+      expect(conflict.changed).toEqual(["durations"])
+      expect(conflict.message).toContain("--restart")
+      yield* Ref.set(calls, [])
+      const restarted = yield* run({ outputDir: `${dir}/out`, seconds: 16, numGenerations: 2, restart: true })
+      expect(restarted.durations).toEqual([8, 8])
+      expect((yield* fs.readDirectory(`${dir}/out/segments`)).sort()).toEqual([
+        "segment_01.mp4",
+        "segment_01_last.jpg",
+        "segment_02.mp4",
+        "segment_02_last.jpg"
+      ])
+      expect(submits(yield* Ref.get(calls)).map((s) => s.segment)).toEqual([1, 2])
+    })
+  )
+
+  it.effect("running a finished request again reuses every segment and bills nothing", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run } = yield* setup()
+      yield* run({ outputDir: `${dir}/out` })
+      yield* Ref.set(calls, [])
+      const again = yield* run({ outputDir: `${dir}/out` })
+      expect(submits(yield* Ref.get(calls))).toEqual([])
+      expect(again.jobIds).toEqual(["job_1", "job_2", "job_3"])
     })
   )
 

@@ -1,0 +1,138 @@
+/**
+ * The run's record in `outputDir/.longsora/manifest.json`: what was asked, the plan, and per segment
+ * the job id, state, file size and checksum, and last frame. It is rewritten atomically after every
+ * step, so a run that crashed or was interrupted can be resumed without paying for anything twice.
+ */
+import { Effect, FileSystem, Option, Path, Schema, Semaphore } from "effect"
+import { OutputError } from "./Errors.ts"
+import { Plan } from "./Plan.ts"
+
+export const directoryName = ".longsora"
+export const fileName = "manifest.json"
+
+/** The request fields that decide what gets generated; a resumed run must match them exactly. */
+export const RequestFingerprint = Schema.Struct({
+  prompt: Schema.String,
+  model: Schema.String,
+  durations: Schema.Array(Schema.Int),
+  size: Schema.String,
+  planModel: Schema.String,
+  /** Absolute path, byte size and modification time of the reference image, if any. */
+  inputReference: Schema.NullOr(Schema.String),
+  transition: Schema.String,
+  mode: Schema.String,
+  /** The plan given by the user, if any, as JSON. */
+  plan: Schema.NullOr(Schema.String)
+})
+export type RequestFingerprint = typeof RequestFingerprint.Type
+
+export const SegmentRecord = Schema.Struct({
+  segment: Schema.Int,
+  /** `submitting`: a create was sent at `submittedAt` and its answer not yet recorded. */
+  state: Schema.Literals(["submitting", "submitted", "completed"]),
+  submittedAt: Schema.Finite,
+  jobId: Schema.optionalKey(Schema.String),
+  seconds: Schema.Int,
+  file: Schema.optionalKey(Schema.String),
+  bytes: Schema.optionalKey(Schema.Int),
+  sha256: Schema.optionalKey(Schema.String),
+  lastFrame: Schema.optionalKey(Schema.String)
+})
+export type SegmentRecord = typeof SegmentRecord.Type
+
+export class Manifest extends Schema.Class<Manifest>("@longsora/core/Manifest")({
+  version: Schema.Literal(1),
+  request: RequestFingerprint,
+  plan: Schema.NullOr(Plan),
+  segments: Schema.Array(SegmentRecord),
+  output: Schema.NullOr(Schema.String)
+}) {}
+
+const ManifestJson = Schema.fromJsonString(Manifest)
+const decode = Schema.decodeUnknownEffect(ManifestJson)
+const encode = Schema.encodeEffect(ManifestJson)
+
+/** The fields of `current` that differ from `previous`, for a message that says what changed. */
+export const changedFields = (previous: RequestFingerprint, current: RequestFingerprint): ReadonlyArray<string> =>
+  (Object.keys(current) as Array<keyof RequestFingerprint>).filter(
+    (key) => JSON.stringify(previous[key]) !== JSON.stringify(current[key])
+  )
+
+export interface Store {
+  readonly path: string
+  readonly get: Effect.Effect<Manifest>
+  /** Applies `f` and writes the result atomically; updates from concurrent fibers are serialised. */
+  readonly update: (f: (manifest: Manifest) => Manifest) => Effect.Effect<Manifest, OutputError>
+}
+
+/** Reads the manifest in `outputDir`, if there is a readable one. */
+export const read = Effect.fnUntraced(function* (outputDir: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const file = path.join(outputDir, directoryName, fileName)
+  const text = yield* fs.readFileString(file).pipe(Effect.option)
+  if (Option.isNone(text)) return Option.none<Manifest>()
+  return yield* decode(text.value).pipe(
+    Effect.map(Option.some),
+    Effect.mapError(
+      (cause) =>
+        new OutputError({
+          path: file,
+          reason: "the run manifest is unreadable; delete it, or start over with restart",
+          cause
+        })
+    )
+  )
+})
+
+/** A store that starts from `initial` and writes it at once. */
+export const make = Effect.fnUntraced(function* (outputDir: string, initial: Manifest) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const directory = path.join(outputDir, directoryName)
+  const file = path.join(directory, fileName)
+  const temporary = `${file}.tmp`
+  const lock = yield* Semaphore.make(1)
+  let current = initial
+  const write = (manifest: Manifest) =>
+    Effect.gen(function* () {
+      const text = yield* encode(manifest).pipe(Effect.orDie)
+      yield* fs.makeDirectory(directory, { recursive: true })
+      yield* fs.writeFileString(temporary, text)
+      yield* fs.rename(temporary, file)
+    }).pipe(
+      Effect.mapError((cause) => new OutputError({ path: file, reason: "could not write the run manifest", cause }))
+    )
+  const store: Store = {
+    path: file,
+    get: Effect.sync(() => current),
+    update: (f) =>
+      lock.withPermit(
+        Effect.suspend(() => {
+          const next = f(current)
+          return write(next).pipe(
+            Effect.map(() => {
+              current = next
+              return next
+            })
+          )
+        })
+      )
+  }
+  yield* store.update((manifest) => manifest)
+  return store
+})
+
+/** Replaces (or adds) the record of one segment. */
+export const setSegment =
+  (record: SegmentRecord) =>
+  (manifest: Manifest): Manifest =>
+    new Manifest({
+      ...manifest,
+      segments: [...manifest.segments.filter((s) => s.segment !== record.segment), record].sort(
+        (a, b) => a.segment - b.segment
+      )
+    })
+
+export const segmentRecord = (manifest: Manifest, segment: number): SegmentRecord | undefined =>
+  manifest.segments.find((record) => record.segment === segment)
