@@ -1,0 +1,5 @@
+export * as OpenAiClient from "./OpenAiClient.ts"
+export * as OpenAiPlanner from "./OpenAiPlanner.ts"
+export * as PlannerPrompt from "./PlannerPrompt.ts"
+export * as PlanSchema from "./PlanSchema.ts"
+export * as RetryPolicy from "./RetryPolicy.ts"
