@@ -19,6 +19,10 @@ export interface Options {
   readonly fetch?: typeof globalThis.fetch | undefined
 }
 
+/** Wraps a client you built yourself; its own settings are used as they are (keep `maxRetries: 0`). */
+export const fromClient = (client: OpenAI, apiKey: Redacted.Redacted<string> = Redacted.make(client.apiKey ?? "")) =>
+  Layer.succeed(OpenAiClient, OpenAiClient.of({ client, apiKey }))
+
 export class OpenAiClient extends Context.Service<
   OpenAiClient,
   {
