@@ -37,7 +37,7 @@ const ask = (schema: unknown, user: string, strict = true) => ({
   text: { format: { type: "json_schema", name: "plan", strict, schema } }
 })
 
-describe("Responses API", () => {
+describe("Responses API", { timeout: 40_000 }, () => {
   const emu = useEmulator()
 
   it("returns a Response object whose text is schema-valid JSON following the requested plan", async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { api, ffprobe, postJson, useEmulator, type VideoJson, waitDone } from "./helpers.ts"
 
-describe("Videos API lifecycle", () => {
+describe("Videos API lifecycle", { timeout: 40_000 }, () => {
   const emu = useEmulator()
 
   it("creates from JSON, goes queued → in_progress → completed, serves a real MP4", async () => {
