@@ -4,7 +4,7 @@
  * planner, provider, extractor and combiner can be plugged in through layers. Every step is recorded
  * in the run manifest, so running the same request again resumes instead of paying twice.
  */
-import { Clock, Effect, FileSystem, Option, Path } from "effect"
+import { Clock, Effect, FileSystem, Option, Path, type Result } from "effect"
 import { Combiner } from "./Combiner.ts"
 import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
@@ -90,28 +90,62 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   )
 })
 
-const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest, store: Manifest.Store) {
+/** A plan for the validated request: the given one, or the planner's with segment 1 the user's prompt. */
+const planFor = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const { request, durations, capabilities } = validated
-  const recorded = (yield* store.get).plan
-  if (recorded) return yield* checkPlan(recorded, durations)
-  const plan =
-    request.plan ??
-    (yield* (yield* Planner).plan({
-      prompt: request.prompt,
-      durations,
-      planModel: request.planModel,
-      videoModel: capabilities.model,
-      maxPromptLength: capabilities.maxPromptLength,
-      hasReference: validated.reference !== undefined
-    }))
+  if (request.plan) return yield* checkPlan(request.plan, durations)
+  const plan = yield* (yield* Planner).plan({
+    prompt: request.prompt,
+    durations,
+    planModel: request.planModel,
+    videoModel: capabilities.model,
+    maxPromptLength: capabilities.maxPromptLength,
+    hasReference: validated.reference !== undefined
+  })
   const checked = yield* checkPlan(plan, durations)
   // Segment 1 is the user's own prompt, as in the original client; the plan records that.
   const [first, ...rest] = checked.segments
-  const opening = request.plan ? first : new PlannedSegment({ prompt: request.prompt, seconds: first.seconds })
-  const final = new Plan({ brief: checked.brief, segments: [opening, ...rest] })
-  yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, plan: final }))
-  yield* Progress.emit({ _tag: "Planned", plan: final })
-  return final
+  return new Plan({
+    brief: checked.brief,
+    segments: [new PlannedSegment({ prompt: request.prompt, seconds: first.seconds }), ...rest]
+  })
+})
+
+/** The run's plan: the one recorded by an earlier run of the same request, else a new one, recorded. */
+const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest, store: Manifest.Store) {
+  const recorded = (yield* store.get).plan
+  const plan = recorded ? yield* checkPlan(recorded, validated.durations) : yield* planFor(validated)
+  if (!recorded) yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, plan }))
+  yield* Progress.emit({ _tag: "Planned", plan })
+  return plan
+})
+
+export interface Preview {
+  readonly durations: ReadonlyArray<number>
+  readonly size: string
+  readonly usdPerSecond: number
+  readonly estimatedCostUsd: number
+  readonly outputDir: string
+  /** The plan, or why none could be made (a dry run still shows the split and the cost). */
+  readonly plan: Result.Result<Plan, PlannerError>
+}
+
+/**
+ * Everything a run would do before spending: validation, the split, the cost, and the plan when a
+ * planner is reachable. Creates nothing and calls no provider.
+ */
+export const preview = Effect.fn("LongVideo.preview")(function* (request: LongVideoRequest) {
+  const validated = yield* validate(request, { createOutputDir: false })
+  const plan = yield* Effect.result(planFor(validated))
+  const result: Preview = {
+    durations: validated.durations,
+    size: validated.size,
+    usdPerSecond: validated.usdPerSecond,
+    estimatedCostUsd: validated.estimatedCostUsd,
+    outputDir: validated.outputDir,
+    plan
+  }
+  return result
 })
 
 /** Makes the long video described by `request`. Interrupting it stops all work and removes temp files. */

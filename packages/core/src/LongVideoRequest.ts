@@ -35,5 +35,6 @@ export const defaults = {
   model: "sora-2",
   numGenerations: 3,
   planModel: "gpt-5",
-  saveSegments: true
+  saveSegments: true,
+  outputDir: "longsora-output"
 } as const

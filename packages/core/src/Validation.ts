@@ -212,54 +212,79 @@ const checkReference = Effect.fnUntraced(function* (reference: string) {
   return { path: absolute, info: image }
 })
 
-const prepareOutputDir = Effect.fnUntraced(function* (outputDir: string) {
+/** The nearest existing ancestor of `path` (itself included). */
+const nearestExisting = Effect.fnUntraced(function* (absolute: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  let current = absolute
+  while (true) {
+    const info = yield* fs.stat(current).pipe(Effect.option)
+    if (info._tag === "Some") return { path: current, type: info.value.type }
+    const parent = path.dirname(current)
+    if (parent === current) return { path: current, type: "Unknown" as const }
+    current = parent
+  }
+})
+
+/** Checks the output directory; creates it when `create`, else only checks it could be created. */
+const prepareOutputDir = Effect.fnUntraced(function* (outputDir: string, create: boolean) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const absolute = path.resolve(outputDir)
-  const existing = yield* fs.stat(absolute).pipe(Effect.option)
-  if (existing._tag === "Some" && existing.value.type !== "Directory") {
+  const existing = yield* nearestExisting(absolute)
+  if (existing.type !== "Directory") {
     return yield* invalid(
       "outputDir",
       outputDir,
       "a directory (new or existing)",
-      `${absolute} exists and is not a directory.`
+      `${existing.path} exists and is not a directory; choose another output directory.`
     )
   }
   yield* fs
-    .makeDirectory(absolute, { recursive: true })
-    .pipe(
-      Effect.mapError(() =>
-        invalid(
-          "outputDir",
-          outputDir,
-          "a directory you can create",
-          `Could not create ${absolute}; check permissions.`
-        )
-      )
-    )
-  yield* fs
-    .access(absolute, { writable: true })
+    .access(existing.path, { writable: true })
     .pipe(
       Effect.mapError(() =>
         invalid(
           "outputDir",
           outputDir,
           "a writable directory",
-          `${absolute} is not writable; choose another directory.`
+          `${existing.path} is not writable; choose another directory.`
         )
       )
     )
+  if (create) {
+    yield* fs
+      .makeDirectory(absolute, { recursive: true })
+      .pipe(
+        Effect.mapError(() =>
+          invalid(
+            "outputDir",
+            outputDir,
+            "a directory you can create",
+            `Could not create ${absolute}; check permissions.`
+          )
+        )
+      )
+  }
   return absolute
 })
 
+export interface ValidateOptions {
+  /** Create the output directory (a real run) or only check that it could be (a dry run). */
+  readonly createOutputDir: boolean
+}
+
 /** Validates a request completely; nothing is billed before this succeeds. */
-export const validate = Effect.fn("Validation.validate")(function* (request: LongVideoRequest) {
+export const validate = Effect.fn("Validation.validate")(function* (
+  request: LongVideoRequest,
+  options: ValidateOptions = { createOutputDir: true }
+) {
   const generator = yield* SegmentGenerator
   const capabilities = yield* generator.capabilities(request.model)
   const checked = yield* Effect.fromResult(checkArguments(request, capabilities))
   const reference = request.inputReference === undefined ? undefined : yield* checkReference(request.inputReference)
   yield* preflight
-  const outputDir = yield* prepareOutputDir(request.outputDir)
+  const outputDir = yield* prepareOutputDir(request.outputDir, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
   const validated: ValidatedRequest = {
     request,

@@ -1,6 +1,6 @@
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, FileSystem, Layer, Ref } from "effect"
+import { Effect, Exit, Fiber, FileSystem, Layer, Ref, Result } from "effect"
 import { LongVideo, Plan, Progress, Transition } from "../src/index.ts"
 import { type Call, makeLayer, request, type Script } from "./fixtures/InMemory.ts"
 
@@ -327,6 +327,22 @@ describe("LongVideo.generate", () => {
       expect(tags[0]).toBe("Started")
       expect(tags).toContain("Planned")
       expect(tags.slice(-4)).toEqual(["SegmentQueued:2", "SegmentCompleted:2", "FrameExtracted:2", "Joined"])
+    })
+  )
+
+  it.effect("previews the split, the cost and the plan without creating anything", () =>
+    Effect.gen(function* () {
+      const { dir, calls, fs } = yield* setup()
+      const layer = makeLayer(calls).pipe(Layer.provideMerge(NodeServices.layer))
+      const preview = yield* LongVideo.preview(
+        request({ outputDir: `${dir}/new/out`, seconds: 20, numGenerations: 2 })
+      ).pipe(Effect.provide(layer))
+      expect(preview.durations).toEqual([12, 8])
+      expect(preview.estimatedCostUsd).toBe(2)
+      assert(Result.isSuccess(preview.plan))
+      expect(preview.plan.success.segments.map((s) => s.seconds)).toEqual([12, 8])
+      expect(submits(yield* Ref.get(calls))).toEqual([])
+      expect(yield* fs.exists(`${dir}/new`)).toBe(false)
     })
   )
 })
