@@ -1,0 +1,30 @@
+/** The `longsora` command and how it ends: errors printed once, exit codes 0 / 1 / 2 / 130. */
+import { Cause, Effect, Exit } from "effect"
+import { Command } from "effect/cli"
+import * as EmulatorCommand from "./EmulatorCommand.ts"
+import * as ExitCode from "./ExitCode.ts"
+import * as GenerateCommand from "./GenerateCommand.ts"
+import * as PlanCommand from "./PlanCommand.ts"
+
+export const version = "0.0.0"
+
+export const command = Command.make("longsora").pipe(
+  Command.withDescription(
+    "Videos longer than one clip: plan with an LLM, chain clips frame to frame, join with ffmpeg"
+  ),
+  Command.withSubcommands([GenerateCommand.command, PlanCommand.command, EmulatorCommand.command])
+)
+
+/** Prints a failure the way a person can act on it (parse errors are printed by effect/cli itself). */
+const report = <A, E>(exit: Exit.Exit<A, E>) =>
+  Effect.sync(() => {
+    if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return
+    const error = Cause.squash(exit.cause)
+    if ((error as { _tag?: string })._tag === "ShowHelp") return
+    const message = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`error: ${message}\n`)
+  })
+
+export const main = Command.run(command, { version }).pipe(Effect.onExit(report))
+
+export const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void) => onExit(ExitCode.of(exit))

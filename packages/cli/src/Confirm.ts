@@ -1,0 +1,31 @@
+/** Asks before spending more than the threshold; scripts say `--yes` instead. */
+import { createInterface } from "node:readline/promises"
+import { Errors } from "@longsora/core"
+import { Effect } from "effect"
+
+const ask = (question: string) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => createInterface({ input: process.stdin, output: process.stderr })),
+    (rl) => Effect.promise((signal) => rl.question(question, { signal })),
+    (rl) => Effect.sync(() => rl.close())
+  )
+
+export const costConfirmed = Effect.fnUntraced(function* (options: {
+  readonly estimatedCostUsd: number
+  readonly threshold: number
+  readonly yes: boolean
+}) {
+  const { estimatedCostUsd, threshold, yes } = options
+  if (yes || estimatedCostUsd <= threshold) return
+  const cost = `$${estimatedCostUsd.toFixed(2)}`
+  if (!process.stdin.isTTY) {
+    return yield* new Errors.InvalidRequest({
+      field: "--yes",
+      given: `an estimate of ${cost} with no terminal to confirm it`,
+      allowed: `runs up to --confirm-above $${threshold.toFixed(2)} without confirmation`,
+      fix: "Pass --yes to accept the cost, or raise --confirm-above."
+    })
+  }
+  const answer = yield* ask(`This run is estimated at ${cost}. Continue? [y/N] `)
+  if (!/^y(es)?$/i.test(answer.trim())) return yield* Effect.interrupt
+})

@@ -1,0 +1,61 @@
+/** The flags that describe a request, shared by `generate` and `plan`. */
+import { LongVideoRequest } from "@longsora/core"
+import { Flag } from "effect/cli"
+
+const { defaults } = LongVideoRequest
+
+export const requestFlags = {
+  seconds: Flag.Int("seconds").pipe(
+    Flag.withAlias("s"),
+    Flag.withDescription("Total length in seconds, split into clips the model accepts"),
+    Flag.optional
+  ),
+  segments: Flag.Int("segments").pipe(
+    Flag.withAlias("n"),
+    Flag.withDescription(`Number of segments (default ${defaults.numGenerations})`),
+    Flag.optional
+  ),
+  model: Flag.String("model").pipe(Flag.withDescription("Video model"), Flag.withDefault(defaults.model)),
+  planModel: Flag.String("plan-model").pipe(
+    Flag.withDescription("Responses API model that writes the plan"),
+    Flag.withDefault(defaults.planModel)
+  ),
+  size: Flag.String("size").pipe(Flag.withDescription("WIDTHxHEIGHT (default: the model's first size)"), Flag.optional),
+  inputReference: Flag.String("input-reference").pipe(
+    Flag.withDescription("Image that becomes the first frame of segment 1 (JPEG, PNG or WebP)"),
+    Flag.optional
+  ),
+  durations: Flag.String("durations").pipe(
+    Flag.withDescription("A custom split, e.g. 12,8,4 (instead of --seconds/--segments)"),
+    Flag.optional
+  ),
+  clipSeconds: Flag.String("clip-seconds").pipe(
+    Flag.withDescription("Declare the clip lengths of a model your gateway serves: 4,6,8 or a range 4-15"),
+    Flag.optional
+  ),
+  usdPerSecond: Flag.Finite("usd-per-second").pipe(
+    Flag.withDescription("With --clip-seconds: the model's price per second, for cost estimates"),
+    Flag.optional
+  ),
+  transition: Flag.String("transition").pipe(
+    Flag.withDescription("How segments meet: cut (drops the repeated frame), keep, crossfade or crossfade:SECONDS"),
+    Flag.withDefault("cut")
+  ),
+  output: Flag.String("output").pipe(
+    Flag.withAlias("o"),
+    Flag.withDescription("Output directory"),
+    Flag.withDefault(defaults.outputDir)
+  ),
+  offline: Flag.Boolean("offline").pipe(
+    Flag.withDescription("Run against the embedded emulator: no network, no key, nothing billed"),
+    Flag.withDefault(false)
+  ),
+  baseUrl: Flag.String("base-url").pipe(
+    Flag.withDescription("OpenAI-compatible endpoint (default OPENAI_BASE_URL, else api.openai.com)"),
+    Flag.optional
+  ),
+  json: Flag.Boolean("json").pipe(
+    Flag.withDescription("Print progress and the result as JSON lines"),
+    Flag.withDefault(false)
+  )
+} as const

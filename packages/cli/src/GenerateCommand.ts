@@ -1,0 +1,140 @@
+/** `longsora generate PROMPT …`: the whole run, with cost shown (or asked) before spending. */
+import { Errors, LongVideo, Manifest, Progress, Validation } from "@longsora/core"
+import { Console, Effect, Option, Path, Result } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as Confirm from "./Confirm.ts"
+import { requestFlags } from "./Flags.ts"
+import * as PlanFile from "./PlanFile.ts"
+import * as Reporters from "./Reporters.ts"
+import * as RequestOptions from "./RequestOptions.ts"
+import * as Services from "./Services.ts"
+import * as Summary from "./Summary.ts"
+
+export const flags = {
+  prompt: Argument.String("prompt").pipe(
+    Argument.withDescription("What the video shows (may be left out with --plan)"),
+    Argument.optional
+  ),
+  ...requestFlags,
+  plan: Flag.String("plan").pipe(
+    Flag.withDescription("Use this plan.json as it is (see `longsora plan`)"),
+    Flag.optional
+  ),
+  saveSegments: Flag.Boolean("save-segments").pipe(
+    Flag.withDescription("Keep segments/segment_NN.mp4 and segment_NN_last.jpg (--no-save-segments to drop them)"),
+    Flag.withDefault(true)
+  ),
+  mode: Flag.Literals("mode", ["chained", "independent"]).pipe(
+    Flag.withDescription("chained: each segment starts from the last frame; independent: all at once"),
+    Flag.withDefault("chained")
+  ),
+  dryRun: Flag.Boolean("dry-run").pipe(
+    Flag.withDescription("Show the split, the plan and the cost; generate nothing"),
+    Flag.withDefault(false)
+  ),
+  yes: Flag.Boolean("yes").pipe(
+    Flag.withAlias("y"),
+    Flag.withDescription("Do not ask before spending"),
+    Flag.withDefault(false)
+  ),
+  confirmAbove: Flag.Finite("confirm-above").pipe(
+    Flag.withDescription("Ask for confirmation when the estimate is above this many USD"),
+    Flag.withDefault(5)
+  ),
+  resume: Flag.Boolean("resume").pipe(
+    Flag.withDescription("Resume the run in --output (fails if there is none)"),
+    Flag.withDefault(false)
+  ),
+  restart: Flag.Boolean("restart").pipe(
+    Flag.withDescription("Discard an earlier run in --output and start over"),
+    Flag.withDefault(false)
+  )
+} as const
+
+type GenerateFlags = Command.Command.Config.Infer<typeof flags>
+
+const missingPrompt = new Errors.InvalidRequest({
+  field: "prompt",
+  given: "nothing",
+  allowed: "a description of the video, or --plan plan.json",
+  fix: 'Run e.g. longsora generate "A woman is dancing in a bunch of trees." --seconds 24'
+})
+
+const reporter = (json: boolean) =>
+  json
+    ? Effect.succeed(Reporters.json(Reporters.stdout))
+    : process.stderr.isTTY
+      ? Reporters.terminal(Reporters.stderr)
+      : Effect.succeed(Reporters.plain(Reporters.stderr))
+
+const dryRunJson = (preview: LongVideo.Preview) => ({
+  _tag: "DryRun",
+  durations: preview.durations,
+  size: preview.size,
+  usdPerSecond: preview.usdPerSecond,
+  estimatedCostUsd: preview.estimatedCostUsd,
+  outputDir: preview.outputDir,
+  plan: Result.isSuccess(preview.plan) ? preview.plan.success : null,
+  planError: Result.isFailure(preview.plan) ? preview.plan.failure.message : null
+})
+
+export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
+  const plan = Option.isSome(input.plan) ? yield* PlanFile.read(input.plan.value) : undefined
+  const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
+  if (prompt === "") return yield* missingPrompt
+  const request = yield* RequestOptions.toRequest(prompt, input, {
+    saveSegments: input.saveSegments,
+    plan,
+    restart: input.restart,
+    mode: input.mode
+  })
+  const declared = yield* RequestOptions.declaredModel(input)
+  const target = { offline: input.offline, baseUrl: input.baseUrl, models: declared ? [declared] : [] }
+
+  const program = Effect.gen(function* () {
+    if (input.resume) {
+      const path = yield* Path.Path
+      const previous = yield* Manifest.read(path.resolve(input.output))
+      if (Option.isNone(previous)) {
+        return yield* new Errors.InvalidRequest({
+          field: "--resume",
+          given: input.output,
+          allowed: "an output directory with an earlier run",
+          fix: "Run without --resume to start a new run."
+        })
+      }
+    }
+    if (input.dryRun) {
+      const preview = yield* LongVideo.preview(request)
+      yield* Console.log(input.json ? JSON.stringify(dryRunJson(preview)) : Summary.preview(preview))
+      return
+    }
+    const validated = yield* Validation.validate(request, { createOutputDir: false })
+    if (!input.offline) {
+      yield* Confirm.costConfirmed({
+        estimatedCostUsd: validated.estimatedCostUsd,
+        threshold: input.confirmAbove,
+        yes: input.yes
+      })
+    }
+    const result = yield* LongVideo.generate(request).pipe(
+      Effect.provideServiceEffect(Progress.ProgressReporter, reporter(input.json))
+    )
+    yield* Console.log(input.json ? JSON.stringify({ _tag: "Result", ...result }) : Summary.result(result))
+  })
+  return yield* program.pipe(Effect.scoped, Effect.provide(Services.layer(target)))
+})
+
+export const command = Command.make("generate", flags, run).pipe(
+  Command.withDescription("Plan, generate and join a long video"),
+  Command.withExamples([
+    {
+      command: 'longsora generate "A woman is dancing in a bunch of trees." --seconds 24 --segments 3 --offline',
+      description: "The offline demo: a real 24 s output.mp4 from the embedded emulator"
+    },
+    {
+      command: 'longsora generate "A lighthouse at dusk" --durations 12,8,4 --dry-run',
+      description: "Show split, plan and cost"
+    }
+  ])
+)

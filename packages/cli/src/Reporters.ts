@@ -1,0 +1,90 @@
+/**
+ * How a run's progress is shown: a live block of lines on a terminal, plain log lines when output
+ * is not a terminal, or one JSON event per line (`--json`) for scripts.
+ */
+import { Progress } from "@longsora/core"
+import { Effect, type Scope } from "effect"
+import * as ProgressView from "./ProgressView.ts"
+
+export interface Sink {
+  readonly write: (text: string) => void
+}
+
+export const stderr: Sink = { write: (text) => process.stderr.write(text) }
+export const stdout: Sink = { write: (text) => process.stdout.write(text) }
+
+/** NDJSON: every core event as one line. */
+export const json = (sink: Sink): Progress.Reporter =>
+  Progress.callbackReporter((event) => sink.write(`${JSON.stringify(event)}\n`))
+
+const plainLine = (event: Progress.ProgressEvent, view: ProgressView.View, now: number): string | undefined => {
+  switch (event._tag) {
+    case "Started":
+      return `${event.durations.length} segments (${event.durations.join(" + ")} s) at ${event.size}, estimated $${event.estimatedCostUsd.toFixed(2)}`
+    case "Planned":
+      return `plan ready: ${event.plan.brief}`
+    case "SegmentQueued":
+      return `segment ${event.segment}: job ${event.jobId} queued`
+    case "SegmentProgress": {
+      const segment = view.segments.find((s) => s.segment === event.segment)
+      return segment ? ProgressView.segmentLine(segment, view.segments.length, now) : undefined
+    }
+    case "SegmentReused":
+      return `segment ${event.segment}: taking over job ${event.jobId} (${event.state}) from the earlier run`
+    case "SegmentCompleted":
+      return `segment ${event.segment}: downloaded ${event.path}`
+    case "FrameExtracted":
+      return `segment ${event.segment}: last frame ${event.path}`
+    case "Joined":
+      return `joined (${event.method}): ${event.path}`
+  }
+}
+
+/** Log lines without cursor movement; progress is reported at each quarter, not every poll. */
+export const plain = (sink: Sink, now: () => number = Date.now): Progress.Reporter => {
+  let view = ProgressView.initial(now())
+  const quarters = new Map<number, number>()
+  return Progress.callbackReporter((event) => {
+    view = ProgressView.reduce(view, event, now())
+    if (event._tag === "SegmentProgress") {
+      const quarter = Math.floor(event.percent / 25)
+      if ((quarters.get(event.segment) ?? -1) >= quarter) return
+      quarters.set(event.segment, quarter)
+    }
+    const line = plainLine(event, view, now())
+    if (line) sink.write(`${line}\n`)
+  })
+}
+
+/**
+ * A live block redrawn in place (at most 10 times a second, and every second for the clocks).
+ * The block is finished with a newline when the scope closes.
+ */
+export const terminal = (
+  sink: Sink,
+  now: () => number = Date.now
+): Effect.Effect<Progress.Reporter, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    let view = ProgressView.initial(now())
+    let drawn = 0
+    let lastDraw = 0
+    const draw = () => {
+      const lines = ProgressView.lines(view, now())
+      const up = drawn > 0 ? `\x1b[${drawn}F` : ""
+      sink.write(`${up}${lines.map((line) => `\x1b[2K${line}`).join("\n")}\n`)
+      drawn = lines.length
+      lastDraw = now()
+    }
+    const timer = setInterval(() => view.segments.length > 0 && draw(), 1000)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        clearInterval(timer)
+        if (view.segments.length > 0) draw()
+      })
+    )
+    return Progress.callbackReporter((event) => {
+      view = ProgressView.reduce(view, event, now())
+      const important = event._tag !== "SegmentProgress"
+      if (important || now() - lastDraw >= 100) draw()
+    })
+  })

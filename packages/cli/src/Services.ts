@@ -1,0 +1,66 @@
+/**
+ * Which services a command runs on: the real planner and provider pointed at OpenAI (or a gateway),
+ * or, with `--offline`, at an emulator started in-process on a free loopback port — the same code
+ * path, with no network and no key.
+ */
+import { type Capabilities, Errors } from "@longsora/core"
+import { Emulator } from "@longsora/emulator"
+import { LongSora } from "@longsora/sdk"
+import { Config, Effect, Layer, Option } from "effect"
+
+export interface Target {
+  readonly offline: boolean
+  readonly baseUrl: Option.Option<string>
+  /** Gateway models declared with `--clip-seconds`. */
+  readonly models: ReadonlyArray<Capabilities.ProviderCapabilities>
+}
+
+/** The emulator's table entry for a declared model, so offline runs accept it too. */
+const emulatorModel = (capabilities: Capabilities.ProviderCapabilities) => {
+  const lengths = capabilities.clipLengths
+  const seconds =
+    lengths._tag === "ClipLengthSet"
+      ? lengths.seconds
+      : Array.from(
+          { length: Math.floor((lengths.max - lengths.min) / lengths.step) + 1 },
+          (_, i) => lengths.min + i * lengths.step
+        )
+  return { seconds: seconds.map(String), sizes: capabilities.sizes.map((s) => s.size) }
+}
+
+const missingKey = new Errors.InvalidRequest({
+  field: "OPENAI_API_KEY",
+  given: "not set",
+  allowed: "an API key for OpenAI or your OpenAI-compatible gateway",
+  fix: "Set it (export OPENAI_API_KEY=sk-...), or run with --offline to use the embedded emulator."
+})
+
+export const layer = (
+  target: Target
+): Layer.Layer<LongSora.Services, Errors.InvalidRequest | Config.ConfigError | Emulator.EmulatorStartError> => {
+  if (target.offline) {
+    return Layer.unwrap(
+      Effect.gen(function* () {
+        const server = yield* Emulator.EmulatorServer
+        return LongSora.layer({ apiKey: server.apiKey, baseURL: server.baseURL, models: target.models })
+      })
+    ).pipe(
+      Layer.provide(
+        Emulator.layer({
+          models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)]))
+        })
+      )
+    )
+  }
+  return Layer.unwrap(
+    Effect.gen(function* () {
+      const key = yield* Config.Redacted("OPENAI_API_KEY").pipe(Config.option)
+      if (Option.isNone(key)) return yield* missingKey
+      return LongSora.layerConfig({
+        apiKey: key.value,
+        models: target.models,
+        ...(Option.isSome(target.baseUrl) ? { baseURL: target.baseUrl.value } : {})
+      })
+    })
+  )
+}

@@ -1,0 +1,100 @@
+/**
+ * `createVideo`'s parameters, in the camelCase of the original Python client's `create_video`, and
+ * their translation to core's request. Bytes given as the reference are written to a scoped temp
+ * file, since core takes a path.
+ */
+import { Errors, LongVideoRequest, type Plan, type Progress, Transition } from "@longsora/core"
+import { Effect, FileSystem, Path, type Scope } from "effect"
+
+export interface CreateVideoParams {
+  readonly prompt: string
+  /** Default `sora-2`. */
+  readonly model?: string
+  /** Total seconds; with `numGenerations` it is split by the duration solver. */
+  readonly seconds?: number
+  /** Default `longsora-output`. */
+  readonly outputDir?: string
+  /** Default 3. */
+  readonly numGenerations?: number
+  /** Default `gpt-5`. */
+  readonly planModel?: string
+  /** Log progress lines to stderr. */
+  readonly verbose?: boolean
+  /** Default true: keep `segments/segment_NN.mp4` and `segment_NN_last.jpg` beside `output.mp4`. */
+  readonly saveSegments?: boolean
+  readonly size?: string
+  /** The first frame of segment 1: a file path, or the image's bytes. */
+  readonly inputReference?: string | Uint8Array | Blob
+  /** A custom split such as `[12, 8, 4]`. */
+  readonly durations?: ReadonlyArray<number>
+  /** `cut` (default), `keep`, `crossfade` or `crossfade:0.5`, or a core `Transition`. */
+  readonly transition?: Transition.TransitionText | Transition.Transition
+  readonly mode?: "chained" | "independent"
+  /** Use this plan as it is instead of planning. */
+  readonly plan?: Plan.Plan
+  /** Discard an earlier run in `outputDir` instead of resuming it. */
+  readonly restart?: boolean
+  readonly onProgress?: (event: Progress.ProgressEvent) => void
+  readonly signal?: AbortSignal
+}
+
+const transitionOf = (value: CreateVideoParams["transition"]) => {
+  if (value === undefined || typeof value === "object") return Effect.succeed(value)
+  const parsed = Transition.parse(value)
+  return parsed
+    ? Effect.succeed(parsed)
+    : Effect.fail(
+        new Errors.InvalidRequest({
+          field: "transition",
+          given: String(value),
+          allowed: "cut, keep, crossfade or crossfade:SECONDS",
+          fix: 'Use e.g. transition: "crossfade:0.5".'
+        })
+      )
+}
+
+/** Writes reference bytes to a temp file that lives as long as the scope. */
+const referencePath = Effect.fnUntraced(function* (reference: CreateVideoParams["inputReference"]) {
+  if (reference === undefined || typeof reference === "string") return reference
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const directory = yield* fs.makeTempDirectoryScoped({ prefix: "longsora-reference-" }).pipe(Effect.orDie)
+  const bytes =
+    reference instanceof Uint8Array ? reference : new Uint8Array(yield* Effect.promise(() => reference.arrayBuffer()))
+  const file = path.join(directory, "reference")
+  yield* fs.writeFile(file, bytes).pipe(Effect.orDie)
+  return file
+})
+
+export const toRequest = (
+  params: CreateVideoParams
+): Effect.Effect<
+  LongVideoRequest.LongVideoRequest,
+  Errors.InvalidRequest,
+  FileSystem.FileSystem | Path.Path | Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const transition = yield* transitionOf(params.transition)
+    const inputReference = yield* referencePath(params.inputReference)
+    const { defaults } = LongVideoRequest
+    return new LongVideoRequest.LongVideoRequest({
+      prompt: params.prompt,
+      model: params.model ?? defaults.model,
+      planModel: params.planModel ?? defaults.planModel,
+      outputDir: params.outputDir ?? defaults.outputDir,
+      saveSegments: params.saveSegments ?? defaults.saveSegments,
+      ...(params.seconds === undefined ? {} : { seconds: params.seconds }),
+      ...(params.numGenerations === undefined && params.durations === undefined && params.plan === undefined
+        ? { numGenerations: defaults.numGenerations }
+        : params.numGenerations === undefined
+          ? {}
+          : { numGenerations: params.numGenerations }),
+      ...(params.durations === undefined ? {} : { durations: [...params.durations] }),
+      ...(params.size === undefined ? {} : { size: params.size }),
+      ...(inputReference === undefined ? {} : { inputReference }),
+      ...(transition === undefined ? {} : { transition }),
+      ...(params.mode === undefined ? {} : { mode: params.mode }),
+      ...(params.plan === undefined ? {} : { plan: params.plan }),
+      ...(params.restart === undefined ? {} : { restart: params.restart })
+    })
+  })

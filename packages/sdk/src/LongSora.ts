@@ -1,0 +1,112 @@
+/**
+ * The Effect API: the orchestration program and the layers that run it with the OpenAI planner,
+ * the Sora provider and ffmpeg. Swap the planner or the provider by passing your own layer.
+ */
+import { NodeServices } from "@effect/platform-node"
+import {
+  type Capabilities,
+  type Combiner,
+  type FrameExtractor,
+  LongVideo,
+  type LongVideoRequest,
+  type Planner,
+  type SegmentGenerator
+} from "@longsora/core"
+import { FfmpegServices } from "@longsora/ffmpeg-combiner"
+import { OpenAiPlanner, OpenAiClient as PlannerClient } from "@longsora/planner"
+import { OpenAiClient as ProviderClient, SoraSegmentGenerator } from "@longsora/sora-provider"
+import { type Config, type FileSystem, Layer, type Path, Redacted } from "effect"
+import OpenAI from "openai"
+
+export type Services =
+  | Planner.Planner
+  | SegmentGenerator.SegmentGenerator
+  | FrameExtractor.FrameExtractor
+  | Combiner.Combiner
+  | FileSystem.FileSystem
+  | Path.Path
+
+export interface Options {
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /** An OpenAI-compatible endpoint, e.g. a gateway or `http://127.0.0.1:PORT/v1` for the emulator. */
+  readonly baseURL?: string | undefined
+  readonly organization?: string | undefined
+  readonly project?: string | undefined
+  readonly timeoutMs?: number | undefined
+  /** Capabilities of models your endpoint serves beyond Sora 2 (clip lengths, sizes, prices). */
+  readonly models?: ReadonlyArray<Capabilities.ProviderCapabilities> | undefined
+  readonly reasoningEffort?: OpenAiPlanner.ReasoningEffort | undefined
+  /** Use this planner instead of the OpenAI Responses planner. */
+  readonly planner?: Layer.Layer<Planner.Planner> | undefined
+  /** Use this provider instead of the Sora provider. */
+  readonly generator?: Layer.Layer<SegmentGenerator.SegmentGenerator> | undefined
+}
+
+/** ffmpeg and the file system: what every run needs whatever the planner and provider. */
+export const layerLocal: Layer.Layer<
+  FrameExtractor.FrameExtractor | Combiner.Combiner | FileSystem.FileSystem | Path.Path,
+  Config.ConfigError
+> = Layer.merge(FfmpegServices.layerConfig, NodeServices.layer)
+
+const withLocal = (remote: Layer.Layer<Planner.Planner | SegmentGenerator.SegmentGenerator, Config.ConfigError>) =>
+  Layer.mergeAll(remote, layerLocal)
+
+/**
+ * Every service over one `openai` client you already have (its key, base URL, organisation and
+ * project are used; its retries are turned off because the provider must decide what is safe to retry).
+ */
+export const layerFromClient = (client: OpenAI, options: Omit<Options, keyof ClientSettings> = {}) => {
+  const quiet = client.withOptions({ maxRetries: 0 })
+  const apiKey = Redacted.make(quiet.apiKey ?? "")
+  const planner =
+    options.planner ??
+    OpenAiPlanner.layerWithClient({ reasoningEffort: options.reasoningEffort }).pipe(
+      Layer.provide(PlannerClient.fromClient(quiet, apiKey))
+    )
+  const generator =
+    options.generator ??
+    SoraSegmentGenerator.layerWithClient({ models: options.models }).pipe(
+      Layer.provide(ProviderClient.fromClient(quiet, apiKey))
+    )
+  return withLocal(Layer.mergeAll(planner, generator))
+}
+
+type ClientSettings = Pick<Options, "apiKey" | "baseURL" | "organization" | "project" | "timeoutMs">
+
+/** Every service from explicit settings. */
+export const layer = (options: Options & { readonly apiKey: string | Redacted.Redacted<string> }) => {
+  const apiKey = Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
+  const client = new OpenAI({
+    apiKey: Redacted.value(apiKey),
+    maxRetries: 0,
+    baseURL: options.baseURL ?? null,
+    organization: options.organization ?? null,
+    project: options.project ?? null,
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs })
+  })
+  return layerFromClient(client, options)
+}
+
+/**
+ * Every service configured from the environment the way `openai` users expect (`OPENAI_API_KEY`,
+ * `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`, plus `LONGSORA_VIDEO_MODELS`, …);
+ * `options` override what is read.
+ */
+export const layerConfig = (options: Options = {}) => {
+  const settings = {
+    ...(options.apiKey === undefined
+      ? {}
+      : { apiKey: Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey) }),
+    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
+    ...(options.organization === undefined ? {} : { organization: options.organization }),
+    ...(options.project === undefined ? {} : { project: options.project }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+  }
+  const planner =
+    options.planner ?? OpenAiPlanner.layerConfig({ ...settings, reasoningEffort: options.reasoningEffort })
+  const generator = options.generator ?? SoraSegmentGenerator.layerConfig({ ...settings, models: options.models })
+  return withLocal(Layer.mergeAll(planner, generator))
+}
+
+/** The program: validate, plan, generate every segment, join. Provide one of the layers above. */
+export const generate = (request: LongVideoRequest.LongVideoRequest) => LongVideo.generate(request)

@@ -1,0 +1,45 @@
+/**
+ * A drop-in extension of the official `openai` client: everything it does still works, and
+ * `createVideo` makes videos longer than one clip, with this client's key, base URL, organisation
+ * and project.
+ */
+import { type LongVideoResult, Progress } from "@longsora/core"
+import { Effect } from "effect"
+import BaseOpenAI from "openai"
+import { type CreateVideoParams, toRequest } from "./CreateVideoParams.ts"
+import * as LongSora from "./LongSora.ts"
+
+export interface CreateVideoOptions extends Omit<LongSora.Options, "apiKey" | "baseURL" | "organization" | "project"> {}
+
+const verboseReporter = Progress.callbackReporter((event) => {
+  const detail = "segment" in event ? ` segment ${event.segment}` : ""
+  process.stderr.write(`[longsora] ${event._tag}${detail}\n`)
+})
+
+export class OpenAI extends BaseOpenAI {
+  /**
+   * Plans, generates and joins a long video; resolves to where everything was written, the plan,
+   * the job ids, the seconds billed and the estimated cost. Rejects with core's typed errors.
+   */
+  createVideo(params: CreateVideoParams, options: CreateVideoOptions = {}): Promise<LongVideoResult.LongVideoResult> {
+    const services = LongSora.layerFromClient(this, options)
+    const reporter = params.onProgress
+      ? Progress.callbackReporter(params.onProgress)
+      : params.verbose
+        ? verboseReporter
+        : undefined
+    const program = Effect.gen(function* () {
+      const request = yield* toRequest(params)
+      return yield* LongSora.generate(request)
+    }).pipe(
+      Effect.scoped,
+      reporter ? Effect.provideService(Progress.ProgressReporter, reporter) : (effect) => effect,
+      Effect.provide(services)
+    )
+    return Effect.runPromise(program, params.signal ? { signal: params.signal } : undefined)
+  }
+}
+
+/** The same client under the name the Python original's async users know. */
+export const AsyncOpenAI = OpenAI
+export type AsyncOpenAI = OpenAI

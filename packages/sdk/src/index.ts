@@ -1,0 +1,3 @@
+export * as CreateVideoParams from "./CreateVideoParams.ts"
+export * as LongSora from "./LongSora.ts"
+export { AsyncOpenAI, OpenAI, OpenAI as default } from "./OpenAI.ts"
