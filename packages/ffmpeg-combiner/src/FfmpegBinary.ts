@@ -1,0 +1,129 @@
+/**
+ * Finds ffmpeg and ffprobe: explicit paths (or `FFMPEG_PATH` / `FFPROBE_PATH` with `layerConfig`), then `PATH`.
+ * `check` fails with `MissingDependency` when either is absent or older than {@link minimumVersion}.
+ */
+import { constants } from "node:fs"
+import { access } from "node:fs/promises"
+import * as NodePath from "node:path"
+import { Errors } from "@longsora/core"
+import { Config, Context, Effect, Layer, Option } from "effect"
+import { run } from "./internal/process.ts"
+
+/** xfade/acrossfade need 4.3; everything else is older. */
+export const minimumVersion = { major: 4, minor: 3 } as const
+
+export interface Version {
+  readonly major: number
+  readonly minor: number
+  /** The raw version string, e.g. `5.1.9-0+deb12u1` or `N-112233-gabc` for git builds. */
+  readonly text: string
+}
+
+export interface Options {
+  readonly ffmpegPath?: string | undefined
+  readonly ffprobePath?: string | undefined
+}
+
+export const installHint =
+  "Install ffmpeg (Debian/Ubuntu: `apt-get install ffmpeg`; macOS: `brew install ffmpeg`; Windows: `winget install ffmpeg`) " +
+  "or set FFMPEG_PATH and FFPROBE_PATH to the binaries."
+
+export class FfmpegBinary extends Context.Service<
+  FfmpegBinary,
+  {
+    readonly ffmpeg: string
+    readonly ffprobe: string
+    /** Runs once and is cached: both tools exist and ffmpeg is new enough. */
+    readonly check: Effect.Effect<Version, Errors.MissingDependency>
+  }
+>()("@longsora/ffmpeg-combiner/FfmpegBinary") {}
+
+/** Parses `ffmpeg version 5.1.9-0+deb12u1 …`; git builds (`N-…`, `git-…`) count as new. */
+export const parseVersion = (banner: string): Version | undefined => {
+  const text = /version\s+(\S+)/.exec(banner)?.[1]
+  if (text === undefined) return undefined
+  const numbers = /^n?(\d+)\.(\d+)/.exec(text)
+  if (numbers) return { major: Number(numbers[1]), minor: Number(numbers[2]), text }
+  if (/^(N-|git-|[0-9a-f]{7,}$)/.test(text)) return { major: 99, minor: 0, text }
+  return undefined
+}
+
+export const isSupported = (version: Version): boolean =>
+  version.major > minimumVersion.major ||
+  (version.major === minimumVersion.major && version.minor >= minimumVersion.minor)
+
+const isExecutable = (file: string) =>
+  Effect.promise(() =>
+    access(file, constants.X_OK).then(
+      () => true,
+      () => false
+    )
+  )
+
+/** Looks a bare name up on PATH (with PATHEXT on Windows); paths with a separator are taken as given. */
+export const resolve = Effect.fnUntraced(function* (name: string) {
+  if (name.includes("/") || name.includes("\\")) return NodePath.resolve(name)
+  const dirs = (process.env.PATH ?? "").split(NodePath.delimiter).filter((dir) => dir.length > 0)
+  const extensions = process.platform === "win32" ? (process.env.PATHEXT ?? ".EXE").split(";") : [""]
+  for (const dir of dirs) {
+    for (const ext of extensions) {
+      const candidate = NodePath.join(dir, name + ext)
+      if (yield* isExecutable(candidate)) return candidate
+    }
+  }
+  return name
+})
+
+const checkTool = (dependency: string, binary: string) =>
+  run(binary, ["-version"]).pipe(
+    Effect.mapError(
+      (error) =>
+        new Errors.MissingDependency({
+          dependency,
+          detail: `could not run ${binary} (${error.reason.split("\n")[0]})`,
+          fix: installHint
+        })
+    )
+  )
+
+export const make = Effect.fnUntraced(function* (options: Options = {}) {
+  const ffmpeg = yield* resolve(options.ffmpegPath ?? "ffmpeg")
+  const ffprobe = yield* resolve(options.ffprobePath ?? "ffprobe")
+  const check = yield* Effect.cached(
+    Effect.gen(function* () {
+      const { stdout } = yield* checkTool("ffmpeg", ffmpeg)
+      yield* checkTool("ffprobe", ffprobe)
+      const version = parseVersion(stdout)
+      if (version === undefined || !isSupported(version)) {
+        return yield* new Errors.MissingDependency({
+          dependency: "ffmpeg",
+          detail: `${ffmpeg} is version ${version?.text ?? "unknown"}, ${minimumVersion.major}.${minimumVersion.minor} or newer is needed`,
+          fix: installHint
+        })
+      }
+      return version
+    })
+  )
+  return FfmpegBinary.of({ ffmpeg, ffprobe, check })
+})
+
+export const layer = (options: Options = {}): Layer.Layer<FfmpegBinary> => Layer.effect(FfmpegBinary, make(options))
+
+/** Reads `FFMPEG_PATH` and `FFPROBE_PATH` (both optional) and falls back to `PATH`. */
+export const layerConfig: Layer.Layer<FfmpegBinary, Config.ConfigError> = Layer.effect(
+  FfmpegBinary,
+  Effect.gen(function* () {
+    const ffmpegPath = yield* Config.String("FFMPEG_PATH").pipe(Config.option)
+    const ffprobePath = yield* Config.String("FFPROBE_PATH").pipe(Config.option)
+    return yield* make({
+      ffmpegPath: Option.getOrUndefined(ffmpegPath),
+      ffprobePath: Option.getOrUndefined(ffprobePath)
+    })
+  })
+)
+
+/** `-fps_mode` replaced `-vsync` in 5.1. Passthrough keeps every decoded frame with its own timestamp. */
+export const passthroughArgs = (version: Version): ReadonlyArray<string> =>
+  version.major > 5 || (version.major === 5 && version.minor >= 1)
+    ? ["-fps_mode", "passthrough"]
+    : ["-vsync", "passthrough"]

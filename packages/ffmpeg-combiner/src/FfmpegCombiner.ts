@@ -1,0 +1,274 @@
+/**
+ * core's `Combiner` with ffmpeg. The method is chosen from the probe: stream copy through the concat demuxer when
+ * all segments share codec parameters (`copy`, or `smart-cut` when the seam duplicate is dropped), a full
+ * `reencode` when they differ, and `crossfade` on request. Audio is copied packet-exactly when it can be (see
+ * `JoinPlan.selectAudioPackets`), otherwise re-encoded with silence for segments that have none. The output is
+ * written in a temporary directory beside the destination and renamed into place.
+ */
+import { closeSync, openSync, writeSync } from "node:fs"
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises"
+import * as NodePath from "node:path"
+import { Combiner, Errors, type Transition } from "@longsora/core"
+import { type Config, Effect, Layer } from "effect"
+import * as FfmpegBinary from "./FfmpegBinary.ts"
+import { AdtsSplitter } from "./internal/adts.ts"
+import { concatList } from "./internal/concat.ts"
+import { concatGraph, crossfadeGraph, type SegmentPlan, type Target } from "./internal/filters.ts"
+import { run } from "./internal/process.ts"
+import * as JoinPlan from "./JoinPlan.ts"
+import * as Probe from "./Probe.ts"
+import * as SmartCut from "./SmartCut.ts"
+
+export type Method = "copy" | "smart-cut" | "reencode" | "crossfade"
+
+/** Chooses how to join, and says why when a cheaper method was not possible. */
+export const chooseMethod = (
+  segments: ReadonlyArray<Probe.MediaInfo>,
+  transition: Transition.Transition
+): { readonly method: Method; readonly reason?: string } => {
+  if (transition._tag === "Crossfade") return { method: "crossfade" }
+  const copyBlocker = JoinPlan.videoCopyBlocker(segments)
+  if (copyBlocker) return { method: "reencode", reason: copyBlocker }
+  if (transition._tag === "KeepDuplicate" || segments.length === 1) return { method: "copy" }
+  const smartBlocker = JoinPlan.smartCutBlocker(segments)
+  return smartBlocker ? { method: "reencode", reason: smartBlocker } : { method: "smart-cut" }
+}
+
+const x264Output = ["-c:v", "libx264", "-preset", "fast", "-crf", "18", "-pix_fmt", "yuv420p"]
+const aacOutput = (target: Target) => ["-c:a", "aac", "-b:a", "192k", "-ar", String(target.sampleRate), "-ac", "2"]
+const finalOutput = (file: string) => ["-movflags", "+faststart", "-f", "mp4", file]
+
+export const make = Effect.gen(function* () {
+  const binary = yield* FfmpegBinary.FfmpegBinary
+  const prober = yield* Probe.Probe
+  const ffmpeg = (args: ReadonlyArray<string>, options?: Parameters<typeof run>[2]) =>
+    run(binary.ffmpeg, ["-nostdin", "-v", "error", "-y", ...args], options)
+
+  const targetOf = (segments: ReadonlyArray<Probe.MediaInfo>): Target => {
+    const video = segments[0]!.video!
+    const fps = video.fps > 0 ? video.fps : 30
+    return {
+      width: video.width,
+      height: video.height,
+      frameRate: video.fps > 0 && !video.variableFrameRate ? video.frameRate : String(Math.round(fps)),
+      fps: video.fps > 0 && !video.variableFrameRate ? fps : Math.round(fps),
+      sampleRate: segments.find((s) => s.audio)?.audio?.sampleRate ?? 48000
+    }
+  }
+
+  /** How each segment maps onto the re-encoding filter graphs. */
+  const segmentPlans = (segments: ReadonlyArray<Probe.MediaInfo>, target: Target, drop: boolean) =>
+    segments.map((segment, i): SegmentPlan => {
+      const video = segment.video!
+      const dropFrames = drop && i > 0 ? 1 : 0
+      const sourceFps = video.fps > 0 ? video.fps : target.fps
+      return {
+        input: i,
+        hasAudio: segment.audio !== undefined,
+        dropFrames,
+        sourceFps,
+        frames: Math.max(1, Math.round((video.duration - dropFrames / sourceFps) * target.fps))
+      }
+    })
+
+  const inputs = (segments: ReadonlyArray<Probe.MediaInfo>) => segments.flatMap((s) => ["-i", s.path])
+
+  /** Copies exact packet ranges of every segment's AAC into one ADTS file; `undefined` when that cannot keep sync. */
+  const copyAudio = Effect.fnUntraced(function* (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    drop: boolean,
+    file: string
+  ) {
+    if (JoinPlan.audioCopyBlocker(segments)) return undefined
+    const ranges = JoinPlan.selectAudioPackets(
+      segments.map((segment, i) => {
+        const video = segment.video!
+        const dropped = drop && i > 0 ? 1 / video.fps : 0
+        return {
+          packets: segment.audio!.packets,
+          startPts: segment.audio!.startPts,
+          videoStart: dropped,
+          videoLength: video.duration - dropped
+        }
+      }),
+      segments[0]!.audio!.sampleRate
+    )
+    if (!ranges) return undefined
+    const fd = openSync(file, "w")
+    yield* Effect.forEach(segments, (segment, i) => {
+      const { first, count } = ranges[i]!
+      const splitter = new AdtsSplitter((frame, index) => {
+        if (index >= first && index < first + count) writeSync(fd, frame)
+      })
+      return ffmpeg(["-i", segment.path, "-map", "0:a:0", "-c:a", "copy", "-f", "adts", "pipe:1"], {
+        onStdout: splitter.write
+      }).pipe(
+        Effect.flatMap(() =>
+          splitter.frames === segment.audio!.packets && splitter.pending === 0
+            ? Effect.void
+            : Effect.die(
+                new Error(`${segment.path}: ${splitter.frames} ADTS frames, probe said ${segment.audio!.packets}`)
+              )
+        )
+      )
+    }).pipe(Effect.ensuring(Effect.sync(() => closeSync(fd))))
+    return file
+  })
+
+  /** Decodes every segment's audio, trims it to its video and encodes one AAC track (silence where none). */
+  const encodeAudio = Effect.fnUntraced(function* (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    drop: boolean,
+    file: string
+  ) {
+    const target = targetOf(segments)
+    const graph = concatGraph(segmentPlans(segments, target, drop), target, false)
+    yield* ffmpeg([
+      ...inputs(segments),
+      "-filter_complex",
+      graph,
+      "-map",
+      "[a]",
+      ...aacOutput(target),
+      "-f",
+      "mp4",
+      file
+    ])
+    return file
+  })
+
+  /** Stream-copies the video listed in `entries`, muxed with one audio track. */
+  const muxCopy = Effect.fnUntraced(function* (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    entries: Parameters<typeof concatList>[0],
+    drop: boolean,
+    workDir: string,
+    output: string
+  ) {
+    const list = NodePath.join(workDir, "video.ffconcat")
+    yield* Effect.promise(() => writeFile(list, concatList(entries)))
+    const anyAudio = segments.some((s) => s.audio)
+    const audio = anyAudio
+      ? ((yield* copyAudio(segments, drop, NodePath.join(workDir, "audio.aac"))) ??
+        (yield* encodeAudio(segments, drop, NodePath.join(workDir, "audio.m4a"))))
+      : undefined
+    yield* ffmpeg([
+      ...["-f", "concat", "-safe", "0", "-i", list],
+      ...(audio ? ["-i", audio] : []),
+      ...["-map", "0:v:0", ...(audio ? ["-map", "1:a:0"] : []), "-c", "copy"],
+      ...finalOutput(output)
+    ])
+  })
+
+  const reencode = (segments: ReadonlyArray<Probe.MediaInfo>, drop: boolean, output: string) => {
+    const target = targetOf(segments)
+    const plans = segmentPlans(segments, target, drop)
+    return ffmpeg([
+      ...inputs(segments),
+      ...["-filter_complex", concatGraph(plans, target), "-map", "[v]", "-map", "[a]"],
+      ...["-r", target.frameRate, ...x264Output, ...aacOutput(target)],
+      ...finalOutput(output)
+    ])
+  }
+
+  const crossfade = Effect.fnUntraced(function* (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    seconds: number,
+    output: string
+  ) {
+    const target = targetOf(segments)
+    const plans = segmentPlans(segments, target, false)
+    const shortest = Math.min(...plans.map((p) => p.frames / target.fps))
+    if (segments.length > 1 && seconds >= shortest) {
+      return yield* Effect.fail(
+        `a ${seconds} s crossfade needs segments longer than that (shortest: ${shortest.toFixed(3)} s)`
+      )
+    }
+    yield* ffmpeg([
+      ...inputs(segments),
+      ...["-filter_complex", crossfadeGraph(plans, target, seconds), "-map", "[v]", "-map", "[a]"],
+      ...["-r", target.frameRate, ...x264Output, ...aacOutput(target)],
+      ...finalOutput(output)
+    ])
+  })
+
+  const join = Effect.fn("FfmpegCombiner.join")(function* (input: Combiner.JoinInput) {
+    const destination = NodePath.resolve(input.destination)
+    const fail = (reason: string) => (cause: unknown) =>
+      new Errors.CombineError({
+        output: destination,
+        reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+    if (input.segments.length === 0)
+      return yield* new Errors.CombineError({ output: destination, reason: "no segments" })
+    yield* binary.check.pipe(Effect.mapError(fail("ffmpeg is not usable")))
+    const segments = yield* Effect.forEach(input.segments, (path) => prober.probe(NodePath.resolve(path)), {
+      concurrency: 2
+    }).pipe(Effect.mapError(fail("could not probe a segment")))
+    const noVideo = segments.findIndex((s) => !s.video)
+    if (noVideo >= 0)
+      return yield* new Errors.CombineError({ output: destination, reason: `segment ${noVideo + 1} has no video` })
+    const { method, reason } = chooseMethod(segments, input.transition)
+    if (reason) yield* Effect.logDebug(`joining by ${method}: ${reason}`)
+
+    const directory = NodePath.dirname(destination)
+    // The work directory sits beside the destination so the final rename stays on one filesystem.
+    const workDir = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          await mkdir(directory, { recursive: true })
+          return mkdtemp(NodePath.join(directory, ".longsora-join-"))
+        },
+        catch: fail("could not create a working directory")
+      }),
+      (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+    )
+    const output = NodePath.join(workDir, "output.mp4")
+    const drop = input.transition._tag === "Cut"
+    const work: Effect.Effect<void, unknown, FfmpegBinary.FfmpegBinary | Probe.Probe> =
+      method === "copy"
+        ? muxCopy(
+            segments,
+            segments.map((s) => ({ file: s.path, inpoint: s.video!.startTime, duration: s.video!.duration })),
+            false,
+            workDir,
+            output
+          )
+        : method === "smart-cut"
+          ? Effect.flatMap(SmartCut.videoEntries(segments, workDir), (entries) =>
+              muxCopy(segments, entries, true, workDir, output)
+            )
+          : method === "reencode"
+            ? reencode(segments, drop, output)
+            : crossfade(segments, input.transition._tag === "Crossfade" ? input.transition.seconds : 0, output)
+    yield* work.pipe(
+      Effect.provideService(FfmpegBinary.FfmpegBinary, binary),
+      Effect.provideService(Probe.Probe, prober),
+      Effect.mapError(fail(`${method} join failed`))
+    )
+    yield* Effect.tryPromise({
+      try: () => rename(output, destination),
+      catch: fail("could not move the output into place")
+    })
+    const joined = yield* prober
+      .probe(destination, { countPackets: false })
+      .pipe(Effect.mapError(fail("could not probe the output")))
+    return { path: destination, seconds: joined.video?.duration ?? joined.duration, method }
+  }, Effect.scoped)
+
+  return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), join })
+})
+
+/** Needs `FfmpegBinary` and `Probe`; prefer `layer` / `layerConfig` unless you share those with other layers. */
+export const layerWithoutDependencies: Layer.Layer<Combiner.Combiner, never, FfmpegBinary.FfmpegBinary | Probe.Probe> =
+  Layer.effect(Combiner.Combiner, make)
+
+export const layer = (options: FfmpegBinary.Options = {}): Layer.Layer<Combiner.Combiner> =>
+  layerWithoutDependencies.pipe(Layer.provide(Probe.layer), Layer.provide(FfmpegBinary.layer(options)))
+
+/** Reads `FFMPEG_PATH` / `FFPROBE_PATH`. */
+export const layerConfig: Layer.Layer<Combiner.Combiner, Config.ConfigError> = layerWithoutDependencies.pipe(
+  Layer.provide(Probe.layer),
+  Layer.provide(FfmpegBinary.layerConfig)
+)

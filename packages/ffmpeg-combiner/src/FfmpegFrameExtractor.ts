@@ -1,0 +1,120 @@
+/**
+ * core's `FrameExtractor` with ffmpeg and sharp. `lastFrame` seeks a little before the end (`-sseof`), decodes to
+ * the end and keeps the last decoded frame, so its cost does not grow with the clip's length; when the window
+ * holds no frame (video ends well before the audio, or a very long GOP tail) it widens the window and tries again.
+ */
+import * as NodePath from "node:path"
+import { Errors, FrameExtractor } from "@longsora/core"
+import { type Config, Effect, Layer } from "effect"
+import sharp from "sharp"
+import * as FfmpegBinary from "./FfmpegBinary.ts"
+import { inspect, parseSize, type Size, writeFitted } from "./internal/image.ts"
+import { LastFrameSink } from "./internal/LastFrame.ts"
+import { run } from "./internal/process.ts"
+import * as Probe from "./Probe.ts"
+
+/** First seek window before the end, in seconds; grows ×4 while it yields no frame. */
+export const initialWindowSeconds = 1
+
+const frameError = (path: string, reason: string) => (cause: unknown) =>
+  new Errors.FrameError({ path, reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+
+const targetSize = (path: string, size: string) => {
+  const parsed = parseSize(size)
+  return parsed
+    ? Effect.succeed(parsed)
+    : Effect.fail(new Errors.FrameError({ path, reason: `size must be WIDTHxHEIGHT, got "${size}"` }))
+}
+
+export const make = Effect.gen(function* () {
+  const binary = yield* FfmpegBinary.FfmpegBinary
+  const prober = yield* Probe.Probe
+
+  /** Decodes from `window` seconds before the end (or the whole clip) and returns the last frame as RGB. */
+  const decodeTail = Effect.fnUntraced(function* (video: string, size: Size, window: number | undefined) {
+    const version = yield* binary.check.pipe(Effect.mapError(frameError(video, "ffmpeg is not usable")))
+    const sink = new LastFrameSink(size.width * size.height * 3)
+    const seek = window === undefined ? [] : ["-sseof", `-${window.toFixed(3)}`]
+    yield* run(
+      binary.ffmpeg,
+      [
+        ...["-nostdin", "-v", "error", ...seek, "-i", video],
+        ...["-map", "0:v:0", "-an", "-sn", "-dn", ...FfmpegBinary.passthroughArgs(version)],
+        ...["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+      ],
+      { onStdout: sink.write }
+    ).pipe(Effect.mapError(frameError(video, "could not decode the end of the clip")))
+    if (!sink.complete) {
+      return yield* new Errors.FrameError({ path: video, reason: "decoded frames do not match the probed size" })
+    }
+    return sink
+  })
+
+  const lastFrame = Effect.fn("FfmpegFrameExtractor.lastFrame")(function* (
+    video: string,
+    options: FrameExtractor.FitOptions
+  ) {
+    const target = yield* targetSize(video, options.size)
+    const source = NodePath.resolve(video)
+    const info = yield* prober
+      .probe(source, { countPackets: false })
+      .pipe(Effect.mapError(frameError(video, "could not read the clip")))
+    const stream = info.video
+    if (!stream || stream.width === 0) return yield* new Errors.FrameError({ path: video, reason: "no video stream" })
+    const size = { width: stream.width, height: stream.height }
+    // Whatever follows the video's end (a longer audio track) is added to the window.
+    const videoEnd = stream.startTime + stream.duration
+    let window = initialWindowSeconds + Math.max(0, info.duration - videoEnd)
+    for (;;) {
+      const whole = window >= info.duration
+      const sink = yield* decodeTail(source, size, whole ? undefined : window)
+      if (sink.frames > 0) {
+        const image = sharp(sink.frame, { raw: { width: size.width, height: size.height, channels: 3 } })
+        return yield* Effect.tryPromise({
+          try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),
+          catch: frameError(options.destination, "could not write the frame")
+        })
+      }
+      if (whole) return yield* new Errors.FrameError({ path: video, reason: "the clip has no decodable frame" })
+      window *= 4
+    }
+  })
+
+  const fitImage = Effect.fn("FfmpegFrameExtractor.fitImage")(function* (
+    image: string,
+    options: FrameExtractor.FitOptions
+  ) {
+    const target = yield* targetSize(image, options.size)
+    return yield* Effect.tryPromise({
+      try: async () => {
+        const { width, height } = await inspect(image)
+        return writeFitted(sharp(image).autoOrient(), { width, height }, target, NodePath.resolve(options.destination))
+      },
+      catch: frameError(image, "could not fit the image")
+    })
+  })
+
+  const inspectImage = (path: string) =>
+    Effect.tryPromise({ try: () => inspect(path), catch: frameError(path, "not a readable image") })
+
+  return FrameExtractor.FrameExtractor.of({
+    preflight: Effect.asVoid(binary.check),
+    inspectImage,
+    fitImage,
+    lastFrame
+  })
+})
+
+/** Needs `FfmpegBinary` and `Probe`; prefer `layer` / `layerConfig` unless you share those with other layers. */
+export const layerWithoutDependencies: Layer.Layer<
+  FrameExtractor.FrameExtractor,
+  never,
+  FfmpegBinary.FfmpegBinary | Probe.Probe
+> = Layer.effect(FrameExtractor.FrameExtractor, make)
+
+export const layer = (options: FfmpegBinary.Options = {}): Layer.Layer<FrameExtractor.FrameExtractor> =>
+  layerWithoutDependencies.pipe(Layer.provide(Probe.layer), Layer.provide(FfmpegBinary.layer(options)))
+
+/** Reads `FFMPEG_PATH` / `FFPROBE_PATH`. */
+export const layerConfig: Layer.Layer<FrameExtractor.FrameExtractor, Config.ConfigError> =
+  layerWithoutDependencies.pipe(Layer.provide(Probe.layer), Layer.provide(FfmpegBinary.layerConfig))

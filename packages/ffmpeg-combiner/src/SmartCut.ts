@@ -1,0 +1,117 @@
+/**
+ * The smart cut behind the default `Cut` seam. Segment k+1 opens on segment k's last frame; dropping that one frame
+ * by stream copy is impossible (frame 1 depends on frame 0), so only the stretch from frame 1 to the segment's
+ * first later keyframe is re-encoded — with the source's codec parameters, time base and B-frame delay so the
+ * concat demuxer copies it seamlessly — and everything from that keyframe on is copied. The cost per seam is one
+ * GOP at most, whatever the segment's length.
+ */
+import * as NodePath from "node:path"
+import { Effect } from "effect"
+import { FfmpegBinary } from "./FfmpegBinary.ts"
+import type { ConcatEntry } from "./internal/concat.ts"
+import { run } from "./internal/process.ts"
+import { type MediaInfo, Probe, type VideoStream } from "./Probe.ts"
+
+/** Keyframes are looked for in this many seconds first, then in the whole segment. */
+const keyframeWindowSeconds = 12
+
+export interface Seam {
+  /** Index of the first keyframe after frame 0; `frames` when there is none. */
+  readonly keyframe: number
+  /** Its exact time in seconds (the tail's in-point). */
+  readonly keyframeTime: number
+}
+
+const timeBaseSeconds = (video: VideoStream) => {
+  const [n, d] = video.timeBase.split("/").map(Number)
+  return (n ?? 1) / (d ?? 90000)
+}
+
+/** Finds where the copied tail of a later segment can start. */
+export const findSeam = Effect.fnUntraced(function* (segment: MediaInfo) {
+  const prober = yield* Probe
+  const video = segment.video!
+  const tb = timeBaseSeconds(video)
+  const frameAt = (pts: number) => Math.round((pts * tb - video.startTime) * video.fps)
+  const after = (list: ReadonlyArray<number>) => list.find((pts) => frameAt(pts) >= 1)
+  let pts = after(yield* prober.keyframes(segment.path, keyframeWindowSeconds))
+  if (pts === undefined && segment.duration > keyframeWindowSeconds) {
+    pts = after(yield* prober.keyframes(segment.path, segment.duration + 1))
+  }
+  return pts === undefined
+    ? { keyframe: video.frames, keyframeTime: video.startTime + video.duration }
+    : { keyframe: frameAt(pts), keyframeTime: pts * tb }
+})
+
+const x264Profiles: Record<string, string> = {
+  Baseline: "baseline",
+  "Constrained Baseline": "baseline",
+  Main: "main",
+  High: "high",
+  "High 10": "high10",
+  "High 4:2:2": "high422",
+  "High 4:4:4 Predictive": "high444"
+}
+
+/** libx264 options that reproduce the source's stream layout (B-frame delay decides the DTS offset). */
+export const encoderArgs = (video: VideoStream, crf: number): ReadonlyArray<string> => {
+  const profile = video.profile ? x264Profiles[video.profile] : undefined
+  const bframes = video.hasBFrames === 0 ? ["-bf", "0"] : video.hasBFrames === 1 ? ["-bf", "1", "-b_strategy", "0"] : []
+  const colour = [
+    ...(video.colorRange ? ["-color_range", video.colorRange] : []),
+    ...(video.colorSpace ? ["-colorspace", video.colorSpace] : []),
+    ...(video.colorPrimaries ? ["-color_primaries", video.colorPrimaries] : []),
+    ...(video.colorTransfer ? ["-color_trc", video.colorTransfer] : [])
+  ]
+  return [
+    ...["-c:v", "libx264", "-preset", "fast", "-crf", String(crf)],
+    ...(profile ? ["-profile:v", profile] : []),
+    ...(video.level ? ["-level:v", (video.level / 10).toFixed(1)] : []),
+    ...(video.pixFmt ? ["-pix_fmt", video.pixFmt] : []),
+    ...bframes,
+    ...colour,
+    ...["-video_track_timescale", video.timeBase.split("/")[1] ?? "90000"]
+  ]
+}
+
+/** Re-encodes frames `[1, seam.keyframe)` of `segment` into `destination` (video only). */
+export const encodeHead = Effect.fnUntraced(function* (segment: MediaInfo, seam: Seam, destination: string) {
+  const binary = yield* FfmpegBinary
+  const video = segment.video!
+  // Stop reading just after the keyframe: decoding never runs past the re-encoded stretch.
+  const readUntil = (seam.keyframe + 0.5) / video.fps + Math.max(0, video.startTime)
+  yield* run(binary.ffmpeg, [
+    ...["-nostdin", "-v", "error", "-y", "-t", readUntil.toFixed(6), "-i", segment.path],
+    ...["-map", "0:v:0", "-an", "-sn", "-dn", "-map_metadata", "-1"],
+    ...["-vf", `trim=start_frame=1:end_frame=${seam.keyframe},setpts=PTS-STARTPTS`, "-r", video.frameRate],
+    ...encoderArgs(video, 16),
+    ...["-f", "mp4", destination]
+  ])
+})
+
+/**
+ * The video concat entries of a smart-cut join: segment 1 whole, then for each later segment its re-encoded head
+ * and its copied tail. Heads are written into `workDir`.
+ */
+export const videoEntries = Effect.fnUntraced(function* (segments: ReadonlyArray<MediaInfo>, workDir: string) {
+  const first = segments[0]!.video!
+  const entries: Array<ConcatEntry> = [{ file: segments[0]!.path, inpoint: first.startTime, duration: first.duration }]
+  for (const [i, segment] of segments.entries()) {
+    if (i === 0) continue
+    const video = segment.video!
+    const seam = yield* findSeam(segment)
+    if (seam.keyframe > 1) {
+      const head = NodePath.join(workDir, `head_${String(i + 1).padStart(2, "0")}.mp4`)
+      yield* encodeHead(segment, seam, head)
+      entries.push({ file: head, inpoint: 0, duration: (seam.keyframe - 1) / video.fps })
+    }
+    if (seam.keyframe < video.frames) {
+      entries.push({
+        file: segment.path,
+        inpoint: seam.keyframeTime,
+        duration: (video.frames - seam.keyframe) / video.fps
+      })
+    }
+  }
+  return entries
+})

@@ -1,0 +1,7 @@
+export * as FfmpegBinary from "./FfmpegBinary.ts"
+export * as FfmpegCombiner from "./FfmpegCombiner.ts"
+export * as FfmpegFrameExtractor from "./FfmpegFrameExtractor.ts"
+export * as FfmpegServices from "./FfmpegServices.ts"
+export * as JoinPlan from "./JoinPlan.ts"
+export * as Probe from "./Probe.ts"
+export * as SmartCut from "./SmartCut.ts"

@@ -1,0 +1,75 @@
+/** sharp helpers: fit an image (file or raw RGB frame) to an exact size, cropping from the centre. */
+import { randomBytes } from "node:crypto"
+import { rename, rm } from "node:fs/promises"
+import * as NodePath from "node:path"
+import sharp, { type Sharp } from "sharp"
+
+export interface Size {
+  readonly width: number
+  readonly height: number
+}
+
+/** `1280x720` → `{ width: 1280, height: 720 }`. */
+export const parseSize = (size: string): Size | undefined => {
+  const match = /^(\d+)x(\d+)$/.exec(size.trim())
+  if (!match) return undefined
+  const width = Number(match[1])
+  const height = Number(match[2])
+  return width > 0 && height > 0 ? { width, height } : undefined
+}
+
+/** Cropping happens when scaling to either target side leaves the other off by more than a pixel. */
+export const needsCrop = (source: Size, target: Size): boolean =>
+  Math.abs((source.height * target.width) / source.width - target.height) > 1 ||
+  Math.abs((source.width * target.height) / source.height - target.width) > 1
+
+const encodeFor = (image: Sharp, destination: string): Sharp => {
+  const ext = NodePath.extname(destination).toLowerCase()
+  if (ext === ".png") return image.png({ compressionLevel: 6 })
+  if (ext === ".webp") return image.webp({ quality: 95 })
+  // A reference frame for the next segment: keep chroma at full resolution and quality high.
+  return image.jpeg({ quality: 95, chromaSubsampling: "4:4:4" })
+}
+
+/**
+ * Resizes to exactly `target` (cover + centre crop) and writes `destination` via a temporary sibling and a rename,
+ * so readers never see half a file. Skips resampling when the size already matches (a PNG then keeps exact pixels).
+ */
+export const writeFitted = async (image: Sharp, source: Size, target: Size, destination: string) => {
+  const cropped = needsCrop(source, target)
+  const sameSize = source.width === target.width && source.height === target.height
+  const resized = sameSize ? image : image.resize(target.width, target.height, { fit: "cover", position: "centre" })
+  const temporary = NodePath.join(
+    NodePath.dirname(destination),
+    `.${NodePath.basename(destination)}.${randomBytes(4).toString("hex")}.tmp`
+  )
+  try {
+    await encodeFor(resized, destination).toFile(temporary)
+    await rename(temporary, destination)
+  } catch (error) {
+    await rm(temporary, { force: true })
+    throw error
+  }
+  return { path: destination, width: target.width, height: target.height, cropped }
+}
+
+const mimeTypes: Record<string, string> = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+  gif: "image/gif",
+  avif: "image/avif",
+  heif: "image/heif",
+  tiff: "image/tiff",
+  svg: "image/svg+xml",
+  jp2: "image/jp2",
+  jxl: "image/jxl"
+}
+
+/** Size as displayed (EXIF orientation applied) and the MIME type of the actual bytes, not the file name. */
+export const inspect = async (path: string) => {
+  const metadata = await sharp(path).metadata()
+  const { width, height } = metadata.autoOrient ?? metadata
+  const mimeType = mimeTypes[metadata.format] ?? `image/${metadata.format}`
+  return { width, height, mimeType }
+}

@@ -1,0 +1,112 @@
+/** Test clips from ffmpeg's lavfi sources, shaped like what the provider delivers (H.264 yuv420p + AAC 48k stereo). */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as NodePath from "node:path"
+
+export interface ClipOptions {
+  /** First frame of the continuous testsrc2 pattern (chained segments overlap by one frame). */
+  readonly startFrame?: number
+  readonly frames: number
+  readonly size?: string
+  readonly rate?: number
+  readonly gop?: number
+  /** libx264 `-bf`; its default (3) when omitted. */
+  readonly bframes?: number
+  readonly audio?: boolean
+  /** Seconds of audio beyond the video. */
+  readonly extraAudio?: number
+  readonly crf?: number
+}
+
+export const ffmpeg = (args: ReadonlyArray<string>): Buffer =>
+  execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args], { maxBuffer: 512 * 1024 * 1024 })
+
+export const makeClip = (path: string, options: ClipOptions): string => {
+  const { startFrame = 0, frames, size = "320x180", rate = 30, gop = 30, audio = true, extraAudio = 0 } = options
+  const seconds = frames / rate
+  ffmpeg([
+    ...[
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=${size}:rate=${rate},trim=start_frame=${startFrame}:end_frame=${startFrame + frames},setpts=PTS-STARTPTS`
+    ],
+    ...(audio ? ["-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${seconds + extraAudio}`] : []),
+    ...[
+      "-c:v",
+      "libx264",
+      "-preset",
+      "veryfast",
+      "-crf",
+      String(options.crf ?? 20),
+      "-pix_fmt",
+      "yuv420p",
+      "-g",
+      String(gop)
+    ],
+    ...(options.bframes !== undefined ? ["-bf", String(options.bframes)] : []),
+    ...(audio ? ["-c:a", "aac", "-ac", "2", "-ar", "48000"] : []),
+    ...["-movflags", "+faststart", path]
+  ])
+  return path
+}
+
+/** Segments of one continuous pattern where segment k+1 opens on segment k's last frame, as the provider makes them. */
+export const makeChain = (dir: string, count: number, options: ClipOptions): ReadonlyArray<string> =>
+  Array.from({ length: count }, (_, k) =>
+    makeClip(NodePath.join(dir, `segment_${String(k + 1).padStart(2, "0")}.mp4`), {
+      ...options,
+      startFrame: (options.startFrame ?? 0) + k * (options.frames - 1)
+    })
+  )
+
+/** Every decoded frame as 8-bit luma, `width × height` bytes each. */
+export const decodeGray = (path: string, width: number, height: number): ReadonlyArray<Buffer> => {
+  const raw = ffmpeg([
+    "-i",
+    path,
+    "-map",
+    "0:v:0",
+    "-vsync",
+    "passthrough",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "gray",
+    "-s",
+    `${width}x${height}`,
+    "pipe:1"
+  ])
+  const size = width * height
+  return Array.from({ length: raw.length / size }, (_, i) => raw.subarray(i * size, (i + 1) * size))
+}
+
+/** Mean absolute difference of two luma frames (0 = identical). */
+export const meanDifference = (a: Buffer, b: Buffer): number => {
+  let sum = 0
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!)
+  return sum / a.length
+}
+
+export const streamDurations = (path: string) => {
+  const out = execFileSync("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "stream=codec_type,duration",
+    "-of",
+    "json",
+    path
+  ]).toString()
+  const streams = JSON.parse(out).streams as Array<{ codec_type: string; duration: string }>
+  return {
+    video: Number(streams.find((s) => s.codec_type === "video")?.duration),
+    audio: Number(streams.find((s) => s.codec_type === "audio")?.duration)
+  }
+}
+
+export const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(NodePath.join(tmpdir(), `longsora-${prefix}-`))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
