@@ -80,14 +80,17 @@ describe("media from an input_reference", { timeout: 40_000 }, () => {
     const form2 = new FormData()
     form2.set("prompt", "p")
     form2.set("input_reference[file_id]", file.id)
-    const r2 = await api(emu(), "/videos", { method: "POST", body: form2 })
+    // Only the first one renders; the others are validated (size, MIME) and then kept queued.
+    const stuck = { "x-emulator-fault": "stuck" }
+    const r2 = await api(emu(), "/videos", { method: "POST", body: form2, headers: stuck })
     expect(r2.status).toBe(200)
     const json = await fetch(`${emu().baseURL}/videos`, {
       method: "POST",
-      headers: { authorization: "Bearer sk-emulator", "content-type": "application/json" },
+      headers: { authorization: "Bearer sk-emulator", "content-type": "application/json", ...stuck },
       body: JSON.stringify({ prompt: "p", input_reference: { file_id: file.id } })
     })
     expect(json.status).toBe(200)
-    for (const r of [r1, r2, json]) await waitDone(emu(), ((await r.json()) as VideoJson).id)
+    expect((await waitDone(emu(), ((await r1.json()) as VideoJson).id)).status).toBe("completed")
+    for (const r of [r2, json]) expect(((await r.json()) as VideoJson).status).toBe("queued")
   })
 })
