@@ -92,7 +92,8 @@ export interface PacketRange {
  * Picks a contiguous run of packets per segment. The output's audio is the kept packets back to back, so segment
  * k's sample at segment time t plays at `kept-before × frame + t − start of its first kept packet`; choosing the
  * run's start and length by rounding against the exact video timeline keeps every seam and the end within half a
- * packet (≈10.7 ms at 48 kHz) of the video, with no drift accumulating. `undefined` when a segment is too short.
+ * packet (≈10.7 ms at 48 kHz) of the video (the end within a packet and a half, under one frame), with no drift
+ * accumulating. `undefined` when a segment's audio is too short.
  */
 export const selectAudioPackets = (
   segments: ReadonlyArray<AudioSegment>,
@@ -107,11 +108,13 @@ export const selectAudioPackets = (
       (kept * frameSize - videoAt * sampleRate + segment.videoStart * sampleRate - segment.startPts) / frameSize
     const first = Math.round(wantedFirst)
     videoAt += segment.videoLength
-    const count = Math.round((videoAt * sampleRate) / frameSize) - kept
-    // Half a packet of slack either way is fine; more means the audio does not cover the video.
+    const wanted = Math.round((videoAt * sampleRate) / frameSize) - kept
+    // Half a packet of slack at the start; at the end one packet may be missing (an encoder's last packet often
+    // ends exactly with the clip), which the next segment's start absorbs. More means the audio is too short.
     if (first < 0 && wantedFirst < -0.5) return undefined
     const from = Math.max(0, first)
-    if (count < 0 || from + count > segment.packets) return undefined
+    const count = Math.min(wanted, segment.packets - from)
+    if (count < 0 || wanted - count > 1) return undefined
     ranges.push({ first: from, count })
     kept += count
   }

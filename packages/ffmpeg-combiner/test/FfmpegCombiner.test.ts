@@ -5,7 +5,8 @@ import { Combiner, Transition } from "@longsora/core"
 import { Effect, Fiber } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
-import { decodeGray, makeChain, makeClip, meanDifference, streamDurations, tempDir } from "./fixtures.ts"
+import * as SeamQuality from "../src/SeamQuality.ts"
+import { decodeGray, ffmpegStderr, makeChain, makeClip, meanDifference, streamDurations, tempDir } from "./fixtures.ts"
 
 /** ffmpeg on two shared cores: generous, the clips are tiny. */
 const TIMEOUT = 40_000
@@ -65,6 +66,13 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("FfmpegCombiner", (
           assert.isAbove(meanDifference(output[i]!, output[i - 1]!), 0.5, `frame ${i}`)
         assertAudioInSync(result.path)
         noLeftovers()
+        // The seams now look like any other frame step.
+        const report = yield* SeamQuality.measure(result.path, [FRAMES / 30, (FRAMES - 1) / 30, (FRAMES - 1) / 30])
+        assert.deepStrictEqual(
+          report.seams.map((seam) => seam.frame),
+          [FRAMES, 2 * FRAMES - 1]
+        )
+        for (const seam of report.seams) assert.closeTo(seam.ssimRatio, 1, 0.05)
       }),
     TIMEOUT
   )
@@ -105,6 +113,31 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("FfmpegCombiner", (
         assert.strictEqual(output.length, FRAMES + 29)
         assert.isBelow(meanDifference(output[0]!, decoded[0]![0]!), 3)
         assertAudioInSync(result.path)
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "a segment without audio gets silence of its exact length while the video is still smart-cut",
+    () =>
+      Effect.gen(function* () {
+        const silent = makeClip(NodePath.join(dir, "silent.mp4"), {
+          startFrame: FRAMES - 1,
+          frames: FRAMES,
+          gop: 24,
+          audio: false
+        })
+        const result = yield* join([chain[0]!, silent], "silent-join.mp4", Transition.cut)
+        assert.strictEqual(result.method, "smart-cut")
+        assert.strictEqual(decodeGray(result.path, W, H).length, 2 * FRAMES - 1)
+        assertAudioInSync(result.path)
+        // The second half is silent: its loudest sample is far below the sine of the first half.
+        const volume = (start: number) =>
+          /max_volume: (\S+) dB/.exec(
+            ffmpegStderr(["-ss", String(start), "-t", "1", "-i", result.path, "-af", "volumedetect", "-f", "null", "-"])
+          )?.[1]
+        assert.isAbove(Number(volume(0.5)), -30)
+        assert.isBelow(Number(volume(2.5)), -80)
       }),
     TIMEOUT
   )

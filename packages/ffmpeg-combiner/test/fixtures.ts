@@ -1,5 +1,5 @@
 /** Test clips from ffmpeg's lavfi sources, shaped like what the provider delivers (H.264 yuv420p + AAC 48k stereo). */
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
@@ -21,6 +21,10 @@ export interface ClipOptions {
 
 export const ffmpeg = (args: ReadonlyArray<string>): Buffer =>
   execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...args], { maxBuffer: 512 * 1024 * 1024 })
+
+/** Runs ffmpeg with `-v info` and returns its log (for filters that report there, like volumedetect). */
+export const ffmpegStderr = (args: ReadonlyArray<string>): string =>
+  spawnSync("ffmpeg", ["-nostdin", "-hide_banner", ...args], { encoding: "utf8" }).stderr
 
 export const makeClip = (path: string, options: ClipOptions): string => {
   const { startFrame = 0, frames, size = "320x180", rate = 30, gop = 30, audio = true, extraAudio = 0 } = options

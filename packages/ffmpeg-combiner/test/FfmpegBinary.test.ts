@@ -1,0 +1,63 @@
+import { chmodSync, writeFileSync } from "node:fs"
+import * as NodePath from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { afterAll } from "vitest"
+import * as FfmpegBinary from "../src/FfmpegBinary.ts"
+import { tempDir } from "./fixtures.ts"
+
+const { dir, cleanup } = tempDir("binary")
+afterAll(cleanup)
+
+/** A stand-in ffmpeg that prints the given banner. */
+const fakeTool = (name: string, banner: string) => {
+  const path = NodePath.join(dir, name)
+  writeFileSync(path, `#!/bin/sh\necho "${banner}"\n`)
+  chmodSync(path, 0o755)
+  return path
+}
+
+describe("FfmpegBinary", () => {
+  it("parses release, distro and git version banners", () => {
+    assert.deepStrictEqual(FfmpegBinary.parseVersion("ffmpeg version 5.1.9-0+deb12u1 Copyright"), {
+      major: 5,
+      minor: 1,
+      text: "5.1.9-0+deb12u1"
+    })
+    assert.strictEqual(FfmpegBinary.parseVersion("ffmpeg version n7.1 Copyright")?.major, 7)
+    assert.isTrue(FfmpegBinary.isSupported(FfmpegBinary.parseVersion("ffmpeg version N-113000-gabc123")!))
+    assert.isFalse(FfmpegBinary.isSupported(FfmpegBinary.parseVersion("ffmpeg version 4.2.7-0ubuntu0.1")!))
+    assert.isUndefined(FfmpegBinary.parseVersion("not ffmpeg"))
+  })
+
+  it.effect("finds the real ffmpeg on PATH and accepts it", () =>
+    Effect.gen(function* () {
+      const binary = yield* FfmpegBinary.make()
+      assert.isTrue(NodePath.isAbsolute(binary.ffmpeg))
+      const version = yield* binary.check
+      assert.isTrue(FfmpegBinary.isSupported(version))
+    })
+  )
+
+  it.effect("a missing ffmpeg is a MissingDependency that says how to install it", () =>
+    Effect.gen(function* () {
+      const binary = yield* FfmpegBinary.make({ ffmpegPath: NodePath.join(dir, "no-such-ffmpeg") })
+      const error = yield* Effect.flip(binary.check)
+      assert.strictEqual(error._tag, "MissingDependency")
+      assert.strictEqual(error.dependency, "ffmpeg")
+      assert.include(error.message, "apt-get install ffmpeg")
+      assert.include(error.message, "brew install ffmpeg")
+      assert.include(error.message, "FFMPEG_PATH")
+    })
+  )
+
+  it.effect("a too old ffmpeg is a MissingDependency naming the version", () =>
+    Effect.gen(function* () {
+      const ffmpeg = fakeTool("ffmpeg", "ffmpeg version 4.1.11 Copyright (c) 2000-2023")
+      const ffprobe = fakeTool("ffprobe", "ffprobe version 4.1.11")
+      const error = yield* Effect.flip((yield* FfmpegBinary.make({ ffmpegPath: ffmpeg, ffprobePath: ffprobe })).check)
+      assert.strictEqual(error._tag, "MissingDependency")
+      assert.include(error.detail, "4.1.11")
+    })
+  )
+})
