@@ -15,6 +15,8 @@ export interface PollingOptions {
   readonly fraction: number
   /** Expected render time for a clip of `seconds`, used until progress reports a rate. */
   readonly expectedRenderMs: (seconds: number) => number
+  /** Cap on the first wait: one early look learns the progress rate when the expectation is off. */
+  readonly firstPollMs: number
   /** Give up (typed `timeout` error naming the job) after this long without completion (ms). */
   readonly timeoutMs: number
 }
@@ -25,6 +27,7 @@ export const defaultPollingOptions: PollingOptions = {
   fraction: 0.5,
   // Sora 2 short clips took roughly 30–90 s; longer clips render longer.
   expectedRenderMs: (seconds) => 20_000 + seconds * 6_000,
+  firstPollMs: 3_000,
   timeoutMs: 30 * 60_000
 }
 
@@ -79,6 +82,8 @@ export const nextDelayMs = (state: PollState, options: PollingOptions): number =
       ? remaining * options.fraction
       : // Running late: back off slowly with how late we are, so a slow job is not hammered.
         -remaining * 0.25
-  const delay = clamp(planned, options.minIntervalMs, options.maxIntervalMs)
+  // The poll right after submission sees nothing yet; the next one, early, shows the progress rate.
+  const first = state.observations.length <= 1 ? Math.min(planned, options.firstPollMs) : planned
+  const delay = clamp(first, options.minIntervalMs, options.maxIntervalMs)
   return state.retryAfterMs === undefined ? delay : Math.max(delay, state.retryAfterMs)
 }

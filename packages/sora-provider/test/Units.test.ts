@@ -14,10 +14,32 @@ const options: Polling.PollingOptions = { ...Polling.defaultPollingOptions, expe
 
 describe("Polling", () => {
   it("polls at half the expected remaining time before progress moves", () => {
+    // The first look comes early (firstPollMs) to learn the progress rate.
     const delay = Polling.nextDelayMs({ submittedAt: 0, now: 0, seconds: 8, observations: [] }, options)
-    assert.strictEqual(delay, 15_000) // 30 s capped to maxIntervalMs
+    assert.strictEqual(delay, 3_000)
+    const second = Polling.nextDelayMs(
+      {
+        submittedAt: 0,
+        now: 3_000,
+        seconds: 8,
+        observations: [
+          { at: 0, progress: 0 },
+          { at: 3_000, progress: 0 }
+        ]
+      },
+      options
+    )
+    assert.strictEqual(second, 15_000) // 28.5 s, capped to maxIntervalMs
     const later = Polling.nextDelayMs(
-      { submittedAt: 0, now: 50_000, seconds: 8, observations: [{ at: 50_000, progress: 0 }] },
+      {
+        submittedAt: 0,
+        now: 50_000,
+        seconds: 8,
+        observations: [
+          { at: 3_000, progress: 0 },
+          { at: 50_000, progress: 0 }
+        ]
+      },
       options
     )
     assert.strictEqual(later, 5_000)
@@ -44,7 +66,15 @@ describe("Polling", () => {
     ]
     assert.strictEqual(Polling.nextDelayMs({ submittedAt: 0, now: 1_000, seconds: 4, observations }, options), 1_000)
     const late = Polling.nextDelayMs(
-      { submittedAt: 0, now: 100_000, seconds: 8, observations: [{ at: 100_000, progress: 0 }] },
+      {
+        submittedAt: 0,
+        now: 100_000,
+        seconds: 8,
+        observations: [
+          { at: 3_000, progress: 0 },
+          { at: 100_000, progress: 0 }
+        ]
+      },
       options
     )
     assert.strictEqual(late, 10_000) // 40 s late → wait a quarter of that
