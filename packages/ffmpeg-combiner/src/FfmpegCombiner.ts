@@ -5,7 +5,7 @@
  * `JoinPlan.selectAudioPackets`), otherwise re-encoded with silence for segments that have none. The output is
  * written in a temporary directory beside the destination and renamed into place.
  */
-import { closeSync, openSync, writeSync } from "node:fs"
+import { closeSync, createReadStream, openSync, writeSync } from "node:fs"
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Combiner, Errors, type Transition } from "@longsora/core"
@@ -71,6 +71,21 @@ export const make = Effect.gen(function* () {
       }
     })
 
+  /** The output's length follows from the plan (frame-exact), so no second probe is needed. */
+  const outputSeconds = (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    method: Method,
+    transition: Transition.Transition
+  ) => {
+    const sum = (values: ReadonlyArray<number>) => values.reduce((a, b) => a + b, 0)
+    if (method === "copy") return sum(segments.map((s) => s.video!.duration))
+    if (method === "smart-cut") return sum(segments.map((s, i) => s.video!.duration - (i > 0 ? 1 / s.video!.fps : 0)))
+    const target = targetOf(segments)
+    const frames = sum(segmentPlans(segments, target, transition._tag === "Cut").map((p) => p.frames))
+    const overlap = transition._tag === "Crossfade" ? (segments.length - 1) * transition.seconds : 0
+    return frames / target.fps - overlap
+  }
+
   const inputs = (segments: ReadonlyArray<Probe.MediaInfo>) => segments.flatMap((s) => ["-i", s.path])
 
   /** Copies exact packet ranges of every segment's AAC into one ADTS file; `undefined` when that cannot keep sync. */
@@ -94,24 +109,25 @@ export const make = Effect.gen(function* () {
       segments[0]!.audio!.sampleRate
     )
     if (!ranges) return undefined
+    // One ffmpeg pass writes every segment's AAC as ADTS (the mov demuxer skips the unused video samples).
+    const pieces = segments.map((_, i) => `${file}.${i}.adts`)
+    yield* ffmpeg([
+      ...inputs(segments),
+      ...segments.flatMap((_, i) => ["-map", `${i}:a:0`, "-c:a", "copy", "-f", "adts", pieces[i]!])
+    ])
     const fd = openSync(file, "w")
-    yield* Effect.forEach(segments, (segment, i) => {
-      const { first, count } = ranges[i]!
-      const splitter = new AdtsSplitter((frame, index) => {
-        if (index >= first && index < first + count) writeSync(fd, frame)
+    yield* Effect.forEach(segments, (segment, i) =>
+      Effect.tryPromise(async () => {
+        const { first, count } = ranges[i]!
+        const splitter = new AdtsSplitter((frame, index) => {
+          if (index >= first && index < first + count) writeSync(fd, frame)
+        })
+        for await (const chunk of createReadStream(pieces[i]!)) splitter.write(chunk as Buffer)
+        if (splitter.frames !== segment.audio!.packets || splitter.pending !== 0) {
+          throw new Error(`${segment.path}: ${splitter.frames} ADTS frames, the probe said ${segment.audio!.packets}`)
+        }
       })
-      return ffmpeg(["-i", segment.path, "-map", "0:a:0", "-c:a", "copy", "-f", "adts", "pipe:1"], {
-        onStdout: splitter.write
-      }).pipe(
-        Effect.flatMap(() =>
-          splitter.frames === segment.audio!.packets && splitter.pending === 0
-            ? Effect.void
-            : Effect.die(
-                new Error(`${segment.path}: ${splitter.frames} ADTS frames, probe said ${segment.audio!.packets}`)
-              )
-        )
-      )
-    }).pipe(Effect.ensuring(Effect.sync(() => closeSync(fd))))
+    ).pipe(Effect.ensuring(Effect.sync(() => closeSync(fd))))
     return file
   })
 
@@ -251,10 +267,7 @@ export const make = Effect.gen(function* () {
       try: () => rename(output, destination),
       catch: fail("could not move the output into place")
     })
-    const joined = yield* prober
-      .probe(destination, { countPackets: false })
-      .pipe(Effect.mapError(fail("could not probe the output")))
-    return { path: destination, seconds: joined.video?.duration ?? joined.duration, method }
+    return { path: destination, seconds: outputSeconds(segments, method, input.transition), method }
   }, Effect.scoped)
 
   return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), join })

@@ -139,13 +139,14 @@ const toAudio = (s: Raw, formatDuration: number): AudioStream => ({
 })
 
 export interface ProbeOptions {
+  /** `false`: never demux the whole file; counts then fall back to duration × frame rate. */
   readonly countPackets?: boolean
 }
 
 export class Probe extends Context.Service<
   Probe,
   {
-    /** `countPackets: false` skips the demux pass, so the cost stays flat (frame count then comes from the header). */
+    /** Reads the header; counts packets with a demux pass only when the container has no counts (not MP4/MOV), unless `countPackets: false`. */
     readonly probe: (path: string, options?: ProbeOptions) => Effect.Effect<MediaInfo, ProbeError>
     /** pts (in the video stream's time base) of the keyframes in the first `withinSeconds` of the file. */
     readonly keyframes: (path: string, withinSeconds: number) => Effect.Effect<ReadonlyArray<number>, ProbeError>
@@ -155,31 +156,37 @@ export class Probe extends Context.Service<
 export const make = Effect.gen(function* () {
   const binary = yield* FfmpegBinary
 
-  const probe = (path: string, options: ProbeOptions = {}) =>
-    Effect.callback<MediaInfo, ProbeError>((resume) => {
-      // -count_packets demuxes without decoding: an exact frame count at the cost of reading the file once.
+  const read = (path: string, counting: boolean) =>
+    Effect.callback<{ format: Raw; streams: Array<Raw> }, ProbeError>((resume) => {
       ffmpeg(path)
         .setFfprobePath(binary.ffprobe)
-        .ffprobe(options.countPackets === false ? [] : ["-count_packets"], (error, data) => {
+        .ffprobe(counting ? ["-count_packets"] : [], (error, data) => {
           if (error) return resume(Effect.fail(new ProbeError({ path, reason: String(error.message), cause: error })))
-          const format = data.format as unknown as Raw
-          const formatDuration = num(format.duration) ?? 0
-          const streams = data.streams as unknown as Array<Raw>
-          const video = streams.find((s) => s.codec_type === "video" && s["DISPOSITION:attached_pic"] !== 1)
-          const audio = streams.find((s) => s.codec_type === "audio")
           resume(
-            Effect.succeed({
-              path,
-              formatName: str(format.format_name) ?? "unknown",
-              duration: formatDuration,
-              size: num(format.size) ?? 0,
-              video: video ? toVideo(video, formatDuration) : undefined,
-              audio: audio ? toAudio(audio, formatDuration) : undefined,
-              streamCount: streams.length
-            })
+            Effect.succeed({ format: data.format as unknown as Raw, streams: data.streams as unknown as Array<Raw> })
           )
         })
     })
+
+  const probe = Effect.fnUntraced(function* (path: string, options: ProbeOptions = {}) {
+    let { format, streams } = yield* read(path, false)
+    const isVideo = (s: Raw) => s.codec_type === "video" && s["DISPOSITION:attached_pic"] !== 1
+    const pick = () => ({ video: streams.find(isVideo), audio: streams.find((s) => s.codec_type === "audio") })
+    // MP4/MOV headers carry exact packet counts; other containers need a demux pass (-count_packets) for them.
+    const uncounted = [pick().video, pick().audio].some((s) => s !== undefined && num(s.nb_frames) === undefined)
+    if (uncounted && options.countPackets !== false) ({ format, streams } = yield* read(path, true))
+    const { video, audio } = pick()
+    const formatDuration = num(format.duration) ?? 0
+    return {
+      path,
+      formatName: str(format.format_name) ?? "unknown",
+      duration: formatDuration,
+      size: num(format.size) ?? 0,
+      video: video ? toVideo(video, formatDuration) : undefined,
+      audio: audio ? toAudio(audio, formatDuration) : undefined,
+      streamCount: streams.length
+    } satisfies MediaInfo
+  })
 
   const keyframes = (path: string, withinSeconds: number) =>
     run(binary.ffprobe, [
