@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import { SegmentGenerator } from "@longsora/core"
 import { Effect, Fiber } from "effect"
 import { vi } from "vitest"
 import * as SoraCapabilities from "../src/SoraCapabilities.ts"
@@ -184,6 +185,56 @@ describe("SoraSegmentGenerator against the emulator", () => {
       const settled = env.emu().stats().requests
       yield* Effect.sleep("2500 millis")
       assert.strictEqual(env.emu().stats().requests, settled)
+    })
+  )
+
+  it.live("completes the same job again after an interrupted complete, without a new create", () =>
+    Effect.gen(function* () {
+      yield* reset
+      const destination = join(env.dir(), "resumed.mp4")
+      const { exit, creates } = yield* counting(
+        provide(
+          Effect.gen(function* () {
+            const generator = yield* SegmentGenerator.SegmentGenerator
+            const job = yield* generator.submit(spec())
+            const first = yield* Effect.forkChild(generator.complete(job, destination))
+            yield* Effect.sleep("300 millis")
+            yield* Fiber.interrupt(first)
+            return yield* generator.complete(job, destination)
+          }),
+          generatorLayer(env.emu())
+        )
+      )
+      assert.strictEqual(exit._tag, "Success")
+      assert.strictEqual(creates, 1)
+      assert.isTrue(isMp4(destination))
+    })
+  )
+
+  it.live("adopts the job an earlier run created (notBefore) instead of creating again", () =>
+    Effect.gen(function* () {
+      yield* reset
+      const notBefore = Date.now()
+      const segment = spec()
+      const submitOnce = (extra: object) =>
+        provide(
+          Effect.gen(function* () {
+            const generator = yield* SegmentGenerator.SegmentGenerator
+            return yield* generator.submit({ ...segment, ...extra })
+          }),
+          // A fresh layer: a new process that only knows the spec and when it was sent.
+          generatorLayer(env.emu())
+        )
+      const { exit, creates } = yield* counting(
+        Effect.gen(function* () {
+          const earlier = yield* submitOnce({})
+          const adopted = yield* submitOnce({ notBefore })
+          return { earlier, adopted }
+        })
+      )
+      assert.strictEqual(creates, 1)
+      assert.strictEqual(exit._tag, "Success")
+      if (exit._tag === "Success") assert.strictEqual(exit.value.adopted.id, exit.value.earlier.id)
     })
   )
 })
