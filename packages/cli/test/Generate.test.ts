@@ -1,0 +1,107 @@
+/**
+ * Real `longsora` processes against an emulator the test owns, so every create is counted:
+ * a dry run creates nothing, --json is NDJSON, and a run killed in the middle of segment 2 is
+ * finished by the next run with exactly one create per segment.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Emulator } from "@longsora/emulator"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as CliProcess from "./CliProcess.ts"
+
+let emu: Emulator.RunningEmulator
+let dir: string
+
+beforeAll(async () => {
+  // Slow enough that a run can be killed while segment 2 renders.
+  emu = await Emulator.start({ render: { secondsPerVideoSecond: 0.5, fixedSeconds: 0.5 } })
+  dir = mkdtempSync(join(tmpdir(), "longsora-cli-run-"))
+})
+
+afterAll(async () => {
+  await emu.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const env = () => CliProcess.baseEnv({ OPENAI_API_KEY: emu.apiKey })
+const prompt = "A lighthouse keeper climbs the stairs at dusk."
+const common = (output: string) => ["--base-url", emu.baseURL, "--output", join(dir, output), "--json"]
+
+const parseLines = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as { _tag: string; [key: string]: unknown })
+
+describe("longsora generate", { timeout: 240_000 }, () => {
+  it("--dry-run shows split, plan and cost and creates nothing", async () => {
+    const before = emu.stats().creates
+    const result = await CliProcess.run(["generate", prompt, "--seconds", "20", "--segments", "2", "--dry-run", ...common("dry")], {
+      env: env()
+    })
+    expect(result.code).toBe(0)
+    const [dryRun] = parseLines(result.stdout)
+    expect(dryRun).toMatchObject({ _tag: "DryRun", durations: [12, 8], estimatedCostUsd: 2, planError: null })
+    expect((dryRun!.plan as { segments: Array<unknown> }).segments).toHaveLength(2)
+    expect(emu.stats().creates).toBe(before)
+    expect(existsSync(join(dir, "dry"))).toBe(false)
+  })
+
+  it("--json prints one parseable event per line and the result last", async () => {
+    const before = emu.stats().creates
+    const result = await CliProcess.run(["generate", prompt, "--seconds", "8", "--segments", "2", "--yes", ...common("json")], {
+      env: env()
+    })
+    expect(result.stderr).toBe("")
+    expect(result.code).toBe(0)
+    const events = parseLines(result.stdout)
+    const tags = events.map((event) => event._tag)
+    expect(tags[0]).toBe("Started")
+    expect(tags).toContain("Planned")
+    expect(tags.filter((tag) => tag === "SegmentQueued")).toHaveLength(2)
+    expect(tags.at(-2)).toBe("Joined")
+    const last = events.at(-1)!
+    expect(last._tag).toBe("Result")
+    expect(last.durations).toEqual([4, 4])
+    expect(existsSync(last.output as string)).toBe(true)
+    expect(emu.stats().creates - before).toBe(2)
+  })
+
+  it("a run killed in the middle of segment 2 is finished by the next run, creating each segment once", async () => {
+    const before = emu.stats().creates
+    const args = ["generate", prompt, "--seconds", "12", "--segments", "3", "--yes", ...common("killed")]
+    const first = CliProcess.start(args, { env: env() })
+    await CliProcess.waitForLine(first, (line) => line.includes('"SegmentQueued"') && line.includes('"segment":2'))
+    first.child.kill("SIGKILL")
+    const killed = await first.finished
+    expect(killed.signal).toBe("SIGKILL")
+    expect(emu.stats().creates - before).toBe(2)
+
+    const second = await CliProcess.run(args, { env: env() })
+    expect(second.code).toBe(0)
+    const events = parseLines(second.stdout)
+    const reused = events.filter((event) => event._tag === "SegmentReused").map((event) => event.segment)
+    expect(reused).toEqual([1, 2])
+    const result = events.at(-1)!
+    expect(result._tag).toBe("Result")
+    expect(new Set(result.jobIds as Array<string>).size).toBe(3)
+    expect(emu.stats().creates - before).toBe(3)
+  })
+
+  it("refuses to resume a different request in the same directory (exit 2), and --restart starts over", async () => {
+    const output = "changed"
+    const first = await CliProcess.run(["generate", prompt, "--seconds", "4", "--segments", "1", "--yes", ...common(output)], { env: env() })
+    expect(first.code).toBe(0)
+    const changed = await CliProcess.run(["generate", prompt, "--seconds", "8", "--segments", "1", "--yes", ...common(output)], {
+      env: env()
+    })
+    expect(changed.code).toBe(2)
+    expect(changed.stderr).toMatch(/changed: durations.*--restart/)
+    const restarted = await CliProcess.run(
+      ["generate", prompt, "--seconds", "8", "--segments", "1", "--yes", "--restart", ...common(output)],
+      { env: env() }
+    )
+    expect(restarted.code).toBe(0)
+  })
+})

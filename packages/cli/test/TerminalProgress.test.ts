@@ -1,0 +1,72 @@
+/**
+ * The live progress block, seen the way a person sees it: the CLI runs in a real pseudo-terminal
+ * (a tmux pane) and the test reads the rendered screen, not the byte stream.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as CliProcess from "./CliProcess.ts"
+
+const session = `longsora-test-${process.pid}`
+let dir: string
+
+const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
+const screen = () => tmux("capture-pane", "-p", "-t", session)
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "longsora-cli-tty-"))
+})
+
+afterAll(() => {
+  try {
+    tmux("kill-session", "-t", session)
+  } catch {
+    // already gone
+  }
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const waitForScreen = async (predicate: (text: string) => boolean, timeoutMs: number) => {
+  const started = Date.now()
+  const seen: Array<string> = []
+  while (Date.now() - started < timeoutMs) {
+    const text = screen()
+    seen.push(text)
+    if (predicate(text)) return { text, seen }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`screen never matched; last screen:\n${seen.at(-1)}`)
+}
+
+describe("terminal progress", { timeout: 240_000 }, () => {
+  it("redraws one line per segment and an overall bar in place, then prints the result", async () => {
+    const output = join(dir, "out")
+    const command = [
+      process.execPath,
+      CliProcess.bin,
+      "generate",
+      "'A paper boat drifts down a rain gutter.'",
+      "--seconds 8 --segments 2 --offline",
+      `--output ${output}`,
+      // Keep the pane open after the run so the final screen can be read.
+      "; echo EXIT=$?; sleep 600"
+    ].join(" ")
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", "-e", "NO_COLOR=1", command)
+
+    const during = await waitForScreen((text) => /segment 1\/2 .*(queued|rendering)/.test(text), 120_000)
+    expect(during.text).toMatch(/\[[#-]{30}\]\s+\d+%\s+elapsed \d\d:\d\d/)
+
+    const done = await waitForScreen((text) => text.includes("EXIT="), 200_000)
+    expect(done.text).toContain("EXIT=0")
+    // Redrawn in place: each segment line appears exactly once on the final screen.
+    expect(done.text.match(/segment 1\/2/g)).toHaveLength(1)
+    expect(done.text.match(/segment 2\/2/g)).toHaveLength(1)
+    expect(done.text).toMatch(/segment 2\/2 +4 s +done +100%/)
+    expect(done.text).toMatch(/\[#{30}\] 100%/)
+    expect(done.text).toContain(`output: ${output}/output.mp4`)
+    // Every screen seen while it ran had at most one progress block.
+    for (const text of done.seen) expect((text.match(/segment 1\/2/g) ?? []).length).toBeLessThanOrEqual(1)
+  })
+})
