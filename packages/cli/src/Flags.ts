@@ -38,8 +38,10 @@ export const requestFlags = {
     Flag.optional
   ),
   transition: Flag.String("transition").pipe(
-    Flag.withDescription("How segments meet: cut (drops the repeated frame), keep, crossfade or crossfade:SECONDS"),
-    Flag.withDefault("cut")
+    Flag.withDescription(
+      "How segments meet: cut (drops the repeated frame; default when chained), keep, crossfade or crossfade:SECONDS (default when independent)"
+    ),
+    Flag.optional
   ),
   output: Flag.String("output").pipe(
     Flag.withAlias("o"),

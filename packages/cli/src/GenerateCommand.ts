@@ -28,6 +28,10 @@ export const flags = {
     Flag.withDescription("chained: each segment starts from the last frame; independent: all at once"),
     Flag.withDefault("chained")
   ),
+  maxConcurrency: Flag.Int("max-concurrency").pipe(
+    Flag.withDescription("With --mode independent: segments rendered at once (default: the provider's limit)"),
+    Flag.optional
+  ),
   dryRun: Flag.Boolean("dry-run").pipe(
     Flag.withDescription("Show the split, the plan and the cost; generate nothing"),
     Flag.withDefault(false)
@@ -86,7 +90,8 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     saveSegments: input.saveSegments,
     plan,
     restart: input.restart,
-    mode: input.mode
+    mode: input.mode,
+    maxConcurrency: Option.getOrUndefined(input.maxConcurrency)
   })
   const declared = yield* RequestOptions.declaredModel(input)
   const target = { offline: input.offline, baseUrl: input.baseUrl, models: declared ? [declared] : [] }

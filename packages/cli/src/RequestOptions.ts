@@ -15,7 +15,7 @@ export interface RequestFlags {
   readonly durations: Option.Option<string>
   readonly clipSeconds: Option.Option<string>
   readonly usdPerSecond: Option.Option<number>
-  readonly transition: string
+  readonly transition: Option.Option<string>
   readonly output: string
 }
 
@@ -76,13 +76,14 @@ export const toRequest = Effect.fnUntraced(function* (
     readonly plan?: Plan.Plan | undefined
     readonly restart?: boolean | undefined
     readonly mode?: LongVideoRequest.Mode | undefined
+    readonly maxConcurrency?: number | undefined
   }
 ) {
-  const transition = Transition.parse(flags.transition)
-  if (!transition) {
+  const transition = Option.isSome(flags.transition) ? Transition.parse(flags.transition.value) : undefined
+  if (Option.isSome(flags.transition) && !transition) {
     return yield* invalid(
       "--transition",
-      flags.transition,
+      flags.transition.value,
       "cut, keep, crossfade or crossfade:SECONDS",
       "e.g. --transition crossfade:0.5"
     )
@@ -98,7 +99,7 @@ export const toRequest = Effect.fnUntraced(function* (
     planModel: flags.planModel,
     outputDir: flags.output,
     saveSegments: extra.saveSegments,
-    transition,
+    ...(transition ? { transition } : {}),
     ...(Option.isSome(flags.seconds) ? { seconds: flags.seconds.value } : {}),
     ...(numGenerations === undefined ? {} : { numGenerations }),
     ...(durations === undefined ? {} : { durations: [...durations] }),
@@ -106,6 +107,7 @@ export const toRequest = Effect.fnUntraced(function* (
     ...(Option.isSome(flags.inputReference) ? { inputReference: flags.inputReference.value } : {}),
     ...(extra.plan ? { plan: extra.plan } : {}),
     ...(extra.restart ? { restart: true } : {}),
-    ...(extra.mode ? { mode: extra.mode } : {})
+    ...(extra.mode ? { mode: extra.mode } : {}),
+    ...(extra.maxConcurrency === undefined ? {} : { maxConcurrency: extra.maxConcurrency })
   })
 })

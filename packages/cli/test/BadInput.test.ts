@@ -26,20 +26,62 @@ afterAll(async () => {
 
 const prompt = "A woman is dancing in a bunch of trees."
 
-const cases: ReadonlyArray<{ name: string; args: ReadonlyArray<string>; env?: Record<string, string>; message: RegExp }> = [
-  { name: "seconds not formable", args: ["--seconds", "15", "--segments", "2"], message: /15 s cannot be made of exactly 2 clips of 4, 8 or 12 s\. Try seconds 12 or 16/ },
+const cases: ReadonlyArray<{
+  name: string
+  args: ReadonlyArray<string>
+  env?: Record<string, string>
+  message: RegExp
+}> = [
+  {
+    name: "seconds not formable",
+    args: ["--seconds", "15", "--segments", "2"],
+    message: /15 s cannot be made of exactly 2 clips of 4, 8 or 12 s\. Try seconds 12 or 16/
+  },
   { name: "zero segments", args: ["--seconds", "24", "--segments", "0"], message: /Invalid numGenerations: 0/ },
-  { name: "more segments than seconds allow", args: ["--seconds", "24", "--segments", "10"], message: /numGenerations 2, 3, 4, 5, 6 for 24 s/ },
-  { name: "a split that does not sum", args: ["--seconds", "24", "--durations", "12,8"], message: /Invalid durations: \[12, 8\] = 20 s/ },
+  {
+    name: "more segments than seconds allow",
+    args: ["--seconds", "24", "--segments", "10"],
+    message: /numGenerations 2, 3, 4, 5, 6 for 24 s/
+  },
+  {
+    name: "a split that does not sum",
+    args: ["--seconds", "24", "--durations", "12,8"],
+    message: /Invalid durations: \[12, 8\] = 20 s/
+  },
   { name: "a length the model does not take", args: ["--durations", "12,6,6"], message: /Invalid durations: 6 s/ },
   { name: "an unknown model", args: ["--seconds", "24", "--model", "sora-9"], message: /Invalid model: "sora-9"/ },
-  { name: "a size the model does not offer", args: ["--seconds", "24", "--size", "1792x1024"], message: /Invalid size: 1792x1024\. Allowed: (1280x720 or 720x1280|720x1280 or 1280x720) for sora-2/ },
-  { name: "a missing reference", args: ["--seconds", "24", "--input-reference", "missing.png"], message: /Invalid inputReference: missing\.png.*No file at/ },
-  { name: "a reference that is not an image", args: ["--seconds", "24", "--input-reference", "notes.txt"], message: /Invalid inputReference: notes\.txt.*could not be read/ },
-  { name: "an output path that is a file", args: ["--seconds", "24", "--output", "a-file"], message: /Invalid outputDir: a-file.*not a directory/ },
-  { name: "a bad transition", args: ["--seconds", "24", "--transition", "wobble"], message: /Invalid --transition: wobble/ },
+  {
+    name: "a size the model does not offer",
+    args: ["--seconds", "24", "--size", "1792x1024"],
+    message: /Invalid size: 1792x1024\. Allowed: (1280x720 or 720x1280|720x1280 or 1280x720) for sora-2/
+  },
+  {
+    name: "a missing reference",
+    args: ["--seconds", "24", "--input-reference", "missing.png"],
+    message: /Invalid inputReference: missing\.png.*No file at/
+  },
+  {
+    name: "a reference that is not an image",
+    args: ["--seconds", "24", "--input-reference", "notes.txt"],
+    message: /Invalid inputReference: notes\.txt.*could not be read/
+  },
+  {
+    name: "an output path that is a file",
+    args: ["--seconds", "24", "--output", "a-file"],
+    message: /Invalid outputDir: a-file.*not a directory/
+  },
+  {
+    name: "a bad transition",
+    args: ["--seconds", "24", "--transition", "wobble"],
+    message: /Invalid --transition: wobble/
+  },
   { name: "a malformed number", args: ["--seconds", "abc"], message: /seconds/i },
-  { name: "no ffmpeg", args: ["--seconds", "24"], env: { FFMPEG_PATH: "/nonexistent/ffmpeg" }, message: /ffmpeg is not usable.*apt-get install ffmpeg/ }
+  {
+    name: "no ffmpeg",
+    args: ["--seconds", "24"],
+    env: { FFMPEG_PATH: "/nonexistent/ffmpeg" },
+    message: /ffmpeg is not usable.*apt-get install ffmpeg/
+  }
 ]
 
 // Each case is a real process (about 2 s of CPU to start); allow for a loaded 2-core machine.

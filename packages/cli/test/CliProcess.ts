@@ -23,7 +23,10 @@ export const baseEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv =
   return { ...rest, NO_COLOR: "1", ...extra }
 }
 
-export const start = (args: ReadonlyArray<string>, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Running => {
+export const start = (
+  args: ReadonlyArray<string>,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}
+): Running => {
   const child = spawn(process.execPath, [bin, ...args], {
     env: options.env ?? baseEnv(),
     cwd: options.cwd,

@@ -37,9 +37,12 @@ const parseLines = (stdout: string) =>
 describe("longsora generate", { timeout: 240_000 }, () => {
   it("--dry-run shows split, plan and cost and creates nothing", async () => {
     const before = emu.stats().creates
-    const result = await CliProcess.run(["generate", prompt, "--seconds", "20", "--segments", "2", "--dry-run", ...common("dry")], {
-      env: env()
-    })
+    const result = await CliProcess.run(
+      ["generate", prompt, "--seconds", "20", "--segments", "2", "--dry-run", ...common("dry")],
+      {
+        env: env()
+      }
+    )
     expect(result.code).toBe(0)
     const [dryRun] = parseLines(result.stdout)
     expect(dryRun).toMatchObject({ _tag: "DryRun", durations: [12, 8], estimatedCostUsd: 2, planError: null })
@@ -50,9 +53,12 @@ describe("longsora generate", { timeout: 240_000 }, () => {
 
   it("--json prints one parseable event per line and the result last", async () => {
     const before = emu.stats().creates
-    const result = await CliProcess.run(["generate", prompt, "--seconds", "8", "--segments", "2", "--yes", ...common("json")], {
-      env: env()
-    })
+    const result = await CliProcess.run(
+      ["generate", prompt, "--seconds", "8", "--segments", "2", "--yes", ...common("json")],
+      {
+        env: env()
+      }
+    )
     expect(result.stderr).toBe("")
     expect(result.code).toBe(0)
     const events = parseLines(result.stdout)
@@ -91,11 +97,17 @@ describe("longsora generate", { timeout: 240_000 }, () => {
 
   it("refuses to resume a different request in the same directory (exit 2), and --restart starts over", async () => {
     const output = "changed"
-    const first = await CliProcess.run(["generate", prompt, "--seconds", "4", "--segments", "1", "--yes", ...common(output)], { env: env() })
+    const first = await CliProcess.run(
+      ["generate", prompt, "--seconds", "4", "--segments", "1", "--yes", ...common(output)],
+      { env: env() }
+    )
     expect(first.code).toBe(0)
-    const changed = await CliProcess.run(["generate", prompt, "--seconds", "8", "--segments", "1", "--yes", ...common(output)], {
-      env: env()
-    })
+    const changed = await CliProcess.run(
+      ["generate", prompt, "--seconds", "8", "--segments", "1", "--yes", ...common(output)],
+      {
+        env: env()
+      }
+    )
     expect(changed.code).toBe(2)
     expect(changed.stderr).toMatch(/changed: durations.*--restart/)
     const restarted = await CliProcess.run(

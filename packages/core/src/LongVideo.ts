@@ -4,22 +4,20 @@
  * planner, provider, extractor and combiner can be plugged in through layers. Every step is recorded
  * in the run manifest, so running the same request again resumes instead of paying twice.
  */
-import { Clock, Effect, FileSystem, Option, Path, type Result } from "effect"
+import { Effect, FileSystem, Option, Path, type Result, Semaphore } from "effect"
 import { Combiner } from "./Combiner.ts"
 import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
-import type { LongVideoRequest } from "./LongVideoRequest.ts"
+import { type LongVideoRequest, transitionFor } from "./LongVideoRequest.ts"
 import { LongVideoResult, SegmentResult } from "./LongVideoResult.ts"
 import * as Manifest from "./Manifest.ts"
 import { Plan, PlannedSegment } from "./Plan.ts"
 import { Planner } from "./Planner.ts"
 import * as Progress from "./Progress.ts"
-import { type GeneratedClip, SegmentGenerator } from "./SegmentGenerator.ts"
-import { cut } from "./Transition.ts"
+import type { SegmentGenerator } from "./SegmentGenerator.ts"
+import * as SegmentRunner from "./SegmentRunner.ts"
+import { format as formatTransition } from "./Transition.ts"
 import { usd, type ValidatedRequest, validate } from "./Validation.ts"
-
-/** `segment_01`, `segment_02`, …: the file names the original client writes. */
-export const segmentName = (segment: number): string => `segment_${String(segment).padStart(2, "0")}`
 
 export type Requirements = Planner | SegmentGenerator | FrameExtractor | Combiner | FileSystem.FileSystem | Path.Path
 
@@ -62,7 +60,7 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     size: validated.size,
     planModel: request.planModel,
     inputReference: reference,
-    transition: JSON.stringify(request.transition ?? cut),
+    transition: formatTransition(transitionFor(request)),
     mode: request.mode ?? "chained",
     plan: request.plan ? JSON.stringify(request.plan) : null
   }
@@ -154,7 +152,6 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   const { durations, size, outputDir } = validated
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const generator = yield* SegmentGenerator
   const extractor = yield* FrameExtractor
   const combiner = yield* Combiner
 
@@ -174,85 +171,62 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     ? yield* extractor.fitImage(validated.reference.path, { size, destination: path.join(workDir, "reference.png") })
     : undefined
 
-  const existingFile = (file: string | undefined, bytes: number | undefined) =>
-    file === undefined
-      ? Effect.succeed(false)
-      : fs.stat(file).pipe(
-          Effect.map((info) => info.type === "File" && (bytes === undefined || Number(info.size) === bytes)),
-          Effect.orElseSucceed(() => false)
-        )
-
-  /** The clip of one segment: taken over from the manifest where possible, else created once. */
-  const clipFor = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
-    const seconds = durations[segment - 1]!
-    const destination = path.join(segmentsDir, `${segmentName(segment)}.mp4`)
-    const record = Manifest.segmentRecord(yield* store.get, segment)
-    if (record?.state === "completed" && record.jobId && (yield* existingFile(record.file, record.bytes))) {
-      yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: record.jobId, state: record.state })
-      const clip: GeneratedClip = { segment, jobId: record.jobId, path: record.file!, seconds, sha256: record.sha256 }
-      return { clip, record }
-    }
-    let job = record?.jobId ? { segment, id: record.jobId, seconds } : undefined
-    const submittedAt = record?.submittedAt ?? (yield* Clock.currentTimeMillis)
-    if (job) {
-      yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: job.id, state: record!.state })
-    } else {
-      // Recorded before the create, so a crash before its answer lets the next run adopt the job.
-      const notBefore = record?.state === "submitting" ? record.submittedAt : undefined
-      yield* store.update(Manifest.setSegment({ segment, state: "submitting", submittedAt, seconds }))
-      job = yield* generator.submit({ segment, prompt, model: request.model, seconds, size, reference, notBefore })
-      yield* store.update(Manifest.setSegment({ segment, state: "submitted", submittedAt, jobId: job.id, seconds }))
-      yield* Progress.emit({ _tag: "SegmentQueued", segment, jobId: job.id })
-    }
-    const clip = yield* generator.complete(job, destination)
-    const info = yield* fs
-      .stat(clip.path)
-      .pipe(Effect.mapError(outputError(clip.path, "the downloaded clip is missing")))
-    const completed: Manifest.SegmentRecord = {
-      segment,
-      state: "completed",
-      submittedAt,
-      jobId: clip.jobId,
-      seconds,
-      file: clip.path,
-      bytes: Number(info.size),
-      ...(clip.sha256 ? { sha256: clip.sha256 } : {})
-    }
-    yield* store.update(Manifest.setSegment(completed))
-    yield* Progress.emit({ _tag: "SegmentCompleted", segment, jobId: clip.jobId, path: clip.path })
-    return { clip, record: completed }
-  })
-
-  const generateSegment = Effect.fnUntraced(function* (segment: number, prompt: string, reference?: string) {
-    const { clip, record } = yield* clipFor(segment, prompt, reference)
-    const isLast = segment === durations.length
-    if (isLast && !request.saveSegments) return { clip, prompt, lastFrame: undefined }
-    const destination = path.join(segmentsDir, `${segmentName(segment)}_last.jpg`)
-    const lastFrame =
-      record.lastFrame === destination && (yield* existingFile(destination, undefined))
-        ? { path: destination, cropped: false }
-        : yield* extractor.lastFrame(clip.path, { size, destination })
-    yield* store.update(Manifest.setSegment({ ...record, lastFrame: lastFrame.path }))
-    yield* Progress.emit({ _tag: "FrameExtracted", segment, path: lastFrame.path })
-    return { clip, prompt, lastFrame }
-  })
-
+  const segments = yield* SegmentRunner.make(validated, store, segmentsDir)
+  const mode = request.mode ?? "chained"
+  const count = durations.length
   // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.
   const firstPrompt = request.plan ? request.plan.segments[0].prompt : request.prompt
-  const [plan, first] = yield* Effect.all(
-    [makePlan(validated, store), generateSegment(1, firstPrompt, firstReference?.path)],
-    { concurrency: 2 }
-  )
-  const generated = [first]
-  for (let segment = 2; segment <= durations.length; segment++) {
-    const previous = generated[segment - 2]!
-    generated.push(yield* generateSegment(segment, plan.segments[segment - 1]!.prompt, previous.lastFrame?.path))
+  const first = (lastFrame: boolean) =>
+    segments.run(1, { prompt: firstPrompt, reference: firstReference?.path, lastFrame })
+
+  let plan: Plan
+  let generated: Array<SegmentRunner.Outcome>
+  if (mode === "chained") {
+    const [planned, opening] = yield* Effect.all(
+      [makePlan(validated, store), first(count > 1 || request.saveSegments)],
+      {
+        concurrency: 2
+      }
+    )
+    plan = planned
+    generated = [opening]
+    for (let segment = 2; segment <= count; segment++) {
+      const previous = generated[segment - 2]!
+      generated.push(
+        yield* segments.run(segment, {
+          prompt: plan.segments[segment - 1]!.prompt,
+          reference: previous.lastFrame?.path,
+          lastFrame: segment < count || request.saveSegments
+        })
+      )
+    }
+  } else {
+    // Independent: every segment from its own prompt, as many at once as the provider allows.
+    const slots = yield* Semaphore.make(Math.max(1, request.maxConcurrency ?? validated.capabilities.maxConcurrentJobs))
+    const rest = (planned: Plan) =>
+      Effect.forEach(
+        planned.segments.slice(1),
+        (segment, i) =>
+          slots.withPermit(segments.run(i + 2, { prompt: segment.prompt, lastFrame: request.saveSegments })),
+        { concurrency: "unbounded" }
+      )
+    const [[planned, others], opening] = yield* Effect.all(
+      [
+        Effect.flatMap(makePlan(validated, store), (planned) =>
+          Effect.map(rest(planned), (o) => [planned, o] as const)
+        ),
+        slots.withPermit(first(request.saveSegments))
+      ],
+      { concurrency: 2 }
+    )
+    plan = planned
+    generated = [opening, ...others]
   }
 
   const joined = yield* combiner.join({
     segments: generated.map(({ clip }) => clip.path),
     destination: path.join(outputDir, "output.mp4"),
-    transition: request.transition ?? cut
+    transition: transitionFor(request)
   })
   yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })
@@ -276,7 +250,9 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
           path: clip.path,
           ...(lastFrame ? { lastFrame: lastFrame.path } : {}),
           referenceCropped:
-            i === 0 ? (firstReference?.cropped ?? false) : (generated[i - 1]!.lastFrame?.cropped ?? false)
+            i === 0
+              ? (firstReference?.cropped ?? false)
+              : mode === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false)
         })
     ),
     jobIds: generated.map(({ clip }) => clip.jobId),

@@ -1,7 +1,7 @@
 /** The long-video request, as front-ends hand it to the orchestration program. */
 import { Schema } from "effect"
 import { Plan } from "./Plan.ts"
-import { Transition } from "./Transition.ts"
+import { crossfade, cut, defaultCrossfadeSeconds, Transition } from "./Transition.ts"
 
 export const Mode = Schema.Literals(["chained", "independent"])
 export type Mode = typeof Mode.Type
@@ -26,6 +26,8 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   saveSegments: Schema.Boolean,
   transition: Schema.optionalKey(Transition),
   mode: Schema.optionalKey(Mode),
+  /** Independent mode: how many segments render at once (default: the provider's limit). */
+  maxConcurrency: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
   /** Discard an earlier run's manifest in `outputDir` instead of resuming it. */
   restart: Schema.optionalKey(Schema.Boolean)
 }) {}
@@ -38,3 +40,10 @@ export const defaults = {
   saveSegments: true,
   outputDir: "longsora-output"
 } as const
+
+/**
+ * The transition in effect: the one asked for, else a cut for chained segments (they share the seam
+ * frame exactly) and a short crossfade for independent ones (nothing ties their edges together).
+ */
+export const transitionFor = (request: LongVideoRequest): Transition =>
+  request.transition ?? ((request.mode ?? "chained") === "chained" ? cut : crossfade(defaultCrossfadeSeconds))

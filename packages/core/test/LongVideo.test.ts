@@ -345,4 +345,48 @@ describe("LongVideo.generate", () => {
       expect(yield* fs.exists(`${dir}/new`)).toBe(false)
     })
   )
+
+  it.live("independent mode: every segment from its own prompt, at most the provider's jobs at once, crossfaded", () =>
+    Effect.gen(function* () {
+      const inFlight = { delayMs: 30, current: 0, max: 0 }
+      const { dir, calls, run, fs } = yield* setup({ inFlight })
+      yield* fs.writeFileString(`${dir}/ref.png`, "PNG image")
+      const result = yield* run({
+        outputDir: `${dir}/out`,
+        mode: "independent",
+        seconds: 40,
+        numGenerations: 5,
+        inputReference: `${dir}/ref.png`
+      })
+      const all = yield* Ref.get(calls)
+      const specs = submits(all)
+      expect(specs.map((s) => s.segment).sort()).toEqual([1, 2, 3, 4, 5])
+      expect(specs.find((s) => s.segment === 1)!.reference).toMatch(/reference\.png$/)
+      expect(specs.filter((s) => s.segment > 1).every((s) => s.reference === undefined)).toBe(true)
+      expect(specs.find((s) => s.segment === 3)!.prompt).toBe("part 3 of A woman is dancing in a bunch of trees.")
+      // The test capabilities allow 2 jobs at once.
+      expect(inFlight.max).toBe(2)
+      expect(result.jobIds).toEqual(["job_1", "job_2", "job_3", "job_4", "job_5"])
+      const manifest = yield* fs.readFileString(`${dir}/out/.longsora/manifest.json`)
+      expect(JSON.parse(manifest).request.transition).toBe("crossfade:0.5")
+    })
+  )
+
+  it.live("independent mode honours maxConcurrency", () =>
+    Effect.gen(function* () {
+      const inFlight = { delayMs: 30, current: 0, max: 0 }
+      const { dir, run } = yield* setup({ inFlight })
+      yield* run({ outputDir: `${dir}/out`, mode: "independent", seconds: 40, numGenerations: 5, maxConcurrency: 5 })
+      expect(inFlight.max).toBe(5)
+    })
+  )
+
+  it.live("chained mode never runs two segments at once", () =>
+    Effect.gen(function* () {
+      const inFlight = { delayMs: 10, current: 0, max: 0 }
+      const { dir, run } = yield* setup({ inFlight })
+      yield* run({ outputDir: `${dir}/out`, seconds: 40, numGenerations: 5 })
+      expect(inFlight.max).toBe(1)
+    })
+  )
 })

@@ -27,9 +27,12 @@ export interface CreateVideoParams {
   readonly inputReference?: string | Uint8Array | Blob
   /** A custom split such as `[12, 8, 4]`. */
   readonly durations?: ReadonlyArray<number>
-  /** `cut` (default), `keep`, `crossfade` or `crossfade:0.5`, or a core `Transition`. */
+  /** `cut`, `keep`, `crossfade` or `crossfade:0.5`, or a core `Transition`; default cut when chained, crossfade when independent. */
   readonly transition?: Transition.TransitionText | Transition.Transition
+  /** `chained` (default): each segment starts from the previous last frame; `independent`: all at once. */
   readonly mode?: "chained" | "independent"
+  /** Independent mode: segments rendered at once (default: the provider's limit). */
+  readonly maxConcurrency?: number
   /** Use this plan as it is instead of planning. */
   readonly plan?: Plan.Plan
   /** Discard an earlier run in `outputDir` instead of resuming it. */
@@ -94,6 +97,7 @@ export const toRequest = (
       ...(inputReference === undefined ? {} : { inputReference }),
       ...(transition === undefined ? {} : { transition }),
       ...(params.mode === undefined ? {} : { mode: params.mode }),
+      ...(params.maxConcurrency === undefined ? {} : { maxConcurrency: params.maxConcurrency }),
       ...(params.plan === undefined ? {} : { plan: params.plan }),
       ...(params.restart === undefined ? {} : { restart: params.restart })
     })
