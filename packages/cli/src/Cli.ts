@@ -1,6 +1,7 @@
 /** The `longsora` command and how it ends: errors printed once, exit codes 0 / 1 / 2 / 130. */
 import { Cause, Effect, Exit } from "effect"
 import { Command } from "effect/cli"
+import * as DoctorCommand from "./DoctorCommand.ts"
 import * as EmulatorCommand from "./EmulatorCommand.ts"
 import * as ExitCode from "./ExitCode.ts"
 import * as GenerateCommand from "./GenerateCommand.ts"
@@ -12,7 +13,12 @@ export const command = Command.make("longsora").pipe(
   Command.withDescription(
     "Videos longer than one clip: plan with an LLM, chain clips frame to frame, join with ffmpeg"
   ),
-  Command.withSubcommands([GenerateCommand.command, PlanCommand.command, EmulatorCommand.command])
+  Command.withSubcommands([
+    GenerateCommand.command,
+    PlanCommand.command,
+    EmulatorCommand.command,
+    DoctorCommand.command
+  ])
 )
 
 /** Prints a failure the way a person can act on it (parse errors are printed by effect/cli itself). */
