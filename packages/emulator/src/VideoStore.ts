@@ -39,6 +39,8 @@ export interface JobStat {
   readonly status: VideoStatus
   readonly createdAt: number
   readonly completedAt: number | null
+  /** When the real ffmpeg render finished (ms epoch; waiting for a render slot included), null before. */
+  readonly renderedAt: number | null
 }
 
 export interface NewJob {
@@ -70,6 +72,7 @@ interface Job extends NewJob {
   terminal: { status: "completed" | "failed"; atMs: number; error: VideoError | null } | undefined
   timeElapsed: boolean
   outputs: RenderOutput | undefined
+  renderedAtMs: number | undefined
   renderFailure: string | undefined
   expired: boolean
   timers: Array<NodeJS.Timeout>
@@ -123,6 +126,7 @@ export class VideoStore {
       terminal: undefined,
       timeElapsed: false,
       outputs: undefined,
+      renderedAtMs: undefined,
       renderFailure: undefined,
       expired: false,
       timers: []
@@ -145,6 +149,7 @@ export class VideoStore {
           .then(
             (outputs) => {
               job.outputs = outputs
+              job.renderedAtMs = Date.now()
               this.settle(job)
             },
             (e: unknown) => {
@@ -251,7 +256,13 @@ export class VideoStore {
   stats(): Array<JobStat> {
     return this.history.map((job) => {
       const v = this.toObject(job)
-      return { id: job.id, status: v.status, createdAt: job.createdAtMs, completedAt: job.terminal?.atMs ?? null }
+      return {
+        id: job.id,
+        status: v.status,
+        createdAt: job.createdAtMs,
+        completedAt: job.terminal?.atMs ?? null,
+        renderedAt: job.renderedAtMs ?? null
+      }
     })
   }
 

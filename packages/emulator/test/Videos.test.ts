@@ -62,5 +62,8 @@ describe("Videos API lifecycle", { timeout: 40_000 }, () => {
     const job = stats.jobs.find((j) => j.id === created.id)
     expect(job?.status).toBe("completed")
     expect(job?.completedAt).toBeGreaterThan(job?.createdAt ?? Infinity)
+    // The real render finished before (or as) the job completed: both conditions must hold.
+    expect(job?.renderedAt).toBeGreaterThanOrEqual(job?.createdAt ?? Infinity)
+    expect(job?.renderedAt).toBeLessThanOrEqual(job?.completedAt ?? -Infinity)
   })
 })
