@@ -122,8 +122,10 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
         yes: input.yes
       })
     }
+    // The live block is closed (final redraw) before the summary is printed below it.
     const result = yield* LongVideo.generate(request).pipe(
-      Effect.provideServiceEffect(Progress.ProgressReporter, reporter(input.json))
+      Effect.provideServiceEffect(Progress.ProgressReporter, reporter(input.json)),
+      Effect.scoped
     )
     yield* Console.log(input.json ? JSON.stringify({ _tag: "Result", ...result }) : Summary.result(result))
   })
