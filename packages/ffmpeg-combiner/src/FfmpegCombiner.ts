@@ -5,15 +5,14 @@
  * `JoinPlan.selectAudioPackets`), otherwise re-encoded with silence for segments that have none. The output is
  * written in a temporary directory beside the destination and renamed into place.
  */
-import { closeSync, createReadStream, openSync, writeSync } from "node:fs"
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Combiner, Errors, type Transition } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
-import { AdtsSplitter } from "./internal/adts.ts"
+import { copyAudio, encodeAudio } from "./internal/audioTrack.ts"
 import { concatList } from "./internal/concat.ts"
-import { concatGraph, crossfadeGraph, type SegmentPlan, type Target } from "./internal/filters.ts"
+import { aacOutput, concatGraph, crossfadeGraph, segmentPlans, targetOf } from "./internal/filters.ts"
 import { run } from "./internal/process.ts"
 import * as JoinPlan from "./JoinPlan.ts"
 import * as Probe from "./Probe.ts"
@@ -21,12 +20,19 @@ import * as SmartCut from "./SmartCut.ts"
 
 export type Method = "copy" | "smart-cut" | "reencode" | "crossfade"
 
+export interface Options {
+  /** Re-encode every join even when a copy or smart cut would do (uniform output; slower). */
+  readonly alwaysReencode?: boolean | undefined
+}
+
 /** Chooses how to join, and says why when a cheaper method was not possible. */
 export const chooseMethod = (
   segments: ReadonlyArray<Probe.MediaInfo>,
-  transition: Transition.Transition
+  transition: Transition.Transition,
+  options: Options = {}
 ): { readonly method: Method; readonly reason?: string } => {
   if (transition._tag === "Crossfade") return { method: "crossfade" }
+  if (options.alwaysReencode) return { method: "reencode", reason: "alwaysReencode" }
   const copyBlocker = JoinPlan.videoCopyBlocker(segments)
   if (copyBlocker) return { method: "reencode", reason: copyBlocker }
   if (transition._tag === "KeepDuplicate" || segments.length === 1) return { method: "copy" }
@@ -35,41 +41,13 @@ export const chooseMethod = (
 }
 
 const x264Output = ["-c:v", "libx264", "-preset", "fast", "-crf", "18", "-pix_fmt", "yuv420p"]
-const aacOutput = (target: Target) => ["-c:a", "aac", "-b:a", "192k", "-ar", String(target.sampleRate), "-ac", "2"]
 const finalOutput = (file: string) => ["-movflags", "+faststart", "-f", "mp4", file]
 
-export const make = Effect.gen(function* () {
+export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const binary = yield* FfmpegBinary.FfmpegBinary
   const prober = yield* Probe.Probe
   const ffmpeg = (args: ReadonlyArray<string>, options?: Parameters<typeof run>[2]) =>
     run(binary.ffmpeg, ["-nostdin", "-v", "error", "-y", ...args], options)
-
-  const targetOf = (segments: ReadonlyArray<Probe.MediaInfo>): Target => {
-    const video = segments[0]!.video!
-    const fps = video.fps > 0 ? video.fps : 30
-    return {
-      width: video.width,
-      height: video.height,
-      frameRate: video.fps > 0 && !video.variableFrameRate ? video.frameRate : String(Math.round(fps)),
-      fps: video.fps > 0 && !video.variableFrameRate ? fps : Math.round(fps),
-      sampleRate: segments.find((s) => s.audio)?.audio?.sampleRate ?? 48000
-    }
-  }
-
-  /** How each segment maps onto the re-encoding filter graphs. */
-  const segmentPlans = (segments: ReadonlyArray<Probe.MediaInfo>, target: Target, drop: boolean) =>
-    segments.map((segment, i): SegmentPlan => {
-      const video = segment.video!
-      const dropFrames = drop && i > 0 ? 1 : 0
-      const sourceFps = video.fps > 0 ? video.fps : target.fps
-      return {
-        input: i,
-        hasAudio: segment.audio !== undefined,
-        dropFrames,
-        sourceFps,
-        frames: Math.max(1, Math.round((video.duration - dropFrames / sourceFps) * target.fps))
-      }
-    })
 
   /** The output's length follows from the plan (frame-exact), so no second probe is needed. */
   const outputSeconds = (
@@ -88,71 +66,6 @@ export const make = Effect.gen(function* () {
 
   const inputs = (segments: ReadonlyArray<Probe.MediaInfo>) => segments.flatMap((s) => ["-i", s.path])
 
-  /** Copies exact packet ranges of every segment's AAC into one ADTS file; `undefined` when that cannot keep sync. */
-  const copyAudio = Effect.fnUntraced(function* (
-    segments: ReadonlyArray<Probe.MediaInfo>,
-    drop: boolean,
-    file: string
-  ) {
-    if (JoinPlan.audioCopyBlocker(segments)) return undefined
-    const ranges = JoinPlan.selectAudioPackets(
-      segments.map((segment, i) => {
-        const video = segment.video!
-        const dropped = drop && i > 0 ? 1 / video.fps : 0
-        return {
-          packets: segment.audio!.packets,
-          startPts: segment.audio!.startPts,
-          videoStart: dropped,
-          videoLength: video.duration - dropped
-        }
-      }),
-      segments[0]!.audio!.sampleRate
-    )
-    if (!ranges) return undefined
-    // One ffmpeg pass writes every segment's AAC as ADTS (the mov demuxer skips the unused video samples).
-    const pieces = segments.map((_, i) => `${file}.${i}.adts`)
-    yield* ffmpeg([
-      ...inputs(segments),
-      ...segments.flatMap((_, i) => ["-map", `${i}:a:0`, "-c:a", "copy", "-f", "adts", pieces[i]!])
-    ])
-    const fd = openSync(file, "w")
-    yield* Effect.forEach(segments, (segment, i) =>
-      Effect.tryPromise(async () => {
-        const { first, count } = ranges[i]!
-        const splitter = new AdtsSplitter((frame, index) => {
-          if (index >= first && index < first + count) writeSync(fd, frame)
-        })
-        for await (const chunk of createReadStream(pieces[i]!)) splitter.write(chunk as Buffer)
-        if (splitter.frames !== segment.audio!.packets || splitter.pending !== 0) {
-          throw new Error(`${segment.path}: ${splitter.frames} ADTS frames, the probe said ${segment.audio!.packets}`)
-        }
-      })
-    ).pipe(Effect.ensuring(Effect.sync(() => closeSync(fd))))
-    return file
-  })
-
-  /** Decodes every segment's audio, trims it to its video and encodes one AAC track (silence where none). */
-  const encodeAudio = Effect.fnUntraced(function* (
-    segments: ReadonlyArray<Probe.MediaInfo>,
-    drop: boolean,
-    file: string
-  ) {
-    const target = targetOf(segments)
-    const graph = concatGraph(segmentPlans(segments, target, drop), target, false)
-    yield* ffmpeg([
-      ...inputs(segments),
-      "-filter_complex",
-      graph,
-      "-map",
-      "[a]",
-      ...aacOutput(target),
-      "-f",
-      "mp4",
-      file
-    ])
-    return file
-  })
-
   /** Stream-copies the video listed in `entries`, muxed with one audio track. */
   const muxCopy = Effect.fnUntraced(function* (
     segments: ReadonlyArray<Probe.MediaInfo>,
@@ -165,8 +78,8 @@ export const make = Effect.gen(function* () {
     yield* Effect.promise(() => writeFile(list, concatList(entries)))
     const anyAudio = segments.some((s) => s.audio)
     const audio = anyAudio
-      ? ((yield* copyAudio(segments, drop, NodePath.join(workDir, "audio.aac"))) ??
-        (yield* encodeAudio(segments, drop, NodePath.join(workDir, "audio.m4a"))))
+      ? ((yield* copyAudio(ffmpeg, segments, drop, NodePath.join(workDir, "audio.aac"))) ??
+        (yield* encodeAudio(ffmpeg, segments, drop, NodePath.join(workDir, "audio.m4a"))))
       : undefined
     yield* ffmpeg([
       ...["-f", "concat", "-safe", "0", "-i", list],
@@ -225,7 +138,7 @@ export const make = Effect.gen(function* () {
     const noVideo = segments.findIndex((s) => !s.video)
     if (noVideo >= 0)
       return yield* new Errors.CombineError({ output: destination, reason: `segment ${noVideo + 1} has no video` })
-    const { method, reason } = chooseMethod(segments, input.transition)
+    const { method, reason } = chooseMethod(segments, input.transition, options)
     if (reason) yield* Effect.logDebug(`joining by ${method}: ${reason}`)
 
     const directory = NodePath.dirname(destination)
@@ -274,14 +187,14 @@ export const make = Effect.gen(function* () {
 })
 
 /** Needs `FfmpegBinary` and `Probe`; prefer `layer` / `layerConfig` unless you share those with other layers. */
-export const layerWithoutDependencies: Layer.Layer<Combiner.Combiner, never, FfmpegBinary.FfmpegBinary | Probe.Probe> =
-  Layer.effect(Combiner.Combiner, make)
+export const layerWithoutDependencies = (
+  options: Options = {}
+): Layer.Layer<Combiner.Combiner, never, FfmpegBinary.FfmpegBinary | Probe.Probe> =>
+  Layer.effect(Combiner.Combiner, make(options))
 
-export const layer = (options: FfmpegBinary.Options = {}): Layer.Layer<Combiner.Combiner> =>
-  layerWithoutDependencies.pipe(Layer.provide(Probe.layer), Layer.provide(FfmpegBinary.layer(options)))
+export const layer = (options: FfmpegBinary.Options & Options = {}): Layer.Layer<Combiner.Combiner> =>
+  layerWithoutDependencies(options).pipe(Layer.provide(Probe.layer), Layer.provide(FfmpegBinary.layer(options)))
 
 /** Reads `FFMPEG_PATH` / `FFPROBE_PATH`. */
-export const layerConfig: Layer.Layer<Combiner.Combiner, Config.ConfigError> = layerWithoutDependencies.pipe(
-  Layer.provide(Probe.layer),
-  Layer.provide(FfmpegBinary.layerConfig)
-)
+export const layerConfig = (options: Options = {}): Layer.Layer<Combiner.Combiner, Config.ConfigError> =>
+  layerWithoutDependencies(options).pipe(Layer.provide(Probe.layer), Layer.provide(FfmpegBinary.layerConfig))

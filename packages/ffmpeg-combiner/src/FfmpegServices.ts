@@ -6,19 +6,21 @@ import * as FfmpegCombiner from "./FfmpegCombiner.ts"
 import * as FfmpegFrameExtractor from "./FfmpegFrameExtractor.ts"
 import * as Probe from "./Probe.ts"
 
-const services = Layer.mergeAll(
-  FfmpegFrameExtractor.layerWithoutDependencies,
-  FfmpegCombiner.layerWithoutDependencies
-).pipe(Layer.provideMerge(Probe.layer))
+const services = (options: FfmpegCombiner.Options) =>
+  Layer.mergeAll(FfmpegFrameExtractor.layerWithoutDependencies, FfmpegCombiner.layerWithoutDependencies(options)).pipe(
+    Layer.provideMerge(Probe.layer)
+  )
 
 /** `FrameExtractor` + `Combiner` (+ `Probe`), with ffmpeg found from `options` or `PATH`. */
 export const layer = (
-  options: FfmpegBinary.Options = {}
+  options: FfmpegBinary.Options & FfmpegCombiner.Options = {}
 ): Layer.Layer<FrameExtractor.FrameExtractor | Combiner.Combiner | Probe.Probe | FfmpegBinary.FfmpegBinary> =>
-  services.pipe(Layer.provideMerge(FfmpegBinary.layer(options)))
+  services(options).pipe(Layer.provideMerge(FfmpegBinary.layer(options)))
 
 /** Same, reading `FFMPEG_PATH` / `FFPROBE_PATH` first. */
-export const layerConfig: Layer.Layer<
+export const layerConfig = (
+  options: FfmpegCombiner.Options = {}
+): Layer.Layer<
   FrameExtractor.FrameExtractor | Combiner.Combiner | Probe.Probe | FfmpegBinary.FfmpegBinary,
   Config.ConfigError
-> = services.pipe(Layer.provideMerge(FfmpegBinary.layerConfig))
+> => services(options).pipe(Layer.provideMerge(FfmpegBinary.layerConfig))

@@ -1,3 +1,5 @@
+import type { MediaInfo } from "../Probe.ts"
+
 /** filter_complex builders for the re-encoding paths. Every segment is cut to an exact frame count and its audio to exactly that length, so nothing drifts. */
 
 export interface Target {
@@ -19,6 +21,17 @@ export interface SegmentPlan {
   /** Frames this segment contributes at the target rate. */
   readonly frames: number
 }
+
+export const aacOutput = (target: Target): ReadonlyArray<string> => [
+  "-c:a",
+  "aac",
+  "-b:a",
+  "192k",
+  "-ar",
+  String(target.sampleRate),
+  "-ac",
+  "2"
+]
 
 /** Samples of audio matching `frames` at the target rate. */
 export const samplesFor = (frames: number, target: Target): number =>
@@ -84,3 +97,31 @@ export const crossfadeGraph = (segments: ReadonlyArray<SegmentPlan>, target: Tar
   if (segments.length === 1) fades.push("[v0]null[v]", "[a0]anull[a]")
   return [...chains, ...fades].join(";")
 }
+
+/** The output format of a re-encode: the first segment's size and frame rate, stereo AAC. */
+export const targetOf = (segments: ReadonlyArray<MediaInfo>): Target => {
+  const video = segments[0]!.video!
+  const fps = video.fps > 0 ? video.fps : 30
+  return {
+    width: video.width,
+    height: video.height,
+    frameRate: video.fps > 0 && !video.variableFrameRate ? video.frameRate : String(Math.round(fps)),
+    fps: video.fps > 0 && !video.variableFrameRate ? fps : Math.round(fps),
+    sampleRate: segments.find((s) => s.audio)?.audio?.sampleRate ?? 48000
+  }
+}
+
+/** How each segment maps onto the re-encoding filter graphs. */
+export const segmentPlans = (segments: ReadonlyArray<MediaInfo>, target: Target, drop: boolean) =>
+  segments.map((segment, i): SegmentPlan => {
+    const video = segment.video!
+    const dropFrames = drop && i > 0 ? 1 : 0
+    const sourceFps = video.fps > 0 ? video.fps : target.fps
+    return {
+      input: i,
+      hasAudio: segment.audio !== undefined,
+      dropFrames,
+      sourceFps,
+      frames: Math.max(1, Math.round((video.duration - dropFrames / sourceFps) * target.fps))
+    }
+  })

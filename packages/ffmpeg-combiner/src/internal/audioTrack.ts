@@ -1,0 +1,72 @@
+/**
+ * The audio track of a stream-copied join: AAC packets copied by exact ranges when every segment allows it (see
+ * `JoinPlan.selectAudioPackets`), otherwise one re-encoded track with each segment trimmed or padded to its video.
+ */
+import { closeSync, createReadStream, openSync, writeSync } from "node:fs"
+import { Effect } from "effect"
+import * as JoinPlan from "../JoinPlan.ts"
+import type { MediaInfo } from "../Probe.ts"
+import { AdtsSplitter } from "./adts.ts"
+import { aacOutput, concatGraph, segmentPlans, targetOf } from "./filters.ts"
+import type { ProcessError, RunResult } from "./process.ts"
+
+export type Ffmpeg = (args: ReadonlyArray<string>) => Effect.Effect<RunResult, ProcessError>
+
+const inputs = (segments: ReadonlyArray<MediaInfo>) => segments.flatMap((s) => ["-i", s.path])
+
+/** Copies exact packet ranges of every segment's AAC into one ADTS file; `undefined` when that cannot keep sync. */
+export const copyAudio = Effect.fnUntraced(function* (
+  ffmpeg: Ffmpeg,
+  segments: ReadonlyArray<MediaInfo>,
+  drop: boolean,
+  file: string
+) {
+  if (JoinPlan.audioCopyBlocker(segments)) return undefined
+  const ranges = JoinPlan.selectAudioPackets(
+    segments.map((segment, i) => {
+      const video = segment.video!
+      const dropped = drop && i > 0 ? 1 / video.fps : 0
+      return {
+        packets: segment.audio!.packets,
+        startPts: segment.audio!.startPts,
+        videoStart: dropped,
+        videoLength: video.duration - dropped
+      }
+    }),
+    segments[0]!.audio!.sampleRate
+  )
+  if (!ranges) return undefined
+  // One ffmpeg pass writes every segment's AAC as ADTS (the mov demuxer skips the unused video samples).
+  const pieces = segments.map((_, i) => `${file}.${i}.adts`)
+  yield* ffmpeg([
+    ...inputs(segments),
+    ...segments.flatMap((_, i) => ["-map", `${i}:a:0`, "-c:a", "copy", "-f", "adts", pieces[i]!])
+  ])
+  const fd = openSync(file, "w")
+  yield* Effect.forEach(segments, (segment, i) =>
+    Effect.tryPromise(async () => {
+      const { first, count } = ranges[i]!
+      const splitter = new AdtsSplitter((frame, index) => {
+        if (index >= first && index < first + count) writeSync(fd, frame)
+      })
+      for await (const chunk of createReadStream(pieces[i]!)) splitter.write(chunk as Buffer)
+      if (splitter.frames !== segment.audio!.packets || splitter.pending !== 0) {
+        throw new Error(`${segment.path}: ${splitter.frames} ADTS frames, the probe said ${segment.audio!.packets}`)
+      }
+    })
+  ).pipe(Effect.ensuring(Effect.sync(() => closeSync(fd))))
+  return file
+})
+
+/** Decodes every segment's audio, trims it to its video and encodes one AAC track (silence where none). */
+export const encodeAudio = Effect.fnUntraced(function* (
+  ffmpeg: Ffmpeg,
+  segments: ReadonlyArray<MediaInfo>,
+  drop: boolean,
+  file: string
+) {
+  const target = targetOf(segments)
+  const graph = concatGraph(segmentPlans(segments, target, drop), target, false)
+  yield* ffmpeg([...inputs(segments), "-filter_complex", graph, "-map", "[a]", ...aacOutput(target), "-f", "mp4", file])
+  return file
+})

@@ -1,0 +1,47 @@
+/** Shared by the join tests: a chain of provider-shaped segments, decoded once, and assertions on outputs. */
+import { readdirSync } from "node:fs"
+import * as NodePath from "node:path"
+import { assert } from "@effect/vitest"
+import { Combiner, type Transition } from "@longsora/core"
+import { Effect } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import { decodeGray, makeChain, streamDurations, tempDir } from "./fixtures.ts"
+
+/** ffmpeg on two shared cores: generous, the clips are tiny. */
+export const TIMEOUT = 40_000
+export const W = 320
+export const H = 180
+export const FRAMES = 60
+
+export const useChain = (prefix: string) => {
+  const { dir, cleanup } = tempDir(prefix)
+  const state = {
+    dir,
+    chain: [] as ReadonlyArray<string>,
+    decoded: [] as ReadonlyArray<ReadonlyArray<Buffer>>
+  }
+  beforeAll(() => {
+    // GOP 24 with 60 frames: each later segment has keyframes at 24 and 48, so the smart cut re-encodes frames 1–23.
+    state.chain = makeChain(dir, 3, { frames: FRAMES, gop: 24 })
+    state.decoded = state.chain.map((clip) => decodeGray(clip, W, H))
+  }, 120_000)
+  afterAll(cleanup)
+
+  const join = (segments: ReadonlyArray<string>, name: string, transition: Transition.Transition) =>
+    Effect.gen(function* () {
+      const combiner = yield* Combiner.Combiner
+      return yield* combiner.join({ segments, destination: NodePath.join(dir, name), transition })
+    })
+
+  const noLeftovers = () =>
+    assert.deepStrictEqual(
+      readdirSync(dir).filter((f) => f.startsWith(".")),
+      []
+    )
+  return { state, join, noLeftovers }
+}
+
+export const assertAudioInSync = (path: string) => {
+  const { video, audio } = streamDurations(path)
+  assert.isBelow(Math.abs(video - audio), 1 / 30, `audio ${audio} s vs video ${video} s`)
+}
