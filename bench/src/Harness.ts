@@ -232,7 +232,7 @@ export const runScenario = async (scenario: Scenario, options: RunOptions = {}):
     )
     if (report.error !== undefined) throw new Error(`${scenario.name}: the run failed: ${report.error}`)
     emulator.send("stats")
-    const stats = (await once(emulator, field("stats", "stats"), "emulator stats")) as Emulator.EmulatorStats
+    const stats = await once<Emulator.EmulatorStats>(emulator, field("stats", "stats"), "emulator stats")
     return analyze(scenario, report, stats)
   } finally {
     if (emulator.connected) emulator.send("close")

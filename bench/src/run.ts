@@ -53,7 +53,16 @@ const meta = {
 }
 
 const results: Array<ScenarioResult> = []
-for (const scenario of scenarios) {
+// --from-results: only regenerate the README from results/latest.json (e.g. after an interrupted run).
+const fromResults = args.includes("--from-results")
+if (fromResults) {
+  const saved = JSON.parse(readFileSync(new URL("results/latest.json", root), "utf8")) as typeof meta & {
+    scenarios: Array<ScenarioResult>
+  }
+  Object.assign(meta, { ...saved, scenarios: undefined, targets: undefined })
+  results.push(...saved.scenarios)
+}
+for (const scenario of fromResults ? [] : scenarios) {
   const raw = []
   for (let i = 1; i <= runs; i++) {
     const metrics = await runScenario(scenario)
@@ -82,7 +91,7 @@ function write() {
   )
   return { judged, document }
 }
-const { judged, document } = write()
+const { judged, document } = fromResults ? { judged: targets(results, LONG), document: meta } : write()
 console.log(`\n${table(results)}\n`)
 if (!quick) {
   console.log(`${targetTable(judged)}\n`)
@@ -93,7 +102,7 @@ if (!quick) {
   const generated = [
     MARKER,
     "",
-    `Commit \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " (with uncommitted changes)" : ""}, ${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpuModel}), load average ${meta.loadAverageAtStart.join(" ")} at start and ${document.loadAverageAtEnd.join(" ")} at the end; ${runs} runs per scenario, medians shown (min/max in \`results/latest.json\`).`,
+    `Commit \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " (with uncommitted changes)" : ""}, ${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpuModel}), load average ${meta.loadAverageAtStart.join(" ")} at start and ${(document as { loadAverageAtEnd?: Array<number> }).loadAverageAtEnd?.join(" ")} at the end; ${meta.runsPerScenario} runs per scenario (${results.map((r) => `${r.name}: ${r.runs}`).join(", ")}), medians shown (min/max in \`results/latest.json\`).`,
     "",
     table(results),
     "",
