@@ -5,14 +5,13 @@
  * sentence boundary; 429/5xx/connection failures are retried with backoff and `retry-after`.
  */
 import { Errors, Planner } from "@longsora/core"
+import { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
 import { Config, Data, Effect, Layer, Option } from "effect"
 import type OpenAI from "openai"
 import { APIError } from "openai"
 import { zodTextFormat } from "openai/helpers/zod"
-import * as OpenAiClient from "./OpenAiClient.ts"
 import * as PlannerPrompt from "./PlannerPrompt.ts"
 import * as PlanSchema from "./PlanSchema.ts"
-import * as RetryPolicy from "./RetryPolicy.ts"
 
 export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh"
 
@@ -26,6 +25,8 @@ export interface Options {
 
 export const DEFAULT_PLAN_MODEL = "gpt-5"
 export const DEFAULT_REASONING_EFFORT: ReasoningEffort = "low"
+/** Reasoning models can think for minutes before answering; longer than the client's default. */
+export const PLAN_TIMEOUT_MS = 300_000
 
 class CallError extends Data.TaggedError("CallError")<{ readonly cause: unknown }> {}
 
@@ -52,7 +53,10 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       () =>
         Effect.tryPromise({
           try: (signal) =>
-            client.responses.parse({ model, input: [...input], reasoning: { effort }, text: { format } }, { signal }),
+            client.responses.parse(
+              { model, input: [...input], reasoning: { effort }, text: { format } },
+              { signal, timeout: PLAN_TIMEOUT_MS }
+            ),
           catch: (cause) => new CallError({ cause })
         }),
       { policy: retry, classify: (error) => RetryPolicy.classify(error.cause) }

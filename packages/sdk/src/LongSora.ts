@@ -13,8 +13,9 @@ import {
   type SegmentGenerator
 } from "@longsora/core"
 import { FfmpegServices } from "@longsora/ffmpeg-combiner"
-import { OpenAiPlanner, OpenAiClient as PlannerClient } from "@longsora/planner"
-import { OpenAiClient as ProviderClient, SoraSegmentGenerator } from "@longsora/sora-provider"
+import { OpenAiClient } from "@longsora/openai-client"
+import { OpenAiPlanner } from "@longsora/planner"
+import { SoraSegmentGenerator } from "@longsora/sora-provider"
 import { type Config, type FileSystem, Layer, type Path, Redacted } from "effect"
 import OpenAI from "openai"
 
@@ -46,7 +47,7 @@ export interface Options {
 export const layerLocal: Layer.Layer<
   FrameExtractor.FrameExtractor | Combiner.Combiner | FileSystem.FileSystem | Path.Path,
   Config.ConfigError
-> = Layer.merge(FfmpegServices.layerConfig, NodeServices.layer)
+> = Layer.merge(FfmpegServices.layerConfig(), NodeServices.layer)
 
 const withLocal = (remote: Layer.Layer<Planner.Planner | SegmentGenerator.SegmentGenerator, Config.ConfigError>) =>
   Layer.mergeAll(remote, layerLocal)
@@ -57,18 +58,10 @@ const withLocal = (remote: Layer.Layer<Planner.Planner | SegmentGenerator.Segmen
  */
 export const layerFromClient = (client: OpenAI, options: Omit<Options, keyof ClientSettings> = {}) => {
   const quiet = client.withOptions({ maxRetries: 0 })
-  const apiKey = Redacted.make(quiet.apiKey ?? "")
-  const planner =
-    options.planner ??
-    OpenAiPlanner.layerWithClient({ reasoningEffort: options.reasoningEffort }).pipe(
-      Layer.provide(PlannerClient.fromClient(quiet, apiKey))
-    )
-  const generator =
-    options.generator ??
-    SoraSegmentGenerator.layerWithClient({ models: options.models }).pipe(
-      Layer.provide(ProviderClient.fromClient(quiet, apiKey))
-    )
-  return withLocal(Layer.mergeAll(planner, generator))
+  const shared = OpenAiClient.fromClient(quiet, Redacted.make(quiet.apiKey ?? ""))
+  const planner = options.planner ?? OpenAiPlanner.layerWithClient({ reasoningEffort: options.reasoningEffort })
+  const generator = options.generator ?? SoraSegmentGenerator.layerWithClient({ models: options.models })
+  return withLocal(Layer.mergeAll(planner, generator).pipe(Layer.provide(shared)))
 }
 
 type ClientSettings = Pick<Options, "apiKey" | "baseURL" | "organization" | "project" | "timeoutMs">

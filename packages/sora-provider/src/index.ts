@@ -1,7 +1,6 @@
+export { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
 export * as JobRecovery from "./JobRecovery.ts"
-export * as OpenAiClient from "./OpenAiClient.ts"
 export * as Polling from "./Polling.ts"
 export * as ReferenceImage from "./ReferenceImage.ts"
-export * as RetryPolicy from "./RetryPolicy.ts"
 export * as SoraCapabilities from "./SoraCapabilities.ts"
 export * as SoraSegmentGenerator from "./SoraSegmentGenerator.ts"

@@ -8,9 +8,9 @@ import { join } from "node:path"
 import { inspect } from "node:util"
 import { assert, describe, it } from "@effect/vitest"
 import { Emulator } from "@longsora/emulator"
+import { OpenAiClient } from "@longsora/openai-client"
 import { Cause, Effect, Logger, Redacted, References } from "effect"
 import { vi } from "vitest"
-import * as OpenAiClient from "../src/OpenAiClient.ts"
 import { filesUnder, generate, generatorLayer, KEY, provide, spec, useEmulator } from "./helpers.ts"
 
 vi.setConfig({ testTimeout: 40_000 })

@@ -13,7 +13,7 @@ export interface Options {
   readonly baseURL?: string | undefined
   readonly organization?: string | undefined
   readonly project?: string | undefined
-  /** Per-request timeout (ms); a create or poll that hangs longer counts as a lost response. */
+  /** Per-request timeout (ms); a request may ask for a longer one (planning does). */
   readonly timeoutMs?: number | undefined
   /** Custom fetch (proxies, tests). */
   readonly fetch?: typeof globalThis.fetch | undefined
@@ -30,7 +30,7 @@ export class OpenAiClient extends Context.Service<
     /** The key, for scrubbing it out of any text that leaves this package. */
     readonly apiKey: Redacted.Redacted<string>
   }
->()("@longsora/sora-provider/OpenAiClient") {}
+>()("@longsora/openai-client/OpenAiClient") {}
 
 export const DEFAULT_TIMEOUT_MS = 120_000
 

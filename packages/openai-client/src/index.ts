@@ -1,0 +1,2 @@
+export * as OpenAiClient from "./OpenAiClient.ts"
+export * as RetryPolicy from "./RetryPolicy.ts"
