@@ -5,6 +5,7 @@
  * in the run manifest, so running the same request again resumes instead of paying twice.
  */
 import { Effect, FileSystem, Option, Path, type Result, Semaphore } from "effect"
+import { Digest } from "effect/crypto"
 import { Combiner } from "./Combiner.ts"
 import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
@@ -44,13 +45,13 @@ const outputError = (path: string, reason: string) => (cause: unknown) => new Ou
 const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const { request } = validated
   const fs = yield* FileSystem.FileSystem
+  // By content, not path: an SDK caller's image bytes land in a new temp file on every run.
   const reference = validated.reference
-    ? yield* fs.stat(validated.reference.path).pipe(
-        Effect.map(
-          (info) =>
-            `${validated.reference!.path} (${info.size} bytes, modified ${Option.getOrUndefined(info.mtime)?.toISOString()})`
-        ),
-        Effect.mapError(outputError(validated.reference.path, "could not read the reference image"))
+    ? yield* fs.readFile(validated.reference.path).pipe(
+        Effect.mapError(outputError(validated.reference.path, "could not read the reference image")),
+        Effect.flatMap((bytes) => Digest.Digest.use((digest) => digest.digestHex(Digest.sha256, bytes))),
+        Effect.map((hex) => `sha256:${hex}`),
+        Effect.provide(Digest.layerWebCrypto)
       )
     : null
   const fingerprint: Manifest.RequestFingerprint = {

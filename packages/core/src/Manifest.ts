@@ -17,7 +17,7 @@ export const RequestFingerprint = Schema.Struct({
   durations: Schema.Array(Schema.Int),
   size: Schema.String,
   planModel: Schema.String,
-  /** Absolute path, byte size and modification time of the reference image, if any. */
+  /** SHA-256 of the reference image's bytes, if there is one. */
   inputReference: Schema.NullOr(Schema.String),
   transition: Schema.String,
   mode: Schema.String,

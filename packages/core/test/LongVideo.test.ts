@@ -389,4 +389,20 @@ describe("LongVideo.generate", () => {
       expect(inFlight.max).toBe(1)
     })
   )
+
+  it.effect("recognises the same reference image by its bytes, wherever it is, and a changed one as a change", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup()
+      yield* fs.writeFileString(`${dir}/a.png`, "PNG image one")
+      yield* fs.writeFileString(`${dir}/b.png`, "PNG image one")
+      yield* fs.writeFileString(`${dir}/c.png`, "PNG image two")
+      yield* run({ outputDir: `${dir}/out`, inputReference: `${dir}/a.png` })
+      yield* Ref.set(calls, [])
+      yield* run({ outputDir: `${dir}/out`, inputReference: `${dir}/b.png` })
+      expect(submits(yield* Ref.get(calls))).toEqual([])
+      const conflict = yield* Effect.flip(run({ outputDir: `${dir}/out`, inputReference: `${dir}/c.png` }))
+      assert(conflict._tag === "RunConflict")
+      expect(conflict.changed).toEqual(["inputReference"])
+    })
+  )
 })
