@@ -96,7 +96,7 @@ const measure = (op: string, inputs: Array<string>, out: string, runs: number): 
 const main = () => {
   const quick = process.env.BENCH_QUICK === "1"
   const runs = quick ? 1 : 3
-  const dir = mkdtempSync(NodePath.join(tmpdir(), "longsora-bench-"))
+  const dir = mkdtempSync(NodePath.join(tmpdir(), "ffmpeg-combiner-bench-"))
   const out = (name: string) => NodePath.join(dir, name)
   const rows: Array<Record<string, string | number>> = []
   const record = (name: string, m: Measurement, note = "") => {

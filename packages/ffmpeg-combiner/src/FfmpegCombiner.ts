@@ -64,6 +64,15 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return frames / target.fps - overlap
   }
 
+  const copyEntry = (segment: Probe.MediaInfo) => ({
+    file: segment.path,
+    inpoint: segment.video!.startTime,
+    duration: segment.video!.duration
+  })
+
+  const expectedFrames = (segments: ReadonlyArray<Probe.MediaInfo>, dropSeams: boolean) =>
+    segments.reduce((sum, s) => sum + s.video!.frames, 0) - (dropSeams ? segments.length - 1 : 0)
+
   const inputs = (segments: ReadonlyArray<Probe.MediaInfo>) => segments.flatMap((s) => ["-i", s.path])
 
   /** Stream-copies the video listed in `entries`, muxed with one audio track. */
@@ -155,23 +164,36 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     )
     const output = NodePath.join(workDir, "output.mp4")
     const drop = input.transition._tag === "Cut"
-    const work: Effect.Effect<void, unknown, FfmpegBinary.FfmpegBinary | Probe.Probe> =
+    const copied =
       method === "copy"
-        ? muxCopy(
-            segments,
-            segments.map((s) => ({ file: s.path, inpoint: s.video!.startTime, duration: s.video!.duration })),
-            false,
-            workDir,
-            output
+        ? muxCopy(segments, segments.map(copyEntry), false, workDir, output)
+        : Effect.flatMap(SmartCut.videoEntries(segments, workDir), (entries) =>
+            muxCopy(segments, entries, true, workDir, output)
           )
-        : method === "smart-cut"
-          ? Effect.flatMap(SmartCut.videoEntries(segments, workDir), (entries) =>
-              muxCopy(segments, entries, true, workDir, output)
+    const work: Effect.Effect<Method, unknown, FfmpegBinary.FfmpegBinary | Probe.Probe> =
+      method === "copy" || method === "smart-cut"
+        ? Effect.gen(function* () {
+            yield* copied
+            // A stream copy that went wrong (an encoder layout the smart cut did not reproduce) shows up as a wrong
+            // frame count or length in the output's header: then re-encode instead of shipping it.
+            const expected = expectedFrames(segments, method === "smart-cut")
+            const video = (yield* prober.probe(output, { countPackets: false })).video
+            const seconds = outputSeconds(segments, method, input.transition)
+            const fps = segments[0]!.video!.fps
+            if (video?.frames === expected && Math.abs(video.duration - seconds) < 0.5 / fps) return method
+            yield* Effect.logWarning(
+              `${method} join produced ${video?.frames} frames / ${video?.duration} s, expected ${expected} / ${seconds} s: re-encoding`
             )
-          : method === "reencode"
-            ? reencode(segments, drop, output)
-            : crossfade(segments, input.transition._tag === "Crossfade" ? input.transition.seconds : 0, output)
-    yield* work.pipe(
+            yield* reencode(segments, drop, output)
+            return "reencode" as const
+          })
+        : method === "reencode"
+          ? Effect.as(reencode(segments, drop, output), method)
+          : Effect.as(
+              crossfade(segments, input.transition._tag === "Crossfade" ? input.transition.seconds : 0, output),
+              method
+            )
+    const done = yield* work.pipe(
       Effect.provideService(FfmpegBinary.FfmpegBinary, binary),
       Effect.provideService(Probe.Probe, prober),
       Effect.mapError(fail(`${method} join failed`))
@@ -180,7 +202,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       try: () => rename(output, destination),
       catch: fail("could not move the output into place")
     })
-    return { path: destination, seconds: outputSeconds(segments, method, input.transition), method }
+    return { path: destination, seconds: outputSeconds(segments, done, input.transition), method: done }
   }, Effect.scoped)
 
   return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), join })

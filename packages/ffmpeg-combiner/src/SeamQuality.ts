@@ -70,7 +70,7 @@ export const measure = Effect.fn("SeamQuality.measure")(function* (
   const fps = info.video?.fps ?? 0
   if (fps <= 0) return yield* new SeamQualityError({ path: output, reason: "no video stream with a frame rate" })
   const dir = yield* Effect.acquireRelease(
-    Effect.promise(() => mkdtemp(NodePath.join(tmpdir(), "longsora-seams-"))),
+    Effect.promise(() => mkdtemp(NodePath.join(tmpdir(), "ffmpeg-combiner-seams-"))),
     (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
   )
   const ssimFile = NodePath.join(dir, "ssim.log")

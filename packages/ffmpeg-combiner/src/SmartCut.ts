@@ -95,23 +95,26 @@ export const encodeHead = Effect.fnUntraced(function* (segment: MediaInfo, seam:
  */
 export const videoEntries = Effect.fnUntraced(function* (segments: ReadonlyArray<MediaInfo>, workDir: string) {
   const first = segments[0]!.video!
-  const entries: Array<ConcatEntry> = [{ file: segments[0]!.path, inpoint: first.startTime, duration: first.duration }]
-  for (const [i, segment] of segments.entries()) {
-    if (i === 0) continue
-    const video = segment.video!
-    const seam = yield* findSeam(segment)
-    if (seam.keyframe > 1) {
-      const head = NodePath.join(workDir, `head_${String(i + 1).padStart(2, "0")}.mp4`)
-      yield* encodeHead(segment, seam, head)
-      entries.push({ file: head, inpoint: 0, duration: (seam.keyframe - 1) / video.fps })
-    }
-    if (seam.keyframe < video.frames) {
-      entries.push({
-        file: segment.path,
-        inpoint: seam.keyframeTime,
-        duration: (video.frames - seam.keyframe) / video.fps
-      })
-    }
-  }
-  return entries
+  // Seams are independent: find and encode them two at a time (ffmpeg start-up dominates short heads).
+  const later = yield* Effect.forEach(
+    segments.slice(1),
+    (segment, i) =>
+      Effect.gen(function* () {
+        const video = segment.video!
+        const seam = yield* findSeam(segment)
+        const entries: Array<ConcatEntry> = []
+        if (seam.keyframe > 1) {
+          const head = NodePath.join(workDir, `head_${String(i + 2).padStart(2, "0")}.mp4`)
+          yield* encodeHead(segment, seam, head)
+          entries.push({ file: head, inpoint: 0, duration: (seam.keyframe - 1) / video.fps })
+        }
+        if (seam.keyframe < video.frames) {
+          const duration = (video.frames - seam.keyframe) / video.fps
+          entries.push({ file: segment.path, inpoint: seam.keyframeTime, duration })
+        }
+        return entries
+      }),
+    { concurrency: 2 }
+  )
+  return [{ file: segments[0]!.path, inpoint: first.startTime, duration: first.duration }, ...later.flat()]
 })

@@ -111,6 +111,6 @@ export const streamDurations = (path: string) => {
 }
 
 export const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(NodePath.join(tmpdir(), `longsora-${prefix}-`))
+  const dir = mkdtempSync(NodePath.join(tmpdir(), `ffmpeg-combiner-test-${prefix}-`))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
