@@ -5,6 +5,7 @@ import * as DoctorCommand from "./DoctorCommand.ts"
 import * as EmulatorCommand from "./EmulatorCommand.ts"
 import * as ExitCode from "./ExitCode.ts"
 import * as GenerateCommand from "./GenerateCommand.ts"
+import * as InspectCommand from "./InspectCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 
 export const version = "0.0.0"
@@ -16,6 +17,7 @@ export const command = Command.make("longsora").pipe(
   Command.withSubcommands([
     GenerateCommand.command,
     PlanCommand.command,
+    InspectCommand.command,
     EmulatorCommand.command,
     DoctorCommand.command
   ])

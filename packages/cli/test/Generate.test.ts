@@ -74,6 +74,24 @@ describe("longsora generate", { timeout: 240_000 }, () => {
     expect(emu.stats().creates - before).toBe(2)
   })
 
+  it("inspect reports streams, A/V sync and every seam of that run, with a contact sheet", async () => {
+    const result = await CliProcess.run(["inspect", join(dir, "json"), "--json"], { env: env() })
+    expect(result.code).toBe(0)
+    const report = JSON.parse(result.stdout) as {
+      avDifferenceSeconds: number
+      frameSeconds: number
+      contactSheet: string
+      media: { video: { width: number; height: number; frames: number } }
+      seams: { seams: Array<{ segment: number; ssim: number; ssimRatio: number }> }
+    }
+    expect(report.media.video).toMatchObject({ width: 1280, height: 720, frames: 239 })
+    expect(report.avDifferenceSeconds).toBeLessThan(report.frameSeconds)
+    expect(report.seams.seams.map((s) => s.segment)).toEqual([1])
+    // The duplicated seam frame was dropped: the seam is not an identical pair.
+    expect(report.seams.seams[0]!.ssim).toBeLessThan(1)
+    expect(existsSync(report.contactSheet)).toBe(true)
+  })
+
   it("a run killed in the middle of segment 2 is finished by the next run, creating each segment once", async () => {
     const before = emu.stats().creates
     const args = ["generate", prompt, "--seconds", "12", "--segments", "3", "--yes", ...common("killed")]

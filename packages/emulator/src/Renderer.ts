@@ -71,7 +71,9 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     `color=c=white:s=${bar}x${H}:r=${FPS},format=rgba,colorchannelmixer=aa=0.35[bar]`,
     // A translucent bar sweeping across from frame 1 on: every frame differs from the previous one.
     `[0:v]${motion.join(",")}[base]`,
-    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:shortest=1:enable='gte(n,1)'${caption},split=3[v][t][s0]`,
+    // One colour description for every clip (BT.709, limited range), whatever the source: a JPEG
+    // reference is full-range BT.601, a lavfi source untagged, and clips must be joinable by copy.
+    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:shortest=1:enable='gte(n,1)'${caption},scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,split=3[v][t][s0]`,
     `[s0]select='not(mod(n\\,${step}))',scale=${Math.round(W / 8)}:-2,tile=5x2[s]`
   ].join(";")
   return [
@@ -127,6 +129,14 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     String(2 * FPS),
     "-pix_fmt",
     "yuv420p",
+    "-color_range",
+    "tv",
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
     "-c:a",
     "aac",
     "-b:a",

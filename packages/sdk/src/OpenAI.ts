@@ -9,7 +9,9 @@ import BaseOpenAI from "openai"
 import { type CreateVideoParams, toRequest } from "./CreateVideoParams.ts"
 import * as LongSora from "./LongSora.ts"
 
-export interface CreateVideoOptions extends Omit<LongSora.Options, "apiKey" | "baseURL" | "organization" | "project"> {}
+/** Per-call options; the connection (key, base URL, organisation, project, timeout) is the client's own. */
+export interface CreateVideoOptions
+  extends Omit<LongSora.Options, "apiKey" | "baseURL" | "organization" | "project" | "timeoutMs"> {}
 
 const verboseReporter = Progress.callbackReporter((event) => {
   const detail = "segment" in event ? ` segment ${event.segment}` : ""
