@@ -42,14 +42,9 @@ export const segmentSpans = (
   durations.map((seconds, i) => {
     const later = i > 0
     const last = i === durations.length - 1
-    switch (transition._tag) {
-      case "Cut":
-        return later ? seconds - 1 / fps : seconds
-      case "KeepDuplicate":
-        return seconds
-      case "Crossfade":
-        return seconds - (later ? transition.seconds / 2 : 0) - (last ? 0 : transition.seconds / 2)
-    }
+    if (transition._tag === "Cut") return later ? seconds - 1 / fps : seconds
+    if (transition._tag === "KeepDuplicate") return seconds
+    return seconds - (later ? transition.seconds / 2 : 0) - (last ? 0 : transition.seconds / 2)
   })
 
 /** Writes the frames on both sides of each seam (`frames`: the first frame after it) as one PNG. */
