@@ -37,6 +37,8 @@ export interface Options {
   /** Capabilities of models your endpoint serves beyond Sora 2 (clip lengths, sizes, prices). */
   readonly models?: ReadonlyArray<Capabilities.ProviderCapabilities> | undefined
   readonly reasoningEffort?: OpenAiPlanner.ReasoningEffort | undefined
+  /** How the provider polls jobs, e.g. `{ expectedRenderMs: (seconds) => … }` for a known render speed. */
+  readonly polling?: SoraSegmentGenerator.Options["polling"]
   /** Use this planner instead of the OpenAI Responses planner. */
   readonly planner?: Layer.Layer<Planner.Planner> | undefined
   /** Use this provider instead of the Sora provider. */
@@ -60,7 +62,8 @@ export const layerFromClient = (client: OpenAI, options: Omit<Options, keyof Cli
   const quiet = client.withOptions({ maxRetries: 0 })
   const shared = OpenAiClient.fromClient(quiet, Redacted.make(quiet.apiKey ?? ""))
   const planner = options.planner ?? OpenAiPlanner.layerWithClient({ reasoningEffort: options.reasoningEffort })
-  const generator = options.generator ?? SoraSegmentGenerator.layerWithClient({ models: options.models })
+  const generator =
+    options.generator ?? SoraSegmentGenerator.layerWithClient({ models: options.models, polling: options.polling })
   return withLocal(Layer.mergeAll(planner, generator).pipe(Layer.provide(shared)))
 }
 
@@ -97,7 +100,9 @@ export const layerConfig = (options: Options = {}) => {
   }
   const planner =
     options.planner ?? OpenAiPlanner.layerConfig({ ...settings, reasoningEffort: options.reasoningEffort })
-  const generator = options.generator ?? SoraSegmentGenerator.layerConfig({ ...settings, models: options.models })
+  const generator =
+    options.generator ??
+    SoraSegmentGenerator.layerConfig({ ...settings, models: options.models, polling: options.polling })
   return withLocal(Layer.mergeAll(planner, generator))
 }
 

@@ -3,7 +3,8 @@
  * interval either hammers the API or notices completion late. Instead the next poll is planned from
  * an estimate of the remaining render time: the observed progress rate once the job moves, the
  * expected render time before that. We poll at a fraction of the remaining time, so polls get
- * denser towards the expected end, and back off gently once a job runs late.
+ * denser towards the expected end, then once just after the estimated end, and back off gently
+ * once a job runs late.
  */
 
 export interface PollingOptions {
@@ -19,6 +20,11 @@ export interface PollingOptions {
   readonly firstPollMs: number
   /** Give up (typed `timeout` error naming the job) after this long without completion (ms). */
   readonly timeoutMs: number
+  /**
+   * Near the end (estimated remaining time under two minimum intervals), poll once just after the
+   * estimated end, by this margin (ms), instead of halving the gap again: one poll, noticed at once.
+   */
+  readonly endMarginMs: number
 }
 
 export const defaultPollingOptions: PollingOptions = {
@@ -28,7 +34,8 @@ export const defaultPollingOptions: PollingOptions = {
   // Sora 2 short clips took roughly 30–90 s; longer clips render longer.
   expectedRenderMs: (seconds) => 20_000 + seconds * 6_000,
   firstPollMs: 3_000,
-  timeoutMs: 30 * 60_000
+  timeoutMs: 30 * 60_000,
+  endMarginMs: 150
 }
 
 export interface Observation {
@@ -78,10 +85,12 @@ export const estimateRemainingMs = (state: PollState, options: PollingOptions): 
 export const nextDelayMs = (state: PollState, options: PollingOptions): number => {
   const remaining = estimateRemainingMs(state, options)
   const planned =
-    remaining > 0
-      ? remaining * options.fraction
-      : // Running late: back off slowly with how late we are, so a slow job is not hammered.
+    remaining <= 0
+      ? // Running late: back off slowly with how late we are, so a slow job is not hammered.
         -remaining * 0.25
+      : remaining <= 2 * options.minIntervalMs
+        ? remaining + options.endMarginMs
+        : remaining * options.fraction
   // The poll right after submission sees nothing yet; the next one, early, shows the progress rate.
   const first = state.observations.length <= 1 ? Math.min(planned, options.firstPollMs) : planned
   const delay = clamp(first, options.minIntervalMs, options.maxIntervalMs)

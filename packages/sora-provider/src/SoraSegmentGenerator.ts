@@ -54,6 +54,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const recovery: JobRecovery.RecoveryOptions = { ...JobRecovery.defaultRecoveryOptions, ...options.recovery }
   // Jobs this generator created or took over; recovery never hands one job to two submits.
   const owned = new Set<string>()
+  // What each create answered, so the first poll can wait instead of asking again at once.
+  const createdJobs = new Map<string, Polling.Observation & { readonly createdAt: number }>()
   const scrub = (text: string) => OpenAiClient.scrub(text, apiKey)
 
   const lookup = (model: string) => Option.fromUndefinedOr(models.get(model))
@@ -248,6 +250,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const video = yield* create
     owned.add(video.id)
     if (video.status === "failed") return yield* failedJob(spec.segment, video)
+    const answeredAt = yield* Clock.currentTimeMillis
+    createdJobs.set(video.id, {
+      at: answeredAt,
+      progress: video.progress ?? 0,
+      createdAt: Math.min(answeredAt, video.created_at * 1000)
+    })
     return { segment: spec.segment, id: video.id, seconds: Number(video.seconds) || spec.seconds } satisfies SegmentJob
   })
 
@@ -275,7 +283,20 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const deadline = started + polling.timeoutMs
     let submittedAt = started
     const observations: Array<Polling.Observation> = []
+    // A job this generator just created: its create answer is the first observation, so the first
+    // poll waits for the planned delay. A job taken over from elsewhere is looked at at once.
+    const created = createdJobs.get(job.id)
+    createdJobs.delete(job.id)
+    if (created) {
+      submittedAt = created.createdAt
+      observations.push({ at: created.at, progress: created.progress })
+    }
     for (;;) {
+      if (observations.length > 0) {
+        const now = yield* Clock.currentTimeMillis
+        const delay = Polling.nextDelayMs({ submittedAt, now, seconds: job.seconds, observations }, polling)
+        yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(delay, deadline - now))))
+      }
       const video = yield* RetryPolicy.retrying(
         () => call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal })),
         { policy: pollRetry, classify: classifyCall }
@@ -310,8 +331,6 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           fix: `Raise the poll timeout, or resume job ${job.id} later; it may still finish and is billed either way.`
         })
       }
-      const delay = Polling.nextDelayMs({ submittedAt, now, seconds: job.seconds, observations }, polling)
-      yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(delay, deadline - now))))
     }
   })
 

@@ -55,6 +55,21 @@ describe("Polling", () => {
     )
   })
 
+  it("near the end, polls once just after the estimated end instead of halving again", () => {
+    // 2 %/s and 97 % at 48.5 s: 1.5 s left, under two minimum intervals → wait 1.5 s + 150 ms.
+    const observations = [
+      { at: 10_000, progress: 20 },
+      { at: 48_500, progress: 97 }
+    ]
+    assert.strictEqual(Polling.nextDelayMs({ submittedAt: 0, now: 48_500, seconds: 8, observations }, options), 1_650)
+    // Still clamped to once a second when the end is closer than that.
+    const almost = [...observations, { at: 49_700, progress: 99.4 }]
+    assert.strictEqual(
+      Polling.nextDelayMs({ submittedAt: 0, now: 49_700, seconds: 8, observations: almost }, options),
+      1_000
+    )
+  })
+
   it("never polls more often than once a second, and backs off when late", () => {
     const observations = [
       { at: 0, progress: 1 },
