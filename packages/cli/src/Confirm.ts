@@ -27,5 +27,8 @@ export const costConfirmed = Effect.fnUntraced(function* (options: {
     })
   }
   const answer = yield* ask(`This run is estimated at ${cost}. Continue? [y/N] `)
-  if (!/^y(es)?$/i.test(answer.trim())) return yield* Effect.interrupt
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    process.stderr.write("Cancelled: nothing was generated or billed.\n")
+    return yield* Effect.interrupt
+  }
 })

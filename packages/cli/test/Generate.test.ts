@@ -51,6 +51,17 @@ describe("longsora generate", { timeout: 240_000 }, () => {
     expect(existsSync(join(dir, "dry"))).toBe(false)
   })
 
+  it("refuses to spend above --confirm-above without a terminal to ask, unless --yes", async () => {
+    const before = emu.stats().creates
+    const result = await CliProcess.run(
+      ["generate", prompt, "--seconds", "8", "--segments", "2", "--confirm-above", "0.5", ...common("costly")],
+      { env: env() }
+    )
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/estimate of \$0\.80 with no terminal.*Pass --yes/)
+    expect(emu.stats().creates).toBe(before)
+  })
+
   it("--json prints one parseable event per line and the result last", async () => {
     const before = emu.stats().creates
     const result = await CliProcess.run(

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Emulator } from "@longsora/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as CliProcess from "./CliProcess.ts"
 
@@ -68,5 +69,51 @@ describe("terminal progress", { timeout: 240_000 }, () => {
     expect(done.text).toContain(`output: ${output}/output.mp4`)
     // Every screen seen while it ran had at most one progress block.
     for (const text of done.seen) expect((text.match(/segment 1\/2/g) ?? []).length).toBeLessThanOrEqual(1)
+  })
+
+  it("asks before spending above the threshold, and a no cancels with nothing created", async () => {
+    const emu = await Emulator.start()
+    const confirmSession = `${session}-confirm`
+    try {
+      const command = [
+        process.execPath,
+        CliProcess.bin,
+        "generate",
+        "'A paper boat drifts down a rain gutter.'",
+        `--seconds 8 --segments 2 --confirm-above 0.5 --base-url ${emu.baseURL} --output ${join(dir, "confirm")}`,
+        "; echo EXIT=$?; sleep 600"
+      ].join(" ")
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        confirmSession,
+        "-x",
+        "160",
+        "-y",
+        "40",
+        "-e",
+        `OPENAI_API_KEY=${emu.apiKey}`,
+        command
+      )
+      const read = () => tmux("capture-pane", "-p", "-t", confirmSession)
+      const started = Date.now()
+      while (!read().includes("Continue? [y/N]")) {
+        if (Date.now() - started > 120_000) throw new Error(`no question on screen:\n${read()}`)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      expect(read()).toContain("This run is estimated at $0.80. Continue? [y/N]")
+      tmux("send-keys", "-t", confirmSession, "n", "Enter")
+      while (!read().includes("EXIT=")) {
+        if (Date.now() - started > 120_000) throw new Error(`no exit on screen:\n${read()}`)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      expect(read()).toContain("Cancelled: nothing was generated or billed.")
+      expect(read()).toContain("EXIT=130")
+      expect(emu.stats().creates).toBe(0)
+    } finally {
+      tmux("kill-session", "-t", confirmSession)
+      await emu.close()
+    }
   })
 })
