@@ -56,7 +56,7 @@ export interface AudioStream {
   readonly channels: number
   readonly channelLayout: string | undefined
   readonly timeBase: string
-  /** First packet's pts in `timeBase` units: negative for encoder priming (AAC: -1024). */
+  /** Stream start in `timeBase` units as ffprobe reports it, i.e. after the edit list (priming not included). */
   readonly startPts: number
   readonly duration: number
   readonly packets: number

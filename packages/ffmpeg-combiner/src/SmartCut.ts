@@ -9,6 +9,7 @@ import * as NodePath from "node:path"
 import { Effect } from "effect"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
 import type { ConcatEntry } from "./internal/concat.ts"
+import { videoSyncSamples } from "./internal/mp4.ts"
 import { run } from "./internal/process.ts"
 import { type MediaInfo, Probe, type VideoStream } from "./Probe.ts"
 
@@ -27,8 +28,27 @@ const timeBaseSeconds = (video: VideoStream) => {
   return (n ?? 1) / (d ?? 90000)
 }
 
-/** Finds where the copied tail of a later segment can start. */
+/**
+ * The keyframe from the MP4 header when its time is exact: constant frame rate and a time base in which every frame
+ * falls on a whole tick. A closed-GOP keyframe has the same index in decode and display order.
+ */
+const seamFromHeader = (segment: MediaInfo) =>
+  Effect.promise(() => videoSyncSamples(segment.path).catch(() => undefined)).pipe(
+    Effect.map((sync): Seam | undefined => {
+      const video = segment.video!
+      const [num, den] = video.frameRate.split("/").map(Number)
+      const [, tbDen] = video.timeBase.split("/").map(Number)
+      const ticksPerFrame = ((tbDen ?? 0) * (den ?? 0)) / (num ?? 1)
+      if (sync === undefined || !Number.isInteger(ticksPerFrame) || video.variableFrameRate) return undefined
+      const keyframe = sync === "all" ? 1 : (sync.find((index) => index >= 1) ?? video.frames)
+      return { keyframe, keyframeTime: video.startTime + keyframe / video.fps }
+    })
+  )
+
+/** Finds where the copied tail of a later segment can start: from the MP4 header, else from ffprobe's packets. */
 export const findSeam = Effect.fnUntraced(function* (segment: MediaInfo) {
+  const fromHeader = yield* seamFromHeader(segment)
+  if (fromHeader) return fromHeader
   const prober = yield* Probe
   const video = segment.video!
   const tb = timeBaseSeconds(video)

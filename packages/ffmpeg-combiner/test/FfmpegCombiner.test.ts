@@ -6,7 +6,7 @@ import { Effect, Fiber } from "effect"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
 import * as SeamQuality from "../src/SeamQuality.ts"
 import { decodeGray, meanDifference } from "./fixtures.ts"
-import { assertAudioInSync, FRAMES, H, TIMEOUT, useChain, W } from "./joinFixture.ts"
+import { assertAudioInSync, assertBeepsInSync, FRAMES, H, TIMEOUT, useChain, W } from "./joinFixture.ts"
 
 const { state, join, noLeftovers } = useChain("join")
 const dir = state.dir
@@ -35,6 +35,7 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("FfmpegCombiner", (
         for (let i = 1; i < output.length; i++)
           assert.isAbove(meanDifference(output[i]!, output[i - 1]!), 0.5, `frame ${i}`)
         assertAudioInSync(result.path)
+        assertBeepsInSync(result.path, state.chain, true)
         noLeftovers()
         // The seams now look like any other frame step.
         const report = yield* SeamQuality.measure(result.path, [FRAMES / 30, (FRAMES - 1) / 30, (FRAMES - 1) / 30])
@@ -59,6 +60,7 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("FfmpegCombiner", (
         for (const [i, frame] of output.entries()) assert.isTrue(frame.equals(expected[i]!), `frame ${i} differs`)
         assert.closeTo(result.seconds, (3 * FRAMES) / 30, 1e-3)
         assertAudioInSync(result.path)
+        assertBeepsInSync(result.path, state.chain, false)
       }),
     TIMEOUT
   )

@@ -26,6 +26,17 @@ export const ffmpeg = (args: ReadonlyArray<string>): Buffer =>
 export const ffmpegStderr = (args: ReadonlyArray<string>): string =>
   spawnSync("ffmpeg", ["-nostdin", "-hide_banner", ...args], { encoding: "utf8" }).stderr
 
+const beep = (at: number, seconds: number) =>
+  `aevalsrc=exprs=if(between(t\\,${at}\\,${at + 0.2})\\,0.5*sin(2*PI*1000*t)\\,0):s=48000:d=${seconds}`
+
+/** Times (seconds) where sound starts after at least 0.1 s of silence. */
+export const soundOnsets = (path: string): ReadonlyArray<number> =>
+  [
+    ...ffmpegStderr(["-i", path, "-af", "silencedetect=n=-35dB:d=0.1", "-f", "null", "-"]).matchAll(
+      /silence_end: ([\d.]+)/g
+    )
+  ].map((m) => Number(m[1]))
+
 export const makeClip = (path: string, options: ClipOptions): string => {
   const { startFrame = 0, frames, size = "320x180", rate = 30, gop = 30, audio = true, extraAudio = 0 } = options
   const seconds = frames / rate
@@ -36,7 +47,8 @@ export const makeClip = (path: string, options: ClipOptions): string => {
       "-i",
       `testsrc2=size=${size}:rate=${rate},trim=start_frame=${startFrame}:end_frame=${startFrame + frames},setpts=PTS-STARTPTS`
     ],
-    ...(audio ? ["-f", "lavfi", "-i", `sine=frequency=440:sample_rate=48000:duration=${seconds + extraAudio}`] : []),
+    // Silence with a 0.2 s beep one second in (or halfway): its onset shows where the audio sits in time.
+    ...(audio ? ["-f", "lavfi", "-i", beep(Math.min(1, seconds / 2), seconds + extraAudio)] : []),
     ...[
       "-c:v",
       "libx264",

@@ -5,7 +5,7 @@ import { assert } from "@effect/vitest"
 import { Combiner, type Transition } from "@longsora/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll } from "vitest"
-import { decodeGray, makeChain, streamDurations, tempDir } from "./fixtures.ts"
+import { decodeGray, makeChain, soundOnsets, streamDurations, tempDir } from "./fixtures.ts"
 
 /** ffmpeg on two shared cores: generous, the clips are tiny. */
 export const TIMEOUT = 40_000
@@ -44,4 +44,28 @@ export const useChain = (prefix: string) => {
 export const assertAudioInSync = (path: string) => {
   const { video, audio } = streamDurations(path)
   assert.isBelow(Math.abs(video - audio), 1 / 30, `audio ${audio} s vs video ${video} s`)
+}
+
+/**
+ * Each segment's beep must sound in the output where its video puts it: at the segment's output start plus its
+ * onset in the source, minus what was dropped. The copy keeps packets bit-exact, so half an AAC packet (10.7 ms)
+ * is the whole error budget; the encoder's priming (21 ms) mishandled would exceed it.
+ */
+export const assertBeepsInSync = (output: string, sources: ReadonlyArray<string>, dropFirstFrame: boolean) => {
+  const detected = soundOnsets(output)
+  let start = 0
+  for (const [k, source] of sources.entries()) {
+    const dropped = dropFirstFrame && k > 0 ? 1 / 30 : 0
+    const expected = start + soundOnsets(source)[0]! - dropped
+    const nearest = detected.reduce(
+      (a, b) => (Math.abs(b - expected) < Math.abs(a - expected) ? b : a),
+      Number.POSITIVE_INFINITY
+    )
+    assert.isBelow(
+      Math.abs(nearest - expected),
+      0.011,
+      `segment ${k + 1}: beep at ${nearest} s, expected ${expected} s`
+    )
+    start += FRAMES / 30 - dropped
+  }
 }

@@ -8,6 +8,7 @@ import * as JoinPlan from "../JoinPlan.ts"
 import type { MediaInfo } from "../Probe.ts"
 import { AdtsSplitter } from "./adts.ts"
 import { aacOutput, concatGraph, segmentPlans, targetOf } from "./filters.ts"
+import { audioPrimingSeconds } from "./mp4.ts"
 import type { ProcessError, RunResult } from "./process.ts"
 
 export type Ffmpeg = (args: ReadonlyArray<string>) => Effect.Effect<RunResult, ProcessError>
@@ -22,18 +23,24 @@ export const copyAudio = Effect.fnUntraced(function* (
   file: string
 ) {
   if (JoinPlan.audioCopyBlocker(segments)) return undefined
+  const sampleRate = segments[0]!.audio!.sampleRate
+  // Copied packets include the encoder's priming, which the probe's (edit-list) view hides.
+  const priming = yield* Effect.forEach(segments, (s) =>
+    Effect.promise(() => audioPrimingSeconds(s.path).catch(() => undefined))
+  )
+  if (priming.some((p) => p === undefined)) return undefined
   const ranges = JoinPlan.selectAudioPackets(
     segments.map((segment, i) => {
       const video = segment.video!
       const dropped = drop && i > 0 ? 1 / video.fps : 0
       return {
         packets: segment.audio!.packets,
-        startPts: segment.audio!.startPts,
+        startPts: segment.audio!.startPts - Math.round(priming[i]! * sampleRate),
         videoStart: dropped,
         videoLength: video.duration - dropped
       }
     }),
-    segments[0]!.audio!.sampleRate
+    sampleRate
   )
   if (!ranges) return undefined
   // One ffmpeg pass writes every segment's AAC as ADTS (the mov demuxer skips the unused video samples).

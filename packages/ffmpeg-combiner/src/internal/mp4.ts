@@ -1,0 +1,115 @@
+/**
+ * Reads the video track's sync-sample table (`stss`) straight from an MP4/MOV header, so the smart cut finds
+ * keyframes without starting ffprobe. Returns `undefined` for anything it does not understand (the caller then
+ * asks ffprobe).
+ */
+import { open } from "node:fs/promises"
+
+interface Box {
+  readonly type: string
+  /** Offsets of the payload within the buffer or file. */
+  readonly start: number
+  readonly end: number
+}
+
+const boxes = (buffer: Buffer, start: number, end: number): Array<Box> => {
+  const found: Array<Box> = []
+  let at = start
+  while (at + 8 <= end) {
+    let size = buffer.readUInt32BE(at)
+    let header = 8
+    if (size === 1) {
+      size = Number(buffer.readBigUInt64BE(at + 8))
+      header = 16
+    } else if (size === 0) size = end - at
+    if (size < header || at + size > end) break
+    found.push({ type: buffer.toString("latin1", at + 4, at + 8), start: at + header, end: at + size })
+    at += size
+  }
+  return found
+}
+
+const child = (buffer: Buffer, box: Box, type: string) => boxes(buffer, box.start, box.end).find((b) => b.type === type)
+
+/** Finds the top-level `moov` box by walking the file's box headers, then reads just that box. */
+const readMoov = async (path: string): Promise<Buffer | undefined> => {
+  const file = await open(path, "r")
+  try {
+    const { size } = await file.stat()
+    const header = Buffer.alloc(16)
+    let at = 0
+    while (at + 8 <= size) {
+      await file.read(header, 0, 16, at)
+      let boxSize = header.readUInt32BE(0)
+      if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8))
+      else if (boxSize === 0) boxSize = size - at
+      if (boxSize < 8) return undefined
+      if (header.toString("latin1", 4, 8) === "moov") {
+        if (boxSize > 64 * 1024 * 1024) return undefined
+        const moov = Buffer.alloc(boxSize)
+        await file.read(moov, 0, boxSize, at)
+        return moov
+      }
+      at += boxSize
+    }
+    return undefined
+  } finally {
+    await file.close()
+  }
+}
+
+/**
+ * 0-based decode-order indices of the video track's sync samples; `[]`-free `undefined` when the file is not an
+ * MP4/MOV with a video track. A track without `stss` has only sync samples: then every index is a keyframe.
+ */
+export const videoSyncSamples = async (path: string): Promise<ReadonlyArray<number> | "all" | undefined> => {
+  const moov = await readMoov(path)
+  if (!moov) return undefined
+  const [root] = boxes(moov, 0, moov.length)
+  if (!root) return undefined
+  for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
+    const mdia = child(moov, trak, "mdia")
+    const hdlr = mdia && child(moov, mdia, "hdlr")
+    // hdlr payload: version/flags (4), pre_defined (4), handler_type (4).
+    if (!mdia || !hdlr || moov.toString("latin1", hdlr.start + 8, hdlr.start + 12) !== "vide") continue
+    const minf = child(moov, mdia, "minf")
+    const stbl = minf && child(moov, minf, "stbl")
+    if (!stbl) return undefined
+    const stss = child(moov, stbl, "stss")
+    if (!stss) return "all"
+    const count = moov.readUInt32BE(stss.start + 4)
+    if (stss.start + 8 + count * 4 > stss.end) return undefined
+    return Array.from({ length: count }, (_, i) => moov.readUInt32BE(stss.start + 8 + i * 4) - 1)
+  }
+  return undefined
+}
+
+/**
+ * Encoder priming of the first audio track, in seconds: the edit list's media time (AAC: usually 1024 samples,
+ * Apple 2112).
+ * ffprobe reports stream start 0 once the edit list is applied, yet the priming packets are still there when the
+ * packets are copied. `undefined` when the header is not understood or starts with an empty edit (a delay).
+ */
+export const audioPrimingSeconds = async (path: string): Promise<number | undefined> => {
+  const moov = await readMoov(path)
+  if (!moov) return undefined
+  const [root] = boxes(moov, 0, moov.length)
+  if (!root) return undefined
+  for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
+    const mdia = child(moov, trak, "mdia")
+    const hdlr = mdia && child(moov, mdia, "hdlr")
+    if (!mdia || !hdlr || moov.toString("latin1", hdlr.start + 8, hdlr.start + 12) !== "soun") continue
+    const mdhd = child(moov, mdia, "mdhd")
+    if (!mdhd) return undefined
+    const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
+    const edts = child(moov, trak, "edts")
+    const elst = edts && child(moov, edts, "elst")
+    if (!elst) return 0
+    const version = moov.readUInt8(elst.start)
+    if (moov.readUInt32BE(elst.start + 4) === 0) return 0
+    const entry = elst.start + 8
+    const mediaTime = version === 1 ? Number(moov.readBigInt64BE(entry + 8)) : moov.readInt32BE(entry + 4)
+    return mediaTime < 0 || timescale === 0 ? undefined : mediaTime / timescale
+  }
+  return undefined
+}
