@@ -50,7 +50,13 @@ const worker = async (op: string, args: { inputs: Array<string>; out: string; ru
   }
   await runtime.dispose()
   times.sort((a, b) => a - b)
-  process.stdout.write(JSON.stringify({ medianMs: times[Math.floor(times.length / 2)]!, runs: times.length }))
+  process.stdout.write(
+    JSON.stringify({
+      medianMs: times[Math.floor(times.length / 2)]!,
+      runs: times.length,
+      nodeRssMb: Math.round(process.resourceUsage().maxRSS / 1024)
+    })
+  )
 }
 
 // ── orchestrator ─────────────────────────────────────────────────────────────────────────────────────────────

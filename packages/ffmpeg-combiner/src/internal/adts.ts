@@ -3,7 +3,9 @@
  * packet ranges of AAC can be copied from several files into one.
  */
 export class AdtsSplitter {
-  private carry: Buffer = Buffer.alloc(0)
+  /** Holds a frame cut by a chunk boundary; ADTS frames are at most 8191 bytes. */
+  private readonly carry = Buffer.alloc(8192)
+  private carried = 0
   private index = 0
   private readonly onFrame: (frame: Buffer, index: number) => void
 
@@ -11,21 +13,35 @@ export class AdtsSplitter {
     this.onFrame = onFrame
   }
 
+  /** Frames are passed as views of `chunk` (or of the carry buffer): use them before the next write. */
   readonly write = (chunk: Buffer): void => {
-    let data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk
     let position = 0
-    while (data.length - position >= 7) {
-      if (data[position] !== 0xff || (data[position + 1]! & 0xf6) !== 0xf0) {
-        throw new Error(`ADTS sync lost at frame ${this.index}`)
+    // Complete a frame carried over from the previous chunk: its header first, then the rest.
+    while (this.carried > 0) {
+      const need = this.carried < 7 ? 7 : frameLength(this.carry, 0)
+      if (this.carried >= need) {
+        this.emit(this.carry, 0, need)
+        this.carried = 0
+        break
       }
-      const length = ((data[position + 3]! & 0x03) << 11) | (data[position + 4]! << 3) | (data[position + 5]! >> 5)
-      if (length < 7) throw new Error(`bad ADTS frame length ${length}`)
-      if (data.length - position < length) break
-      this.onFrame(data.subarray(position, position + length), this.index++)
+      const take = Math.min(need - this.carried, chunk.length - position)
+      if (take === 0) return
+      chunk.copy(this.carry, this.carried, position, position + take)
+      this.carried += take
+      position += take
+    }
+    while (chunk.length - position >= 7) {
+      const length = frameLength(chunk, position)
+      if (chunk.length - position < length) break
+      this.emit(chunk, position, length)
       position += length
     }
-    data = data.subarray(position)
-    this.carry = Buffer.from(data)
+    this.carried = chunk.length - position
+    chunk.copy(this.carry, 0, position)
+  }
+
+  private emit(buffer: Buffer, position: number, length: number) {
+    this.onFrame(buffer.subarray(position, position + length), this.index++)
   }
 
   get frames(): number {
@@ -33,6 +49,13 @@ export class AdtsSplitter {
   }
 
   get pending(): number {
-    return this.carry.length
+    return this.carried
   }
+}
+
+const frameLength = (data: Buffer, position: number): number => {
+  if (data[position] !== 0xff || (data[position + 1]! & 0xf6) !== 0xf0) throw new Error("ADTS sync lost")
+  const length = ((data[position + 3]! & 0x03) << 11) | (data[position + 4]! << 3) | (data[position + 5]! >> 5)
+  if (length < 7) throw new Error(`bad ADTS frame length ${length}`)
+  return length
 }

@@ -2,7 +2,7 @@
  * The audio track of a stream-copied join: AAC packets copied by exact ranges when every segment allows it (see
  * `JoinPlan.selectAudioPackets`), otherwise one re-encoded track with each segment trimmed or padded to its video.
  */
-import { closeSync, createReadStream, openSync, writeSync } from "node:fs"
+import { closeSync, openSync, readSync, writeSync } from "node:fs"
 import { Effect } from "effect"
 import * as JoinPlan from "../JoinPlan.ts"
 import type { MediaInfo } from "../Probe.ts"
@@ -49,14 +49,23 @@ export const copyAudio = Effect.fnUntraced(function* (
     ...inputs(segments),
     ...segments.flatMap((_, i) => ["-map", `${i}:a:0`, "-c:a", "copy", "-f", "adts", pieces[i]!])
   ])
+  // Synchronous reads into one reused buffer: no garbage per chunk, so memory stays flat however long the audio.
   const fd = openSync(file, "w")
+  const chunk = Buffer.alloc(64 * 1024)
   yield* Effect.forEach(segments, (segment, i) =>
-    Effect.tryPromise(async () => {
+    Effect.try(() => {
       const { first, count } = ranges[i]!
       const splitter = new AdtsSplitter((frame, index) => {
         if (index >= first && index < first + count) writeSync(fd, frame)
       })
-      for await (const chunk of createReadStream(pieces[i]!)) splitter.write(chunk as Buffer)
+      const input = openSync(pieces[i]!, "r")
+      try {
+        for (let read = readSync(input, chunk); read > 0; read = readSync(input, chunk)) {
+          splitter.write(chunk.subarray(0, read))
+        }
+      } finally {
+        closeSync(input)
+      }
       if (splitter.frames !== segment.audio!.packets || splitter.pending !== 0) {
         throw new Error(`${segment.path}: ${splitter.frames} ADTS frames, the probe said ${segment.audio!.packets}`)
       }
