@@ -82,7 +82,9 @@ const copies = (source: string, dir: string, count: number) =>
 interface Measurement {
   readonly medianMs: number
   readonly runs: number
+  /** Node and its ffmpeg children (max over the process tree), and Node alone. */
   readonly peakRssMb: number
+  readonly nodeRssMb: number
 }
 
 const measure = (op: string, inputs: Array<string>, out: string, runs: number): Measurement => {
@@ -106,7 +108,14 @@ const main = () => {
   const out = (name: string) => NodePath.join(dir, name)
   const rows: Array<Record<string, string | number>> = []
   const record = (name: string, m: Measurement, note = "") => {
-    rows.push({ case: name, medianMs: Math.round(m.medianMs), runs: m.runs, peakRssMb: m.peakRssMb, note })
+    rows.push({
+      case: name,
+      medianMs: Math.round(m.medianMs),
+      runs: m.runs,
+      peakRssMb: m.peakRssMb,
+      nodeRssMb: m.nodeRssMb,
+      note
+    })
     console.error(`  ${name}: ${Math.round(m.medianMs)} ms, ${m.peakRssMb} MB`)
     return m
   }
@@ -150,6 +159,12 @@ const main = () => {
         reencode: record(`full re-encode join, ${label}`, measure("reencode", segments, out(`r${seconds}.mp4`), 0))
       }
     }
+    // At provider size the re-encode is where the time goes: smart cut next to a full re-encode at 1280x720.
+    const hdDir = mkdtempSync(NodePath.join(dir, "hd-"))
+    const hd = copies(clip(out("src-hd.mp4"), 8, "1280x720"), hdDir, 10)
+    const hdSmart = record("smart-cut join, 10 × 8 s 1280x720", measure("smartCut", hd, out("hd-s.mp4"), runs))
+    const hdReencode = record("full re-encode join, 10 × 8 s 1280x720", measure("reencode", hd, out("hd-r.mp4"), 0))
+
     const beyondCopy = (s: number) => cases[s]!.smart.medianMs - cases[s]!.copy.medianMs
     const checks = {
       lastFrame120vs4: lf120.medianMs / lf4.medianMs,
@@ -159,7 +174,9 @@ const main = () => {
       smartCutPerSeamMs8: beyondCopy(8) / 9,
       smartCutPerSeamMs60: beyondCopy(60) / 9,
       peakRssLastFrame120vs4: lf120.peakRssMb / lf4.peakRssMb,
-      peakRssSmartCut60vs8: cases[60]!.smart.peakRssMb / cases[8]!.smart.peakRssMb
+      peakRssSmartCut60vs8: cases[60]!.smart.peakRssMb / cases[8]!.smart.peakRssMb,
+      nodeRssSmartCut60vs8: cases[60]!.smart.nodeRssMb / cases[8]!.smart.nodeRssMb,
+      reencodeVsSmartCut720p: hdReencode.medianMs / hdSmart.medianMs
     }
     console.table(rows)
     console.table(Object.entries(checks).map(([check, value]) => ({ check, value: Number(value.toFixed(2)) })))

@@ -101,6 +101,17 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           fix: installHint
         })
       }
+      // The smart cut and every re-encode need libx264; minimal builds can lack it.
+      const { stdout: encoders } = yield* run(ffmpeg, ["-hide_banner", "-encoders"]).pipe(
+        Effect.catch(() => Effect.succeed({ stdout: "", stderr: "" }))
+      )
+      if (!/\blibx264\b/.test(encoders)) {
+        return yield* new Errors.MissingDependency({
+          dependency: "ffmpeg",
+          detail: `${ffmpeg} (version ${version.text}) was built without the libx264 encoder`,
+          fix: installHint
+        })
+      }
       return version
     })
   )

@@ -51,6 +51,16 @@ describe("FfmpegBinary", () => {
     })
   )
 
+  it.effect("an ffmpeg without libx264 is a MissingDependency", () =>
+    Effect.gen(function* () {
+      const ffmpeg = fakeTool("ffmpeg-nox264", "ffmpeg version 6.1.1 Copyright (c) 2000-2023")
+      const ffprobe = fakeTool("ffprobe-nox264", "ffprobe version 6.1.1")
+      const error = yield* Effect.flip((yield* FfmpegBinary.make({ ffmpegPath: ffmpeg, ffprobePath: ffprobe })).check)
+      assert.strictEqual(error._tag, "MissingDependency")
+      assert.include(error.detail, "libx264")
+    })
+  )
+
   it.effect("a too old ffmpeg is a MissingDependency naming the version", () =>
     Effect.gen(function* () {
       const ffmpeg = fakeTool("ffmpeg", "ffmpeg version 4.1.11 Copyright (c) 2000-2023")
