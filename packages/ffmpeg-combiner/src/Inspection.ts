@@ -5,7 +5,7 @@
  */
 import type { Transition } from "@longsora/core"
 import { Data, Effect } from "effect"
-import { FfmpegBinary } from "./FfmpegBinary.ts"
+import { FfmpegBinary, passthroughArgs } from "./FfmpegBinary.ts"
 import { run } from "./internal/process.ts"
 import { type MediaInfo, Probe } from "./Probe.ts"
 import * as SeamQuality from "./SeamQuality.ts"
@@ -55,6 +55,10 @@ export const contactSheet = Effect.fnUntraced(function* (
   width = 480
 ) {
   const binary = yield* FfmpegBinary
+  // -fps_mode only exists from ffmpeg 5.1; passthroughArgs picks -vsync on older versions.
+  const version = yield* binary.check.pipe(
+    Effect.mapError((cause) => new InspectionError({ path: video, reason: cause.message, cause }))
+  )
   const picks = frames.flatMap((frame) => [`eq(n\\,${frame - 1})`, `eq(n\\,${frame})`]).join("+")
   yield* run(binary.ffmpeg, [
     "-nostdin",
@@ -67,8 +71,7 @@ export const contactSheet = Effect.fnUntraced(function* (
     `select='${picks}',scale=${width}:-2,tile=2x${frames.length}:padding=4:color=white`,
     "-frames:v",
     "1",
-    "-fps_mode",
-    "passthrough",
+    ...passthroughArgs(version),
     destination
   ]).pipe(
     Effect.mapError((cause) => new InspectionError({ path: video, reason: "could not draw the contact sheet", cause }))
