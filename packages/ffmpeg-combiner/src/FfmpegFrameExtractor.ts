@@ -30,16 +30,26 @@ export const make = Effect.gen(function* () {
   const binary = yield* FfmpegBinary.FfmpegBinary
   const prober = yield* Probe.Probe
 
-  /** Decodes from `window` seconds before the end (or the whole clip) and returns the last frame as RGB. */
-  const decodeTail = Effect.fnUntraced(function* (video: string, size: Size, window: number | undefined) {
+  /**
+   * Decodes from `window` seconds before the end (or the whole clip) and returns the last frame as RGB.
+   * With `from` (seconds, the clip's own timestamps), only frames from then on are converted and piped:
+   * the decode is the same, but a tail's worth of raw RGB no longer crosses the pipe.
+   */
+  const decodeTail = Effect.fnUntraced(function* (
+    video: string,
+    size: Size,
+    window: number | undefined,
+    from?: number
+  ) {
     const version = yield* binary.check.pipe(Effect.mapError(frameError(video, "ffmpeg is not usable")))
     const sink = new LastFrameSink(size.width * size.height * 3)
     const seek = window === undefined ? [] : ["-sseof", `-${window.toFixed(3)}`]
+    const select = from === undefined ? [] : ["-vf", `select='gte(t,${from.toFixed(6)})'`]
     yield* run(
       binary.ffmpeg,
       [
-        ...["-nostdin", "-v", "error", ...seek, "-i", video],
-        ...["-map", "0:v:0", "-an", "-sn", "-dn", ...FfmpegBinary.passthroughArgs(version)],
+        ...["-nostdin", "-v", "error", ...seek, ...(from === undefined ? [] : ["-copyts"]), "-i", video],
+        ...["-map", "0:v:0", "-an", "-sn", "-dn", ...select, ...FfmpegBinary.passthroughArgs(version)],
         ...["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
       ],
       { onStdout: sink.write }
@@ -65,9 +75,14 @@ export const make = Effect.gen(function* () {
     // Whatever follows the video's end (a longer audio track) is added to the window.
     const videoEnd = stream.startTime + stream.duration
     let window = initialWindowSeconds + Math.max(0, info.duration - videoEnd)
-    for (;;) {
+    // First try: convert only what follows 1.5 frames before the probed end. Should the timestamps
+    // disagree with the probe (variable frame rate), nothing passes, and the full tail is used.
+    const nearEnd = stream.fps > 0 ? videoEnd - 1.5 / stream.fps : undefined
+    for (let attempt = 0; ; attempt++) {
       const whole = window >= info.duration
-      const sink = yield* decodeTail(source, size, whole ? undefined : window)
+      const from = attempt === 0 ? nearEnd : undefined
+      const sink = yield* decodeTail(source, size, whole ? undefined : window, from)
+      if (sink.frames === 0 && from !== undefined) continue
       if (sink.frames > 0) {
         const image = sharp(sink.frame, { raw: { width: size.width, height: size.height, channels: 3 } })
         return yield* Effect.tryPromise({
