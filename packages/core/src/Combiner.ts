@@ -20,6 +20,11 @@ export class Combiner extends Context.Service<
   Combiner,
   {
     readonly preflight: Effect.Effect<void, MissingDependency>
+    /**
+     * Starts the work a later `join` will need for `segment` (a segment after the first), while other
+     * work goes on. It never fails: whatever is not prepared in time, `join` does itself.
+     */
+    readonly prepare: (segment: string, transition: Transition) => Effect.Effect<void>
     /** Writes `destination` atomically: a failed or interrupted join leaves no file there. */
     readonly join: (input: JoinInput) => Effect.Effect<JoinResult, CombineError>
   }

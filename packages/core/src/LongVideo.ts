@@ -173,6 +173,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     : undefined
 
   const segments = yield* SegmentRunner.make(validated, store, segmentsDir)
+  const transition = transitionFor(request)
   const mode = request.mode ?? "chained"
   const count = durations.length
   // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.
@@ -193,13 +194,14 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     generated = [opening]
     for (let segment = 2; segment <= count; segment++) {
       const previous = generated[segment - 2]!
-      generated.push(
-        yield* segments.run(segment, {
-          prompt: plan.segments[segment - 1]!.prompt,
-          reference: previous.lastFrame?.path,
-          lastFrame: segment < count || request.saveSegments
-        })
-      )
+      const outcome = yield* segments.run(segment, {
+        prompt: plan.segments[segment - 1]!.prompt,
+        reference: previous.lastFrame?.path,
+        lastFrame: segment < count || request.saveSegments
+      })
+      // The join's share of this segment is done while the next one renders (the last one's, by the join).
+      if (segment < count) yield* Effect.forkScoped(combiner.prepare(outcome.clip.path, transition))
+      generated.push(outcome)
     }
   } else {
     // Independent: every segment from its own prompt, as many at once as the provider allows.
@@ -227,7 +229,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   const joined = yield* combiner.join({
     segments: generated.map(({ clip }) => clip.path),
     destination: path.join(outputDir, "output.mp4"),
-    transition: transitionFor(request)
+    transition
   })
   yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })

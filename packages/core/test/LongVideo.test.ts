@@ -48,6 +48,17 @@ describe("LongVideo.generate", () => {
       expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "output.mp4", "segments"])
       expect(yield* fs.readDirectory(`${dir}/out/.longsora`)).toEqual(["manifest.json"])
       expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
+      // The join's share of a middle segment starts while the next one renders.
+      const order = (yield* Ref.get(calls)).map((call) =>
+        call._tag === "prepare"
+          ? `prepare ${call.segment.split("/").pop()}`
+          : call._tag === "submit"
+            ? `submit ${call.spec.segment}`
+            : call._tag
+      )
+      expect(order.indexOf("prepare segment_02.mp4")).toBeGreaterThan(order.indexOf("submit 2"))
+      expect(order.indexOf("prepare segment_02.mp4")).toBeLessThan(order.indexOf("join"))
+      expect(order.filter((entry) => entry.startsWith("prepare"))).toEqual(["prepare segment_02.mp4"])
       expect(result.secondsBilled).toBe(24)
       expect(result.estimatedCostUsd).toBe(2.4)
       expect(result.plan.segments[0]!.prompt).toBe("A woman is dancing in a bunch of trees.")

@@ -15,6 +15,7 @@ import { concatList } from "./internal/concat.ts"
 import { aacOutput, concatGraph, crossfadeGraph, segmentPlans, targetOf } from "./internal/filters.ts"
 import { run } from "./internal/process.ts"
 import * as JoinPlan from "./JoinPlan.ts"
+import * as Preparation from "./Preparation.ts"
 import * as Probe from "./Probe.ts"
 import * as SmartCut from "./SmartCut.ts"
 
@@ -46,6 +47,7 @@ const finalOutput = (file: string) => ["-movflags", "+faststart", "-f", "mp4", f
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const binary = yield* FfmpegBinary.FfmpegBinary
   const prober = yield* Probe.Probe
+  const preparation = yield* Preparation.make
   const ffmpeg = (args: ReadonlyArray<string>, options?: Parameters<typeof run>[2]) =>
     run(binary.ffmpeg, ["-nostdin", "-v", "error", "-y", ...args], options)
 
@@ -141,7 +143,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     if (input.segments.length === 0)
       return yield* new Errors.CombineError({ output: destination, reason: "no segments" })
     yield* binary.check.pipe(Effect.mapError(fail("ffmpeg is not usable")))
-    const segments = yield* Effect.forEach(input.segments, (path) => prober.probe(NodePath.resolve(path)), {
+    const segments = yield* Effect.forEach(input.segments, (path) => preparation.probe(NodePath.resolve(path)), {
       concurrency: 2
     }).pipe(Effect.mapError(fail("could not probe a segment")))
     const noVideo = segments.findIndex((s) => !s.video)
@@ -167,7 +169,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const copied =
       method === "copy"
         ? muxCopy(segments, segments.map(copyEntry), false, workDir, output)
-        : Effect.flatMap(SmartCut.videoEntries(segments, workDir), (entries) =>
+        : Effect.flatMap(SmartCut.videoEntries(segments, preparation.head), (entries) =>
             muxCopy(segments, entries, true, workDir, output)
           )
     const work: Effect.Effect<Method, unknown, FfmpegBinary.FfmpegBinary | Probe.Probe> =
@@ -205,7 +207,20 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return { path: destination, seconds: outputSeconds(segments, done, input.transition), method: done }
   }, Effect.scoped)
 
-  return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), join })
+  /** Probes a later segment (and, for a cut, encodes its smart-cut head) now, so the join finds them done. */
+  const prepare = (segment: string, transition: Transition.Transition) =>
+    preparation.probe(NodePath.resolve(segment)).pipe(
+      Effect.flatMap((info) =>
+        info.video && transition._tag === "Cut" && !options.alwaysReencode
+          ? Effect.asVoid(preparation.head(info))
+          : Effect.void
+      ),
+      Effect.provideService(FfmpegBinary.FfmpegBinary, binary),
+      Effect.provideService(Probe.Probe, prober),
+      Effect.ignore
+    )
+
+  return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), prepare, join })
 })
 
 /** Needs `FfmpegBinary` and `Probe`; prefer `layer` / `layerConfig` unless you share those with other layers. */

@@ -5,7 +5,6 @@
  * concat demuxer copies it seamlessly — and everything from that keyframe on is copied. The cost per seam is one
  * GOP at most, whatever the segment's length.
  */
-import * as NodePath from "node:path"
 import { Effect } from "effect"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
 import type { ConcatEntry } from "./internal/concat.ts"
@@ -109,23 +108,38 @@ export const encodeHead = Effect.fnUntraced(function* (segment: MediaInfo, seam:
   ])
 })
 
+export interface PreparedHead {
+  readonly seam: Seam
+  /** The re-encoded frames `[1, seam.keyframe)`; absent when frame 1 is already a keyframe. */
+  readonly head: string | undefined
+}
+
+/** Finds a later segment's seam and encodes its head into `destination` when it needs one. */
+export const prepareHead = Effect.fnUntraced(function* (segment: MediaInfo, destination: string) {
+  const seam = yield* findSeam(segment)
+  if (seam.keyframe <= 1) return { seam, head: undefined } satisfies PreparedHead
+  yield* encodeHead(segment, seam, destination)
+  return { seam, head: destination } satisfies PreparedHead
+})
+
 /**
  * The video concat entries of a smart-cut join: segment 1 whole, then for each later segment its re-encoded head
- * and its copied tail. Heads are written into `workDir`.
+ * and its copied tail. `headFor` prepares a head (or hands over one prepared earlier).
  */
-export const videoEntries = Effect.fnUntraced(function* (segments: ReadonlyArray<MediaInfo>, workDir: string) {
+export const videoEntries = Effect.fnUntraced(function* <E, R>(
+  segments: ReadonlyArray<MediaInfo>,
+  headFor: (segment: MediaInfo) => Effect.Effect<PreparedHead, E, R>
+) {
   const first = segments[0]!.video!
   // Seams are independent: find and encode them two at a time (ffmpeg start-up dominates short heads).
   const later = yield* Effect.forEach(
     segments.slice(1),
-    (segment, i) =>
+    (segment) =>
       Effect.gen(function* () {
         const video = segment.video!
-        const seam = yield* findSeam(segment)
+        const { seam, head } = yield* headFor(segment)
         const entries: Array<ConcatEntry> = []
-        if (seam.keyframe > 1) {
-          const head = NodePath.join(workDir, `head_${String(i + 2).padStart(2, "0")}.mp4`)
-          yield* encodeHead(segment, seam, head)
+        if (head !== undefined) {
           entries.push({ file: head, inpoint: 0, duration: (seam.keyframe - 1) / video.fps })
         }
         if (seam.keyframe < video.frames) {
