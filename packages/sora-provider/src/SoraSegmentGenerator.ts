@@ -19,6 +19,7 @@ import { APIError, toFile } from "openai"
 import * as JobRecovery from "./JobRecovery.ts"
 import * as Polling from "./Polling.ts"
 import * as ReferenceImage from "./ReferenceImage.ts"
+import * as Refusal from "./Refusal.ts"
 import * as SoraCapabilities from "./SoraCapabilities.ts"
 
 type Video = OpenAI.Videos.Video
@@ -161,7 +162,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           param: inner.param ?? null,
           requestID: cause.requestID ?? null
         }
-        const kindAndFix = explain(cause.status, message, inner.param, spec, models.get(spec.model))
+        const kindAndFix = Refusal.explain(cause.status, message, inner.param, spec, models.get(spec.model))
         return new Errors.GenerationError({
           segment: spec.segment,
           ...job,
@@ -403,56 +404,6 @@ const isTerminal = (status: string) => status === "cancelled" || status === "can
 
 const describeCause = (cause: unknown, scrub: (text: string) => string): string =>
   cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
-
-/** What kind of refusal a 4xx is, and what the user should change. */
-export const explain = (
-  status: number,
-  message: string,
-  param: unknown,
-  spec: Pick<SegmentSpec, "model" | "size" | "seconds">,
-  caps: ProviderCapabilities | undefined
-): { kind: "rejected" | "moderation"; fix: string } => {
-  if (/moderation/i.test(message)) {
-    return {
-      kind: "moderation",
-      fix: "Rephrase the prompt (no real people, copyrighted characters or music, adult content) and use a reference without faces."
-    }
-  }
-  if (/mimetype|file format/i.test(message))
-    return { kind: "rejected", fix: "Upload the reference as PNG, JPEG or WebP." }
-  if (/inpaint|width and height|dimensions/i.test(message)) {
-    return { kind: "rejected", fix: `Resize or crop the reference to exactly ${spec.size}.` }
-  }
-  if (param === "seconds" || /seconds/i.test(message)) {
-    const allowed = caps ? Capabilities.describeClipLengths(caps.clipLengths) : "a length the model accepts"
-    return {
-      kind: "rejected",
-      fix: `Use ${allowed}; if the server takes other lengths, declare them with gatewayModel(...).`
-    }
-  }
-  if (param === "size" || /size/i.test(message)) {
-    const allowed = caps ? caps.sizes.map((s) => s.size).join(", ") : "a size the model accepts"
-    return {
-      kind: "rejected",
-      fix: `Use one of ${allowed}; if the server takes other sizes, declare them with gatewayModel(...).`
-    }
-  }
-  if (status === 401)
-    return { kind: "rejected", fix: "Check OPENAI_API_KEY (and OPENAI_BASE_URL if you use a gateway)." }
-  if (status === 403) {
-    return {
-      kind: "rejected",
-      fix: "The key's organization or project has no access to this model; check OPENAI_ORG_ID/OPENAI_PROJECT_ID."
-    }
-  }
-  if (status === 404) {
-    return {
-      kind: "rejected",
-      fix: `${spec.model} is not served at this base URL (OpenAI shut the Sora API down on 2026-09-24); point OPENAI_BASE_URL at a gateway or the emulator.`
-    }
-  }
-  return { kind: "rejected", fix: "Change the request as the message says." }
-}
 
 /** Capabilities for gateway models from config: a JSON array of `ProviderCapabilities`. */
 export const modelsConfig: Config.Config<ReadonlyArray<ProviderCapabilities>> = Config.schema(
