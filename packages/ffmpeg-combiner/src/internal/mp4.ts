@@ -58,11 +58,8 @@ const readMoov = async (path: string): Promise<Buffer | undefined> => {
   }
 }
 
-/**
- * 0-based decode-order indices of the video track's sync samples; `[]`-free `undefined` when the file is not an
- * MP4/MOV with a video track. A track without `stss` has only sync samples: then every index is a keyframe.
- */
-export const videoSyncSamples = async (path: string): Promise<ReadonlyArray<number> | "all" | undefined> => {
+/** The first track with this handler (`vide`, `soun`) in the file's `moov`, with its `mdia` box. */
+const findTrack = async (path: string, handler: string) => {
   const moov = await readMoov(path)
   if (!moov) return undefined
   const [root] = boxes(moov, 0, moov.length)
@@ -71,17 +68,29 @@ export const videoSyncSamples = async (path: string): Promise<ReadonlyArray<numb
     const mdia = child(moov, trak, "mdia")
     const hdlr = mdia && child(moov, mdia, "hdlr")
     // hdlr payload: version/flags (4), pre_defined (4), handler_type (4).
-    if (!mdia || !hdlr || moov.toString("latin1", hdlr.start + 8, hdlr.start + 12) !== "vide") continue
-    const minf = child(moov, mdia, "minf")
-    const stbl = minf && child(moov, minf, "stbl")
-    if (!stbl) return undefined
-    const stss = child(moov, stbl, "stss")
-    if (!stss) return "all"
-    const count = moov.readUInt32BE(stss.start + 4)
-    if (stss.start + 8 + count * 4 > stss.end) return undefined
-    return Array.from({ length: count }, (_, i) => moov.readUInt32BE(stss.start + 8 + i * 4) - 1)
+    if (mdia && hdlr && moov.toString("latin1", hdlr.start + 8, hdlr.start + 12) === handler) {
+      return { moov, trak, mdia }
+    }
   }
   return undefined
+}
+
+/**
+ * 0-based decode-order indices of the video track's sync samples; `[]`-free `undefined` when the file is not an
+ * MP4/MOV with a video track. A track without `stss` has only sync samples: then every index is a keyframe.
+ */
+export const videoSyncSamples = async (path: string): Promise<ReadonlyArray<number> | "all" | undefined> => {
+  const track = await findTrack(path, "vide")
+  if (!track) return undefined
+  const { moov, mdia } = track
+  const minf = child(moov, mdia, "minf")
+  const stbl = minf && child(moov, minf, "stbl")
+  if (!stbl) return undefined
+  const stss = child(moov, stbl, "stss")
+  if (!stss) return "all"
+  const count = moov.readUInt32BE(stss.start + 4)
+  if (stss.start + 8 + count * 4 > stss.end) return undefined
+  return Array.from({ length: count }, (_, i) => moov.readUInt32BE(stss.start + 8 + i * 4) - 1)
 }
 
 /**
@@ -91,25 +100,18 @@ export const videoSyncSamples = async (path: string): Promise<ReadonlyArray<numb
  * packets are copied. `undefined` when the header is not understood or starts with an empty edit (a delay).
  */
 export const audioPrimingSeconds = async (path: string): Promise<number | undefined> => {
-  const moov = await readMoov(path)
-  if (!moov) return undefined
-  const [root] = boxes(moov, 0, moov.length)
-  if (!root) return undefined
-  for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
-    const mdia = child(moov, trak, "mdia")
-    const hdlr = mdia && child(moov, mdia, "hdlr")
-    if (!mdia || !hdlr || moov.toString("latin1", hdlr.start + 8, hdlr.start + 12) !== "soun") continue
-    const mdhd = child(moov, mdia, "mdhd")
-    if (!mdhd) return undefined
-    const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
-    const edts = child(moov, trak, "edts")
-    const elst = edts && child(moov, edts, "elst")
-    if (!elst) return 0
-    const version = moov.readUInt8(elst.start)
-    if (moov.readUInt32BE(elst.start + 4) === 0) return 0
-    const entry = elst.start + 8
-    const mediaTime = version === 1 ? Number(moov.readBigInt64BE(entry + 8)) : moov.readInt32BE(entry + 4)
-    return mediaTime < 0 || timescale === 0 ? undefined : mediaTime / timescale
-  }
-  return undefined
+  const track = await findTrack(path, "soun")
+  if (!track) return undefined
+  const { moov, trak, mdia } = track
+  const mdhd = child(moov, mdia, "mdhd")
+  if (!mdhd) return undefined
+  const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
+  const edts = child(moov, trak, "edts")
+  const elst = edts && child(moov, edts, "elst")
+  if (!elst) return 0
+  const version = moov.readUInt8(elst.start)
+  if (moov.readUInt32BE(elst.start + 4) === 0) return 0
+  const entry = elst.start + 8
+  const mediaTime = version === 1 ? Number(moov.readBigInt64BE(entry + 8)) : moov.readInt32BE(entry + 4)
+  return mediaTime < 0 || timescale === 0 ? undefined : mediaTime / timescale
 }
