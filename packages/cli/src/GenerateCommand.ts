@@ -94,7 +94,12 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     maxConcurrency: Option.getOrUndefined(input.maxConcurrency)
   })
   const declared = yield* RequestOptions.declaredModel(input)
-  const target = { offline: input.offline, baseUrl: input.baseUrl, models: declared ? [declared] : [] }
+  const target = {
+    offline: input.offline,
+    dryRun: input.dryRun,
+    baseUrl: input.baseUrl,
+    models: declared ? [declared] : []
+  }
 
   const program = Effect.gen(function* () {
     if (input.resume) {

@@ -3,13 +3,15 @@
  * or, with `--offline`, at an emulator started in-process on a free loopback port — the same code
  * path, with no network and no key.
  */
-import { type Capabilities, Errors } from "@longsora/core"
+import { type Capabilities, Errors, Planner } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
 import { LongSora } from "@longsora/sdk"
 import { Config, Effect, Layer, Option } from "effect"
 
 export interface Target {
   readonly offline: boolean
+  /** A dry run needs no key: without one it shows the split and the cost, and says why there is no plan. */
+  readonly dryRun?: boolean
   readonly baseUrl: Option.Option<string>
   /** Gateway models declared with `--clip-seconds`. */
   readonly models: ReadonlyArray<Capabilities.ProviderCapabilities>
@@ -35,6 +37,23 @@ const missingKey = new Errors.InvalidRequest({
   fix: "Set it (export OPENAI_API_KEY=sk-...), or run with --offline to use the embedded emulator."
 })
 
+/** Capabilities need no key; planning does, so the planner says so instead of calling out. */
+const keylessPreview = (target: Target) =>
+  LongSora.layer({
+    // Never sent: a preview only reads the provider's capabilities.
+    apiKey: "no-key",
+    models: target.models,
+    planner: Layer.succeed(
+      Planner.Planner,
+      Planner.Planner.of({
+        plan: () =>
+          Effect.fail(
+            new Errors.PlannerError({ reason: "OPENAI_API_KEY is not set (or use --offline to plan on the emulator)" })
+          )
+      })
+    )
+  })
+
 export const layer = (
   target: Target
 ): Layer.Layer<LongSora.Services, Errors.InvalidRequest | Config.ConfigError | Emulator.EmulatorStartError> => {
@@ -55,6 +74,7 @@ export const layer = (
   return Layer.unwrap(
     Effect.gen(function* () {
       const key = yield* Config.Redacted("OPENAI_API_KEY").pipe(Config.option)
+      if (Option.isNone(key) && target.dryRun) return keylessPreview(target)
       if (Option.isNone(key)) return yield* missingKey
       return LongSora.layerConfig({
         apiKey: key.value,

@@ -51,6 +51,22 @@ describe("longsora generate", { timeout: 240_000 }, () => {
     expect(existsSync(join(dir, "dry"))).toBe(false)
   })
 
+  it("--dry-run without a key still shows the split and the cost, and says why there is no plan", async () => {
+    const result = await CliProcess.run([
+      "generate",
+      prompt,
+      "--durations",
+      "12,8,4",
+      "--dry-run",
+      "--output",
+      join(dir, "nokey")
+    ])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain("split: 12 + 8 + 4 s (3 segments) at 1280x720")
+    expect(result.stdout).toContain("estimated cost: $2.40")
+    expect(result.stdout).toMatch(/plan: not available .*OPENAI_API_KEY is not set/)
+  })
+
   it("refuses to spend above --confirm-above without a terminal to ask, unless --yes", async () => {
     const before = emu.stats().creates
     const result = await CliProcess.run(
