@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import sharp from "sharp"
 import { afterAll, beforeAll } from "vitest"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
-import { ffmpeg, makeClip, tempDir } from "./fixtures.ts"
+import { decodeFrames, ffmpeg, makeClip, tempDir } from "./fixtures.ts"
 
 /** ffmpeg on two shared cores: generous, the clips are tiny. */
 const TIMEOUT = 40_000
@@ -39,21 +39,8 @@ afterAll(cleanup)
 
 /** The reference: decode every frame of the clip and keep the last, as RGB. */
 const lastDecodedFrame = (clip: string) => {
-  const raw = ffmpeg([
-    "-i",
-    clip,
-    "-map",
-    "0:v:0",
-    "-vsync",
-    "passthrough",
-    "-f",
-    "rawvideo",
-    "-pix_fmt",
-    "rgb24",
-    "pipe:1"
-  ])
-  const size = 320 * 180 * 3
-  return { frame: raw.subarray(raw.length - size), frames: raw.length / size }
+  const frames = decodeFrames(clip, 320, 180, "rgb24")
+  return { frame: frames[frames.length - 1]!, frames: frames.length }
 }
 
 const pixels = (path: string) => Effect.promise(() => sharp(path).raw().toBuffer({ resolveWithObject: true }))

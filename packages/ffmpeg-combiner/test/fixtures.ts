@@ -77,8 +77,13 @@ export const makeChain = (dir: string, count: number, options: ClipOptions): Rea
     })
   )
 
-/** Every decoded frame as 8-bit luma, `width × height` bytes each. */
-export const decodeGray = (path: string, width: number, height: number): ReadonlyArray<Buffer> => {
+/** Every decoded frame, in `pixFmt` (`gray`: 1 byte a pixel, `rgb24`: 3), `width × height` each. */
+export const decodeFrames = (
+  path: string,
+  width: number,
+  height: number,
+  pixFmt: "gray" | "rgb24" = "gray"
+): ReadonlyArray<Buffer> => {
   const raw = ffmpeg([
     "-i",
     path,
@@ -89,14 +94,18 @@ export const decodeGray = (path: string, width: number, height: number): Readonl
     "-f",
     "rawvideo",
     "-pix_fmt",
-    "gray",
+    pixFmt,
     "-s",
     `${width}x${height}`,
     "pipe:1"
   ])
-  const size = width * height
+  const size = width * height * (pixFmt === "gray" ? 1 : 3)
   return Array.from({ length: raw.length / size }, (_, i) => raw.subarray(i * size, (i + 1) * size))
 }
+
+/** Every decoded frame as 8-bit luma, `width × height` bytes each. */
+export const decodeGray = (path: string, width: number, height: number): ReadonlyArray<Buffer> =>
+  decodeFrames(path, width, height)
 
 /** Mean absolute difference of two luma frames (0 = identical). */
 export const meanDifference = (a: Buffer, b: Buffer): number => {
