@@ -80,7 +80,11 @@ export interface Dimensions {
   readonly height: number
 }
 
+/** `1280x720` → `{ width: 1280, height: 720 }`; `undefined` for anything else (including a zero side). */
 export const parseSize = (size: string): Dimensions | undefined => {
-  const match = /^(\d+)x(\d+)$/.exec(size)
-  return match ? { width: Number(match[1]), height: Number(match[2]) } : undefined
+  const match = /^(\d+)x(\d+)$/.exec(size.trim())
+  if (!match) return undefined
+  const width = Number(match[1])
+  const height = Number(match[2])
+  return width > 0 && height > 0 ? { width, height } : undefined
 }

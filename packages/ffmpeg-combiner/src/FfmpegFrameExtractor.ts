@@ -4,11 +4,11 @@
  * holds no frame (video ends well before the audio, or a very long GOP tail) it widens the window and tries again.
  */
 import * as NodePath from "node:path"
-import { Errors, FrameExtractor } from "@longsora/core"
+import { Capabilities, Errors, FrameExtractor } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
 import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
-import { inspect, parseSize, type Size, writeFitted } from "./internal/image.ts"
+import { inspect, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
 import { run } from "./internal/process.ts"
 import * as Probe from "./Probe.ts"
@@ -20,7 +20,7 @@ const frameError = (path: string, reason: string) => (cause: unknown) =>
   new Errors.FrameError({ path, reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
 
 const targetSize = (path: string, size: string) => {
-  const parsed = parseSize(size)
+  const parsed = Capabilities.parseSize(size)
   return parsed
     ? Effect.succeed(parsed)
     : Effect.fail(new Errors.FrameError({ path, reason: `size must be WIDTHxHEIGHT, got "${size}"` }))

@@ -2,23 +2,11 @@
 import { randomBytes } from "node:crypto"
 import { rename, rm } from "node:fs/promises"
 import * as NodePath from "node:path"
+import type { Capabilities } from "@longsora/core"
 import sharp, { type Sharp } from "sharp"
 
-export interface Size {
-  readonly width: number
-  readonly height: number
-}
+export type Size = Capabilities.Dimensions
 
-/** `1280x720` → `{ width: 1280, height: 720 }`. */
-export const parseSize = (size: string): Size | undefined => {
-  const match = /^(\d+)x(\d+)$/.exec(size.trim())
-  if (!match) return undefined
-  const width = Number(match[1])
-  const height = Number(match[2])
-  return width > 0 && height > 0 ? { width, height } : undefined
-}
-
-/** Cropping happens when scaling to either target side leaves the other off by more than a pixel. */
 export const needsCrop = (source: Size, target: Size): boolean =>
   Math.abs((source.height * target.width) / source.width - target.height) > 1 ||
   Math.abs((source.width * target.height) / source.height - target.width) > 1
