@@ -3,7 +3,7 @@
  * or, with `--offline`, at an emulator started in-process on a free loopback port — the same code
  * path, with no network and no key.
  */
-import { type Capabilities, Errors, Planner } from "@longsora/core"
+import { Capabilities, Errors, Planner } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
 import { LongSora } from "@longsora/sdk"
 import { Config, Effect, Layer, Option } from "effect"
@@ -18,17 +18,10 @@ export interface Target {
 }
 
 /** The emulator's table entry for a declared model, so offline runs accept it too. */
-const emulatorModel = (capabilities: Capabilities.ProviderCapabilities) => {
-  const lengths = capabilities.clipLengths
-  const seconds =
-    lengths._tag === "ClipLengthSet"
-      ? lengths.seconds
-      : Array.from(
-          { length: Math.floor((lengths.max - lengths.min) / lengths.step) + 1 },
-          (_, i) => lengths.min + i * lengths.step
-        )
-  return { seconds: seconds.map(String), sizes: capabilities.sizes.map((s) => s.size) }
-}
+const emulatorModel = (capabilities: Capabilities.ProviderCapabilities) => ({
+  seconds: Capabilities.clipLengthValues(capabilities.clipLengths).map(String),
+  sizes: capabilities.sizes.map((s) => s.size)
+})
 
 const missingKey = new Errors.InvalidRequest({
   field: "OPENAI_API_KEY",

@@ -67,6 +67,29 @@ describe("longsora generate", { timeout: 240_000 }, () => {
     expect(result.stdout).toMatch(/plan: not available .*OPENAI_API_KEY is not set/)
   })
 
+  it("--offline with a gateway model declared by --clip-seconds: the embedded emulator serves it too", async () => {
+    const result = await CliProcess.run(
+      [
+        "generate",
+        prompt,
+        "--model",
+        "veo-3.1",
+        "--clip-seconds",
+        "4-6",
+        "--seconds",
+        "10",
+        "--segments",
+        "2",
+        "--offline"
+      ].concat(["--output", join(dir, "gateway"), "--json"]),
+      { env: CliProcess.baseEnv() }
+    )
+    expect(result.code).toBe(0)
+    const last = parseLines(result.stdout).at(-1)!
+    expect(last).toMatchObject({ _tag: "Result", durations: [5, 5] })
+    expect(existsSync(last.output as string)).toBe(true)
+  })
+
   it("refuses to spend above --confirm-above without a terminal to ask, unless --yes", async () => {
     const before = emu.stats().creates
     const result = await CliProcess.run(
