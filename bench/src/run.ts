@@ -2,6 +2,7 @@
  * `pnpm bench`: end-to-end scenarios against the emulator, repeated, written to
  * results/latest.json and summarised below the marker in README.md. `--quick`: one short scenario,
  * once, printed and written to results/quick.json only. `--runs N` changes the repetition.
+ * `--only NAME[,NAME]`: just those scenarios (e.g. chained-3-8s), written to results/quick.json only.
  */
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -10,7 +11,10 @@ import { runScenario, type Scenario } from "./Harness.ts"
 import { aggregate, type ScenarioResult, table, targets, targetTable } from "./Report.ts"
 
 const args = process.argv.slice(2)
-const quick = args.includes("--quick")
+const onlyFlag = args.indexOf("--only")
+const only = onlyFlag >= 0 ? (args[onlyFlag + 1] ?? "").split(",") : undefined
+// A partial run never replaces the full results.
+const quick = args.includes("--quick") || only !== undefined
 const runsFlag = args.indexOf("--runs")
 const runs = runsFlag >= 0 ? Number(args[runsFlag + 1]) : quick ? 1 : 3
 const SHORT = 2
@@ -28,7 +32,12 @@ const scenariosFor = (seconds: number): Array<Scenario> => [
   }
 ]
 // The long setting first: the targets are judged on it.
-const scenarios = quick ? [scenariosFor(SHORT)[0]!] : [...scenariosFor(LONG), ...scenariosFor(SHORT)]
+const all = [...scenariosFor(LONG), ...scenariosFor(SHORT)]
+const scenarios = only ? all.filter((s) => only.includes(s.name)) : quick ? [scenariosFor(SHORT)[0]!] : all
+if (only && scenarios.length !== only.length) {
+  console.error(`--only takes scenario names among: ${all.map((s) => s.name).join(", ")}`)
+  process.exit(2)
+}
 
 const git = (...a: Array<string>) => execFileSync("git", a, { encoding: "utf8" }).trim()
 // BENCH_COMMIT: when run from an export of a commit (`git archive`) rather than the working tree.
@@ -45,7 +54,7 @@ const meta = {
   runsPerScenario: runs,
   settings: {
     clip: "4 s, 1280x720, sora-2",
-    simulatedSecondsPerClip: quick ? [SHORT] : [SHORT, LONG],
+    simulatedSecondsPerClip: [...new Set(scenarios.map((s) => s.simulatedSeconds))],
     emulator: "child process; maxConcurrentRenders = max(2, maxConcurrency)",
     longsora:
       "child process per run (fresh, for its own peak RSS), SDK layers over the real planner, provider and ffmpeg"
