@@ -12,7 +12,7 @@ export interface JoinInput {
 export interface JoinResult {
   readonly path: string
   readonly seconds: number
-  /** `copy`, `smart-cut`, `reencode` or `crossfade`. */
+  /** `copy`, `copy-cut`, `smart-cut`, `reencode` or `crossfade`. */
   readonly method: string
 }
 

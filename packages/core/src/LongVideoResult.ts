@@ -25,6 +25,6 @@ export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/co
   jobIds: Schema.Array(Schema.String),
   secondsBilled: Schema.Int,
   estimatedCostUsd: Schema.Finite,
-  /** How the combiner joined the segments (`copy`, `smart-cut`, `reencode`, `crossfade`). */
+  /** How the combiner joined the segments (`copy`, `copy-cut`, `smart-cut`, `reencode`, `crossfade`). */
   joinMethod: Schema.String
 }) {}

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Combiner, Errors, type Transition } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
+import * as CopyJoin from "./CopyJoin.ts"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { copyAudio, encodeAudio } from "./internal/audioTrack.ts"
 import { concatList } from "./internal/concat.ts"
@@ -19,7 +20,7 @@ import * as Preparation from "./Preparation.ts"
 import * as Probe from "./Probe.ts"
 import * as SmartCut from "./SmartCut.ts"
 
-export type Method = "copy" | "smart-cut" | "reencode" | "crossfade"
+export type Method = "copy" | "copy-cut" | "smart-cut" | "reencode" | "crossfade"
 
 export interface Options {
   /** Re-encode every join even when a copy or smart cut would do (uniform output; slower). */
@@ -142,16 +143,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       })
     if (input.segments.length === 0)
       return yield* new Errors.CombineError({ output: destination, reason: "no segments" })
-    yield* binary.check.pipe(Effect.mapError(fail("ffmpeg is not usable")))
-    const segments = yield* Effect.forEach(input.segments, (path) => preparation.probe(NodePath.resolve(path)), {
-      concurrency: 2
-    }).pipe(Effect.mapError(fail("could not probe a segment")))
-    const noVideo = segments.findIndex((s) => !s.video)
-    if (noVideo >= 0)
-      return yield* new Errors.CombineError({ output: destination, reason: `segment ${noVideo + 1} has no video` })
-    const { method, reason } = chooseMethod(segments, input.transition, options)
-    if (reason) yield* Effect.logDebug(`joining by ${method}: ${reason}`)
-
+    const paths = input.segments.map((path) => NodePath.resolve(path))
+    const drop = input.transition._tag === "Cut"
     const directory = NodePath.dirname(destination)
     // The work directory sits beside the destination so the final rename stays on one filesystem.
     const workDir = yield* Effect.acquireRelease(
@@ -165,7 +158,34 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
     )
     const output = NodePath.join(workDir, "output.mp4")
-    const drop = input.transition._tag === "Cut"
+    const moveIntoPlace = Effect.tryPromise({
+      try: () => rename(output, destination),
+      catch: fail("could not move the output into place")
+    })
+
+    if (input.transition._tag !== "Crossfade" && !options.alwaysReencode) {
+      const plan = yield* Effect.promise(() => CopyJoin.readSegments(paths)).pipe(
+        Effect.map((movies) => (typeof movies === "string" ? movies : CopyJoin.planFor(movies, drop)))
+      )
+      if (typeof plan !== "string") {
+        yield* Effect.tryPromise({ try: () => CopyJoin.write(plan, output), catch: fail("copy join failed") })
+        yield* moveIntoPlace
+        const method: Method = drop && paths.length > 1 ? "copy-cut" : "copy"
+        return { path: destination, seconds: plan.seconds, method }
+      }
+      yield* Effect.logDebug(`joining with ffmpeg: ${plan}`)
+    }
+
+    yield* binary.check.pipe(Effect.mapError(fail("ffmpeg is not usable")))
+    const segments = yield* Effect.forEach(paths, (path) => preparation.probe(path), {
+      concurrency: 2
+    }).pipe(Effect.mapError(fail("could not probe a segment")))
+    const noVideo = segments.findIndex((s) => !s.video)
+    if (noVideo >= 0)
+      return yield* new Errors.CombineError({ output: destination, reason: `segment ${noVideo + 1} has no video` })
+    const { method, reason } = chooseMethod(segments, input.transition, options)
+    if (reason) yield* Effect.logDebug(`joining by ${method}: ${reason}`)
+
     const copied =
       method === "copy"
         ? muxCopy(segments, segments.map(copyEntry), false, workDir, output)
@@ -200,15 +220,25 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       Effect.provideService(Probe.Probe, prober),
       Effect.mapError(fail(`${method} join failed`))
     )
-    yield* Effect.tryPromise({
-      try: () => rename(output, destination),
-      catch: fail("could not move the output into place")
-    })
+    yield* moveIntoPlace
     return { path: destination, seconds: outputSeconds(segments, done, input.transition), method: done }
   }, Effect.scoped)
 
-  /** Probes a later segment (and, for a cut, encodes its smart-cut head) now, so the join finds them done. */
+  /**
+   * Probes a later segment (and, for a cut, encodes its smart-cut head) now, so the join finds them done. A segment
+   * whose cut is a plain copy needs nothing: the join reads its header in a millisecond.
+   */
   const prepare = (segment: string, transition: Transition.Transition) =>
+    Effect.promise(() =>
+      transition._tag === "Cut" && !options.alwaysReencode
+        ? CopyJoin.cuttableByCopy(NodePath.resolve(segment))
+        : Promise.resolve(false)
+    ).pipe(
+      Effect.flatMap((copyable) => (copyable ? Effect.void : prepareForFfmpeg(segment, transition))),
+      Effect.ignore
+    )
+
+  const prepareForFfmpeg = (segment: string, transition: Transition.Transition) =>
     preparation.probe(NodePath.resolve(segment)).pipe(
       Effect.flatMap((info) =>
         info.video && transition._tag === "Cut" && !options.alwaysReencode

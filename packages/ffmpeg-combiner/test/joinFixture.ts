@@ -5,7 +5,7 @@ import { assert } from "@effect/vitest"
 import { Combiner, type Transition } from "@longsora/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll } from "vitest"
-import { decodeGray, makeChain, soundOnsets, streamDurations, tempDir } from "./fixtures.ts"
+import { type ClipOptions, decodeGray, makeChain, soundOnsets, streamDurations, tempDir } from "./fixtures.ts"
 
 /** ffmpeg on two shared cores: generous, the clips are tiny. */
 export const TIMEOUT = 40_000
@@ -13,7 +13,7 @@ export const W = 320
 export const H = 180
 export const FRAMES = 60
 
-export const useChain = (prefix: string) => {
+export const useChain = (prefix: string, clip: Partial<ClipOptions> = {}) => {
   const { dir, cleanup } = tempDir(prefix)
   const state = {
     dir,
@@ -22,7 +22,7 @@ export const useChain = (prefix: string) => {
   }
   beforeAll(() => {
     // GOP 24 with 60 frames: each later segment has keyframes at 24 and 48, so the smart cut re-encodes frames 1–23.
-    state.chain = makeChain(dir, 3, { frames: FRAMES, gop: 24 })
+    state.chain = makeChain(dir, 3, { frames: FRAMES, gop: 24, ...clip })
     state.decoded = state.chain.map((clip) => decodeGray(clip, W, H))
   }, 120_000)
   afterAll(cleanup)

@@ -5,14 +5,14 @@
  */
 import { open } from "node:fs/promises"
 
-interface Box {
+export interface Box {
   readonly type: string
   /** Offsets of the payload within the buffer or file. */
   readonly start: number
   readonly end: number
 }
 
-const boxes = (buffer: Buffer, start: number, end: number): Array<Box> => {
+export const boxes = (buffer: Buffer, start: number, end: number): Array<Box> => {
   const found: Array<Box> = []
   let at = start
   while (at + 8 <= end) {
@@ -29,10 +29,11 @@ const boxes = (buffer: Buffer, start: number, end: number): Array<Box> => {
   return found
 }
 
-const child = (buffer: Buffer, box: Box, type: string) => boxes(buffer, box.start, box.end).find((b) => b.type === type)
+export const child = (buffer: Buffer, box: Box, type: string) =>
+  boxes(buffer, box.start, box.end).find((b) => b.type === type)
 
 /** Finds the top-level `moov` box by walking the file's box headers, then reads just that box. */
-const readMoov = async (path: string): Promise<Buffer | undefined> => {
+export const readMoov = async (path: string): Promise<Buffer | undefined> => {
   const file = await open(path, "r")
   try {
     const { size } = await file.stat()

@@ -1,0 +1,179 @@
+/**
+ * A join without ffmpeg: when every segment is an MP4 with the same video sample description (and the same AAC
+ * configuration, or no audio at all), the output is their samples back to back under one new header, and the
+ * media bytes are copied as whole ranges — the cost of `cp`. A `Cut` seam drops the repeated frame from the END
+ * of segment k: when decode order is display order nothing refers to a clip's last frame, so that is a copy too.
+ * Streams with B-frames (the last shown frame is referenced) take the smart cut instead.
+ */
+
+import { boxes } from "./internal/mp4.ts"
+import { concatMovies, type OutputTrack, type Piece } from "./internal/mp4Concat.ts"
+import { type Movie, readMovie, type Track } from "./internal/mp4Tables.ts"
+import * as JoinPlan from "./JoinPlan.ts"
+
+export type Blocker = string
+
+export interface Plan {
+  readonly pieces: ReadonlyArray<Piece>
+  readonly outputs: ReadonlyArray<OutputTrack>
+  /** The output's video length in seconds. */
+  readonly seconds: number
+  /** Video frames in the output. */
+  readonly frames: number
+}
+
+/** AAC-LC frames are 1024 samples. */
+const AAC_FRAME = 1024
+
+/** The `esds` descriptors of an `mp4a` sample entry: object type and decoder config, bitrates aside. */
+const aacConfig = (
+  stsd: Buffer
+): { readonly objectType: number; readonly sampleRate: number; readonly config: string } | undefined => {
+  // stsd: header 8, version/flags 4, count 4, then the entry: header 8 + 28 bytes of audio fields, then its boxes.
+  if (stsd.toString("latin1", 20, 24) !== "mp4a") return undefined
+  const esds = stsd.indexOf("esds", 16 + 8 + 28, "latin1")
+  if (esds < 0) return undefined
+  let at = esds + 4 + 4
+  const descriptor = () => {
+    const tag = stsd.readUInt8(at++)
+    let length = 0
+    for (let n = 0; n < 4; n++) {
+      const byte = stsd.readUInt8(at++)
+      length = (length << 7) | (byte & 0x7f)
+      if ((byte & 0x80) === 0) break
+    }
+    return { tag, length, start: at }
+  }
+  try {
+    const es = descriptor()
+    if (es.tag !== 0x03) return undefined
+    const flags = stsd.readUInt8(es.start + 2)
+    at = es.start + 3 + (flags & 0x80 ? 2 : 0) + (flags & 0x20 ? 2 : 0)
+    if (flags & 0x40) at += 1 + stsd.readUInt8(at)
+    const decoderConfig = descriptor()
+    if (decoderConfig.tag !== 0x04 || stsd.readUInt8(decoderConfig.start) !== 0x40) return undefined
+    at = decoderConfig.start + 13
+    const specific = descriptor()
+    if (specific.tag !== 0x05) return undefined
+    const config = stsd.subarray(specific.start, specific.start + specific.length)
+    const channelsAndRate = stsd.toString("hex", 16 + 8 + 16, 16 + 8 + 28)
+    const sampleRate = stsd.readUInt16BE(16 + 8 + 24)
+    return { objectType: config.readUInt8(0) >> 3, sampleRate, config: `${config.toString("hex")}/${channelsAndRate}` }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A visual sample entry (codec, size, `avcC` with SPS/PPS, colour, aspect) without its `btrt` box, whose bitrates
+ * differ from clip to clip without changing how samples decode.
+ */
+const videoDescription = (stsd: Buffer) => {
+  // stsd: header 8, version/flags 4, count 4; the entry: header 8, then 78 bytes of visual fields, then its boxes.
+  const entry = 16
+  const children = boxes(stsd, entry + 8 + 78, stsd.length).filter((b) => b.type !== "btrt")
+  return Buffer.concat([
+    stsd.subarray(entry + 4, entry + 8 + 78),
+    ...children.map((b) => stsd.subarray(b.start - 8, b.end))
+  ])
+}
+
+const sameVideo = (a: Track, b: Track) =>
+  videoDescription(a.headers.stsd).equals(videoDescription(b.headers.stsd)) &&
+  a.timescale === b.timescale &&
+  a.editMediaTime === b.editMediaTime &&
+  (a.compositionOffsets === undefined) === (b.compositionOffsets === undefined)
+
+/** Decode order is display order: no composition offsets, or the same one for every frame. */
+const inDisplayOrder = (track: Track) =>
+  !track.compositionOffsets || track.compositionOffsets.every((v) => v === track.compositionOffsets![0])
+
+const sum = (values: ReadonlyArray<number>, from = 0, to = values.length) => {
+  let total = 0
+  for (let i = from; i < to; i++) total += values[i]!
+  return total
+}
+
+/** Why these movies cannot be joined in-process, or the plan. `dropSeams`: drop the last frame of all but the last. */
+export const planFor = (movies: ReadonlyArray<Movie>, dropSeams: boolean): Plan | Blocker => {
+  const videoIndex = movies.map((m) => m.tracks.findIndex((t) => t.handler === "vide"))
+  const audioIndex = movies.map((m) => m.tracks.findIndex((t) => t.handler === "soun"))
+  if (videoIndex.some((i) => i < 0)) return "a segment has no video track"
+  if (movies.some((m) => m.tracks.filter((t) => t.handler === "vide" || t.handler === "soun").length > 2)) {
+    return "a segment has several video or audio tracks"
+  }
+  // The output keeps the first segment's track order, so every segment must have it.
+  if (movies.some((_, i) => videoIndex[i] !== videoIndex[0] || audioIndex[i] !== audioIndex[0])) {
+    return "segments order their tracks differently"
+  }
+  const videos = movies.map((m, i) => m.tracks[videoIndex[i]!]!)
+  const first = videos[0]!
+  if (videos.some((v) => !sameVideo(first, v))) return "segments differ in video codec parameters"
+  if (dropSeams && !videos.every(inDisplayOrder)) return "B-frames: the last frame is referenced"
+  if (videos.some((v) => v.sizes.length < 2)) return "a segment has fewer than two frames"
+
+  const keptFrames = videos.map((v, i) => v.sizes.length - (dropSeams && i < videos.length - 1 ? 1 : 0))
+  const videoSeconds = videos.map((v, i) => sum(v.durations, 0, keptFrames[i]) / v.timescale)
+  const video: OutputTrack = { source: videoIndex[0]!, editMediaTime: first.editMediaTime }
+  const seconds = sum(videoSeconds)
+  const frames = sum(keptFrames)
+
+  if (audioIndex[0]! < 0) {
+    return {
+      pieces: movies.map((movie, i) => ({ movie, ranges: [{ first: 0, count: keptFrames[i]! }] })),
+      outputs: [video],
+      seconds,
+      frames
+    }
+  }
+  const audios = movies.map((m, i) => m.tracks[audioIndex[i]!]!)
+  const configs = audios.map((a) => aacConfig(a.headers.stsd))
+  if (configs.some((c) => c === undefined || c.objectType !== 2)) return "audio is not AAC-LC"
+  if (configs.some((c) => c!.config !== configs[0]!.config)) return "segments differ in audio parameters"
+  // Packet timing below counts in samples: the track's clock must be the sample rate.
+  if (audios.some((a, i) => a.timescale !== configs[i]!.sampleRate)) return "audio time base is not the sample rate"
+  if (audios.some((a) => a.durations.slice(0, -1).some((d) => d !== AAC_FRAME)))
+    return "audio packets are not 1024 samples"
+  const sampleRate = audios[0]!.timescale
+  const ranges = JoinPlan.selectAudioPackets(
+    audios.map((audio, i) => ({
+      packets: audio.sizes.length,
+      startPts: -audio.editMediaTime,
+      videoStart: 0,
+      videoLength: videoSeconds[i]!
+    })),
+    sampleRate,
+    AAC_FRAME
+  )
+  if (!ranges) return "a segment's audio is shorter than its video"
+  // Segment 1's skipped packets are its encoder priming: kept, so the decoder starts warm, and skipped by the edit.
+  const primed = ranges.map((range, i) => (i === 0 ? { first: 0, count: range.first + range.count } : range))
+  return {
+    pieces: movies.map((movie, i) => ({ movie, ranges: [{ first: 0, count: keptFrames[i]! }, primed[i]!] })),
+    outputs: [
+      video,
+      { source: audioIndex[0]!, editMediaTime: ranges[0]!.first * AAC_FRAME, sampleDuration: AAC_FRAME }
+    ],
+    seconds,
+    frames
+  }
+}
+
+/** Reads every segment's header; a blocker when one is not a plain MP4. */
+export const readSegments = async (paths: ReadonlyArray<string>): Promise<ReadonlyArray<Movie> | Blocker> => {
+  const movies = await Promise.all(paths.map((path) => readMovie(path).catch(() => undefined)))
+  const unreadable = movies.indexOf(undefined)
+  return unreadable >= 0
+    ? `segment ${unreadable + 1} is not an MP4 whose header can be copied`
+    : (movies as Array<Movie>)
+}
+
+/** Writes the plan's output to `destination`. */
+export const write = (plan: Plan, destination: string) => concatMovies(plan.pieces, plan.outputs, destination)
+
+/** Whether a later `Cut` join could copy this segment whole but its last frame (no smart cut to prepare). */
+export const cuttableByCopy = async (path: string): Promise<boolean> => {
+  const movie = await readMovie(path).catch(() => undefined)
+  const video = movie?.tracks.find((t) => t.handler === "vide")
+  return video !== undefined && inDisplayOrder(video)
+}

@@ -1,0 +1,247 @@
+/**
+ * Writes an MP4 that plays chosen sample ranges of several MP4s back to back, copying their media bytes as whole
+ * byte ranges (the cost of `cp`) under one new `moov` placed first (faststart). The caller guarantees the sources
+ * share their sample descriptions; this module only lays out tables and bytes.
+ */
+import { open } from "node:fs/promises"
+import type { Movie, Track } from "./mp4Tables.ts"
+
+export interface SampleRange {
+  readonly first: number
+  readonly count: number
+}
+
+export interface Piece {
+  readonly movie: Movie
+  /** Sample ranges per output track, by the source's track index (in the same order as `OutputTrack`s). */
+  readonly ranges: ReadonlyArray<SampleRange>
+}
+
+export interface OutputTrack {
+  /** Index of the track in every source movie. */
+  readonly source: number
+  /** The edit's media time in the output (B-frame delay, AAC priming kept for the decoder). */
+  readonly editMediaTime: number
+  /**
+   * Every sample's duration but the last (AAC: 1024). A source's last packet may be marked shorter; in the
+   * middle of the output it must not shift what follows.
+   */
+  readonly sampleDuration?: number | undefined
+}
+
+const box = (type: string, ...payload: ReadonlyArray<Buffer>) => {
+  const size = 8 + payload.reduce((sum, b) => sum + b.length, 0)
+  const header = Buffer.alloc(8)
+  header.writeUInt32BE(size, 0)
+  header.write(type, 4, "latin1")
+  return Buffer.concat([header, ...payload])
+}
+
+const fullBox = (type: string, version: number, ...payload: ReadonlyArray<Buffer>) => {
+  const head = Buffer.alloc(4)
+  head.writeUInt8(version, 0)
+  return box(type, head, ...payload)
+}
+
+const u32s = (values: ReadonlyArray<number>) => {
+  const buffer = Buffer.alloc(values.length * 4)
+  values.forEach((v, i) => {
+    if (v < 0) buffer.writeInt32BE(v, i * 4)
+    else buffer.writeUInt32BE(v, i * 4)
+  })
+  return buffer
+}
+
+/** `(count, value)` runs of consecutive equal values, as `stts` and `ctts` store them. */
+const runLength = (values: ReadonlyArray<number>) => {
+  const pairs: Array<number> = []
+  for (const value of values) {
+    if (pairs.length > 0 && pairs[pairs.length - 1] === value) pairs[pairs.length - 2]!++
+    else pairs.push(1, value)
+  }
+  return [pairs.length / 2, ...pairs]
+}
+
+/** A copy of a header box with its 32- or 64-bit duration field replaced (`mvhd`, `tkhd`, `mdhd`). */
+const withDuration = (whole: Buffer, offsets: { readonly v0: number; readonly v1: number }, duration: number) => {
+  const copy = Buffer.from(whole)
+  // Payload starts after the 8-byte header; byte 0 of it is the version.
+  if (copy.readUInt8(8) === 1) copy.writeBigUInt64BE(BigInt(duration), 8 + offsets.v1)
+  else if (duration <= 0xffffffff) copy.writeUInt32BE(duration, 8 + offsets.v0)
+  else throw new RangeError(`duration ${duration} does not fit a version-0 ${whole.toString("latin1", 4, 8)}`)
+  return copy
+}
+const mvhdDuration = { v0: 16, v1: 24 }
+const tkhdDuration = { v0: 20, v1: 28 }
+const mdhdDuration = mvhdDuration
+
+interface Laid {
+  readonly track: Track
+  readonly editMediaTime: number
+  readonly sizes: Array<number>
+  readonly offsets: Array<number>
+  readonly durations: Array<number>
+  readonly compositionOffsets: Array<number> | undefined
+  readonly sync: Array<number> | undefined
+}
+
+const trak = (laid: Laid, movieTimescale: number, chunkOffsets: (offsets: ReadonlyArray<number>) => Buffer) => {
+  const { track } = laid
+  let mediaDuration = 0
+  let compositionEnd = 0
+  laid.durations.forEach((duration, i) => {
+    compositionEnd = Math.max(compositionEnd, mediaDuration + (laid.compositionOffsets?.[i] ?? 0) + duration)
+    mediaDuration += duration
+  })
+  // B-frame delay shifts every composition time (the edit skips it); AAC priming is media the edit skips.
+  const shown = Math.max(0, compositionEnd - laid.editMediaTime)
+  const trackDuration = Math.round((shown * movieTimescale) / track.timescale)
+  const elst = Buffer.alloc(16)
+  elst.writeUInt32BE(1, 0)
+  elst.writeUInt32BE(trackDuration, 4)
+  elst.writeInt32BE(laid.editMediaTime, 8)
+  elst.writeUInt32BE(0x00010000, 12)
+  const ctts = laid.compositionOffsets
+  const stbl = box(
+    "stbl",
+    track.headers.stsd,
+    fullBox("stts", 0, u32s(runLength(laid.durations))),
+    ...(ctts ? [fullBox("ctts", ctts.some((v) => v < 0) ? 1 : 0, u32s(runLength(ctts)))] : []),
+    ...(laid.sync ? [fullBox("stss", 0, u32s([laid.sync.length, ...laid.sync.map((i) => i + 1)]))] : []),
+    // One sample per chunk: the table is a few bytes per sample and any sample range stays addressable.
+    fullBox("stsc", 0, u32s([1, 1, 1, 1])),
+    fullBox("stsz", 0, u32s([0, laid.sizes.length, ...laid.sizes])),
+    chunkOffsets(laid.offsets)
+  )
+  const built = box(
+    "trak",
+    withDuration(track.headers.tkhd, tkhdDuration, trackDuration),
+    box("edts", fullBox("elst", 0, elst)),
+    box(
+      "mdia",
+      withDuration(track.headers.mdhd, mdhdDuration, mediaDuration),
+      track.headers.hdlr,
+      box("minf", track.headers.mediaHeader, track.headers.dinf, stbl)
+    )
+  )
+  return { box: built, trackDuration }
+}
+
+/** The byte span `[start, end)` of a source file holding every sample the piece keeps. */
+const spanOf = (piece: Piece, outputs: ReadonlyArray<OutputTrack>) => {
+  let start = Number.POSITIVE_INFINITY
+  let end = 0
+  outputs.forEach((output, t) => {
+    const track = piece.movie.tracks[output.source]!
+    const { first, count } = piece.ranges[t]!
+    for (let i = first; i < first + count; i++) {
+      start = Math.min(start, track.offsets[i]!)
+      end = Math.max(end, track.offsets[i]! + track.sizes[i]!)
+    }
+  })
+  return end > 0 ? { start, end } : { start: 0, end: 0 }
+}
+
+/** Writes `destination` (not atomically: the caller writes to a temporary name). */
+export const concatMovies = async (
+  pieces: ReadonlyArray<Piece>,
+  outputs: ReadonlyArray<OutputTrack>,
+  destination: string
+): Promise<void> => {
+  const spans = pieces.map((piece) => spanOf(piece, outputs))
+  const dataBytes = spans.reduce((sum, s) => sum + (s.end - s.start), 0)
+  const laid = outputs.map((output, t): Laid => {
+    const l: Laid = {
+      track: pieces[0]!.movie.tracks[output.source]!,
+      editMediaTime: output.editMediaTime,
+      sizes: [],
+      offsets: [],
+      durations: [],
+      compositionOffsets: pieces[0]!.movie.tracks[output.source]!.compositionOffsets ? [] : undefined,
+      sync: pieces.some((p) => p.movie.tracks[output.source]!.sync) ? [] : undefined
+    }
+    let base = 0
+    const syncOf = pieces.map((piece) => {
+      const sync = piece.movie.tracks[output.source]!.sync
+      return sync && new Set(sync)
+    })
+    pieces.forEach((piece, p) => {
+      const track = piece.movie.tracks[output.source]!
+      const { first, count } = piece.ranges[t]!
+      for (let i = first; i < first + count; i++) {
+        if (l.sync && (!syncOf[p] || syncOf[p].has(i))) l.sync.push(l.sizes.length)
+        l.sizes.push(track.sizes[i]!)
+        // Relative to the start of the output's media data; made absolute once the header's size is known.
+        l.offsets.push(base + track.offsets[i]! - spans[p]!.start)
+        l.durations.push(output.sampleDuration ?? track.durations[i]!)
+        l.compositionOffsets?.push(track.compositionOffsets?.[i] ?? 0)
+      }
+      base += spans[p]!.end - spans[p]!.start
+    })
+    const last = l.durations.length - 1
+    if (output.sampleDuration !== undefined && last >= 0) {
+      const { first, count } = pieces[pieces.length - 1]!.ranges[t]!
+      if (count > 0)
+        l.durations[last] = pieces[pieces.length - 1]!.movie.tracks[output.source]!.durations[first + count - 1]!
+    }
+    return l
+  })
+
+  const movieTimescale = pieces[0]!.movie.mvhd.readUInt32BE(pieces[0]!.movie.mvhd.readUInt8(8) === 1 ? 28 : 20)
+  const ftyp = pieces[0]!.movie.ftyp
+  const wide = dataBytes + 16 > 0xffffffff
+  const mdatHeader = Buffer.alloc(wide ? 16 : 8)
+  if (wide) {
+    mdatHeader.writeUInt32BE(1, 0)
+    mdatHeader.write("mdat", 4, "latin1")
+    mdatHeader.writeBigUInt64BE(BigInt(dataBytes + 16), 8)
+  } else {
+    mdatHeader.writeUInt32BE(dataBytes + 8, 0)
+    mdatHeader.write("mdat", 4, "latin1")
+  }
+  // 64-bit chunk offsets when the data may end past 4 GiB (the header is far below 64 MiB).
+  const large = dataBytes + 64 * 1024 * 1024 > 0xffffffff
+  const moovFor = (dataStart: number) => {
+    const chunkOffsets = (offsets: ReadonlyArray<number>) => {
+      const payload = Buffer.alloc(4 + offsets.length * (large ? 8 : 4))
+      payload.writeUInt32BE(offsets.length, 0)
+      offsets.forEach((o, i) => {
+        if (large) payload.writeBigUInt64BE(BigInt(dataStart + o), 4 + i * 8)
+        else payload.writeUInt32BE(dataStart + o, 4 + i * 4)
+      })
+      return fullBox(large ? "co64" : "stco", 0, payload)
+    }
+    const traks = laid.map((l) => trak(l, movieTimescale, chunkOffsets))
+    const longest = Math.max(...traks.map((t) => t.trackDuration))
+    return box("moov", withDuration(pieces[0]!.movie.mvhd, mvhdDuration, longest), ...traks.map((t) => t.box))
+  }
+  // The header's size does not depend on the offsets' values: measure it, then build it for real.
+  const moov = moovFor(ftyp.length + moovFor(0).length + mdatHeader.length)
+
+  const out = await open(destination, "w")
+  try {
+    const head = Buffer.concat([ftyp, moov, mdatHeader])
+    await out.write(head, 0, head.length, 0)
+    let position = head.length
+    // One reused buffer: memory stays flat however long the video.
+    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024)
+    for (const [p, piece] of pieces.entries()) {
+      const { start, end } = spans[p]!
+      if (end === start) continue
+      const input = await open(piece.movie.path, "r")
+      try {
+        for (let at = start; at < end; ) {
+          const { bytesRead } = await input.read(buffer, 0, Math.min(buffer.length, end - at), at)
+          if (bytesRead === 0) throw new Error(`${piece.movie.path} ends before byte ${end}`)
+          await out.write(buffer, 0, bytesRead, position)
+          position += bytesRead
+          at += bytesRead
+        }
+      } finally {
+        await input.close()
+      }
+    }
+  } finally {
+    await out.close()
+  }
+}

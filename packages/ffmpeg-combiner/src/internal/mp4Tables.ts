@@ -1,0 +1,197 @@
+/**
+ * An MP4's sample tables read in-process: for every track, each sample's file offset, size, duration,
+ * composition offset and sync flag, plus the header boxes a writer copies. This is what a stream-copy
+ * join needs, read in a millisecond without starting ffprobe. `undefined` for anything not understood
+ * (fragmented files, several edits, several sample descriptions): callers then use ffmpeg.
+ */
+import { open } from "node:fs/promises"
+import { type Box, boxes, child } from "./mp4.ts"
+
+export interface Track {
+  /** `vide`, `soun`, … */
+  readonly handler: string
+  readonly timescale: number
+  /** The track's `tkhd`, `mdhd`, `hdlr`, media header (`vmhd`/`smhd`), `dinf` and `stsd` boxes, whole. */
+  readonly headers: {
+    readonly tkhd: Buffer
+    readonly mdhd: Buffer
+    readonly hdlr: Buffer
+    readonly mediaHeader: Buffer
+    readonly dinf: Buffer
+    readonly stsd: Buffer
+  }
+  readonly offsets: ReadonlyArray<number>
+  readonly sizes: ReadonlyArray<number>
+  /** Decode durations, in `timescale` ticks. */
+  readonly durations: ReadonlyArray<number>
+  /** Composition offsets (`ctts`); `undefined` when decode and display order are the same. */
+  readonly compositionOffsets: ReadonlyArray<number> | undefined
+  /** 0-based sync samples; `undefined` when every sample is one. */
+  readonly sync: ReadonlyArray<number> | undefined
+  /** Media time the single edit starts at (B-frame delay, AAC priming); 0 without an edit list. */
+  readonly editMediaTime: number
+}
+
+export interface Movie {
+  readonly path: string
+  readonly ftyp: Buffer
+  readonly mvhd: Buffer
+  readonly tracks: ReadonlyArray<Track>
+}
+
+const whole = (buffer: Buffer, box: Box) => {
+  // A box's header is 8 bytes, or 16 with a 64-bit size; both sit right before its payload.
+  const headerSize = buffer.readUInt32BE(box.start - 8) === box.end - box.start + 8 ? 8 : 16
+  return buffer.subarray(box.start - headerSize, box.end)
+}
+
+/** Expands run-length `(count, value)` pairs (`stts`, `ctts`) into one value per sample. */
+const runs = (buffer: Buffer, box: Box, signed: boolean): Array<number> | undefined => {
+  const count = buffer.readUInt32BE(box.start + 4)
+  if (box.start + 8 + count * 8 > box.end) return undefined
+  const values: Array<number> = []
+  for (let i = 0; i < count; i++) {
+    const at = box.start + 8 + i * 8
+    const value = signed ? buffer.readInt32BE(at + 4) : buffer.readUInt32BE(at + 4)
+    for (let n = buffer.readUInt32BE(at); n > 0; n--) values.push(value)
+  }
+  return values
+}
+
+const table = (buffer: Buffer, box: Box, width: 4 | 8, skip = 0): Array<number> | undefined => {
+  const count = buffer.readUInt32BE(box.start + 4 + skip)
+  const start = box.start + 8 + skip
+  if (start + count * width > box.end) return undefined
+  return Array.from({ length: count }, (_, i) =>
+    width === 4 ? buffer.readUInt32BE(start + i * 4) : Number(buffer.readBigUInt64BE(start + i * 8))
+  )
+}
+
+const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
+  const find = (parent: Box | undefined, type: string) => (parent ? child(moov, parent, type) : undefined)
+  const tkhd = find(trak, "tkhd")
+  const mdia = find(trak, "mdia")
+  const mdhd = find(mdia, "mdhd")
+  const hdlr = find(mdia, "hdlr")
+  const minf = find(mdia, "minf")
+  const mediaHeader = find(minf, "vmhd") ?? find(minf, "smhd") ?? find(minf, "nmhd")
+  const dinf = find(minf, "dinf")
+  const stbl = find(minf, "stbl")
+  const stsd = find(stbl, "stsd")
+  const stts = find(stbl, "stts")
+  const stsc = find(stbl, "stsc")
+  const stsz = find(stbl, "stsz")
+  const chunkBox = find(stbl, "stco") ?? find(stbl, "co64")
+  if (!tkhd || !mdhd || !hdlr || !mediaHeader || !dinf || !stsd || !stts || !stsc || !stsz || !chunkBox)
+    return undefined
+  // One sample description: a join copies it, so every sample must use it.
+  if (moov.readUInt32BE(stsd.start + 4) !== 1) return undefined
+  const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
+
+  const durations = runs(moov, stts, false)
+  const ctts = find(stbl, "ctts")
+  const compositionOffsets = ctts ? runs(moov, ctts, true) : undefined
+  const fixedSize = moov.readUInt32BE(stsz.start + 4)
+  const sizes =
+    fixedSize === 0
+      ? table(moov, stsz, 4, 4)
+      : Array.from({ length: moov.readUInt32BE(stsz.start + 8) }, () => fixedSize)
+  const chunks = table(moov, chunkBox, chunkBox.type === "co64" ? 8 : 4)
+  const stss = find(stbl, "stss")
+  const sync = stss ? table(moov, stss, 4)?.map((n) => n - 1) : undefined
+  if (!durations || !sizes || !chunks || (ctts && !compositionOffsets) || (stss && !sync)) return undefined
+  if (durations.length !== sizes.length || (compositionOffsets && compositionOffsets.length !== sizes.length)) {
+    return undefined
+  }
+
+  // Sample offsets: walk the chunks, each holding the samples its `stsc` run says, back to back.
+  const stscCount = moov.readUInt32BE(stsc.start + 4)
+  if (stsc.start + 8 + stscCount * 12 > stsc.end) return undefined
+  const offsets: Array<number> = []
+  for (let entry = 0; entry < stscCount; entry++) {
+    const at = stsc.start + 8 + entry * 12
+    const firstChunk = moov.readUInt32BE(at) - 1
+    const perChunk = moov.readUInt32BE(at + 4)
+    const lastChunk = entry + 1 < stscCount ? moov.readUInt32BE(at + 12) - 1 : chunks.length
+    for (let chunk = firstChunk; chunk < lastChunk; chunk++) {
+      let offset = chunks[chunk]!
+      for (let n = 0; n < perChunk && offsets.length < sizes.length; n++) {
+        offsets.push(offset)
+        offset += sizes[offsets.length - 1]!
+      }
+    }
+  }
+  if (offsets.length !== sizes.length) return undefined
+
+  let editMediaTime = 0
+  const elst = find(find(trak, "edts"), "elst")
+  if (elst) {
+    const count = moov.readUInt32BE(elst.start + 4)
+    if (count > 1) return undefined
+    if (count === 1) {
+      const version = moov.readUInt8(elst.start)
+      editMediaTime = version === 1 ? Number(moov.readBigInt64BE(elst.start + 16)) : moov.readInt32BE(elst.start + 12)
+      // An empty edit (a delay) is not something a copy reproduces.
+      if (editMediaTime < 0) return undefined
+    }
+  }
+  return {
+    handler: moov.toString("latin1", hdlr.start + 8, hdlr.start + 12),
+    timescale,
+    headers: {
+      tkhd: whole(moov, tkhd),
+      mdhd: whole(moov, mdhd),
+      hdlr: whole(moov, hdlr),
+      mediaHeader: whole(moov, mediaHeader),
+      dinf: whole(moov, dinf),
+      stsd: whole(moov, stsd)
+    },
+    offsets,
+    sizes,
+    durations,
+    compositionOffsets,
+    sync,
+    editMediaTime
+  }
+}
+
+/** Reads the top-level `ftyp` and `moov` of `path`; `undefined` when it is not a plain (unfragmented) MP4. */
+export const readMovie = async (path: string): Promise<Movie | undefined> => {
+  const file = await open(path, "r")
+  try {
+    const { size } = await file.stat()
+    const header = Buffer.alloc(16)
+    const found = new Map<string, Buffer>()
+    for (let at = 0; at + 8 <= size; ) {
+      await file.read(header, 0, 16, at)
+      let boxSize = header.readUInt32BE(0)
+      if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8))
+      else if (boxSize === 0) boxSize = size - at
+      const type = header.toString("latin1", 4, 8)
+      if (boxSize < 8 || at + boxSize > size) return undefined
+      if (type === "moof") return undefined
+      if ((type === "ftyp" || type === "moov") && boxSize <= 64 * 1024 * 1024) {
+        const box = Buffer.alloc(boxSize)
+        await file.read(box, 0, boxSize, at)
+        found.set(type, box)
+      }
+      at += boxSize
+    }
+    const ftyp = found.get("ftyp")
+    const moov = found.get("moov")
+    if (!ftyp || !moov) return undefined
+    const [root] = boxes(moov, 0, moov.length)
+    if (!root) return undefined
+    const mvhd = child(moov, root, "mvhd")
+    if (!mvhd || child(moov, root, "mvex")) return undefined
+    const tracks: Array<Track> = []
+    for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
+      const track = readTrack(moov, trak)
+      if (!track) return undefined
+      tracks.push(track)
+    }
+    return { path, ftyp, mvhd: whole(moov, mvhd), tracks }
+  } finally {
+    await file.close()
+  }
+}
