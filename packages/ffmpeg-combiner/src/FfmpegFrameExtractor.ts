@@ -1,5 +1,6 @@
 /**
- * core's `FrameExtractor` with ffmpeg and sharp. `lastFrame` seeks a little before the end (`-sseof`), decodes to
+ * core's `FrameExtractor` with ffmpeg and sharp. `lastFrame` reads the clip's timing from its MP4 header (ffprobe
+ * for other containers), seeks a little before the end (`-sseof`), decodes to
  * the end and keeps the last decoded frame, so its cost does not grow with the clip's length; when the window
  * holds no frame (video ends well before the audio, or a very long GOP tail) it widens the window and tries again.
  */
@@ -10,6 +11,7 @@ import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { inspect, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
+import { readMovie, videoTiming } from "./internal/mp4Tables.ts"
 import { run } from "./internal/process.ts"
 import * as Probe from "./Probe.ts"
 
@@ -60,39 +62,66 @@ export const make = Effect.gen(function* () {
     return sink
   })
 
+  interface Timing {
+    readonly width: number
+    readonly height: number
+    readonly startTime: number
+    readonly duration: number
+    readonly fps: number
+    readonly fileDuration: number
+  }
+
+  const probedTiming = (video: string) =>
+    prober.probe(video, { countPackets: false }).pipe(
+      Effect.mapError(frameError(video, "could not read the clip")),
+      Effect.map((info): Timing | undefined => info.video && { ...info.video, fileDuration: info.duration })
+    )
+
+  /** Decodes the end of `video` as `timing` describes it; the last decoded frame as raw RGB. */
+  const lastDecodedFrame = Effect.fnUntraced(function* (video: string, timing: Timing | undefined) {
+    if (!timing || timing.width === 0) return yield* new Errors.FrameError({ path: video, reason: "no video stream" })
+    const size = { width: timing.width, height: timing.height }
+    // Whatever follows the video's end (a longer audio track) is added to the window.
+    const videoEnd = timing.startTime + timing.duration
+    let window = initialWindowSeconds + Math.max(0, timing.fileDuration - videoEnd)
+    // First try: convert only what follows 1.5 frames before the probed end. Should the timestamps
+    // disagree with the probe (variable frame rate), nothing passes, and the full tail is used.
+    const nearEnd = timing.fps > 0 ? videoEnd - 1.5 / timing.fps : undefined
+    for (let attempt = 0; ; attempt++) {
+      const whole = window >= timing.fileDuration
+      const from = attempt === 0 ? nearEnd : undefined
+      const sink = yield* decodeTail(video, size, whole ? undefined : window, from)
+      if (sink.frames === 0 && from !== undefined) continue
+      if (sink.frames > 0) return { frame: sink.frame, size }
+      if (whole) return yield* new Errors.FrameError({ path: video, reason: "the clip has no decodable frame" })
+      window *= 4
+    }
+  })
+
   const lastFrame = Effect.fn("FfmpegFrameExtractor.lastFrame")(function* (
     video: string,
     options: FrameExtractor.FitOptions
   ) {
     const target = yield* targetSize(video, options.size)
     const source = NodePath.resolve(video)
-    const info = yield* prober
-      .probe(source, { countPackets: false })
-      .pipe(Effect.mapError(frameError(video, "could not read the clip")))
-    const stream = info.video
-    if (!stream || stream.width === 0) return yield* new Errors.FrameError({ path: video, reason: "no video stream" })
-    const size = { width: stream.width, height: stream.height }
-    // Whatever follows the video's end (a longer audio track) is added to the window.
-    const videoEnd = stream.startTime + stream.duration
-    let window = initialWindowSeconds + Math.max(0, info.duration - videoEnd)
-    // First try: convert only what follows 1.5 frames before the probed end. Should the timestamps
-    // disagree with the probe (variable frame rate), nothing passes, and the full tail is used.
-    const nearEnd = stream.fps > 0 ? videoEnd - 1.5 / stream.fps : undefined
-    for (let attempt = 0; ; attempt++) {
-      const whole = window >= info.duration
-      const from = attempt === 0 ? nearEnd : undefined
-      const sink = yield* decodeTail(source, size, whole ? undefined : window, from)
-      if (sink.frames === 0 && from !== undefined) continue
-      if (sink.frames > 0) {
-        const image = sharp(sink.frame, { raw: { width: size.width, height: size.height, channels: 3 } })
-        return yield* Effect.tryPromise({
-          try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),
-          catch: frameError(options.destination, "could not write the frame")
-        })
-      }
-      if (whole) return yield* new Errors.FrameError({ path: video, reason: "the clip has no decodable frame" })
-      window *= 4
-    }
+    // An MP4's header says what ffprobe would, in a millisecond rather than a process start. Should the decode
+    // disagree with it (an unusual header), ffprobe decides.
+    const fromHeader = yield* Effect.promise(() =>
+      readMovie(source).then(
+        (movie) => movie && videoTiming(movie),
+        () => undefined
+      )
+    )
+    const { frame, size } = fromHeader
+      ? yield* lastDecodedFrame(source, fromHeader).pipe(
+          Effect.catch(() => Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing)))
+        )
+      : yield* Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing))
+    const image = sharp(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
+    return yield* Effect.tryPromise({
+      try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),
+      catch: frameError(options.destination, "could not write the frame")
+    })
   })
 
   const fitImage = Effect.fn("FfmpegFrameExtractor.fitImage")(function* (

@@ -1,3 +1,4 @@
+export * as CopyJoin from "./CopyJoin.ts"
 export * as FfmpegBinary from "./FfmpegBinary.ts"
 export * as FfmpegCombiner from "./FfmpegCombiner.ts"
 export * as FfmpegFrameExtractor from "./FfmpegFrameExtractor.ts"

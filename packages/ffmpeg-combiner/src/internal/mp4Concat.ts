@@ -4,7 +4,7 @@
  * share their sample descriptions; this module only lays out tables and bytes.
  */
 import { open } from "node:fs/promises"
-import type { Movie, Track } from "./mp4Tables.ts"
+import { type Movie, shownTicks, type Track } from "./mp4Tables.ts"
 
 export interface SampleRange {
   readonly first: number
@@ -87,14 +87,8 @@ interface Laid {
 
 const trak = (laid: Laid, movieTimescale: number, chunkOffsets: (offsets: ReadonlyArray<number>) => Buffer) => {
   const { track } = laid
-  let mediaDuration = 0
-  let compositionEnd = 0
-  laid.durations.forEach((duration, i) => {
-    compositionEnd = Math.max(compositionEnd, mediaDuration + (laid.compositionOffsets?.[i] ?? 0) + duration)
-    mediaDuration += duration
-  })
-  // B-frame delay shifts every composition time (the edit skips it); AAC priming is media the edit skips.
-  const shown = Math.max(0, compositionEnd - laid.editMediaTime)
+  const mediaDuration = laid.durations.reduce((a, b) => a + b, 0)
+  const shown = shownTicks(laid.durations, laid.compositionOffsets, laid.editMediaTime)
   const trackDuration = Math.round((shown * movieTimescale) / track.timescale)
   const elst = Buffer.alloc(16)
   elst.writeUInt32BE(1, 0)

@@ -195,3 +195,71 @@ export const readMovie = async (path: string): Promise<Movie | undefined> => {
     await file.close()
   }
 }
+
+export interface VideoTiming {
+  /** Decoded frame size: the sample entry's, when the track is neither rotated nor scaled. */
+  readonly width: number
+  readonly height: number
+  /** Shown start and length of the video, in seconds (edit list applied). */
+  readonly startTime: number
+  readonly duration: number
+  /** Frames per second from the first sample's duration. */
+  readonly fps: number
+  /** The longest track's length in seconds (a longer audio track extends the file). */
+  readonly fileDuration: number
+}
+
+/**
+ * Ticks the edit shows: from the edit's media time to the latest composition end. A B-frame delay shifts every
+ * composition time (the edit skips just that); AAC priming is media the edit skips.
+ */
+export const shownTicks = (
+  durations: ReadonlyArray<number>,
+  compositionOffsets: ReadonlyArray<number> | undefined,
+  editMediaTime: number
+) => {
+  let dts = 0
+  let end = 0
+  durations.forEach((duration, i) => {
+    end = Math.max(end, dts + (compositionOffsets?.[i] ?? 0) + duration)
+    dts += duration
+  })
+  return Math.max(0, end - editMediaTime)
+}
+
+const trackSeconds = (track: Track) =>
+  shownTicks(track.durations, track.compositionOffsets, track.editMediaTime) / track.timescale
+
+/**
+ * What the last-frame extraction needs, from the header alone: `undefined` unless the file has one video track
+ * with an identity matrix (no rotation or scaling, so decoded frames have the sample entry's size).
+ */
+export const videoTiming = (movie: Movie): VideoTiming | undefined => {
+  const video = movie.tracks.filter((t) => t.handler === "vide")
+  if (video.length !== 1 || video[0]!.sizes.length === 0) return undefined
+  const track = video[0]!
+  const { tkhd, stsd } = track.headers
+  // tkhd (after its 8-byte header): version 0 puts the matrix at 40, version 1 at 52; then width, height (16.16).
+  const matrix = 8 + (tkhd.readUInt8(8) === 1 ? 52 : 40)
+  const identity = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000]
+  if (identity.some((value, i) => tkhd.readInt32BE(matrix + i * 4) !== value)) return undefined
+  // stsd: header 8, version/flags 4, count 4; the visual entry's width and height sit 24 bytes into its payload.
+  const width = stsd.readUInt16BE(16 + 8 + 24)
+  const height = stsd.readUInt16BE(16 + 8 + 26)
+  if (width === 0 || height === 0 || tkhd.readUInt32BE(matrix + 36) >>> 16 !== width) return undefined
+  // The first frame shown is the earliest composition time (decode time + offset), not the smallest offset.
+  let first = Number.POSITIVE_INFINITY
+  let dts = 0
+  track.durations.forEach((duration, i) => {
+    first = Math.min(first, dts + (track.compositionOffsets?.[i] ?? 0))
+    dts += duration
+  })
+  return {
+    width,
+    height,
+    startTime: (first - track.editMediaTime) / track.timescale,
+    duration: trackSeconds(track),
+    fps: track.timescale / track.durations[0]!,
+    fileDuration: Math.max(...movie.tracks.map(trackSeconds))
+  }
+}
