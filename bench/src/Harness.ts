@@ -16,6 +16,8 @@ export interface Scenario {
   /** Simulated wall seconds per 4 s clip (the emulator's `fixedSeconds`; no per-second part). */
   readonly simulatedSeconds: number
   readonly maxConcurrency?: number | undefined
+  /** `keep`: join without a transition (every frame kept, a pure copy); default: the mode's own seam. */
+  readonly seam?: "default" | "keep" | undefined
 }
 
 /** Every metric of one run; seconds unless named otherwise. */
@@ -219,6 +221,7 @@ export const runScenario = async (scenario: Scenario, options: RunOptions = {}):
       segments: scenario.segments,
       mode: scenario.mode,
       maxConcurrency: scenario.maxConcurrency,
+      seam: scenario.seam ?? "default",
       outputDir
     }
     const side = fork(here("./LongSoraChild.ts"), [JSON.stringify(config)], {

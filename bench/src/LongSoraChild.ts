@@ -5,7 +5,7 @@
  * argv[2]; the `ChildReport` goes back over IPC.
  */
 import { statSync } from "node:fs"
-import { Progress } from "@longsora/core"
+import { Progress, Transition } from "@longsora/core"
 import { LongVideoRequest } from "@longsora/core/LongVideoRequest"
 import { LongSora } from "@longsora/sdk"
 import { Effect } from "effect"
@@ -88,7 +88,8 @@ const request = new LongVideoRequest({
   outputDir: config.outputDir,
   saveSegments: true,
   mode: config.mode,
-  ...(config.maxConcurrency === undefined ? {} : { maxConcurrency: config.maxConcurrency })
+  ...(config.maxConcurrency === undefined ? {} : { maxConcurrency: config.maxConcurrency }),
+  ...(config.seam === "keep" ? { transition: Transition.keepDuplicate } : {})
 })
 
 const program = LongSora.generate(request).pipe(

@@ -80,7 +80,7 @@ export const targets = (results: ReadonlyArray<ScenarioResult>, longSetting: num
     }
     if (r.mode === "independent") {
       out.push({
-        target: "independent, 10 segments: wall < 1.3× one segment's render time",
+        target: `independent, 10 segments${r.seam === "keep" ? " joined by copy (no crossfade)" : ""}: wall < 1.3× one segment's render time`,
         scenario: r.name,
         measured: `${m.wallOverReference.median}× (against the emulator's slowest actual job: ${(m.wallS.median / m.emulatorJobsS.median).toFixed(2)}×)`,
         met: m.wallOverReference.median < 1.3

@@ -33,6 +33,8 @@ export interface ChildConfig {
   readonly segments: number
   readonly mode: "chained" | "independent"
   readonly maxConcurrency: number | undefined
+  /** The seam: the mode's default, or a hard cut that keeps every frame (a pure copy join). */
+  readonly seam: "default" | "keep"
   readonly outputDir: string
 }
 

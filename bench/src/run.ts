@@ -29,6 +29,15 @@ const scenariosFor = (seconds: number): Array<Scenario> => [
     segments: 10,
     simulatedSeconds: seconds,
     maxConcurrency: 10
+  },
+  // The same without a crossfade: what the mode costs when the join is a copy.
+  {
+    name: `independent-10-${seconds}s-keep`,
+    mode: "independent",
+    segments: 10,
+    simulatedSeconds: seconds,
+    maxConcurrency: 10,
+    seam: "keep"
   }
 ]
 // The long setting first: the targets are judged on it.

@@ -184,12 +184,9 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   let plan: Plan
   let generated: Array<SegmentRunner.Outcome>
   if (mode === "chained") {
-    const [planned, opening] = yield* Effect.all(
-      [makePlan(validated, store), first(count > 1 || request.saveSegments)],
-      {
-        concurrency: 2
-      }
-    )
+    const [planned, opening] = yield* Effect.all([makePlan(validated, store), first(count > 1)], {
+      concurrency: 2
+    })
     plan = planned
     generated = [opening]
     for (let segment = 2; segment <= count; segment++) {
@@ -197,7 +194,8 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       const outcome = yield* segments.run(segment, {
         prompt: plan.segments[segment - 1]!.prompt,
         reference: previous.lastFrame?.path,
-        lastFrame: segment < count || request.saveSegments
+        // The last clip's frame is only saved, not needed: it is extracted while the join runs.
+        lastFrame: segment < count
       })
       // The join's share of this segment is done while the next one renders (the last one's, by the join).
       if (segment < count) yield* Effect.forkScoped(combiner.prepare(outcome.clip.path, transition))
@@ -226,11 +224,25 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     generated = [opening, ...others]
   }
 
-  const joined = yield* combiner.join({
-    segments: generated.map(({ clip }) => clip.path),
-    destination: path.join(outputDir, "output.mp4"),
-    transition
-  })
+  const finalFrame = (() => {
+    const last = generated[count - 1]!
+    return mode === "chained" && request.saveSegments && !last.lastFrame
+      ? Effect.map(segments.lastFrameOf(count, last.clip), (lastFrame) => {
+          generated[count - 1] = { ...last, lastFrame }
+        })
+      : Effect.void
+  })()
+  const [joined] = yield* Effect.all(
+    [
+      combiner.join({
+        segments: generated.map(({ clip }) => clip.path),
+        destination: path.join(outputDir, "output.mp4"),
+        transition
+      }),
+      finalFrame
+    ],
+    { concurrency: 2 }
+  )
   yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })
   if (!request.saveSegments) {

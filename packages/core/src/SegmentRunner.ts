@@ -90,18 +90,28 @@ export const make = Effect.fnUntraced(function* (
     return { clip, record: completed }
   })
 
-  const run = Effect.fnUntraced(function* (segment: number, options: Run) {
-    const { clip, record } = yield* clipFor(segment, options.prompt, options.reference)
-    if (!options.lastFrame) return { clip, prompt: options.prompt } satisfies Outcome
+  /** The clip's last frame: the one an earlier run saved, or extracted now; recorded in the manifest. */
+  const lastFrameOf = Effect.fnUntraced(function* (segment: number, clip: GeneratedClip) {
+    const record = Manifest.segmentRecord(yield* store.get, segment)
     const destination = path.join(segmentsDir, `${segmentName(segment)}_last.jpg`)
     const lastFrame =
-      record.lastFrame === destination && (yield* existingFile(destination, undefined))
+      record?.lastFrame === destination && (yield* existingFile(destination, undefined))
         ? { path: destination, cropped: false }
         : yield* extractor.lastFrame(clip.path, { size, destination })
-    yield* store.update(Manifest.setSegment({ ...record, lastFrame: lastFrame.path }))
+    yield* store.update((manifest) => {
+      const current = Manifest.segmentRecord(manifest, segment)
+      return current ? Manifest.setSegment({ ...current, lastFrame: lastFrame.path })(manifest) : manifest
+    })
     yield* Progress.emit({ _tag: "FrameExtracted", segment, path: lastFrame.path })
+    return lastFrame
+  })
+
+  const run = Effect.fnUntraced(function* (segment: number, options: Run) {
+    const { clip } = yield* clipFor(segment, options.prompt, options.reference)
+    if (!options.lastFrame) return { clip, prompt: options.prompt } satisfies Outcome
+    const lastFrame = yield* lastFrameOf(segment, clip)
     return { clip, prompt: options.prompt, lastFrame } satisfies Outcome
   })
 
-  return { run } as const
+  return { run, lastFrameOf } as const
 })

@@ -54,11 +54,16 @@ describe("LongVideo.generate", () => {
           ? `prepare ${call.segment.split("/").pop()}`
           : call._tag === "submit"
             ? `submit ${call.spec.segment}`
-            : call._tag
+            : call._tag === "lastFrame"
+              ? `lastFrame ${call.video.split("/").pop()}`
+              : call._tag
       )
       expect(order.indexOf("prepare segment_02.mp4")).toBeGreaterThan(order.indexOf("submit 2"))
       expect(order.indexOf("prepare segment_02.mp4")).toBeLessThan(order.indexOf("join"))
       expect(order.filter((entry) => entry.startsWith("prepare"))).toEqual(["prepare segment_02.mp4"])
+      // The last clip's frame is only saved, so it is extracted while the join runs, not before it.
+      expect(order.indexOf("lastFrame segment_03.mp4")).toBeGreaterThan(order.indexOf("join"))
+      expect(result.segments[2]!.lastFrame).toBe(`${dir}/out/segments/segment_03_last.jpg`)
       expect(result.secondsBilled).toBe(24)
       expect(result.estimatedCostUsd).toBe(2.4)
       expect(result.plan.segments[0]!.prompt).toBe("A woman is dancing in a bunch of trees.")
