@@ -56,7 +56,14 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   // Jobs this generator created or took over; recovery never hands one job to two submits.
   const owned = new Set<string>()
   // What each create answered, so the first poll can wait instead of asking again at once.
-  const createdJobs = new Map<string, Polling.Observation & { readonly createdAt: number }>()
+  const createdJobs = new Map<
+    string,
+    Polling.Observation & {
+      readonly createdAt: number
+      /** The create request's send and answer, when the job came from it (not from recovery). */
+      readonly between: readonly [number, number] | undefined
+    }
+  >()
   const scrub = (text: string) => OpenAiClient.scrub(text, apiKey)
 
   const lookup = (model: string) => Option.fromUndefinedOr(models.get(model))
@@ -228,8 +235,16 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         return { segment: spec.segment, id: adopted.id, seconds: Number(adopted.seconds) || spec.seconds }
       }
     }
+    // When the create that answered was sent, and what it answered: the job was made in between.
+    let sentAt: number | undefined
+    let answered: Video | undefined
     const create = RetryPolicy.retrying(
-      () => call("videos.create", (signal) => client.videos.create(body, { signal })),
+      () =>
+        Effect.gen(function* () {
+          sentAt = yield* Clock.currentTimeMillis
+          answered = yield* call("videos.create", (signal) => client.videos.create(body, { signal }))
+          return answered
+        }),
       {
         policy: retry,
         classify: classifyCall,
@@ -255,7 +270,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     createdJobs.set(video.id, {
       at: answeredAt,
       progress: video.progress ?? 0,
-      createdAt: Math.min(answeredAt, video.created_at * 1000)
+      createdAt: Math.min(answeredAt, video.created_at * 1000),
+      between: video === answered && sentAt !== undefined ? [sentAt, answeredAt] : undefined
     })
     return { segment: spec.segment, id: video.id, seconds: Number(video.seconds) || spec.seconds } satisfies SegmentJob
   })
@@ -283,6 +299,10 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const started = yield* Clock.currentTimeMillis
     const deadline = started + polling.timeoutMs
     let submittedAt = started
+    // The poll budget runs from the create's answer (or, for a job taken over, its creation).
+    let watchingSince = started
+    let createdBetween: readonly [number, number] | undefined
+    let polls = 0
     const observations: Array<Polling.Observation> = []
     // A job this generator just created: its create answer is the first observation, so the first
     // poll waits for the planned delay. A job taken over from elsewhere is looked at at once.
@@ -290,21 +310,36 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     createdJobs.delete(job.id)
     if (created) {
       submittedAt = created.createdAt
+      watchingSince = created.at
+      createdBetween = created.between
       observations.push({ at: created.at, progress: created.progress })
     }
     for (;;) {
       if (observations.length > 0) {
         const now = yield* Clock.currentTimeMillis
-        const delay = Polling.nextDelayMs({ submittedAt, now, seconds: job.seconds, observations }, polling)
+        const delay = Polling.nextDelayMs(
+          { submittedAt, now, seconds: job.seconds, observations, createdBetween, polls, watchingSince },
+          polling
+        )
         yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(delay, deadline - now))))
       }
+      // The server read the progress between this poll's send (its last attempt) and its answer.
+      let sentAt = 0
       const video = yield* RetryPolicy.retrying(
-        () => call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal })),
+        () =>
+          Effect.flatMap(Clock.currentTimeMillis, (at) => {
+            sentAt = at
+            return call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal }))
+          }),
         { policy: pollRetry, classify: classifyCall }
       ).pipe(Effect.mapError(toGenerationError(spec, job.id)))
       const now = yield* Clock.currentTimeMillis
-      if (observations.length === 0) submittedAt = Math.min(now, video.created_at * 1000)
-      observations.push({ at: now, progress: video.progress ?? 0 })
+      polls++
+      if (observations.length === 0) {
+        submittedAt = Math.min(now, video.created_at * 1000)
+        watchingSince = submittedAt
+      }
+      observations.push({ sentAt, at: now, progress: video.progress ?? 0 })
       yield* Progress.emit({
         _tag: "SegmentProgress",
         segment: job.segment,
