@@ -33,6 +33,7 @@ const worker = async (op: string, args: { inputs: Array<string>; out: string; ru
       )
     }
     const transition = op === "copy" ? Transition.keepDuplicate : Transition.cut
+    // "cut" is the default seam: a copy-cut without B-frames, a smart cut with them (the clips decide).
     return runtime.runPromise(
       Effect.gen(function* () {
         const combiner = yield* Combiner.Combiner
@@ -41,11 +42,13 @@ const worker = async (op: string, args: { inputs: Array<string>; out: string; ru
     )
   }
   const times: Array<number> = []
+  let method: string | undefined
   for (let i = 0; i < args.runs + 1; i++) {
     const start = performance.now()
     const result = await once()
     if (i > 0 || args.runs === 0) times.push(performance.now() - start)
     if (i === 0 && op !== "cp") process.stderr.write(`${JSON.stringify(result)}\n`)
+    if (result && typeof result === "object" && "method" in result) method = String(result.method)
     if (op === "cp") for (const f of readdirSync(args.out)) rmSync(NodePath.join(args.out, f))
   }
   await runtime.dispose()
@@ -54,6 +57,7 @@ const worker = async (op: string, args: { inputs: Array<string>; out: string; ru
     JSON.stringify({
       medianMs: times[Math.floor(times.length / 2)]!,
       runs: times.length,
+      method,
       nodeRssMb: Math.round(process.resourceUsage().maxRSS / 1024)
     })
   )
@@ -82,6 +86,8 @@ const copies = (source: string, dir: string, count: number) =>
 interface Measurement {
   readonly medianMs: number
   readonly runs: number
+  /** The join method the combiner reported. */
+  readonly method?: string
   /** Node and its ffmpeg children (max over the process tree), and Node alone. */
   readonly peakRssMb: number
   readonly nodeRssMb: number
@@ -112,6 +118,7 @@ const main = () => {
       case: name,
       medianMs: Math.round(m.medianMs),
       runs: m.runs,
+      method: m.method ?? "",
       peakRssMb: m.peakRssMb,
       nodeRssMb: m.nodeRssMb,
       note
@@ -145,30 +152,41 @@ const main = () => {
     const heavy = copies(clip(out("heavy.mp4"), 12, "1280x720", ["-b:v", "8M"]), heavyDir, 10)
     const bytes = heavy.reduce((sum, f) => sum + statSync(f).size, 0)
     const cpDir = mkdtempSync(NodePath.join(dir, "cp-"))
-    const cp = record(`cp of 10 × 12 s 720p (${(bytes / 1e6).toFixed(0)} MB)`, measure("cp", heavy, cpDir, runs))
-    const copy = record("copy join (KeepDuplicate), same 10 segments", measure("copy", heavy, out("copy.mp4"), runs))
+    // Both take a fraction of a second, so other load on the box moves them most: more runs.
+    const copyRuns = quick ? 1 : 9
+    const cp = record(`cp of 10 × 12 s 720p (${(bytes / 1e6).toFixed(0)} MB)`, measure("cp", heavy, cpDir, copyRuns))
+    const copy = record(
+      "copy join (KeepDuplicate), same 10 segments",
+      measure("copy", heavy, out("copy.mp4"), copyRuns)
+    )
 
     const cases: Record<string, Record<string, Measurement>> = {}
     for (const seconds of [8, 60]) {
       const segDir = mkdtempSync(NodePath.join(dir, `s${seconds}-`))
+      const bDir = mkdtempSync(NodePath.join(dir, `b${seconds}-`))
+      // Without B-frames the default Cut is a copy-cut; with them (as most encoders make) it is a smart cut.
       const segments = copies(clip(out(`src-${seconds}.mp4`), seconds, "320x180"), segDir, 10)
+      const bSegments = copies(clip(out(`src-b-${seconds}.mp4`), seconds, "320x180", ["-bf", "2"]), bDir, 10)
       const label = `10 × ${seconds} s 320x180 (GOP 2 s)`
       cases[seconds] = {
         copy: record(`copy join, ${label}`, measure("copy", segments, out(`c${seconds}.mp4`), runs)),
-        smart: record(`smart-cut join, ${label}`, measure("smartCut", segments, out(`s${seconds}.mp4`), runs)),
-        reencode: record(`full re-encode join, ${label}`, measure("reencode", segments, out(`r${seconds}.mp4`), 0))
+        copyCut: record(`cut join, no B-frames, ${label}`, measure("cut", segments, out(`cc${seconds}.mp4`), runs)),
+        bCopy: record(`copy join, B-frames, ${label}`, measure("copy", bSegments, out(`bc${seconds}.mp4`), runs)),
+        smart: record(`cut join, B-frames, ${label}`, measure("cut", bSegments, out(`s${seconds}.mp4`), runs)),
+        reencode: record(`full re-encode join, ${label}`, measure("reencode", bSegments, out(`r${seconds}.mp4`), 0))
       }
     }
     // At provider size the re-encode is where the time goes: smart cut next to a full re-encode at 1280x720.
     const hdDir = mkdtempSync(NodePath.join(dir, "hd-"))
-    const hd = copies(clip(out("src-hd.mp4"), 8, "1280x720"), hdDir, 10)
-    const hdSmart = record("smart-cut join, 10 × 8 s 1280x720", measure("smartCut", hd, out("hd-s.mp4"), runs))
+    const hd = copies(clip(out("src-hd.mp4"), 8, "1280x720", ["-bf", "2"]), hdDir, 10)
+    const hdSmart = record("cut join, B-frames, 10 × 8 s 1280x720", measure("cut", hd, out("hd-s.mp4"), runs))
     const hdReencode = record("full re-encode join, 10 × 8 s 1280x720", measure("reencode", hd, out("hd-r.mp4"), 0))
 
-    const beyondCopy = (s: number) => cases[s]!.smart.medianMs - cases[s]!.copy.medianMs
+    const beyondCopy = (s: number) => cases[s]!.smart.medianMs - cases[s]!.bCopy.medianMs
     const checks = {
       lastFrame120vs4: lf120.medianMs / lf4.medianMs,
       copyJoinVsCp: copy.medianMs / cp.medianMs,
+      copyCut60vs8: cases[60]!.copyCut.medianMs / cases[8]!.copyCut.medianMs,
       smartCut60vs8: cases[60]!.smart.medianMs / cases[8]!.smart.medianMs,
       smartCutBeyondCopy60vs8: beyondCopy(60) / beyondCopy(8),
       smartCutPerSeamMs8: beyondCopy(8) / 9,
@@ -176,6 +194,7 @@ const main = () => {
       peakRssLastFrame120vs4: lf120.peakRssMb / lf4.peakRssMb,
       peakRssSmartCut60vs8: cases[60]!.smart.peakRssMb / cases[8]!.smart.peakRssMb,
       nodeRssSmartCut60vs8: cases[60]!.smart.nodeRssMb / cases[8]!.smart.nodeRssMb,
+      nodeRssCopyCut60vs8: cases[60]!.copyCut.nodeRssMb / cases[8]!.copyCut.nodeRssMb,
       reencodeVsSmartCut720p: hdReencode.medianMs / hdSmart.medianMs
     }
     console.table(rows)
