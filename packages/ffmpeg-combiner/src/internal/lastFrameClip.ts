@@ -1,0 +1,38 @@
+/**
+ * A small MP4 made of a clip's last keyframe interval of video and nothing else, whose edit list shows only the
+ * last frame: a decoder fed with it (through a pipe, no seeking) decodes exactly the frames the last one depends on
+ * and outputs just that one.
+ */
+import { type Layout, layoutMovies } from "./mp4Concat.ts"
+import type { Movie } from "./mp4Tables.ts"
+
+/** `undefined` when the header does not allow it (several video tracks, a last frame before the last keyframe). */
+export const lastFrameClip = (movie: Movie): Layout | undefined => {
+  const videos = movie.tracks.flatMap((track, index) => (track.handler === "vide" ? [index] : []))
+  if (videos.length !== 1) return undefined
+  const source = videos[0]!
+  const track = movie.tracks[source]!
+  const count = track.sizes.length
+  if (count === 0) return undefined
+  const lastSync = track.sync ? track.sync[track.sync.length - 1] : count - 1
+  if (lastSync === undefined) return undefined
+  // Decode times, and the frame shown last: the latest composition time (with B-frames, not the last decoded).
+  const decodeTimes: Array<number> = []
+  let dts = 0
+  let lastShown = 0
+  let latest = Number.NEGATIVE_INFINITY
+  track.durations.forEach((duration, i) => {
+    decodeTimes.push(dts)
+    const composition = dts + (track.compositionOffsets?.[i] ?? 0)
+    if (composition >= latest) {
+      latest = composition
+      lastShown = i
+    }
+    dts += duration
+  })
+  if (lastShown < lastSync) return undefined
+  return layoutMovies(
+    [{ movie, ranges: [{ first: lastSync, count: count - lastSync }] }],
+    [{ source, editMediaTime: latest - decodeTimes[lastSync]! }]
+  )
+}
