@@ -9,9 +9,10 @@
  *   read by the server somewhere between a poll's send and its answer, so each observation bounds a
  *   line `progress = 100 − (end − t) / msPerPercent` from both sides (and, while it fits, the line
  *   starts when the create was served). The polygon of lines that fit all of them gives the
- *   earliest and latest plausible end. Far from it we poll at a fraction of the time left; near it
- *   we spread the polls we can afford evenly over that window, the last one at its end, so the end
- *   is noticed within one gap. Progress that fits no line (jumps, stalls) falls back to the newest
+ *   earliest and latest plausible end. Far from it we poll at a fraction of the time left, the last
+ *   such look just before the window (a reading near 100 % pins the end down best); then we spread
+ *   the polls we can afford evenly over the window, the last one at its end, so the end is noticed
+ *   within one gap. Progress that fits no line (jumps, stalls) falls back to the newest
  *   observations, then to a plain rate.
  * - A job past its latest plausible end is running late: we back off gently with how late it is.
  *
@@ -33,10 +34,12 @@ export interface PollingOptions {
   readonly firstPollMs: number
   /** Give up (typed `timeout` error naming the job) after this long without completion (ms). */
   readonly timeoutMs: number
-  /** Polls near the end go this much later than planned (ms): timer slack on either side. */
+  /** The last poll over the window where the end may fall goes this long after it (ms): timer slack. */
   readonly endMarginMs: number
   /** Once the earliest estimated end is this close (ms), no more polls to refine the estimate. */
   readonly aimWithinMs: number
+  /** The last look to refine the estimate comes this long before the earliest estimated end (ms). */
+  readonly lastLookMs: number
   /** About the shortest gap between the polls spread over the window where the end may fall (ms). */
   readonly burstIntervalMs: number
   /** A wide estimate spreads at most about this many polls over it (wider gaps, not more polls). */
@@ -55,6 +58,7 @@ export const defaultPollingOptions: PollingOptions = {
   timeoutMs: 30 * 60_000,
   endMarginMs: 20,
   aimWithinMs: 3_000,
+  lastLookMs: 500,
   burstIntervalMs: 60,
   maxBurstPolls: 6,
   averageIntervalMs: 2_000
@@ -153,14 +157,17 @@ export const feasibleEnd = (uppers: ReadonlyArray<Bound>, lowers: ReadonlyArray<
 }
 
 /**
- * The step progress is reported in: 1 (whole percent) unless at least three different readings
- * share a larger divisor (a server reporting in steps of 5 or 10).
+ * The step progress is reported in: 1 (whole percent) unless the different readings share a larger
+ * divisor of 100 (a server reporting in steps of 5 or 10). Two readings can share one by chance
+ * (40 and 60); that only widens the estimate until a third says otherwise.
  */
 export const granularity = (observations: ReadonlyArray<Observation>): number => {
   const values = [...new Set(observations.map((o) => o.progress))]
-  if (values.length < 3 || !values.every(Number.isInteger)) return 1
+  if (values.length < 2 || !values.every(Number.isInteger)) return 1
   const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
-  return clamp(values.reduce(gcd), 1, 25)
+  const step = values.reduce(gcd)
+  // Steps divide 100; from two readings only a step of 5 or more is taken (both even is common).
+  return 100 % step === 0 && step <= 25 && (values.length > 2 || step >= 5) ? step : 1
 }
 
 /** Bounds on the end from progress observations (and the create window as the start of progress). */
@@ -252,14 +259,16 @@ const plannedDelayMs = (state: PollState, options: PollingOptions): number => {
     const first = state.observations.length <= 1 ? Math.min(planned, options.firstPollMs) : planned
     return clamp(first, options.minIntervalMs, options.maxIntervalMs)
   }
-  // The window where the end may fall (plus the margin for the request's own latency).
-  const from = Math.max(now, end.earliest + options.endMarginMs)
+  // The window where the end may fall; its last poll a margin after it, for timer slack.
+  const from = Math.max(now, end.earliest)
   const last = end.latest + options.endMarginMs
   // Polls the budget allows until the window closes.
   const spare = pollsAllowedBy(state, options, last)
   if (now < from - options.aimWithinMs && spare > 2) {
-    // Far, with polls to spare for the end: look again part-way, to refine the estimate.
-    return clamp((from - now) * options.fraction, options.minIntervalMs, from - now)
+    // Far, with polls to spare for the end: look again part-way, to refine the estimate. The last
+    // such look goes as late as it can: progress read near the end pins the end down best.
+    const wait = clamp((from - now) * options.fraction, options.minIntervalMs, from - now)
+    return from - now - wait > options.aimWithinMs ? wait : Math.max(wait, from - now - options.lastLookMs)
   }
   if (now < last) {
     // Near: spread the polls we can spend evenly over the window, the last one at its end, so the
@@ -270,6 +279,9 @@ const plannedDelayMs = (state: PollState, options: PollingOptions): number => {
     )
     return from + (last - from) / polls - now
   }
+  // The window closed while the last poll was on its way: one look after it is still owed.
+  const previous = state.observations[state.observations.length - 1]
+  if (previous && (previous.sentAt ?? previous.at) < last) return 0
   return clamp((now - end.latest) * 0.25, options.minIntervalMs, options.maxIntervalMs)
 }
 

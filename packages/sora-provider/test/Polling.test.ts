@@ -216,10 +216,10 @@ describe("Polling", () => {
   it("bounds the end from whole-percent readings, tighter with the create as the start", () => {
     // 1 % per 100 ms from t = 0: the end is at 10 000.
     const observations = [
-      { sentAt: 3_040, at: 3_060, progress: 30 },
-      { sentAt: 6_520, at: 6_540, progress: 65 }
+      { sentAt: 3_140, at: 3_160, progress: 31 },
+      { sentAt: 6_720, at: 6_740, progress: 67 }
     ]
-    const state = { submittedAt: 0, now: 6_540, seconds: 8, observations }
+    const state = { submittedAt: 0, now: 6_740, seconds: 8, observations }
     const free = Polling.estimateEnd(state, options)!
     assert.isAtMost(free.earliest, 10_000)
     assert.isAtLeast(free.latest, 10_000)
@@ -235,12 +235,12 @@ describe("Polling", () => {
     // Queued for 5 s, then 1 % per 100 ms: the end is at 15 000.
     const queued = {
       submittedAt: 0,
-      now: 12_000,
+      now: 12_320,
       seconds: 8,
       createdBetween: [0, 20] as const,
       observations: [
-        { sentAt: 8_000, at: 8_020, progress: 30 },
-        { sentAt: 12_000, at: 12_020, progress: 70 }
+        { sentAt: 8_100, at: 8_120, progress: 31 },
+        { sentAt: 12_300, at: 12_320, progress: 73 }
       ]
     }
     const end = Polling.estimateEnd(queued, options)!
@@ -265,23 +265,25 @@ describe("Polling", () => {
   it("reads the step of coarse progress from the readings", () => {
     const at = (progress: number) => ({ at: progress * 100, progress })
     assert.strictEqual(Polling.granularity([at(10), at(25), at(40)]), 5)
-    assert.strictEqual(Polling.granularity([at(10), at(20)]), 1) // two readings say too little
+    assert.strictEqual(Polling.granularity([at(50), at(80)]), 10)
+    assert.strictEqual(Polling.granularity([at(12), at(16)]), 1) // two even readings are common
+    assert.strictEqual(Polling.granularity([at(37), at(74)]), 1) // 37 is no step of 100
     assert.strictEqual(Polling.granularity([at(37), at(68), at(99)]), 1)
   })
 
   it("near the end, spreads the polls the budget allows over the window where the end may fall", () => {
-    // 1 % per 100 ms from t = 0, end at 10 000; readings at 30 % and 70 %.
+    // 1 % per 100 ms from t = 0, end at 10 000; readings at 31 % and 71 %.
     const state: Polling.PollState = {
       submittedAt: 0,
-      now: 7_020,
+      now: 7_120,
       seconds: 8,
       createdBetween: [-20, 10],
       watchingSince: 10,
       polls: 2,
       observations: [
         { at: 10, progress: 0 },
-        { sentAt: 3_040, at: 3_060, progress: 30 },
-        { sentAt: 7_000, at: 7_020, progress: 70 }
+        { sentAt: 3_140, at: 3_160, progress: 31 },
+        { sentAt: 7_100, at: 7_120, progress: 71 }
       ]
     }
     const end = Polling.estimateEnd(state, options)!
