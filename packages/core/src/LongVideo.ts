@@ -184,9 +184,8 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   let plan: Plan
   let generated: Array<SegmentRunner.Outcome>
   if (mode === "chained") {
-    const [planned, opening] = yield* Effect.all([makePlan(validated, store), first(count > 1)], {
-      concurrency: 2
-    })
+    // Segment 1 first: its create goes out before the planner builds its request.
+    const [opening, planned] = yield* Effect.all([first(count > 1), makePlan(validated, store)], { concurrency: 2 })
     plan = planned
     generated = [opening]
     for (let segment = 2; segment <= count; segment++) {

@@ -282,8 +282,14 @@ export const validate = Effect.fn("Validation.validate")(function* (
   const generator = yield* SegmentGenerator
   const capabilities = yield* generator.capabilities(request.model)
   const checked = yield* Effect.fromResult(checkArguments(request, capabilities))
-  const reference = request.inputReference === undefined ? undefined : yield* checkReference(request.inputReference)
-  yield* preflight
+  // Both checks start processes (ffprobe, ffmpeg): run them side by side, and report the first failure in this
+  // order whatever finishes first. The output directory is created only once they pass.
+  const [referenceResult, preflightResult] = yield* Effect.all(
+    [request.inputReference === undefined ? Effect.void : checkReference(request.inputReference), preflight],
+    { concurrency: 2, mode: "result" }
+  )
+  const reference = yield* Effect.fromResult(referenceResult)
+  yield* Effect.fromResult(preflightResult)
   const outputDir = yield* prepareOutputDir(request.outputDir, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
   const validated: ValidatedRequest = {

@@ -9,10 +9,16 @@ import { tempDir } from "./fixtures.ts"
 const { dir, cleanup } = tempDir("binary")
 afterAll(cleanup)
 
-/** A stand-in ffmpeg that prints the given banner. */
+/**
+ * A stand-in ffmpeg that behaves like the real one: `-version` prints the banner on stdout; `-encoders` prints it on
+ * stderr and the encoder list (here without libx264) on stdout.
+ */
 const fakeTool = (name: string, banner: string) => {
   const path = NodePath.join(dir, name)
-  writeFileSync(path, `#!/bin/sh\necho "${banner}"\n`)
+  writeFileSync(
+    path,
+    `#!/bin/sh\nif [ "$1" = "-encoders" ]; then echo "${banner}" >&2; echo " V....D libx265 H.265"; else echo "${banner}"; fi\n`
+  )
   chmodSync(path, 0o755)
   return path
 }
