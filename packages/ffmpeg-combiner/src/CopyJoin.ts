@@ -88,7 +88,7 @@ const sameVideo = (a: Track, b: Track) =>
 const inDisplayOrder = (track: Track) =>
   !track.compositionOffsets || track.compositionOffsets.every((v) => v === track.compositionOffsets![0])
 
-const sum = (values: ReadonlyArray<number>, from = 0, to = values.length) => {
+const sum = (values: ArrayLike<number>, from = 0, to = values.length) => {
   let total = 0
   for (let i = from; i < to; i++) total += values[i]!
   return total

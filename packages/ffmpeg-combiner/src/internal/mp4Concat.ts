@@ -43,23 +43,31 @@ const fullBox = (type: string, version: number, ...payload: ReadonlyArray<Buffer
   return box(type, head, ...payload)
 }
 
-const u32s = (values: ReadonlyArray<number>) => {
-  const buffer = Buffer.alloc(values.length * 4)
-  values.forEach((v, i) => {
-    if (v < 0) buffer.writeInt32BE(v, i * 4)
-    else buffer.writeUInt32BE(v, i * 4)
+/** A table payload: an entry count, then 32-bit values (negative ones as signed). */
+const table = (count: number, values: ArrayLike<number>, prefix: ReadonlyArray<number> = [count]) => {
+  const buffer = Buffer.alloc((prefix.length + values.length) * 4)
+  const write = (v: number, at: number) => (v < 0 ? buffer.writeInt32BE(v, at) : buffer.writeUInt32BE(v, at))
+  prefix.forEach((v, i) => {
+    write(v, i * 4)
   })
+  for (let i = 0; i < values.length; i++) write(values[i]!, (prefix.length + i) * 4)
   return buffer
 }
 
 /** `(count, value)` runs of consecutive equal values, as `stts` and `ctts` store them. */
-const runLength = (values: ReadonlyArray<number>) => {
-  const pairs: Array<number> = []
-  for (const value of values) {
-    if (pairs.length > 0 && pairs[pairs.length - 1] === value) pairs[pairs.length - 2]!++
-    else pairs.push(1, value)
+const runLength = (values: ArrayLike<number>) => {
+  let runs = 0
+  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) runs++
+  const pairs = new Int32Array(runs * 2)
+  let run = -1
+  for (let i = 0; i < values.length; i++) {
+    if (i === 0 || values[i] !== values[i - 1]) {
+      run++
+      pairs[run * 2 + 1] = values[i]!
+    }
+    pairs[run * 2]!++
   }
-  return [pairs.length / 2, ...pairs]
+  return table(runs, pairs)
 }
 
 /** A copy of a header box with its 32- or 64-bit duration field replaced (`mvhd`, `tkhd`, `mdhd`). */
@@ -78,14 +86,15 @@ const mdhdDuration = mvhdDuration
 interface Laid {
   readonly track: Track
   readonly editMediaTime: number
-  readonly sizes: Array<number>
-  readonly offsets: Array<number>
-  readonly durations: Array<number>
-  readonly compositionOffsets: Array<number> | undefined
-  readonly sync: Array<number> | undefined
+  readonly sizes: Uint32Array
+  readonly offsets: Float64Array
+  readonly durations: Uint32Array
+  readonly compositionOffsets: Int32Array | undefined
+  /** 1-based sync sample numbers, as `stss` stores them. */
+  readonly sync: Uint32Array | undefined
 }
 
-const trak = (laid: Laid, movieTimescale: number, chunkOffsets: (offsets: ReadonlyArray<number>) => Buffer) => {
+const trak = (laid: Laid, movieTimescale: number, chunkOffsets: (offsets: Float64Array) => Buffer) => {
   const { track } = laid
   const mediaDuration = laid.durations.reduce((a, b) => a + b, 0)
   const shown = shownTicks(laid.durations, laid.compositionOffsets, laid.editMediaTime)
@@ -99,12 +108,12 @@ const trak = (laid: Laid, movieTimescale: number, chunkOffsets: (offsets: Readon
   const stbl = box(
     "stbl",
     track.headers.stsd,
-    fullBox("stts", 0, u32s(runLength(laid.durations))),
-    ...(ctts ? [fullBox("ctts", ctts.some((v) => v < 0) ? 1 : 0, u32s(runLength(ctts)))] : []),
-    ...(laid.sync ? [fullBox("stss", 0, u32s([laid.sync.length, ...laid.sync.map((i) => i + 1)]))] : []),
+    fullBox("stts", 0, runLength(laid.durations)),
+    ...(ctts ? [fullBox("ctts", ctts.some((v) => v < 0) ? 1 : 0, runLength(ctts))] : []),
+    ...(laid.sync ? [fullBox("stss", 0, table(laid.sync.length, laid.sync))] : []),
     // One sample per chunk: the table is a few bytes per sample and any sample range stays addressable.
-    fullBox("stsc", 0, u32s([1, 1, 1, 1])),
-    fullBox("stsz", 0, u32s([0, laid.sizes.length, ...laid.sizes])),
+    fullBox("stsc", 0, table(1, [1, 1, 1])),
+    fullBox("stsz", 0, table(laid.sizes.length, laid.sizes, [0, laid.sizes.length])),
     chunkOffsets(laid.offsets)
   )
   const built = box(
@@ -147,40 +156,41 @@ export const layoutMovies = (pieces: ReadonlyArray<Piece>, outputs: ReadonlyArra
   const spans = pieces.map((piece) => spanOf(piece, outputs))
   const dataBytes = spans.reduce((sum, s) => sum + (s.end - s.start), 0)
   const laid = outputs.map((output, t): Laid => {
+    const tracks = pieces.map((piece) => piece.movie.tracks[output.source]!)
+    const total = pieces.reduce((sum, piece) => sum + piece.ranges[t]!.count, 0)
+    const anySync = tracks.some((track) => track.sync)
     const l: Laid = {
-      track: pieces[0]!.movie.tracks[output.source]!,
+      track: tracks[0]!,
       editMediaTime: output.editMediaTime,
-      sizes: [],
-      offsets: [],
-      durations: [],
-      compositionOffsets: pieces[0]!.movie.tracks[output.source]!.compositionOffsets ? [] : undefined,
-      sync: pieces.some((p) => p.movie.tracks[output.source]!.sync) ? [] : undefined
+      sizes: new Uint32Array(total),
+      offsets: new Float64Array(total),
+      durations: new Uint32Array(total),
+      compositionOffsets: tracks[0]!.compositionOffsets ? new Int32Array(total) : undefined,
+      sync: anySync ? new Uint32Array(total) : undefined
     }
     let base = 0
-    const syncOf = pieces.map((piece) => {
-      const sync = piece.movie.tracks[output.source]!.sync
-      return sync && new Set(sync)
-    })
+    let at = 0
+    let syncCount = 0
     pieces.forEach((piece, p) => {
-      const track = piece.movie.tracks[output.source]!
+      const track = tracks[p]!
+      const sync = track.sync && new Set(track.sync)
       const { first, count } = piece.ranges[t]!
-      for (let i = first; i < first + count; i++) {
-        if (l.sync && (!syncOf[p] || syncOf[p].has(i))) l.sync.push(l.sizes.length)
-        l.sizes.push(track.sizes[i]!)
+      for (let i = first; i < first + count; i++, at++) {
+        if (l.sync && (!sync || sync.has(i))) l.sync[syncCount++] = at + 1
+        l.sizes[at] = track.sizes[i]!
         // Relative to the start of the output's media data; made absolute once the header's size is known.
-        l.offsets.push(base + track.offsets[i]! - spans[p]!.start)
-        l.durations.push(output.sampleDuration ?? track.durations[i]!)
-        l.compositionOffsets?.push(track.compositionOffsets?.[i] ?? 0)
+        l.offsets[at] = base + track.offsets[i]! - spans[p]!.start
+        l.durations[at] = output.sampleDuration ?? track.durations[i]!
+        if (l.compositionOffsets) l.compositionOffsets[at] = track.compositionOffsets?.[i] ?? 0
       }
       base += spans[p]!.end - spans[p]!.start
     })
-    const last = l.durations.length - 1
+    const last = total - 1
     if (output.sampleDuration !== undefined && last >= 0) {
       const { first, count } = pieces[pieces.length - 1]!.ranges[t]!
-      if (count > 0)
-        l.durations[last] = pieces[pieces.length - 1]!.movie.tracks[output.source]!.durations[first + count - 1]!
+      if (count > 0) l.durations[last] = tracks[tracks.length - 1]!.durations[first + count - 1]!
     }
-    return l
+    return l.sync ? { ...l, sync: l.sync.subarray(0, syncCount) } : l
   })
 
   const movieTimescale = pieces[0]!.movie.mvhd.readUInt32BE(pieces[0]!.movie.mvhd.readUInt8(8) === 1 ? 28 : 20)
@@ -198,13 +208,13 @@ export const layoutMovies = (pieces: ReadonlyArray<Piece>, outputs: ReadonlyArra
   // 64-bit chunk offsets when the data may end past 4 GiB (the header is far below 64 MiB).
   const large = dataBytes + 64 * 1024 * 1024 > 0xffffffff
   const moovFor = (dataStart: number) => {
-    const chunkOffsets = (offsets: ReadonlyArray<number>) => {
+    const chunkOffsets = (offsets: Float64Array) => {
       const payload = Buffer.alloc(4 + offsets.length * (large ? 8 : 4))
       payload.writeUInt32BE(offsets.length, 0)
-      offsets.forEach((o, i) => {
-        if (large) payload.writeBigUInt64BE(BigInt(dataStart + o), 4 + i * 8)
-        else payload.writeUInt32BE(dataStart + o, 4 + i * 4)
-      })
+      for (let i = 0; i < offsets.length; i++) {
+        if (large) payload.writeBigUInt64BE(BigInt(dataStart + offsets[i]!), 4 + i * 8)
+        else payload.writeUInt32BE(dataStart + offsets[i]!, 4 + i * 4)
+      }
       return fullBox(large ? "co64" : "stco", 0, payload)
     }
     const traks = laid.map((l) => trak(l, movieTimescale, chunkOffsets))
@@ -227,7 +237,8 @@ export const streamLayout = async (
   chunkSize = 4 * 1024 * 1024
 ): Promise<void> => {
   await sink(layout.head)
-  // One reused buffer: memory stays flat however long the video (the sink must be done with it on return).
+  // One reused buffer: memory stays flat however long the video (the sink must be done with it on return). 4 MiB
+  // copied 126 MB fastest here (1.1× `cp`; 1 MiB 1.25×, 256 KiB 2.2×, 16 MiB 1.6×).
   const buffer = Buffer.allocUnsafe(chunkSize)
   for (const { path, start, end } of layout.spans) {
     const input = await open(path, "r")

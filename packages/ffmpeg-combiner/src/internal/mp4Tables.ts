@@ -20,14 +20,15 @@ export interface Track {
     readonly dinf: Buffer
     readonly stsd: Buffer
   }
-  readonly offsets: ReadonlyArray<number>
-  readonly sizes: ReadonlyArray<number>
+  // Typed arrays: a long video has hundreds of thousands of samples, and these stay compact and garbage-free.
+  readonly offsets: Float64Array
+  readonly sizes: Uint32Array
   /** Decode durations, in `timescale` ticks. */
-  readonly durations: ReadonlyArray<number>
+  readonly durations: Uint32Array
   /** Composition offsets (`ctts`); `undefined` when decode and display order are the same. */
-  readonly compositionOffsets: ReadonlyArray<number> | undefined
+  readonly compositionOffsets: Int32Array | undefined
   /** 0-based sync samples; `undefined` when every sample is one. */
-  readonly sync: ReadonlyArray<number> | undefined
+  readonly sync: Uint32Array | undefined
   /** Media time the single edit starts at (B-frame delay, AAC priming); 0 without an edit list. */
   readonly editMediaTime: number
 }
@@ -46,25 +47,49 @@ const whole = (buffer: Buffer, box: Box) => {
 }
 
 /** Expands run-length `(count, value)` pairs (`stts`, `ctts`) into one value per sample. */
-const runs = (buffer: Buffer, box: Box, signed: boolean): Array<number> | undefined => {
+const runs = <A extends Uint32Array | Int32Array>(
+  buffer: Buffer,
+  box: Box,
+  make: (length: number) => A
+): A | undefined => {
   const count = buffer.readUInt32BE(box.start + 4)
   if (box.start + 8 + count * 8 > box.end) return undefined
-  const values: Array<number> = []
+  let total = 0
+  for (let i = 0; i < count; i++) total += buffer.readUInt32BE(box.start + 8 + i * 8)
+  const values = make(total)
+  let at = 0
   for (let i = 0; i < count; i++) {
-    const at = box.start + 8 + i * 8
-    const value = signed ? buffer.readInt32BE(at + 4) : buffer.readUInt32BE(at + 4)
-    for (let n = buffer.readUInt32BE(at); n > 0; n--) values.push(value)
+    const entry = box.start + 8 + i * 8
+    const n = buffer.readUInt32BE(entry)
+    values.fill(
+      values instanceof Int32Array ? buffer.readInt32BE(entry + 4) : buffer.readUInt32BE(entry + 4),
+      at,
+      at + n
+    )
+    at += n
   }
   return values
 }
 
-const table = (buffer: Buffer, box: Box, width: 4 | 8, skip = 0): Array<number> | undefined => {
+const table32 = (buffer: Buffer, box: Box, skip = 0): Uint32Array | undefined => {
   const count = buffer.readUInt32BE(box.start + 4 + skip)
   const start = box.start + 8 + skip
-  if (start + count * width > box.end) return undefined
-  return Array.from({ length: count }, (_, i) =>
-    width === 4 ? buffer.readUInt32BE(start + i * 4) : Number(buffer.readBigUInt64BE(start + i * 8))
-  )
+  if (start + count * 4 > box.end) return undefined
+  const values = new Uint32Array(count)
+  for (let i = 0; i < count; i++) values[i] = buffer.readUInt32BE(start + i * 4)
+  return values
+}
+
+const chunkTable = (buffer: Buffer, box: Box): Float64Array | undefined => {
+  const width = box.type === "co64" ? 8 : 4
+  const count = buffer.readUInt32BE(box.start + 4)
+  if (box.start + 8 + count * width > box.end) return undefined
+  const values = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const at = box.start + 8 + i * width
+    values[i] = width === 8 ? Number(buffer.readBigUInt64BE(at)) : buffer.readUInt32BE(at)
+  }
+  return values
 }
 
 const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
@@ -88,17 +113,15 @@ const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
   if (moov.readUInt32BE(stsd.start + 4) !== 1) return undefined
   const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
 
-  const durations = runs(moov, stts, false)
+  const durations = runs(moov, stts, (n) => new Uint32Array(n))
   const ctts = find(stbl, "ctts")
-  const compositionOffsets = ctts ? runs(moov, ctts, true) : undefined
+  const compositionOffsets = ctts ? runs(moov, ctts, (n) => new Int32Array(n)) : undefined
   const fixedSize = moov.readUInt32BE(stsz.start + 4)
   const sizes =
-    fixedSize === 0
-      ? table(moov, stsz, 4, 4)
-      : Array.from({ length: moov.readUInt32BE(stsz.start + 8) }, () => fixedSize)
-  const chunks = table(moov, chunkBox, chunkBox.type === "co64" ? 8 : 4)
+    fixedSize === 0 ? table32(moov, stsz, 4) : new Uint32Array(moov.readUInt32BE(stsz.start + 8)).fill(fixedSize)
+  const chunks = chunkTable(moov, chunkBox)
   const stss = find(stbl, "stss")
-  const sync = stss ? table(moov, stss, 4)?.map((n) => n - 1) : undefined
+  const sync = stss ? table32(moov, stss)?.map((n) => n - 1) : undefined
   if (!durations || !sizes || !chunks || (ctts && !compositionOffsets) || (stss && !sync)) return undefined
   if (durations.length !== sizes.length || (compositionOffsets && compositionOffsets.length !== sizes.length)) {
     return undefined
@@ -107,7 +130,8 @@ const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
   // Sample offsets: walk the chunks, each holding the samples its `stsc` run says, back to back.
   const stscCount = moov.readUInt32BE(stsc.start + 4)
   if (stsc.start + 8 + stscCount * 12 > stsc.end) return undefined
-  const offsets: Array<number> = []
+  const offsets = new Float64Array(sizes.length)
+  let filled = 0
   for (let entry = 0; entry < stscCount; entry++) {
     const at = stsc.start + 8 + entry * 12
     const firstChunk = moov.readUInt32BE(at) - 1
@@ -115,13 +139,13 @@ const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
     const lastChunk = entry + 1 < stscCount ? moov.readUInt32BE(at + 12) - 1 : chunks.length
     for (let chunk = firstChunk; chunk < lastChunk; chunk++) {
       let offset = chunks[chunk]!
-      for (let n = 0; n < perChunk && offsets.length < sizes.length; n++) {
-        offsets.push(offset)
-        offset += sizes[offsets.length - 1]!
+      for (let n = 0; n < perChunk && filled < sizes.length; n++) {
+        offsets[filled] = offset
+        offset += sizes[filled++]!
       }
     }
   }
-  if (offsets.length !== sizes.length) return undefined
+  if (filled !== sizes.length) return undefined
 
   let editMediaTime = 0
   const elst = find(find(trak, "edts"), "elst")
@@ -214,16 +238,16 @@ export interface VideoTiming {
  * composition time (the edit skips just that); AAC priming is media the edit skips.
  */
 export const shownTicks = (
-  durations: ReadonlyArray<number>,
-  compositionOffsets: ReadonlyArray<number> | undefined,
+  durations: ArrayLike<number>,
+  compositionOffsets: ArrayLike<number> | undefined,
   editMediaTime: number
 ) => {
   let dts = 0
   let end = 0
-  durations.forEach((duration, i) => {
-    end = Math.max(end, dts + (compositionOffsets?.[i] ?? 0) + duration)
-    dts += duration
-  })
+  for (let i = 0; i < durations.length; i++) {
+    end = Math.max(end, dts + (compositionOffsets?.[i] ?? 0) + durations[i]!)
+    dts += durations[i]!
+  }
   return Math.max(0, end - editMediaTime)
 }
 
