@@ -10,6 +10,7 @@ import * as NodePath from "node:path"
 import { Combiner, Errors, type Transition } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
 import * as CopyJoin from "./CopyJoin.ts"
+import * as CrossfadeWindows from "./CrossfadeWindows.ts"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { copyAudio, encodeAudio } from "./internal/audioTrack.ts"
 import { concatList } from "./internal/concat.ts"
@@ -112,9 +113,56 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     ])
   }
 
+  /**
+   * The windowed crossfade (`CrossfadeWindows`): copies between re-encoded fade windows, audio crossfaded whole.
+   * `false` when the segments do not allow it or its output does not check out (then the caller re-encodes all).
+   */
+  const crossfadeByWindows = Effect.fnUntraced(function* (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    seconds: number,
+    workDir: string,
+    output: string
+  ) {
+    const keyframes = yield* CrossfadeWindows.keyframesOf(segments)
+    const plan = keyframes ? CrossfadeWindows.planWindows(segments, keyframes, seconds) : "a segment is not an MP4"
+    if (!keyframes || typeof plan === "string") {
+      yield* Effect.logDebug(`crossfade re-encodes everything: ${plan}`)
+      return false
+    }
+    const target = targetOf(segments)
+    const audio = NodePath.join(workDir, "crossfade-audio.m4a")
+    const list = NodePath.join(workDir, "crossfade.ffconcat")
+    const [entries] = yield* Effect.all(
+      [
+        CrossfadeWindows.prepareVideo(segments, keyframes, plan, workDir),
+        ffmpeg([
+          ...inputs(segments),
+          ...["-filter_complex", crossfadeGraph(segmentPlans(segments, target, false), target, seconds, false)],
+          ...["-map", "[a]", ...aacOutput(target), "-f", "mp4", audio]
+        ])
+      ],
+      { concurrency: 2 }
+    )
+    yield* Effect.promise(() => writeFile(list, entries))
+    yield* ffmpeg([
+      ...["-f", "concat", "-safe", "0", "-i", list, "-i", audio],
+      ...["-map", "0:v:0", "-map", "1:a:0", "-c", "copy"],
+      ...finalOutput(output)
+    ])
+    const expected = CrossfadeWindows.outputFrames(segments, plan)
+    const video = (yield* prober.probe(output, { countPackets: false })).video
+    const fps = segments[0]!.video!.fps
+    if (video?.frames === expected && Math.abs(video.duration - expected / fps) < 0.5 / fps) return true
+    yield* Effect.logWarning(
+      `windowed crossfade produced ${video?.frames} frames / ${video?.duration} s, expected ${expected}: re-encoding`
+    )
+    return false
+  })
+
   const crossfade = Effect.fnUntraced(function* (
     segments: ReadonlyArray<Probe.MediaInfo>,
     seconds: number,
+    workDir: string,
     output: string
   ) {
     const target = targetOf(segments)
@@ -125,6 +173,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         `a ${seconds} s crossfade needs segments longer than that (shortest: ${shortest.toFixed(3)} s)`
       )
     }
+    if (segments.length > 1 && (yield* crossfadeByWindows(segments, seconds, workDir, output))) return
     yield* ffmpeg([
       ...inputs(segments),
       ...["-filter_complex", crossfadeGraph(plans, target, seconds), "-map", "[v]", "-map", "[a]"],
@@ -212,7 +261,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         : method === "reencode"
           ? Effect.as(reencode(segments, drop, output), method)
           : Effect.as(
-              crossfade(segments, input.transition._tag === "Crossfade" ? input.transition.seconds : 0, output),
+              crossfade(
+                segments,
+                input.transition._tag === "Crossfade" ? input.transition.seconds : 0,
+                workDir,
+                output
+              ),
               method
             )
     const done = yield* work.pipe(

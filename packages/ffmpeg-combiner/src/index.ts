@@ -1,4 +1,5 @@
 export * as CopyJoin from "./CopyJoin.ts"
+export * as CrossfadeWindows from "./CrossfadeWindows.ts"
 export * as FfmpegBinary from "./FfmpegBinary.ts"
 export * as FfmpegCombiner from "./FfmpegCombiner.ts"
 export * as FfmpegFrameExtractor from "./FfmpegFrameExtractor.ts"

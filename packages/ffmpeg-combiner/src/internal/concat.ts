@@ -2,6 +2,8 @@
 export interface ConcatEntry {
   readonly file: string
   readonly inpoint?: number | undefined
+  /** Packets from this decode time on are dropped (`duration` alone only places the next file). */
+  readonly outpoint?: number | undefined
   readonly duration?: number | undefined
 }
 
@@ -14,6 +16,7 @@ export const concatList = (entries: ReadonlyArray<ConcatEntry>): string =>
     ...entries.flatMap((entry) => [
       `file ${quote(entry.file)}`,
       ...(entry.inpoint !== undefined ? [`inpoint ${micros(entry.inpoint, Math.ceil)}`] : []),
+      ...(entry.outpoint !== undefined ? [`outpoint ${micros(entry.outpoint, Math.ceil)}`] : []),
       ...(entry.duration !== undefined ? [`duration ${micros(entry.duration, Math.round)}`] : [])
     ])
   ].join("\n")}\n`

@@ -72,10 +72,15 @@ export const concatGraph = (segments: ReadonlyArray<SegmentPlan>, target: Target
   return [...chains, concat].join(";")
 }
 
-/** `xfade` + `acrossfade` chained over all segments; each seam overlaps by `seconds`. */
-export const crossfadeGraph = (segments: ReadonlyArray<SegmentPlan>, target: Target, seconds: number): string => {
+/** `xfade` + `acrossfade` chained over all segments (audio only without `withVideo`); each seam overlaps by `seconds`. */
+export const crossfadeGraph = (
+  segments: ReadonlyArray<SegmentPlan>,
+  target: Target,
+  seconds: number,
+  withVideo = true
+): string => {
   const chains = segments.flatMap((segment, i) => [
-    videoChain(segment, target, `v${i}`),
+    ...(withVideo ? [videoChain(segment, target, `v${i}`)] : []),
     audioChain(segment, target, `a${i}`)
   ])
   const fades: Array<string> = []
@@ -86,15 +91,17 @@ export const crossfadeGraph = (segments: ReadonlyArray<SegmentPlan>, target: Tar
     const last = i === segments.length - 1
     const nextVideo = last ? "v" : `vx${i}`
     const nextAudio = last ? "a" : `ax${i}`
-    fades.push(
-      `[${video}][v${i}]xfade=transition=fade:duration=${seconds}:offset=${(length - seconds).toFixed(6)}[${nextVideo}]`,
-      `[${audio}][a${i}]acrossfade=d=${seconds}:c1=tri:c2=tri[${nextAudio}]`
-    )
+    if (withVideo) {
+      fades.push(
+        `[${video}][v${i}]xfade=transition=fade:duration=${seconds}:offset=${(length - seconds).toFixed(6)}[${nextVideo}]`
+      )
+    }
+    fades.push(`[${audio}][a${i}]acrossfade=d=${seconds}:c1=tri:c2=tri[${nextAudio}]`)
     length += segments[i]!.frames / target.fps - seconds
     video = nextVideo
     audio = nextAudio
   }
-  if (segments.length === 1) fades.push("[v0]null[v]", "[a0]anull[a]")
+  if (segments.length === 1) fades.push(...(withVideo ? ["[v0]null[v]"] : []), "[a0]anull[a]")
   return [...chains, ...fades].join(";")
 }
 
