@@ -1,7 +1,7 @@
 /**
  * Renders a job's media with ffmpeg in one child process: an H.264/AAC MP4 (30 fps CFR, faststart),
  * a WebP thumbnail and a JPEG spritesheet. With a reference image the first frame IS the image:
- * every motion (rotation, moving bar, caption) starts at zero at t=0. Outputs are written to temp
+ * every motion (scroll, moving bar, caption) starts at zero at t=0. Outputs are written to temp
  * names and renamed, so a half-written file is never served.
  */
 import { spawn } from "node:child_process"
@@ -39,7 +39,15 @@ const FONT_CANDIDATES = [
 // No font means no caption rather than a failed render.
 const font = FONT_CANDIDATES.find((f) => existsSync(f))
 
-/** Builds the ffmpeg argument list; exported for inspection in tests. */
+/**
+ * Builds the ffmpeg argument list; exported for inspection in tests.
+ *
+ * CPU matters more than anything else here (renders share 2 cores with the tests and with each
+ * other), so the still picture — the reference, or one frame of a seeded `gradients` source — is
+ * decoded, scaled and converted to BT.709 limited-range yuv420p ONCE and then repeated by `loop`;
+ * every per-frame filter works in place on yuv420p (no per-frame colour conversion or JPEG decode),
+ * and ffmpeg, its filters and x264 run single-threaded (concurrent renders give the parallelism).
+ */
 export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out: RenderOutput): Array<string> => {
   const { width: W, height: H, seconds } = job
   const frames = FPS * seconds
@@ -47,40 +55,45 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
   const freq = 220 + (seed % 660)
   const palette = ["0x1b3a6b", "0x6b1b4a", "0x1b6b3a", "0x6b5a1b", "0x3a1b6b", "0x1b5a6b"]
   const c = (k: number) => palette[(seed + k) % palette.length]
+  // One still frame: the motion comes from the filters below, not from the source.
   const source = job.referencePath
-    ? ["-loop", "1", "-framerate", String(FPS), "-t", String(seconds), "-i", job.referencePath]
+    ? ["-threads", "1", "-framerate", String(FPS), "-i", job.referencePath]
     : [
         "-f",
         "lavfi",
         "-i",
-        `gradients=s=${W}x${H}:r=${FPS}:d=${seconds}:seed=${seed % 2147483647}:speed=0.04:n=3:c0=${c(0)}:c1=${c(1)}:c2=${c(2)}`
+        `gradients=s=${W}x${H}:r=${FPS}:d=1:seed=${seed % 2147483647}:n=3:c0=${c(0)}:c1=${c(1)}:c2=${c(2)},trim=end_frame=1`
       ]
   const bar = Math.max(8, Math.round(W / 40))
-  const motion = [
-    `scale=${W}:${H},setsar=1`,
-    // Scrolling starts at offset 0, so the first frame is the reference exactly; it costs a
-    // third of the CPU of a rotation, which matters with renders sharing 2 cores with tests.
-    "scroll=h=0.003:v=0.001"
-  ]
   const caption =
     font && captionFile
       ? `,drawtext=fontfile=${font}:textfile=${captionFile}:fontcolor=white:fontsize=${Math.round(H / 24)}:box=1:boxcolor=black@0.5:x=20:y=${H}-th-30-n:enable='gte(n,1)'`
       : ""
   const step = Math.max(1, Math.floor(frames / 10))
   const graph = [
-    `color=c=white:s=${bar}x${H}:r=${FPS},format=rgba,colorchannelmixer=aa=0.35[bar]`,
-    // A translucent bar sweeping across from frame 1 on: every frame differs from the previous one.
-    `[0:v]${motion.join(",")}[base]`,
     // One colour description for every clip (BT.709, limited range), whatever the source: a JPEG
-    // reference is full-range BT.601, a lavfi source untagged, and clips must be joinable by copy.
-    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:shortest=1:enable='gte(n,1)'${caption},scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,split=3[v][t][s0]`,
-    `[s0]select='not(mod(n\\,${step}))',scale=${Math.round(W / 8)}:-2,tile=5x2[s]`
+    // reference is full-range BT.601, a lavfi source RGB, and clips must be joinable by copy.
+    `[0:v]trim=end_frame=1,scale=${W}:${H}:out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1,loop=loop=${frames - 1}:size=1,setpts=N/(${FPS}*TB),` +
+      // Scrolling starts at offset 0, so the first frame is the still exactly.
+      "scroll=h=0.003:v=0.001[base]",
+    `color=c=white@0.35:s=${bar}x${H}:r=${FPS}:d=${seconds},format=yuva420p[bar]`,
+    // A translucent bar sweeping across from frame 1 on: every frame differs from the previous one.
+    // `repeatlast=0` ends the overlay with its main input (the default costs ~0.5 s more CPU).
+    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:repeatlast=0:enable='gte(n,1)'${caption},split=3[v][t][s0]`,
+    // The spritesheet is re-emitted (and rewritten, `-update 1`) at each of its 10 frames, the last
+    // write being the whole sheet, and its timestamps run one cell ahead: ffmpeg pulls the graph
+    // for its most-behind output, and a sheet waiting for frame 108 would make `loop` (which needs
+    // no input) run ~100 frames ahead of the encoder, allocating a buffer for each. It ends with the
+    // graph, whose sources are all finite. (A frame count on it would cut the MP4's audio short.)
+    `[s0]select='not(mod(n\\,${step}))',setpts=PTS+${step / FPS}/TB,scale=${Math.round(W / 8)}:-2,tile=5x2:overlap=9:init_padding=9[s]`
   ].join(";")
   return [
     "-hide_banner",
     "-loglevel",
     "error",
     "-y",
+    "-filter_complex_threads",
+    "1",
     ...source,
     "-f",
     "lavfi",
@@ -96,17 +109,19 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "1",
     "-c:v",
     "libwebp",
+    "-compression_level",
+    "0",
     "-f",
     "webp",
     `${out.thumbnail}.part`,
     "-map",
     "[s]",
-    "-frames:v",
-    "1",
     "-c:v",
     "mjpeg",
     "-pix_fmt",
     "yuvj420p",
+    "-update",
+    "1",
     "-f",
     "image2",
     `${out.spritesheet}.part`,
@@ -124,6 +139,12 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "libx264",
     "-preset",
     "ultrafast",
+    // Constant QP: unlike CRF it needs no look-ahead analysis of every frame (~0.1 s of CPU); 20 is
+    // about what CRF 23 chose for these pictures.
+    "-qp",
+    "20",
+    "-threads",
+    "1",
     // A keyframe every 2 s, as web-delivery encodes have: bounds the cost of seeking near the end.
     "-g",
     String(2 * FPS),
@@ -137,8 +158,14 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "bt709",
     "-color_trc",
     "bt709",
+    // A JPEG reference's decoder reports centred chroma, which x264 would write into the SPS; the
+    // H.264 default (left, not signalled) keeps the SPS the same with or without a reference.
+    "-chroma_sample_location",
+    "left",
     "-c:a",
     "aac",
+    "-aac_coder",
+    "fast",
     "-b:a",
     "96k",
     "-ar",

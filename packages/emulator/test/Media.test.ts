@@ -1,8 +1,9 @@
 import { writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import sharp from "sharp"
 import { describe, expect, it } from "vitest"
-import { api, ffprobe, referencePng, run, useEmulator, type VideoJson, waitDone } from "./helpers.ts"
+import { api, ffprobe, postJson, referencePng, run, useEmulator, type VideoJson, waitDone } from "./helpers.ts"
 import { expectSchema } from "./openapi.ts"
 
 const ssim = async (args: Array<string>): Promise<number> => {
@@ -10,6 +11,23 @@ const ssim = async (args: Array<string>): Promise<number> => {
   const m = /All:([\d.]+)/.exec(stderr)
   if (!m) throw new Error(`no SSIM in ${stderr}`)
   return Number(m[1])
+}
+
+/** Downloads a completed job's MP4 to a temp file. */
+const download = async (emu: Parameters<typeof api>[0], id: string): Promise<string> => {
+  const clip = join(tmpdir(), `${id}.mp4`)
+  await writeFile(clip, Buffer.from(await (await api(emu, `/videos/${id}/content`)).arrayBuffer()))
+  return clip
+}
+
+/** What a stream-copy join needs to be equal across clips (SPS/PPS = the extradata). */
+const codecParameters = async (clip: string) => {
+  const { stdout } = await run("ffprobe", [
+    ...["-v", "error", "-show_data_hash", "md5", "-of", "json", "-show_entries"],
+    "stream=codec_type,codec_name,profile,level,extradata_hash,time_base,start_pts,width,height,pix_fmt,has_b_frames,color_range,color_space,color_transfer,color_primaries,chroma_location,sample_aspect_ratio,sample_rate,channels,channel_layout",
+    clip
+  ])
+  return (JSON.parse(stdout) as { streams: Array<Record<string, unknown>> }).streams
 }
 
 describe("media from an input_reference", { timeout: 40_000 }, () => {
@@ -92,5 +110,51 @@ describe("media from an input_reference", { timeout: 40_000 }, () => {
     expect(json.status).toBe(200)
     expect((await waitDone(emu(), ((await r1.json()) as VideoJson).id)).status).toBe("completed")
     for (const r of [r2, json]) expect(((await r.json()) as VideoJson).status).toBe("queued")
+  })
+
+  it("clips with and without a reference share codec parameters; every frame moves; 2 s GOPs; audio as long as video", async () => {
+    // A JPEG: full-range BT.601 with centred chroma, none of which may reach the clip's SPS.
+    const jpeg = await sharp(await referencePng(1280, 720))
+      .jpeg()
+      .toBuffer()
+    const form = new FormData()
+    form.set("prompt", "a paper boat drifts down a gutter")
+    form.set("size", "1280x720")
+    form.set("input_reference", new File([jpeg], "ref.jpg", { type: "image/jpeg" }))
+    const withRef = (await (await api(emu(), "/videos", { method: "POST", body: form })).json()) as VideoJson
+    const plain = (await (await postJson(emu(), "/videos", { prompt: "p", size: "1280x720" })).json()) as VideoJson
+    for (const job of [withRef, plain]) expect((await waitDone(emu(), job.id)).status).toBe("completed")
+    const clips = [await download(emu(), withRef.id), await download(emu(), plain.id)]
+
+    // Joinable by stream copy: identical SPS/PPS, time base, colour description and audio config.
+    const [a, b] = await Promise.all(clips.map(codecParameters))
+    expect(a).toEqual(b)
+    expect(a?.find((s) => s.codec_type === "video")).toMatchObject({ has_b_frames: 0, color_range: "tv" })
+
+    for (const clip of clips) {
+      // Every frame differs from the one before it (the bar moves from frame 1 on).
+      const { stdout: md5 } = await run("ffmpeg", ["-v", "error", "-i", clip, "-map", "0:v", "-f", "framemd5", "-"])
+      const hashes = md5
+        .split("\n")
+        .filter((l) => l && !l.startsWith("#"))
+        .map((l) => l.split(",").at(-1)?.trim())
+      expect(hashes).toHaveLength(120)
+      expect(hashes.filter((h, i) => i > 0 && h === hashes[i - 1])).toEqual([])
+      // A keyframe every 2 s.
+      const { stdout: packets } = await run("ffprobe", [
+        ...["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", clip]
+      ])
+      const keyframes = packets
+        .trim()
+        .split("\n")
+        .filter((l) => l.split(",")[1]?.startsWith("K"))
+        .map((l) => Number(l.split(",")[0]))
+      expect(keyframes).toEqual([0, 2])
+      // The sine lasts exactly as long as the picture.
+      const { stdout: durations } = await run("ffprobe", [
+        ...["-v", "error", "-show_entries", "stream=codec_type,duration", "-of", "csv=p=0", clip]
+      ])
+      expect(durations.trim().split("\n").sort()).toEqual(["audio,4.000000", "video,4.000000"])
+    }
   })
 })
