@@ -15,7 +15,7 @@ import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { inspect, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
 import { lastFrameClip } from "./internal/lastFrameClip.ts"
-import { readMovie, videoTiming } from "./internal/mp4Tables.ts"
+import { readMovie, type VideoTiming, videoTiming } from "./internal/mp4Tables.ts"
 import { run } from "./internal/process.ts"
 import { WarmProcess } from "./internal/warmProcess.ts"
 import * as Probe from "./Probe.ts"
@@ -90,23 +90,14 @@ export const make = Effect.gen(function* () {
     return sink
   })
 
-  interface Timing {
-    readonly width: number
-    readonly height: number
-    readonly startTime: number
-    readonly duration: number
-    readonly fps: number
-    readonly fileDuration: number
-  }
-
   const probedTiming = (video: string) =>
     prober.probe(video, { countPackets: false }).pipe(
       Effect.mapError(frameError(video, "could not read the clip")),
-      Effect.map((info): Timing | undefined => info.video && { ...info.video, fileDuration: info.duration })
+      Effect.map((info): VideoTiming | undefined => info.video && { ...info.video, fileDuration: info.duration })
     )
 
   /** Decodes the end of `video` as `timing` describes it; the last decoded frame as raw RGB. */
-  const lastDecodedFrame = Effect.fnUntraced(function* (video: string, timing: Timing | undefined) {
+  const lastDecodedFrame = Effect.fnUntraced(function* (video: string, timing: VideoTiming | undefined) {
     if (!timing || timing.width === 0) return yield* new Errors.FrameError({ path: video, reason: "no video stream" })
     const size = { width: timing.width, height: timing.height }
     // Whatever follows the video's end (a longer audio track) is added to the window.
@@ -137,15 +128,14 @@ export const make = Effect.gen(function* () {
     const fromHeader = movie && videoTiming(movie)
     const clip = movie && fromHeader && lastFrameClip(movie)
     const piped = clip && fromHeader ? yield* decodeLastFrameClip(source, clip, fromHeader) : undefined
+    const probed = Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing))
     const { frame, size } =
       piped && fromHeader
         ? { frame: piped.frame, size: { width: fromHeader.width, height: fromHeader.height } }
         : fromHeader
-          ? yield* lastDecodedFrame(source, fromHeader).pipe(
-              // Should the decode disagree with the header (an unusual file), ffprobe decides.
-              Effect.catch(() => Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing)))
-            )
-          : yield* Effect.flatMap(probedTiming(source), (timing) => lastDecodedFrame(source, timing))
+          ? // Should the decode disagree with the header (an unusual file), ffprobe decides.
+            yield* lastDecodedFrame(source, fromHeader).pipe(Effect.catch(() => probed))
+          : yield* probed
     const image = sharp(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
     return yield* Effect.tryPromise({
       try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),

@@ -41,6 +41,13 @@ export const useChain = (prefix: string, clip: Partial<ClipOptions> = {}) => {
   return { state, join, noLeftovers }
 }
 
+/** Decodes `path` and asserts it is exactly `expected`, frame for frame (a copy keeps every pixel). */
+export const assertFramesExact = (path: string, expected: ReadonlyArray<Buffer>) => {
+  const output = decodeGray(path, W, H)
+  assert.strictEqual(output.length, expected.length)
+  for (const [i, frame] of output.entries()) assert.isTrue(frame.equals(expected[i]!), `frame ${i} differs`)
+}
+
 export const assertAudioInSync = (path: string) => {
   const { video, audio } = streamDurations(path)
   assert.isBelow(Math.abs(video - audio), 1 / 30, `audio ${audio} s vs video ${video} s`)

@@ -4,7 +4,7 @@
  * and outputs just that one.
  */
 import { type Layout, layoutMovies } from "./mp4Concat.ts"
-import type { Movie } from "./mp4Tables.ts"
+import { eachSample, type Movie } from "./mp4Tables.ts"
 
 /** `undefined` when the header does not allow it (several video tracks, a last frame before the last keyframe). */
 export const lastFrameClip = (movie: Movie): Layout | undefined => {
@@ -16,23 +16,20 @@ export const lastFrameClip = (movie: Movie): Layout | undefined => {
   if (count === 0) return undefined
   const lastSync = track.sync ? track.sync[track.sync.length - 1] : count - 1
   if (lastSync === undefined) return undefined
-  // Decode times, and the frame shown last: the latest composition time (with B-frames, not the last decoded).
-  const decodeTimes: Array<number> = []
-  let dts = 0
+  // The frame shown last: the latest composition time (with B-frames, not the last decoded).
   let lastShown = 0
   let latest = Number.NEGATIVE_INFINITY
-  track.durations.forEach((duration, i) => {
-    decodeTimes.push(dts)
-    const composition = dts + (track.compositionOffsets?.[i] ?? 0)
+  let syncDecodeTime = 0
+  eachSample(track.durations, track.compositionOffsets, (i, decodeTime, composition) => {
+    if (i === lastSync) syncDecodeTime = decodeTime
     if (composition >= latest) {
       latest = composition
       lastShown = i
     }
-    dts += duration
   })
   if (lastShown < lastSync) return undefined
   return layoutMovies(
     [{ movie, ranges: [{ first: lastSync, count: count - lastSync }] }],
-    [{ source, editMediaTime: latest - decodeTimes[lastSync]! }]
+    [{ source, editMediaTime: latest - syncDecodeTime }]
   )
 }

@@ -233,6 +233,19 @@ export interface VideoTiming {
   readonly fileDuration: number
 }
 
+/** Visits every sample in decode order with its decode and composition times (ticks from the first decode time). */
+export const eachSample = (
+  durations: ArrayLike<number>,
+  compositionOffsets: ArrayLike<number> | undefined,
+  visit: (index: number, decodeTime: number, compositionTime: number) => void
+) => {
+  let dts = 0
+  for (let i = 0; i < durations.length; i++) {
+    visit(i, dts, dts + (compositionOffsets?.[i] ?? 0))
+    dts += durations[i]!
+  }
+}
+
 /**
  * Ticks the edit shows: from the edit's media time to the latest composition end. A B-frame delay shifts every
  * composition time (the edit skips just that); AAC priming is media the edit skips.
@@ -242,12 +255,10 @@ export const shownTicks = (
   compositionOffsets: ArrayLike<number> | undefined,
   editMediaTime: number
 ) => {
-  let dts = 0
   let end = 0
-  for (let i = 0; i < durations.length; i++) {
-    end = Math.max(end, dts + (compositionOffsets?.[i] ?? 0) + durations[i]!)
-    dts += durations[i]!
-  }
+  eachSample(durations, compositionOffsets, (i, _, composition) => {
+    end = Math.max(end, composition + durations[i]!)
+  })
   return Math.max(0, end - editMediaTime)
 }
 
@@ -273,10 +284,8 @@ export const videoTiming = (movie: Movie): VideoTiming | undefined => {
   if (width === 0 || height === 0 || tkhd.readUInt32BE(matrix + 36) >>> 16 !== width) return undefined
   // The first frame shown is the earliest composition time (decode time + offset), not the smallest offset.
   let first = Number.POSITIVE_INFINITY
-  let dts = 0
-  track.durations.forEach((duration, i) => {
-    first = Math.min(first, dts + (track.compositionOffsets?.[i] ?? 0))
-    dts += duration
+  eachSample(track.durations, track.compositionOffsets, (_, __, composition) => {
+    first = Math.min(first, composition)
   })
   return {
     width,
