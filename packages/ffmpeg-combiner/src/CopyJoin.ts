@@ -7,7 +7,7 @@
  */
 
 import { boxes } from "./internal/mp4.ts"
-import { concatMovies, type OutputTrack, type Piece } from "./internal/mp4Concat.ts"
+import { concatMovies, type OutputTrack, type Piece, type SampleRun } from "./internal/mp4Concat.ts"
 import { type Movie, readMovie, type Track } from "./internal/mp4Tables.ts"
 import * as JoinPlan from "./JoinPlan.ts"
 
@@ -94,8 +94,10 @@ const sum = (values: ArrayLike<number>, from = 0, to = values.length) => {
   return total
 }
 
-/** Why these movies cannot be joined in-process, or the plan. `dropSeams`: drop the last frame of all but the last. */
-export const planFor = (movies: ReadonlyArray<Movie>, dropSeams: boolean): Plan | Blocker => {
+/** The video and audio tracks of segments that share their video sample description; a blocker otherwise. */
+export const sharedTracks = (
+  movies: ReadonlyArray<Movie>
+): { readonly videos: ReadonlyArray<Track>; readonly audios: ReadonlyArray<Track> | undefined } | Blocker => {
   const videoIndex = movies.map((m) => m.tracks.findIndex((t) => t.handler === "vide"))
   const audioIndex = movies.map((m) => m.tracks.findIndex((t) => t.handler === "soun"))
   if (videoIndex.some((i) => i < 0)) return "a segment has no video track"
@@ -107,26 +109,25 @@ export const planFor = (movies: ReadonlyArray<Movie>, dropSeams: boolean): Plan 
     return "segments order their tracks differently"
   }
   const videos = movies.map((m, i) => m.tracks[videoIndex[i]!]!)
-  const first = videos[0]!
-  if (videos.some((v) => !sameVideo(first, v))) return "segments differ in video codec parameters"
-  if (dropSeams && !videos.every(inDisplayOrder)) return "B-frames: the last frame is referenced"
+  if (videos.some((v) => !sameVideo(videos[0]!, v))) return "segments differ in video codec parameters"
   if (videos.some((v) => v.sizes.length < 2)) return "a segment has fewer than two frames"
+  return { videos, audios: audioIndex[0]! < 0 ? undefined : movies.map((m, i) => m.tracks[audioIndex[i]!]!) }
+}
 
-  const keptFrames = videos.map((v, i) => v.sizes.length - (dropSeams && i < videos.length - 1 ? 1 : 0))
-  const videoSeconds = videos.map((v, i) => sum(v.durations, 0, keptFrames[i]) / v.timescale)
-  const video: OutputTrack = { source: videoIndex[0]!, editMediaTime: first.editMediaTime }
-  const seconds = sum(videoSeconds)
-  const frames = sum(keptFrames)
+/** Seconds of each segment's video that the output shows: from `start` for `length`. */
+export interface ShownVideo {
+  readonly start: number
+  readonly length: number
+}
 
-  if (audioIndex[0]! < 0) {
-    return {
-      pieces: movies.map((movie, i) => ({ movie, ranges: [{ first: 0, count: keptFrames[i]! }] })),
-      outputs: [video],
-      seconds,
-      frames
-    }
-  }
-  const audios = movies.map((m, i) => m.tracks[audioIndex[i]!]!)
+/**
+ * The AAC packets that keep every segment's audio with its shown video, as one run per segment, and the output
+ * track's timing; a blocker when the audio cannot be copied.
+ */
+export const audioRuns = (
+  audios: ReadonlyArray<Track>,
+  shown: ReadonlyArray<ShownVideo>
+): { readonly runs: ReadonlyArray<SampleRun>; readonly output: OutputTrack } | Blocker => {
   const configs = audios.map((a) => aacConfig(a.headers.stsd))
   if (configs.some((c) => c === undefined || c.objectType !== 2)) return "audio is not AAC-LC"
   if (configs.some((c) => c!.config !== configs[0]!.config)) return "segments differ in audio parameters"
@@ -134,26 +135,48 @@ export const planFor = (movies: ReadonlyArray<Movie>, dropSeams: boolean): Plan 
   if (audios.some((a, i) => a.timescale !== configs[i]!.sampleRate)) return "audio time base is not the sample rate"
   if (audios.some((a) => a.durations.slice(0, -1).some((d) => d !== AAC_FRAME)))
     return "audio packets are not 1024 samples"
-  const sampleRate = audios[0]!.timescale
   const ranges = JoinPlan.selectAudioPackets(
     audios.map((audio, i) => ({
       packets: audio.sizes.length,
       startPts: -audio.editMediaTime,
-      videoStart: 0,
-      videoLength: videoSeconds[i]!
+      videoStart: shown[i]!.start,
+      videoLength: shown[i]!.length
     })),
-    sampleRate,
+    audios[0]!.timescale,
     AAC_FRAME
   )
   if (!ranges) return "a segment's audio is shorter than its video"
   // Segment 1's skipped packets are its encoder priming: kept, so the decoder starts warm, and skipped by the edit.
-  const primed = ranges.map((range, i) => (i === 0 ? { first: 0, count: range.first + range.count } : range))
   return {
-    pieces: movies.map((movie, i) => ({ movie, ranges: [{ first: 0, count: keptFrames[i]! }, primed[i]!] })),
-    outputs: [
-      video,
-      { source: audioIndex[0]!, editMediaTime: ranges[0]!.first * AAC_FRAME, sampleDuration: AAC_FRAME }
-    ],
+    runs: ranges.map((range, i) => ({
+      track: audios[i]!,
+      first: i === 0 ? 0 : range.first,
+      count: i === 0 ? range.first + range.count : range.count
+    })),
+    output: { editMediaTime: ranges[0]!.first * AAC_FRAME, sampleDuration: AAC_FRAME }
+  }
+}
+
+/** Why these movies cannot be joined in-process, or the plan. `dropSeams`: drop the last frame of all but the last. */
+export const planFor = (movies: ReadonlyArray<Movie>, dropSeams: boolean): Plan | Blocker => {
+  const tracks = sharedTracks(movies)
+  if (typeof tracks === "string") return tracks
+  const { videos, audios } = tracks
+  if (dropSeams && !videos.every(inDisplayOrder)) return "B-frames: the last frame is referenced"
+  const keptFrames = videos.map((v, i) => v.sizes.length - (dropSeams && i < videos.length - 1 ? 1 : 0))
+  const videoRuns = videos.map((track, i): SampleRun => ({ track, first: 0, count: keptFrames[i]! }))
+  const shown = videos.map((v, i) => ({ start: 0, length: sum(v.durations, 0, keptFrames[i]) / v.timescale }))
+  const video: OutputTrack = { editMediaTime: videos[0]!.editMediaTime }
+  const seconds = sum(shown.map((s) => s.length))
+  const frames = sum(keptFrames)
+  if (!audios) {
+    return { pieces: movies.map((movie, i) => ({ movie, runs: [videoRuns[i]] })), outputs: [video], seconds, frames }
+  }
+  const audio = audioRuns(audios, shown)
+  if (typeof audio === "string") return audio
+  return {
+    pieces: movies.map((movie, i) => ({ movie, runs: [videoRuns[i], audio.runs[i]] })),
+    outputs: [video, audio.output],
     seconds,
     frames
   }

@@ -49,7 +49,7 @@ describe("lastFrameClip through a WarmProcess", () => {
     async () => {
       const warm = new WarmProcess("ffmpeg", [...decoderArgs, ...rawRgb])
       const exit = await Effect.runPromiseExit(
-        warm.feed({ head: Buffer.from("not an mp4 at all"), spans: [] }, () => {})
+        warm.feed({ head: Buffer.from("not an mp4 at all"), parts: [] }, () => {})
       )
       assert.isTrue(Exit.isFailure(exit))
       assert.match(String(Exit.isFailure(exit) ? exit.cause : ""), /exit code/)

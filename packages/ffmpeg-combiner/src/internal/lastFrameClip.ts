@@ -8,10 +8,9 @@ import { eachSample, type Movie } from "./mp4Tables.ts"
 
 /** `undefined` when the header does not allow it (several video tracks, a last frame before the last keyframe). */
 export const lastFrameClip = (movie: Movie): Layout | undefined => {
-  const videos = movie.tracks.flatMap((track, index) => (track.handler === "vide" ? [index] : []))
+  const videos = movie.tracks.filter((track) => track.handler === "vide")
   if (videos.length !== 1) return undefined
-  const source = videos[0]!
-  const track = movie.tracks[source]!
+  const track = videos[0]!
   const count = track.sizes.length
   if (count === 0) return undefined
   const lastSync = track.sync ? track.sync[track.sync.length - 1] : count - 1
@@ -29,7 +28,7 @@ export const lastFrameClip = (movie: Movie): Layout | undefined => {
   })
   if (lastShown < lastSync) return undefined
   return layoutMovies(
-    [{ movie, ranges: [{ first: lastSync, count: count - lastSync }] }],
-    [{ source, editMediaTime: latest - syncDecodeTime }]
+    [{ movie, runs: [{ track, first: lastSync, count: count - lastSync }] }],
+    [{ editMediaTime: latest - syncDecodeTime }]
   )
 }
