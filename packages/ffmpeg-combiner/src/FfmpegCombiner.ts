@@ -15,11 +15,13 @@ import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { copyAudio, encodeAudio } from "./internal/audioTrack.ts"
 import { concatList } from "./internal/concat.ts"
 import { aacOutput, concatGraph, crossfadeGraph, segmentPlans, targetOf } from "./internal/filters.ts"
+import type { Movie } from "./internal/mp4Tables.ts"
 import { run } from "./internal/process.ts"
 import * as JoinPlan from "./JoinPlan.ts"
 import * as Preparation from "./Preparation.ts"
 import * as Probe from "./Probe.ts"
 import * as SmartCut from "./SmartCut.ts"
+import * as SmartCutJoin from "./SmartCutJoin.ts"
 
 export type Method = "copy" | "copy-cut" | "smart-cut" | "reencode" | "crossfade"
 
@@ -100,6 +102,28 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       ...["-map", "0:v:0", ...(audio ? ["-map", "1:a:0"] : []), "-c", "copy"],
       ...finalOutput(output)
     ])
+  })
+
+  /**
+   * Re-encodes each later segment's head and joins heads and copied tails: in-process when the headers allow it
+   * (`true`), else through ffmpeg's concat demuxer. `movies`: the segments' headers, or why they could not be read.
+   */
+  const smartCut = Effect.fnUntraced(function* (
+    segments: ReadonlyArray<Probe.MediaInfo>,
+    movies: ReadonlyArray<Movie> | string,
+    workDir: string,
+    output: string
+  ) {
+    // Seams are independent: encode them two at a time (ffmpeg start-up dominates short heads).
+    const heads = yield* Effect.forEach(segments.slice(1), preparation.head, { concurrency: 2 })
+    const plan = typeof movies === "string" ? movies : yield* Effect.promise(() => SmartCutJoin.read(movies, heads))
+    if (typeof plan !== "string") {
+      yield* Effect.promise(() => CopyJoin.write(plan, output))
+      return true
+    }
+    yield* Effect.logDebug(`smart cut muxed by ffmpeg: ${plan}`)
+    yield* muxCopy(segments, SmartCut.videoEntries(segments, heads), true, workDir, output)
+    return false
   })
 
   const reencode = (segments: ReadonlyArray<Probe.MediaInfo>, drop: boolean, output: string) => {
@@ -212,18 +236,19 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       catch: fail("could not move the output into place")
     })
 
-    if (input.transition._tag !== "Crossfade" && !options.alwaysReencode) {
-      const plan = yield* Effect.promise(() => CopyJoin.readSegments(paths)).pipe(
-        Effect.map((movies) => (typeof movies === "string" ? movies : CopyJoin.planFor(movies, drop)))
-      )
-      if (typeof plan !== "string") {
-        yield* Effect.tryPromise({ try: () => CopyJoin.write(plan, output), catch: fail("copy join failed") })
-        yield* moveIntoPlace
-        const method: Method = drop && paths.length > 1 ? "copy-cut" : "copy"
-        return { path: destination, seconds: plan.seconds, method }
-      }
-      yield* Effect.logDebug(`joining with ffmpeg: ${plan}`)
+    // Segment headers, read in-process: enough for a copy join, and the smart cut's in-process mux reuses them.
+    const movies =
+      input.transition._tag !== "Crossfade" && !options.alwaysReencode
+        ? yield* Effect.promise(() => CopyJoin.readSegments(paths))
+        : "crossfade or alwaysReencode"
+    const copyPlan = typeof movies === "string" ? movies : CopyJoin.planFor(movies, drop)
+    if (typeof copyPlan !== "string") {
+      yield* Effect.tryPromise({ try: () => CopyJoin.write(copyPlan, output), catch: fail("copy join failed") })
+      yield* moveIntoPlace
+      const method: Method = drop && paths.length > 1 ? "copy-cut" : "copy"
+      return { path: destination, seconds: copyPlan.seconds, method }
     }
+    yield* Effect.logDebug(`not a plain copy join: ${copyPlan}`)
 
     yield* binary.check.pipe(Effect.mapError(fail("ffmpeg is not usable")))
     const segments = yield* Effect.forEach(paths, (path) => preparation.probe(path), {
@@ -235,16 +260,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const { method, reason } = chooseMethod(segments, input.transition, options)
     if (reason) yield* Effect.logDebug(`joining by ${method}: ${reason}`)
 
-    const copied =
-      method === "copy"
-        ? muxCopy(segments, segments.map(copyEntry), false, workDir, output)
-        : Effect.flatMap(SmartCut.videoEntries(segments, preparation.head), (entries) =>
-            muxCopy(segments, entries, true, workDir, output)
-          )
     const work: Effect.Effect<Method, unknown, FfmpegBinary.FfmpegBinary | Probe.Probe> =
       method === "copy" || method === "smart-cut"
         ? Effect.gen(function* () {
-            yield* copied
+            if (method === "copy") yield* muxCopy(segments, segments.map(copyEntry), false, workDir, output)
+            // Written in-process, the smart cut was checked frame by frame against its plan: nothing to probe.
+            else if (yield* smartCut(segments, movies, workDir, output)) return method
             // A stream copy that went wrong (an encoder layout the smart cut did not reproduce) shows up as a wrong
             // frame count or length in the output's header: then re-encode instead of shipping it.
             const expected = expectedFrames(segments, method === "smart-cut")

@@ -122,33 +122,22 @@ export const prepareHead = Effect.fnUntraced(function* (segment: MediaInfo, dest
   return { seam, head: destination } satisfies PreparedHead
 })
 
-/**
- * The video concat entries of a smart-cut join: segment 1 whole, then for each later segment its re-encoded head
- * and its copied tail. `headFor` prepares a head (or hands over one prepared earlier).
- */
-export const videoEntries = Effect.fnUntraced(function* <E, R>(
+/** The video concat entries of a smart-cut join: segment 1 whole, then each later segment's head and copied tail. */
+export const videoEntries = (
   segments: ReadonlyArray<MediaInfo>,
-  headFor: (segment: MediaInfo) => Effect.Effect<PreparedHead, E, R>
-) {
+  heads: ReadonlyArray<PreparedHead>
+): ReadonlyArray<ConcatEntry> => {
   const first = segments[0]!.video!
-  // Seams are independent: find and encode them two at a time (ffmpeg start-up dominates short heads).
-  const later = yield* Effect.forEach(
-    segments.slice(1),
-    (segment) =>
-      Effect.gen(function* () {
-        const video = segment.video!
-        const { seam, head } = yield* headFor(segment)
-        const entries: Array<ConcatEntry> = []
-        if (head !== undefined) {
-          entries.push({ file: head, inpoint: 0, duration: (seam.keyframe - 1) / video.fps })
-        }
-        if (seam.keyframe < video.frames) {
-          const duration = (video.frames - seam.keyframe) / video.fps
-          entries.push({ file: segment.path, inpoint: seam.keyframeTime, duration })
-        }
-        return entries
-      }),
-    { concurrency: 2 }
-  )
-  return [{ file: segments[0]!.path, inpoint: first.startTime, duration: first.duration }, ...later.flat()]
-})
+  const later = segments.slice(1).flatMap((segment, k) => {
+    const video = segment.video!
+    const { seam, head } = heads[k]!
+    const entries: Array<ConcatEntry> = []
+    if (head !== undefined) entries.push({ file: head, inpoint: 0, duration: (seam.keyframe - 1) / video.fps })
+    if (seam.keyframe < video.frames) {
+      const duration = (video.frames - seam.keyframe) / video.fps
+      entries.push({ file: segment.path, inpoint: seam.keyframeTime, duration })
+    }
+    return entries
+  })
+  return [{ file: segments[0]!.path, inpoint: first.startTime, duration: first.duration }, ...later]
+}

@@ -1,0 +1,52 @@
+/**
+ * The H.264 decoder configuration (`avcC`) of an MP4 video sample entry: the NAL length size and the parameter
+ * sets. A stream that switches to other parameter sets mid-way carries them in-band, in front of the keyframe
+ * where they take effect, the way ffmpeg's concat demuxer and MP4 muxer write such joins.
+ */
+import { boxes } from "./mp4.ts"
+
+export interface AvcConfig {
+  /** Bytes of the length in front of each NAL unit in a sample (1, 2 or 4). */
+  readonly lengthSize: number
+  /** Sequence, then picture parameter sets, as NAL units. */
+  readonly parameterSets: ReadonlyArray<Buffer>
+}
+
+/** The first sample entry's `avcC`; `undefined` when the entry is not `avc1`/`avc3` or the box is malformed. */
+export const avcConfig = (stsd: Buffer): AvcConfig | undefined => {
+  // stsd: header 8, version/flags 4, count 4; the entry: size and type (8), 78 bytes of visual fields, its boxes.
+  const entry = 16
+  const type = stsd.toString("latin1", entry + 4, entry + 8)
+  if (type !== "avc1" && type !== "avc3") return undefined
+  const entryEnd = Math.min(stsd.length, entry + stsd.readUInt32BE(entry))
+  const avcC = boxes(stsd, entry + 8 + 78, entryEnd).find((b) => b.type === "avcC")
+  if (!avcC) return undefined
+  try {
+    const lengthSize = (stsd.readUInt8(avcC.start + 4) & 0x03) + 1
+    const parameterSets: Array<Buffer> = []
+    let at = avcC.start + 5
+    // SPS count sits in the low 5 bits of its byte, PPS count in a whole byte.
+    for (const mask of [0x1f, 0xff]) {
+      const count = stsd.readUInt8(at++) & mask
+      for (let n = 0; n < count; n++) {
+        const length = stsd.readUInt16BE(at)
+        if (at + 2 + length > avcC.end) return undefined
+        parameterSets.push(stsd.subarray(at + 2, at + 2 + length))
+        at += 2 + length
+      }
+    }
+    return lengthSize === 3 ? undefined : { lengthSize, parameterSets }
+  } catch {
+    return undefined
+  }
+}
+
+/** The parameter sets as in-band NAL units, each behind a `lengthSize`-byte length: a prefix for a keyframe. */
+export const inBandParameterSets = (config: AvcConfig): Buffer =>
+  Buffer.concat(
+    config.parameterSets.flatMap((nal) => {
+      const length = Buffer.alloc(config.lengthSize)
+      length.writeUIntBE(nal.length, 0, config.lengthSize)
+      return [length, nal]
+    })
+  )

@@ -1,0 +1,174 @@
+/** The smart cut written in-process: re-encoded heads and copied tails under one header, parameter sets in-band. */
+import { spawnSync } from "node:child_process"
+import { mkdirSync, readFileSync } from "node:fs"
+import * as NodePath from "node:path"
+import { assert, layer } from "@effect/vitest"
+import { Combiner, Transition } from "@longsora/core"
+import { Effect } from "effect"
+import * as CopyJoin from "../src/CopyJoin.ts"
+import * as FfmpegServices from "../src/FfmpegServices.ts"
+import * as Avc from "../src/internal/avc.ts"
+import { type Movie, readMovie, type Track } from "../src/internal/mp4Tables.ts"
+import * as Probe from "../src/Probe.ts"
+import * as SmartCut from "../src/SmartCut.ts"
+import * as SmartCutJoin from "../src/SmartCutJoin.ts"
+import { decodeGray, makeChain, meanDifference } from "./fixtures.ts"
+import {
+  assertAudioInSync,
+  assertBeepsInSync,
+  assertFramesExact,
+  FRAMES,
+  H,
+  TIMEOUT,
+  useChain,
+  W
+} from "./joinFixture.ts"
+
+// libx264's defaults: B-frames (a B-frame delay of 2), so the seam duplicate cannot be dropped by copy alone.
+const { state } = useChain("smart-join")
+
+const videoOf = (movie: Movie): Track => movie.tracks.find((t) => t.handler === "vide")!
+
+/** Output sample indices whose data carries a sequence or picture parameter set (NAL types 7, 8). */
+const inBandParameterSets = async (path: string) => {
+  const video = videoOf((await readMovie(path))!)
+  const bytes = readFileSync(path)
+  const found: Array<number> = []
+  for (let i = 0; i < video.sizes.length; i++) {
+    const end = video.offsets[i]! + video.sizes[i]!
+    for (let at = video.offsets[i]!; at < end; at += 4 + bytes.readUInt32BE(at)) {
+      const type = bytes[at + 4]! & 0x1f
+      if (type === 7 || type === 8) {
+        found.push(i)
+        break
+      }
+    }
+  }
+  return found
+}
+
+const prepareHeads = Effect.fnUntraced(function* (dir: string) {
+  const prober = yield* Probe.Probe
+  return yield* Effect.forEach(state.chain.slice(1), (path, k) =>
+    Effect.flatMap(prober.probe(path), (segment) =>
+      SmartCut.prepareHead(segment, NodePath.join(dir, `head_${k + 2}.mp4`))
+    )
+  )
+})
+
+const moviesOf = (paths: ReadonlyArray<string>) =>
+  Effect.promise(() => CopyJoin.readSegments(paths)).pipe(
+    Effect.map((movies) => (typeof movies === "string" ? assert.fail(movies) : movies))
+  )
+
+layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it) => {
+  it.effect(
+    "joins heads and tails by copy: every frame the one its file decodes to, parameter sets in-band only where they change",
+    () =>
+      Effect.gen(function* () {
+        const heads = yield* prepareHeads(state.dir)
+        assert.deepStrictEqual(
+          heads.map((h) => h.seam.keyframe),
+          [24, 24]
+        )
+        const movies = yield* moviesOf(state.chain)
+        const plan = yield* Effect.promise(() => SmartCutJoin.read(movies, heads))
+        if (typeof plan === "string") return assert.fail(plan)
+        assert.strictEqual(plan.frames, 3 * FRAMES - 2)
+        assert.closeTo(plan.seconds, (3 * FRAMES - 2) / 30, 1e-9)
+        const output = NodePath.join(state.dir, "smart.mp4")
+        yield* Effect.promise(() => CopyJoin.write(plan, output))
+
+        // Segment 1 whole; then each later segment's head (frames 1–23, as its own file decodes) and its tail.
+        const headFrames = heads.map((h) => decodeGray(h.head!, W, H))
+        assert.strictEqual(headFrames[0]!.length, 23)
+        assertFramesExact(output, [
+          ...state.decoded[0]!,
+          ...headFrames[0]!,
+          ...state.decoded[1]!.slice(24),
+          ...headFrames[1]!,
+          ...state.decoded[2]!.slice(24)
+        ])
+        const complaints = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-i", output, "-f", "null", "-"], {
+          encoding: "utf8"
+        }).stderr
+        assert.strictEqual(complaints, "")
+        assertAudioInSync(output)
+        assertBeepsInSync(output, state.chain, true)
+
+        // The heads have other picture parameters (another x264 preset than the clips'): each head switches to its
+        // own in-band, its tail back to the source's, and no other sample carries any.
+        const head = yield* Effect.promise(() => readMovie(heads[0]!.head!))
+        const setsOf = (movie: Movie) => Avc.inBandParameterSets(Avc.avcConfig(videoOf(movie).headers.stsd)!)
+        assert.isFalse(setsOf(head!).equals(setsOf(movies[1]!)))
+        const headStarts = [FRAMES, 2 * FRAMES - 1]
+        assert.deepStrictEqual(
+          yield* Effect.promise(() => inBandParameterSets(output)),
+          headStarts.flatMap((start) => [start, start + 23])
+        )
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "through the combiner, clips without audio are smart-cut in-process too",
+    () =>
+      Effect.gen(function* () {
+        const silentDir = NodePath.join(state.dir, "silent")
+        mkdirSync(silentDir)
+        const silent = makeChain(silentDir, 2, { frames: FRAMES, gop: 24, audio: false })
+        const combiner = yield* Combiner.Combiner
+        const destination = NodePath.join(state.dir, "silent.mp4")
+        const result = yield* combiner.join({ segments: silent, destination, transition: Transition.cut })
+        assert.strictEqual(result.method, "smart-cut")
+        const movie = (yield* Effect.promise(() => readMovie(destination)))!
+        assert.deepStrictEqual(
+          movie.tracks.map((t) => [t.handler, t.sizes.length]),
+          [["vide", 2 * FRAMES - 1]]
+        )
+        // ffmpeg's concat mux repeats the parameter sets at every keyframe; the in-process join only where they change.
+        assert.deepStrictEqual(yield* Effect.promise(() => inBandParameterSets(destination)), [FRAMES, FRAMES + 23])
+        const expected = [...decodeGray(silent[0]!, W, H), ...decodeGray(silent[1]!, W, H).slice(1)]
+        const output = decodeGray(destination, W, H)
+        assert.strictEqual(output.length, expected.length)
+        for (const [i, frame] of output.entries()) assert.isBelow(meanDifference(frame, expected[i]!), 2, `frame ${i}`)
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "names what stops it: a head that does not fit its seam, a tail that does not start on a keyframe",
+    () =>
+      Effect.gen(function* () {
+        const heads = yield* prepareHeads(state.dir)
+        const movies = yield* moviesOf(state.chain)
+        const head = yield* Effect.promise(() => readMovie(heads[0]!.head!))
+        const plan = (seams: ReadonlyArray<SmartCutJoin.SeamHead>) => SmartCutJoin.planFor(movies.slice(0, 2), seams)
+        assert.match(String(plan([{ keyframe: 25, head }])), /does not show frames 1–24 in order/)
+        assert.match(String(plan([{ keyframe: 24, head: undefined }])), /head is not H.264/)
+        assert.match(String(plan([{ keyframe: 1, head: undefined }])), /frame 1 is not a clean entry point/)
+        assert.match(String(plan([])), /a seam is missing/)
+        assert.typeOf(plan([{ keyframe: 24, head }]), "object")
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "showsInOrder: closed GOPs with B-frames show each frame once; a run that splits a B-frame group does not",
+    () =>
+      Effect.gen(function* () {
+        const video = videoOf((yield* moviesOf(state.chain))[1]!)
+        const ticks = video.durations[0]!
+        const shows = (first: number) =>
+          SmartCutJoin.showsInOrder(video, first, FRAMES - first, video.editMediaTime, ticks)
+        assert.isNotEmpty(Array.from(video.compositionOffsets ?? []).filter((v) => v !== video.editMediaTime))
+        assert.deepStrictEqual([0, 24, 48].map(shows), [true, true, true])
+        // Samples in decode order show frames 0 4 2 1 3 …: a run from sample 2, 3 or 23 starts after a frame it shows.
+        // (Sample 1 does show 1…59 once each: that it needs frame 0 to decode is the sync table's to say.)
+        assert.deepStrictEqual([2, 3, 23].map(shows), [false, false, false])
+        // Laid out at another frame length, the same samples no longer land on whole frames.
+        assert.isFalse(SmartCutJoin.showsInOrder(video, 0, FRAMES, video.editMediaTime, ticks * 2))
+      }),
+    TIMEOUT
+  )
+})
