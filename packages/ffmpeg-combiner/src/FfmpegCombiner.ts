@@ -118,7 +118,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const heads = yield* Effect.forEach(segments.slice(1), preparation.head, { concurrency: 2 })
     const plan = typeof movies === "string" ? movies : yield* Effect.promise(() => SmartCutJoin.read(movies, heads))
     if (typeof plan !== "string") {
-      yield* Effect.promise(() => CopyJoin.write(plan, output))
+      yield* Effect.tryPromise(() => CopyJoin.write(plan, output))
       return true
     }
     yield* Effect.logDebug(`smart cut muxed by ffmpeg: ${plan}`)
@@ -264,7 +264,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       method === "copy" || method === "smart-cut"
         ? Effect.gen(function* () {
             if (method === "copy") yield* muxCopy(segments, segments.map(copyEntry), false, workDir, output)
-            // Written in-process, the smart cut was checked frame by frame against its plan: nothing to probe.
+            // Written in-process, the smart cut was checked sample by sample while planned: nothing to probe.
             else if (yield* smartCut(segments, movies, workDir, output)) return method
             // A stream copy that went wrong (an encoder layout the smart cut did not reproduce) shows up as a wrong
             // frame count or length in the output's header: then re-encode instead of shipping it.

@@ -83,7 +83,8 @@ export const encoderArgs = (video: VideoStream, crf: number): ReadonlyArray<stri
     ...(video.colorTransfer ? ["-color_trc", video.colorTransfer] : [])
   ]
   return [
-    ...["-c:v", "libx264", "-preset", "fast", "-crf", String(crf)],
+    // A window is at most a GOP shown once: veryfast costs a third less than fast at 720p, ~2 dB PSNR at CRF 16.
+    ...["-c:v", "libx264", "-preset", "veryfast", "-crf", String(crf)],
     ...(profile ? ["-profile:v", profile] : []),
     ...(video.level ? ["-level:v", (video.level / 10).toFixed(1)] : []),
     ...(video.pixFmt ? ["-pix_fmt", video.pixFmt] : []),

@@ -5,7 +5,8 @@
  * sets carried in-band as a run's `prefix`; this module only lays out tables and bytes.
  */
 import { open } from "node:fs/promises"
-import { type Movie, shownTicks, type Track } from "./mp4Tables.ts"
+import { type Laid, movieHeader } from "./mp4Header.ts"
+import type { Movie, Track } from "./mp4Tables.ts"
 
 export interface SampleRun {
   /** A track of the piece's movie. */
@@ -30,107 +31,6 @@ export interface OutputTrack {
    * middle of the output it must not shift what follows.
    */
   readonly sampleDuration?: number | undefined
-}
-
-const box = (type: string, ...payload: ReadonlyArray<Buffer>) => {
-  const size = 8 + payload.reduce((sum, b) => sum + b.length, 0)
-  const header = Buffer.alloc(8)
-  header.writeUInt32BE(size, 0)
-  header.write(type, 4, "latin1")
-  return Buffer.concat([header, ...payload])
-}
-
-const fullBox = (type: string, version: number, ...payload: ReadonlyArray<Buffer>) => {
-  const head = Buffer.alloc(4)
-  head.writeUInt8(version, 0)
-  return box(type, head, ...payload)
-}
-
-/** A table payload: an entry count, then 32-bit values (negative ones as signed). */
-const table = (count: number, values: ArrayLike<number>, prefix: ReadonlyArray<number> = [count]) => {
-  const buffer = Buffer.alloc((prefix.length + values.length) * 4)
-  const write = (v: number, at: number) => (v < 0 ? buffer.writeInt32BE(v, at) : buffer.writeUInt32BE(v, at))
-  prefix.forEach((v, i) => {
-    write(v, i * 4)
-  })
-  for (let i = 0; i < values.length; i++) write(values[i]!, (prefix.length + i) * 4)
-  return buffer
-}
-
-/** `(count, value)` runs of consecutive equal values, as `stts` and `ctts` store them. */
-const runLength = (values: ArrayLike<number>) => {
-  let runs = 0
-  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) runs++
-  const pairs = new Int32Array(runs * 2)
-  let run = -1
-  for (let i = 0; i < values.length; i++) {
-    if (i === 0 || values[i] !== values[i - 1]) {
-      run++
-      pairs[run * 2 + 1] = values[i]!
-    }
-    pairs[run * 2]!++
-  }
-  return table(runs, pairs)
-}
-
-/** A copy of a header box with its 32- or 64-bit duration field replaced (`mvhd`, `tkhd`, `mdhd`). */
-const withDuration = (whole: Buffer, offsets: { readonly v0: number; readonly v1: number }, duration: number) => {
-  const copy = Buffer.from(whole)
-  // Payload starts after the 8-byte header; byte 0 of it is the version.
-  if (copy.readUInt8(8) === 1) copy.writeBigUInt64BE(BigInt(duration), 8 + offsets.v1)
-  else if (duration <= 0xffffffff) copy.writeUInt32BE(duration, 8 + offsets.v0)
-  else throw new RangeError(`duration ${duration} does not fit a version-0 ${whole.toString("latin1", 4, 8)}`)
-  return copy
-}
-const mvhdDuration = { v0: 16, v1: 24 }
-const tkhdDuration = { v0: 20, v1: 28 }
-const mdhdDuration = mvhdDuration
-
-interface Laid {
-  readonly track: Track
-  readonly editMediaTime: number
-  readonly sizes: Uint32Array
-  readonly offsets: Float64Array
-  readonly durations: Uint32Array
-  readonly compositionOffsets: Int32Array | undefined
-  /** 1-based sync sample numbers, as `stss` stores them. */
-  readonly sync: Uint32Array | undefined
-}
-
-const trak = (laid: Laid, movieTimescale: number, chunkOffsets: (offsets: Float64Array) => Buffer) => {
-  const { track } = laid
-  const mediaDuration = laid.durations.reduce((a, b) => a + b, 0)
-  const shown = shownTicks(laid.durations, laid.compositionOffsets, laid.editMediaTime)
-  const trackDuration = Math.round((shown * movieTimescale) / track.timescale)
-  const elst = Buffer.alloc(16)
-  elst.writeUInt32BE(1, 0)
-  elst.writeUInt32BE(trackDuration, 4)
-  elst.writeInt32BE(laid.editMediaTime, 8)
-  elst.writeUInt32BE(0x00010000, 12)
-  const ctts = laid.compositionOffsets
-  const stbl = box(
-    "stbl",
-    track.headers.stsd,
-    fullBox("stts", 0, runLength(laid.durations)),
-    ...(ctts ? [fullBox("ctts", ctts.some((v) => v < 0) ? 1 : 0, runLength(ctts))] : []),
-    ...(laid.sync ? [fullBox("stss", 0, table(laid.sync.length, laid.sync))] : []),
-    // One sample per chunk: the table is a few bytes per sample and any sample range stays addressable.
-    fullBox("stsc", 0, table(1, [1, 1, 1])),
-    fullBox("stsz", 0, table(laid.sizes.length, laid.sizes, [0, laid.sizes.length])),
-    chunkOffsets(laid.offsets)
-  )
-  const built = box(
-    "trak",
-    withDuration(track.headers.tkhd, tkhdDuration, trackDuration),
-    box("edts", fullBox("elst", 0, elst)),
-    box(
-      "mdia",
-      withDuration(track.headers.mdhd, mdhdDuration, mediaDuration),
-      track.headers.hdlr,
-      box("minf", track.headers.mediaHeader, track.headers.dinf, stbl)
-    )
-  )
-  return { box: built, trackDuration }
 }
 
 /** The byte span `[start, end)` of a source file holding every sample the piece keeps. */
@@ -227,41 +127,7 @@ export const layoutMovies = (pieces: ReadonlyArray<Piece>, outputs: ReadonlyArra
     return l.sync ? { ...l, sync: l.sync.subarray(0, syncCount) } : l
   })
 
-  const movieTimescale = pieces[0]!.movie.mvhd.readUInt32BE(pieces[0]!.movie.mvhd.readUInt8(8) === 1 ? 28 : 20)
-  const ftyp = pieces[0]!.movie.ftyp
-  const wide = dataBytes + 16 > 0xffffffff
-  const mdatHeader = Buffer.alloc(wide ? 16 : 8)
-  if (wide) {
-    mdatHeader.writeUInt32BE(1, 0)
-    mdatHeader.write("mdat", 4, "latin1")
-    mdatHeader.writeBigUInt64BE(BigInt(dataBytes + 16), 8)
-  } else {
-    mdatHeader.writeUInt32BE(dataBytes + 8, 0)
-    mdatHeader.write("mdat", 4, "latin1")
-  }
-  // 64-bit chunk offsets when the data may end past 4 GiB (the header is far below 64 MiB).
-  const large = dataBytes + 64 * 1024 * 1024 > 0xffffffff
-  const moovFor = (dataStart: number) => {
-    const chunkOffsets = (offsets: Float64Array) => {
-      const payload = Buffer.alloc(4 + offsets.length * (large ? 8 : 4))
-      payload.writeUInt32BE(offsets.length, 0)
-      for (let i = 0; i < offsets.length; i++) {
-        if (large) payload.writeBigUInt64BE(BigInt(dataStart + offsets[i]!), 4 + i * 8)
-        else payload.writeUInt32BE(dataStart + offsets[i]!, 4 + i * 4)
-      }
-      return fullBox(large ? "co64" : "stco", 0, payload)
-    }
-    const traks = laid.map((l) => trak(l, movieTimescale, chunkOffsets))
-    const longest = Math.max(...traks.map((t) => t.trackDuration))
-    return box("moov", withDuration(pieces[0]!.movie.mvhd, mvhdDuration, longest), ...traks.map((t) => t.box))
-  }
-  // The header's size does not depend on the offsets' values: measure it, then build it for real.
-  const moov = moovFor(ftyp.length + moovFor(0).length + mdatHeader.length)
-
-  return {
-    head: Buffer.concat([ftyp, moov, mdatHeader]),
-    parts: laidPieces.flatMap((p) => p.parts)
-  }
+  return { head: movieHeader(pieces[0]!.movie, laid, dataBytes), parts: laidPieces.flatMap((p) => p.parts) }
 }
 
 /** Reads a layout's bytes in order, in chunks of at most `chunkSize`, into `sink`. */
