@@ -46,11 +46,13 @@ const worker = async (op: string, args: { inputs: Array<string>; out: string; ru
   let method: string | undefined
   for (let i = 0; i < args.runs + 1; i++) {
     // A join gets fresh services each run: the combiner keeps the smart-cut heads it prepared for the files it has
-    // seen, and a measured join must do its seams' work, not find it done by the run before.
+    // seen, and a measured join must do its seams' work, not find it done by the run before. Like `cp`'s copies,
+    // its output is removed between runs: replacing a large file costs its unlink, which `cp` never pays here.
     if (op !== "cp" && op !== "lastFrame") {
       await runtime.dispose()
       runtime = services()
       await runtime.runPromise(Effect.void)
+      rmSync(args.out, { force: true })
     }
     const start = performance.now()
     const result = await once()

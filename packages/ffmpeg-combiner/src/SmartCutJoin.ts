@@ -110,8 +110,8 @@ export const planFor = (movies: ReadonlyArray<Movie>, seams: ReadonlyArray<SeamH
   // A later segment with a head is two pieces: the head's file, then the segment's own with its audio.
   const pieces = movies.flatMap((movie, i): Array<Piece> => {
     const { head, own } = runsOf[i]!
-    const withAudio = (video: SampleRun | undefined) => (audio ? [video, audio.runs[i]] : [video])
-    return [...(head ? [{ movie: seams[i - 1]!.head!, runs: [head] }] : []), { movie, runs: withAudio(own) }]
+    const segment: Piece = { movie, runs: audio ? [own, audio.runs[i]] : [own] }
+    return head ? [{ movie: seams[i - 1]!.head!, runs: [head] }, segment] : [segment]
   })
   const frames = runsOf.reduce((sum, { head, own }) => sum + (head?.count ?? 0) + (own?.count ?? 0), 0)
   return {
