@@ -1,5 +1,4 @@
 /** The in-process join: sample tables copied under one new header, media bytes copied as whole ranges. */
-import { spawnSync } from "node:child_process"
 import { statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, describe, it, layer } from "@effect/vitest"
@@ -9,16 +8,18 @@ import * as CopyJoin from "../src/CopyJoin.ts"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
 import { readMovie } from "../src/internal/mp4Tables.ts"
 import { ffmpeg, makeClip, tempDir } from "./fixtures.ts"
-import { assertAudioInSync, assertBeepsInSync, assertFramesExact, FRAMES, TIMEOUT, useChain } from "./joinFixture.ts"
+import {
+  assertAudioInSync,
+  assertBeepsInSync,
+  assertFramesExact,
+  decodesCleanly,
+  FRAMES,
+  TIMEOUT,
+  useChain
+} from "./joinFixture.ts"
 
 // No B-frames: decode order is display order, so a segment's last frame can be dropped by copy.
 const { state, join, noLeftovers } = useChain("copy-join", { bframes: 0 })
-
-const decodesCleanly = (path: string) => {
-  const result = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"], { encoding: "utf8" })
-  assert.strictEqual(result.status, 0)
-  assert.strictEqual(result.stderr, "", `decoder complaints: ${result.stderr}`)
-}
 
 layer(FfmpegServices.layer(), { excludeTestServices: true })("CopyJoin through the combiner", (it) => {
   it.effect(

@@ -1,4 +1,5 @@
 /** Shared by the join tests: a chain of provider-shaped segments, decoded once, and assertions on outputs. */
+import { spawnSync } from "node:child_process"
 import { readdirSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert } from "@effect/vitest"
@@ -46,6 +47,13 @@ export const assertFramesExact = (path: string, expected: ReadonlyArray<Buffer>)
   const output = decodeGray(path, W, H)
   assert.strictEqual(output.length, expected.length)
   for (const [i, frame] of output.entries()) assert.isTrue(frame.equals(expected[i]!), `frame ${i} differs`)
+}
+
+/** ffmpeg decodes `path` to the end without a complaint (a broken reference or parameter set would show). */
+export const decodesCleanly = (path: string) => {
+  const result = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"], { encoding: "utf8" })
+  assert.strictEqual(result.status, 0)
+  assert.strictEqual(result.stderr, "", `decoder complaints: ${result.stderr}`)
 }
 
 export const assertAudioInSync = (path: string) => {
