@@ -1,11 +1,14 @@
 /**
  * A join without ffmpeg: when every segment is an MP4 with the same video sample description (and the same AAC
  * configuration, or no audio at all), the output is their samples back to back under one new header, and the
- * media bytes are copied as whole ranges — the cost of `cp`. A `Cut` seam drops the repeated frame from the END
- * of segment k: when decode order is display order nothing refers to a clip's last frame, so that is a copy too.
- * Streams with B-frames (the last shown frame is referenced) take the smart cut instead.
+ * media bytes are copied as whole ranges — the cost of `cp`. H.264 segments whose SPS/PPS differ (separate encodes)
+ * qualify too: a segment's parameter sets go in-band in front of its first keyframe where they change. A `Cut`
+ * seam drops the repeated frame from the END of segment k: when decode order is display order nothing refers to a
+ * clip's last frame, so that is a copy too. Streams with B-frames (the last shown frame is referenced) take the
+ * smart cut instead (`SmartCutJoin`, which shares the checks and audio runs here).
  */
 
+import { type AvcConfig, avcConfig, parameterSetSwitcher } from "./internal/avc.ts"
 import { boxes } from "./internal/mp4.ts"
 import { concatMovies, type OutputTrack, type Piece, type SampleRun } from "./internal/mp4Concat.ts"
 import { type Movie, readMovie, type Track } from "./internal/mp4Tables.ts"
@@ -65,21 +68,31 @@ const aacConfig = (
 }
 
 /**
- * A visual sample entry (codec, size, `avcC` with SPS/PPS, colour, aspect) without its `btrt` box, whose bitrates
- * differ from clip to clip without changing how samples decode.
+ * A visual sample entry (codec, size, colour, aspect, and `avcC` with SPS/PPS unless `withAvcC` is false) without
+ * what does not change how samples decode: the `btrt` bitrates and the compressor name.
  */
-const videoDescription = (stsd: Buffer) => {
+const videoDescription = (stsd: Buffer, withAvcC = true) => {
   // stsd: header 8, version/flags 4, count 4; the entry: header 8, then 78 bytes of visual fields, then its boxes.
   const entry = 16
-  const children = boxes(stsd, entry + 8 + 78, stsd.length).filter((b) => b.type !== "btrt")
-  return Buffer.concat([
-    stsd.subarray(entry + 4, entry + 8 + 78),
-    ...children.map((b) => stsd.subarray(b.start - 8, b.end))
-  ])
+  const fields = Buffer.from(stsd.subarray(entry + 4, entry + 8 + 78))
+  // The 32-byte compressor name sits 42 bytes into the visual fields (after the 4-byte type kept above).
+  fields.fill(0, 4 + 42, 4 + 74)
+  const children = boxes(stsd, entry + 8 + 78, stsd.length).filter(
+    (b) => b.type !== "btrt" && (withAvcC || b.type !== "avcC")
+  )
+  return Buffer.concat([fields, ...children.map((b) => stsd.subarray(b.start - 8, b.end))])
 }
 
-const sameVideo = (a: Track, b: Track) =>
-  videoDescription(a.headers.stsd).equals(videoDescription(b.headers.stsd)) &&
+/**
+ * Whether `b`'s samples play on under `a`'s sample description: the same description, or H.264 that differs only
+ * in its parameter sets (then carried in-band where they change), with the same clock and B-frame delay.
+ */
+const sameVideo = (a: Track, b: Track, aConfig: AvcConfig | undefined, bConfig: AvcConfig | undefined) =>
+  (videoDescription(a.headers.stsd).equals(videoDescription(b.headers.stsd)) ||
+    (aConfig !== undefined &&
+      bConfig !== undefined &&
+      aConfig.lengthSize === bConfig.lengthSize &&
+      videoDescription(a.headers.stsd, false).equals(videoDescription(b.headers.stsd, false)))) &&
   a.timescale === b.timescale &&
   a.editMediaTime === b.editMediaTime &&
   (a.compositionOffsets === undefined) === (b.compositionOffsets === undefined)
@@ -94,10 +107,15 @@ const sum = (values: ArrayLike<number>, from = 0, to = values.length) => {
   return total
 }
 
-/** The video and audio tracks of segments that share their video sample description; a blocker otherwise. */
-export const sharedTracks = (
-  movies: ReadonlyArray<Movie>
-): { readonly videos: ReadonlyArray<Track>; readonly audios: ReadonlyArray<Track> | undefined } | Blocker => {
+export interface SharedTracks {
+  readonly videos: ReadonlyArray<Track>
+  readonly audios: ReadonlyArray<Track> | undefined
+  /** Each video's H.264 configuration; `undefined` for other codecs (whose descriptions are then all the same). */
+  readonly configs: ReadonlyArray<AvcConfig | undefined>
+}
+
+/** The tracks of segments whose video plays on under segment 1's sample description; a blocker otherwise. */
+export const sharedTracks = (movies: ReadonlyArray<Movie>): SharedTracks | Blocker => {
   const videoIndex = movies.map((m) => m.tracks.findIndex((t) => t.handler === "vide"))
   const audioIndex = movies.map((m) => m.tracks.findIndex((t) => t.handler === "soun"))
   if (videoIndex.some((i) => i < 0)) return "a segment has no video track"
@@ -109,10 +127,17 @@ export const sharedTracks = (
     return "segments order their tracks differently"
   }
   const videos = movies.map((m, i) => m.tracks[videoIndex[i]!]!)
-  if (videos.some((v) => !sameVideo(videos[0]!, v))) return "segments differ in video codec parameters"
+  const configs = videos.map((v) => avcConfig(v.headers.stsd))
+  if (videos.some((v, i) => !sameVideo(videos[0]!, v, configs[0], configs[i]))) {
+    return "segments differ in video codec parameters"
+  }
   if (videos.some((v) => v.sizes.length < 2)) return "a segment has fewer than two frames"
-  return { videos, audios: audioIndex[0]! < 0 ? undefined : movies.map((m, i) => m.tracks[audioIndex[i]!]!) }
+  const audios = audioIndex[0]! < 0 ? undefined : movies.map((m, i) => m.tracks[audioIndex[i]!]!)
+  return { videos, audios, configs }
 }
+
+/** Whether `sample` of `track` is a sync sample (a keyframe a decoder can start from). */
+export const isSync = (track: Track, sample: number) => !track.sync || track.sync.includes(sample)
 
 /** Seconds of each segment's video that the output shows: from `start` for `length`. */
 export interface ShownVideo {
@@ -161,10 +186,16 @@ export const audioRuns = (
 export const planFor = (movies: ReadonlyArray<Movie>, dropSeams: boolean): Plan | Blocker => {
   const tracks = sharedTracks(movies)
   if (typeof tracks === "string") return tracks
-  const { videos, audios } = tracks
+  const { videos, audios, configs } = tracks
   if (dropSeams && !videos.every(inDisplayOrder)) return "B-frames: the last frame is referenced"
   const keptFrames = videos.map((v, i) => v.sizes.length - (dropSeams && i < videos.length - 1 ? 1 : 0))
-  const videoRuns = videos.map((track, i): SampleRun => ({ track, first: 0, count: keptFrames[i]! }))
+  const switchTo = configs[0] && parameterSetSwitcher(configs[0])
+  const videoRuns = videos.map((track, i): SampleRun => {
+    const prefix = i > 0 && switchTo ? switchTo(configs[i]!) : undefined
+    return { track, first: 0, count: keptFrames[i]!, prefix }
+  })
+  const unclean = videoRuns.findIndex((run) => run.prefix && !isSync(run.track, 0))
+  if (unclean >= 0) return `segment ${unclean + 1} switches parameter sets but does not start on a keyframe`
   const shown = videos.map((v, i) => ({ start: 0, length: sum(v.durations, 0, keptFrames[i]) / v.timescale }))
   const video: OutputTrack = { editMediaTime: videos[0]!.editMediaTime }
   const seconds = sum(shown.map((s) => s.length))

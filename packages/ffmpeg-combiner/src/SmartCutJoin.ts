@@ -2,12 +2,12 @@
  * The smart cut's join without ffmpeg: segment 1 whole, then for every later segment its re-encoded head (frames
  * 1 up to its first keyframe after frame 0, from `SmartCut`) and its copied tail, under one new header, the media
  * bytes copied as whole ranges like `CopyJoin`. A head encoded with other parameter sets carries them in-band in
- * front of its keyframe, and the tail after it gets the source's back the same way. Every run is checked to show
+ * front of its keyframe, and the tail after it gets its segment's back the same way. Every run is checked to show
  * its frames in order at the output's frame rate, so a layout the encoder did not reproduce (an open GOP, another
  * B-frame delay) falls back to ffmpeg instead of shipping a wrong frame.
  */
-import { audioRuns, type Blocker, type Plan, sharedTracks } from "./CopyJoin.ts"
-import { type AvcConfig, avcConfig, inBandParameterSets } from "./internal/avc.ts"
+import { audioRuns, type Blocker, isSync, type Plan, sharedTracks } from "./CopyJoin.ts"
+import { avcConfig, parameterSetSwitcher } from "./internal/avc.ts"
 import type { Piece, SampleRun } from "./internal/mp4Concat.ts"
 import { type Movie, readMovie, type Track } from "./internal/mp4Tables.ts"
 import type { PreparedHead } from "./SmartCut.ts"
@@ -40,8 +40,6 @@ export const showsInOrder = (
   return true
 }
 
-const isSync = (track: Track, sample: number) => !track.sync || track.sync.includes(sample)
-
 /** A visual sample entry's type and coded size: what a head must share with its segment to play in its place. */
 const entryShape = (stsd: Buffer) => `${stsd.toString("latin1", 20, 24)}/${stsd.readUInt32BE(16 + 8 + 24)}`
 
@@ -49,22 +47,16 @@ const entryShape = (stsd: Buffer) => `${stsd.toString("latin1", 20, 24)}/${stsd.
 export const planFor = (movies: ReadonlyArray<Movie>, seams: ReadonlyArray<SeamHead>): Plan | Blocker => {
   const tracks = sharedTracks(movies)
   if (typeof tracks === "string") return tracks
-  const { videos, audios } = tracks
+  const { videos, audios, configs } = tracks
   if (seams.length !== movies.length - 1) return "a seam is missing"
   const first = videos[0]!
-  const source = avcConfig(first.headers.stsd)
-  if (!source) return "video is not H.264 with an avcC configuration"
+  if (configs.some((config) => config === undefined)) return "video is not H.264 with an avcC configuration"
   const frameTicks = first.durations[0]!
   const edit = first.editMediaTime
   // Per segment: the run from a re-encoded head (later segments only) and the run copied from the segment itself.
   const runsOf: Array<{ readonly head: SampleRun | undefined; readonly own: SampleRun | undefined }> = []
-  let active: AvcConfig = source
   // Parameter sets go in-band where a run's differ from the ones in force, and only there.
-  const switchTo = (config: AvcConfig) => {
-    const changed = !inBandParameterSets(config).equals(inBandParameterSets(active))
-    active = config
-    return changed ? inBandParameterSets(config) : undefined
-  }
+  const switchTo = parameterSetSwitcher(configs[0]!)
 
   if (!showsInOrder(first, 0, first.sizes.length, edit, frameTicks)) return "segment 1 is not at a constant frame rate"
   runsOf.push({ head: undefined, own: { track: first, first: 0, count: first.sizes.length } })
@@ -78,7 +70,10 @@ export const planFor = (movies: ReadonlyArray<Movie>, seams: ReadonlyArray<SeamH
       const track = seam.head?.tracks.find((t) => t.handler === "vide")
       const config = track && avcConfig(track.headers.stsd)
       if (!track || !config) return `segment ${k + 2}: its re-encoded head is not H.264 in an MP4`
-      if (config.lengthSize !== source.lengthSize || entryShape(track.headers.stsd) !== entryShape(first.headers.stsd))
+      if (
+        config.lengthSize !== configs[0]!.lengthSize ||
+        entryShape(track.headers.stsd) !== entryShape(first.headers.stsd)
+      )
         return `segment ${k + 2}: its re-encoded head has another sample layout`
       if (
         track.timescale !== video.timescale ||
@@ -93,7 +88,7 @@ export const planFor = (movies: ReadonlyArray<Movie>, seams: ReadonlyArray<SeamH
       const count = frames - seam.keyframe
       if (!isSync(video, seam.keyframe) || !showsInOrder(video, seam.keyframe, count, edit, frameTicks))
         return `segment ${k + 2}: frame ${seam.keyframe} is not a clean entry point`
-      own = { track: video, first: seam.keyframe, count, prefix: switchTo(source) }
+      own = { track: video, first: seam.keyframe, count, prefix: switchTo(configs[k + 1]!) }
     }
     runsOf.push({ head, own })
   }

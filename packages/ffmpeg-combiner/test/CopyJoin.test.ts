@@ -2,20 +2,23 @@
 import { statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Transition } from "@longsora/core"
+import { Combiner, Transition } from "@longsora/core"
 import { Effect } from "effect"
 import * as CopyJoin from "../src/CopyJoin.ts"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
 import { readMovie } from "../src/internal/mp4Tables.ts"
-import { ffmpeg, makeClip, tempDir } from "./fixtures.ts"
+import { decodeGray, ffmpeg, makeClip, tempDir } from "./fixtures.ts"
 import {
   assertAudioInSync,
   assertBeepsInSync,
   assertFramesExact,
   decodesCleanly,
   FRAMES,
+  H,
+  samplesWithParameterSets,
   TIMEOUT,
-  useChain
+  useChain,
+  W
 } from "./joinFixture.ts"
 
 // No B-frames: decode order is display order, so a segment's last frame can be dropped by copy.
@@ -57,6 +60,42 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("CopyJoin through t
       }),
     TIMEOUT
   )
+})
+
+describe("CopyJoin of separately encoded segments", () => {
+  const { dir, cleanup } = tempDir("copy-switch")
+  layer(FfmpegServices.layer(), { excludeTestServices: true })("through the combiner", (it) => {
+    it.effect(
+      "segments with other SPS/PPS are copied too, each switching its parameter sets in-band where it starts",
+      () =>
+        Effect.gen(function* () {
+          // Three encodes at other rate factors: x264 writes another initial QP into each picture parameter set.
+          const clips = [20, 26, 32].map((crf, k) =>
+            makeClip(NodePath.join(dir, `crf${crf}.mp4`), {
+              frames: FRAMES,
+              startFrame: k * (FRAMES - 1),
+              gop: 24,
+              bframes: 0,
+              crf
+            })
+          )
+          const combiner = yield* Combiner.Combiner
+          const destination = NodePath.join(dir, "switched.mp4")
+          const result = yield* combiner.join({ segments: clips, destination, transition: Transition.cut })
+          assert.strictEqual(result.method, "copy-cut")
+          const decoded = clips.map((clip) => decodeGray(clip, W, H))
+          assertFramesExact(destination, [...decoded[0]!.slice(0, -1), ...decoded[1]!.slice(0, -1), ...decoded[2]!])
+          decodesCleanly(destination)
+          assertBeepsInSync(destination, clips, true)
+          assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(destination)), [
+            FRAMES - 1,
+            2 * FRAMES - 2
+          ])
+          cleanup()
+        }),
+      TIMEOUT
+    )
+  })
 })
 
 describe("CopyJoin.planFor", () => {

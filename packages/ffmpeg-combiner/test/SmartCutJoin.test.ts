@@ -1,5 +1,5 @@
 /** The smart cut written in-process: re-encoded heads and copied tails under one header, parameter sets in-band. */
-import { mkdirSync, readFileSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Combiner, Transition } from "@longsora/core"
@@ -11,7 +11,7 @@ import { type Movie, readMovie, type Track } from "../src/internal/mp4Tables.ts"
 import * as Probe from "../src/Probe.ts"
 import * as SmartCut from "../src/SmartCut.ts"
 import * as SmartCutJoin from "../src/SmartCutJoin.ts"
-import { decodeGray, makeChain, meanDifference } from "./fixtures.ts"
+import { decodeGray, makeChain, makeClip, meanDifference } from "./fixtures.ts"
 import {
   assertAudioInSync,
   assertBeepsInSync,
@@ -19,6 +19,7 @@ import {
   decodesCleanly,
   FRAMES,
   H,
+  samplesWithParameterSets,
   TIMEOUT,
   useChain,
   W
@@ -28,24 +29,6 @@ import {
 const { state } = useChain("smart-join")
 
 const videoOf = (movie: Movie): Track => movie.tracks.find((t) => t.handler === "vide")!
-
-/** Output sample indices whose data carries a sequence or picture parameter set (NAL types 7, 8). */
-const inBandParameterSets = async (path: string) => {
-  const video = videoOf((await readMovie(path))!)
-  const bytes = readFileSync(path)
-  const found: Array<number> = []
-  for (let i = 0; i < video.sizes.length; i++) {
-    const end = video.offsets[i]! + video.sizes[i]!
-    for (let at = video.offsets[i]!; at < end; at += 4 + bytes.readUInt32BE(at)) {
-      const type = bytes[at + 4]! & 0x1f
-      if (type === 7 || type === 8) {
-        found.push(i)
-        break
-      }
-    }
-  }
-  return found
-}
 
 const prepareHeads = Effect.fnUntraced(function* (dir: string) {
   const prober = yield* Probe.Probe
@@ -100,7 +83,7 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
         assert.isFalse(setsOf(head!).equals(setsOf(movies[1]!)))
         const headStarts = [FRAMES, 2 * FRAMES - 1]
         assert.deepStrictEqual(
-          yield* Effect.promise(() => inBandParameterSets(output)),
+          yield* Effect.promise(() => samplesWithParameterSets(output)),
           headStarts.flatMap((start) => [start, start + 23])
         )
       }),
@@ -124,11 +107,50 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
           [["vide", 2 * FRAMES - 1]]
         )
         // ffmpeg's concat mux repeats the parameter sets at every keyframe; the in-process join only where they change.
-        assert.deepStrictEqual(yield* Effect.promise(() => inBandParameterSets(destination)), [FRAMES, FRAMES + 23])
+        assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(destination)), [
+          FRAMES,
+          FRAMES + 23
+        ])
         const expected = [...decodeGray(silent[0]!, W, H), ...decodeGray(silent[1]!, W, H).slice(1)]
         const output = decodeGray(destination, W, H)
         assert.strictEqual(output.length, expected.length)
         for (const [i, frame] of output.entries()) assert.isBelow(meanDifference(frame, expected[i]!), 2, `frame ${i}`)
+        decodesCleanly(destination)
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "a later segment encoded apart (other SPS/PPS): its head switches to its own sets, its tail to the segment's",
+    () =>
+      Effect.gen(function* () {
+        const apartDir = NodePath.join(state.dir, "apart")
+        mkdirSync(apartDir)
+        const clips = [20, 30].map((crf, k) =>
+          makeClip(NodePath.join(apartDir, `crf${crf}.mp4`), {
+            frames: FRAMES,
+            startFrame: k * (FRAMES - 1),
+            gop: 24,
+            crf
+          })
+        )
+        const combiner = yield* Combiner.Combiner
+        const destination = NodePath.join(apartDir, "joined.mp4")
+        const result = yield* combiner.join({ segments: clips, destination, transition: Transition.cut })
+        assert.strictEqual(result.method, "smart-cut")
+        assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(destination)), [
+          FRAMES,
+          FRAMES + 23
+        ])
+        const [first, second] = clips.map((clip) => decodeGray(clip, W, H))
+        const output = decodeGray(destination, W, H)
+        assert.strictEqual(output.length, 2 * FRAMES - 1)
+        // Segment 1 and segment 2's tail are copied (bit-exact under their own parameter sets); the head is close.
+        for (const [i, frame] of output.entries()) {
+          const expected = i < FRAMES ? first![i]! : second![i - FRAMES + 1]!
+          if (i >= FRAMES && i < FRAMES + 23) assert.isBelow(meanDifference(frame, expected), 2, `head frame ${i}`)
+          else assert.isTrue(frame.equals(expected), `copied frame ${i} differs`)
+        }
         decodesCleanly(destination)
       }),
     TIMEOUT

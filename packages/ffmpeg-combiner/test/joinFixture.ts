@@ -1,11 +1,12 @@
 /** Shared by the join tests: a chain of provider-shaped segments, decoded once, and assertions on outputs. */
 import { spawnSync } from "node:child_process"
-import { readdirSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert } from "@effect/vitest"
 import { Combiner, type Transition } from "@longsora/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll } from "vitest"
+import { readMovie } from "../src/internal/mp4Tables.ts"
 import { type ClipOptions, decodeGray, makeChain, soundOnsets, streamDurations, tempDir } from "./fixtures.ts"
 
 /** ffmpeg on two shared cores: generous, the clips are tiny. */
@@ -54,6 +55,24 @@ export const decodesCleanly = (path: string) => {
   const result = spawnSync("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"], { encoding: "utf8" })
   assert.strictEqual(result.status, 0)
   assert.strictEqual(result.stderr, "", `decoder complaints: ${result.stderr}`)
+}
+
+/** Output sample indices whose data carries a sequence or picture parameter set (NAL types 7, 8). */
+export const samplesWithParameterSets = async (path: string) => {
+  const video = (await readMovie(path))!.tracks.find((t) => t.handler === "vide")!
+  const bytes = readFileSync(path)
+  const found: Array<number> = []
+  for (let i = 0; i < video.sizes.length; i++) {
+    const end = video.offsets[i]! + video.sizes[i]!
+    for (let at = video.offsets[i]!; at < end; at += 4 + bytes.readUInt32BE(at)) {
+      const type = bytes[at + 4]! & 0x1f
+      if (type === 7 || type === 8) {
+        found.push(i)
+        break
+      }
+    }
+  }
+  return found
 }
 
 export const assertAudioInSync = (path: string) => {

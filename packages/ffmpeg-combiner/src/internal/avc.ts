@@ -50,3 +50,17 @@ export const inBandParameterSets = (config: AvcConfig): Buffer =>
       return [length, nal]
     })
   )
+
+/**
+ * Follows the parameter sets in force along a stream that starts with `initial`: `switchTo(config)` is the prefix
+ * to put in front of the keyframe where `config` takes over, or `undefined` when it is already in force.
+ */
+export const parameterSetSwitcher = (initial: AvcConfig) => {
+  let active = inBandParameterSets(initial)
+  return (config: AvcConfig): Buffer | undefined => {
+    const next = inBandParameterSets(config)
+    const changed = !next.equals(active)
+    active = next
+    return changed ? next : undefined
+  }
+}
