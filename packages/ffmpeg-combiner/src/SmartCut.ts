@@ -5,10 +5,13 @@
  * concat demuxer copies it seamlessly — and everything from that keyframe on is copied. The cost per seam is one
  * GOP at most, whatever the segment's length.
  */
+import { open } from "node:fs/promises"
 import { Effect } from "effect"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
+import { avcConfig, isIdrSample } from "./internal/avc.ts"
 import type { ConcatEntry } from "./internal/concat.ts"
 import { videoSyncSamples } from "./internal/mp4.ts"
+import { readMovie } from "./internal/mp4Tables.ts"
 import { run } from "./internal/process.ts"
 import { type MediaInfo, Probe, type VideoStream } from "./Probe.ts"
 
@@ -28,18 +31,48 @@ const timeBaseSeconds = (video: VideoStream) => {
 }
 
 /**
- * The keyframe from the MP4 header when its time is exact: constant frame rate and a time base in which every frame
- * falls on a whole tick. A closed-GOP keyframe has the same index in decode and display order.
+ * Indices of the IDR frames among the video's sync samples, from the MP4 header and each candidate's NAL headers.
+ * For an IDR the decode and display indices are the same. `undefined` when `readMovie` does not take the header.
+ */
+const idrFrames = async (path: string): Promise<ReadonlyArray<number> | undefined> => {
+  const video = (await readMovie(path).catch(() => undefined))?.tracks.find((t) => t.handler === "vide")
+  const config = video && avcConfig(video.headers.stsd)
+  if (!video || !config) return undefined
+  const candidates = video.sync ?? Array.from(video.sizes.keys())
+  const file = await open(path, "r")
+  try {
+    const idr: Array<number> = []
+    for (const sample of candidates) {
+      if (await isIdrSample(file, video.offsets[sample]!, video.sizes[sample]!, config.lengthSize)) idr.push(sample)
+      // Frame 0 and the first IDR after it are all a seam needs.
+      if (idr.length === 2) break
+    }
+    return idr
+  } finally {
+    await file.close()
+  }
+}
+
+/**
+ * The first IDR after frame 0 from the MP4 header, when its time is exact: constant frame rate and a time base in
+ * which every frame falls on a whole tick. An open GOP's I-frames are skipped: after one, frames still refer to the
+ * pictures before it, which the head replaces (so a clip with only open GOPs is re-encoded from frame 1 on).
  */
 const seamFromHeader = (segment: MediaInfo) =>
-  Effect.promise(() => videoSyncSamples(segment.path).catch(() => undefined)).pipe(
-    Effect.map((sync): Seam | undefined => {
+  Effect.promise(async () => {
+    const idr = await idrFrames(segment.path).catch(() => undefined)
+    if (idr) return idr
+    // Headers `readMovie` does not take (several edits, an empty edit): their sync samples, taken as IDRs.
+    const sync = await videoSyncSamples(segment.path).catch(() => undefined)
+    return sync === "all" ? [0, 1] : sync
+  }).pipe(
+    Effect.map((keyframes): Seam | undefined => {
       const video = segment.video!
       const [num, den] = video.frameRate.split("/").map(Number)
       const [, tbDen] = video.timeBase.split("/").map(Number)
       const ticksPerFrame = ((tbDen ?? 0) * (den ?? 0)) / (num ?? 1)
-      if (sync === undefined || !Number.isInteger(ticksPerFrame) || video.variableFrameRate) return undefined
-      const keyframe = sync === "all" ? 1 : (sync.find((index) => index >= 1) ?? video.frames)
+      if (keyframes === undefined || !Number.isInteger(ticksPerFrame) || video.variableFrameRate) return undefined
+      const keyframe = keyframes.find((index) => index >= 1) ?? video.frames
       return { keyframe, keyframeTime: video.startTime + keyframe / video.fps }
     })
   )

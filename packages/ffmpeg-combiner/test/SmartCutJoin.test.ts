@@ -179,15 +179,60 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
       Effect.gen(function* () {
         const video = videoOf((yield* moviesOf(state.chain))[1]!)
         const ticks = video.durations[0]!
-        const shows = (first: number) =>
-          SmartCutJoin.showsInOrder(video, first, FRAMES - first, video.editMediaTime, ticks)
+        const run = (first: number, frameTicks = ticks) =>
+          SmartCutJoin.showsInOrder([{ track: video, first, count: FRAMES - first }], video.editMediaTime, frameTicks)
         assert.isNotEmpty(Array.from(video.compositionOffsets ?? []).filter((v) => v !== video.editMediaTime))
-        assert.deepStrictEqual([0, 24, 48].map(shows), [true, true, true])
-        // Samples in decode order show frames 0 4 2 1 3 …: a run from sample 2, 3 or 23 starts after a frame it shows.
-        // (Sample 1 does show 1…59 once each: that it needs frame 0 to decode is the sync table's to say.)
-        assert.deepStrictEqual([2, 3, 23].map(shows), [false, false, false])
+        assert.deepStrictEqual(
+          [0, 24, 48].map((first) => run(first)),
+          [true, true, true]
+        )
+        // Samples in decode order show frames 0 4 2 1 3 …: a run from sample 1 starts on a frame shown after others
+        // of the run, and runs from samples 2, 3 or 23 also show frames from before their first.
+        assert.deepStrictEqual(
+          [1, 2, 3, 23].map((first) => run(first)),
+          [false, false, false, false]
+        )
         // Laid out at another frame length, the same samples no longer land on whole frames.
-        assert.isFalse(SmartCutJoin.showsInOrder(video, 0, FRAMES, video.editMediaTime, ticks * 2))
+        assert.isFalse(run(0, ticks * 2))
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "open GOPs: a tail never starts on a non-IDR I-frame, so such a segment is re-encoded from frame 1 on",
+    () =>
+      Effect.gen(function* () {
+        const openDir = NodePath.join(state.dir, "open-gop")
+        mkdirSync(openDir)
+        // open-gop=1: every I-frame after the first is a sync sample in the MP4 but no IDR; the frames after it
+        // build their reference lists from the pictures before it, which a head would replace.
+        const clips = [0, 1].map((k) =>
+          makeClip(NodePath.join(openDir, `open_${k + 1}.mp4`), {
+            frames: FRAMES,
+            startFrame: k * (FRAMES - 1),
+            gop: 24,
+            x264Params: "open-gop=1:scenecut=0"
+          })
+        )
+        const video = videoOf((yield* Effect.promise(() => readMovie(clips[1]!)))!)
+        assert.isAbove(video.sync?.length ?? 0, 1)
+        const prober = yield* Probe.Probe
+        const seam = yield* SmartCut.findSeam(yield* prober.probe(clips[1]!))
+        assert.strictEqual(seam.keyframe, FRAMES)
+
+        const combiner = yield* Combiner.Combiner
+        const destination = NodePath.join(openDir, "joined.mp4")
+        const result = yield* combiner.join({ segments: clips, destination, transition: Transition.cut })
+        assert.strictEqual(result.method, "smart-cut")
+        const [first, second] = clips.map((clip) => decodeGray(clip, W, H))
+        const output = decodeGray(destination, W, H)
+        assert.strictEqual(output.length, 2 * FRAMES - 1)
+        for (const [i, frame] of output.entries()) {
+          if (i < FRAMES) assert.isTrue(frame.equals(first![i]!), `copied frame ${i} differs`)
+          else assert.isBelow(meanDifference(frame, second![i - FRAMES + 1]!), 2, `re-encoded frame ${i}`)
+        }
+        decodesCleanly(destination)
+        assertAudioInSync(destination)
       }),
     TIMEOUT
   )

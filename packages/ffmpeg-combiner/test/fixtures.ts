@@ -17,6 +17,8 @@ export interface ClipOptions {
   /** Seconds of audio beyond the video. */
   readonly extraAudio?: number
   readonly crf?: number
+  /** libx264 `-x264-params`, e.g. `open-gop=1`. */
+  readonly x264Params?: string
 }
 
 export const ffmpeg = (args: ReadonlyArray<string>): Buffer =>
@@ -62,6 +64,7 @@ export const makeClip = (path: string, options: ClipOptions): string => {
       String(gop)
     ],
     ...(options.bframes !== undefined ? ["-bf", String(options.bframes)] : []),
+    ...(options.x264Params !== undefined ? ["-x264-params", options.x264Params] : []),
     ...(audio ? ["-c:a", "aac", "-ac", "2", "-ar", "48000"] : []),
     ...["-movflags", "+faststart", path]
   ])

@@ -3,6 +3,7 @@
  * sets. A stream that switches to other parameter sets mid-way carries them in-band, in front of the keyframe
  * where they take effect, the way ffmpeg's concat demuxer and MP4 muxer write such joins.
  */
+import type { FileHandle } from "node:fs/promises"
 import { boxes } from "./mp4.ts"
 
 export interface AvcConfig {
@@ -63,4 +64,26 @@ export const parameterSetSwitcher = (initial: AvcConfig) => {
     active = next
     return changed ? next : undefined
   }
+}
+
+const NAL_SLICE = 1
+const NAL_IDR_SLICE = 5
+
+/**
+ * Whether the sample at `offset` (`size` bytes, NAL units behind `lengthSize`-byte lengths) is an IDR picture: its
+ * first slice is NAL type 5. Only an IDR empties the decoder's reference buffer, so only an IDR is a place where
+ * copied frames can follow re-encoded ones; an open GOP's I-frame is a sync sample too, but the frames after it
+ * still build their reference lists from the pictures before it. Reads only the NAL headers.
+ */
+export const isIdrSample = async (file: FileHandle, offset: number, size: number, lengthSize: number) => {
+  const header = Buffer.alloc(lengthSize + 1)
+  for (let at = offset; at + lengthSize < offset + size; ) {
+    const { bytesRead } = await file.read(header, 0, header.length, at)
+    if (bytesRead < header.length) return false
+    const type = header.readUInt8(lengthSize) & 0x1f
+    if (type === NAL_IDR_SLICE) return true
+    if (type === NAL_SLICE) return false
+    at += lengthSize + header.readUIntBE(0, lengthSize)
+  }
+  return false
 }
