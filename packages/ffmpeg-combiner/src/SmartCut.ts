@@ -1,9 +1,9 @@
 /**
  * The smart cut behind the default `Cut` seam. Segment k+1 opens on segment k's last frame; dropping that one frame
  * by stream copy is impossible (frame 1 depends on frame 0), so only the stretch from frame 1 to the segment's
- * first later keyframe is re-encoded — with the source's codec parameters, time base and B-frame delay so the
- * concat demuxer copies it seamlessly — and everything from that keyframe on is copied. The cost per seam is one
- * GOP at most, whatever the segment's length.
+ * first later IDR is re-encoded (the head), with the source's codec parameters, time base and B-frame delay, and
+ * everything from that IDR on is copied: muxed in-process by `SmartCutJoin`, else by ffmpeg's concat demuxer. The
+ * cost per seam is one GOP at most, whatever the segment's length (a clip of open GOPs only: the whole clip).
  */
 import { open } from "node:fs/promises"
 import { Effect } from "effect"

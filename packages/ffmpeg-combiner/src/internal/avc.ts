@@ -1,7 +1,8 @@
 /**
- * The H.264 decoder configuration (`avcC`) of an MP4 video sample entry: the NAL length size and the parameter
- * sets. A stream that switches to other parameter sets mid-way carries them in-band, in front of the keyframe
- * where they take effect, the way ffmpeg's concat demuxer and MP4 muxer write such joins.
+ * What the in-process joins need to know of H.264 in MP4: the decoder configuration (`avcC`: NAL length size and
+ * parameter sets) and whether a sample is an IDR. A stream that switches to other parameter sets mid-way carries
+ * them in-band, in front of the keyframe where they take effect, the way ffmpeg's concat demuxer and MP4 muxer
+ * write such joins.
  */
 import type { FileHandle } from "node:fs/promises"
 import { boxes } from "./mp4.ts"
