@@ -11,7 +11,7 @@ import { type Movie, readMovie, type Track } from "../src/internal/mp4Tables.ts"
 import * as Probe from "../src/Probe.ts"
 import * as SmartCut from "../src/SmartCut.ts"
 import * as SmartCutJoin from "../src/SmartCutJoin.ts"
-import { decodeGray, makeChain, makeClip, meanDifference } from "./fixtures.ts"
+import { type ClipOptions, decodeGray, makeClip, meanDifference } from "./fixtures.ts"
 import {
   assertAudioInSync,
   assertBeepsInSync,
@@ -43,6 +43,47 @@ const moviesOf = (paths: ReadonlyArray<string>) =>
   Effect.promise(() => CopyJoin.readSegments(paths)).pipe(
     Effect.map((movies) => (typeof movies === "string" ? assert.fail(movies) : movies))
   )
+
+/** Two clips of one continuous pattern (the second opens on the first's last frame), made in their own folder. */
+const makePair = (name: string, options: (k: number) => Partial<ClipOptions>) => {
+  const folder = NodePath.join(state.dir, name)
+  mkdirSync(folder)
+  return [0, 1].map((k) =>
+    makeClip(NodePath.join(folder, `segment_${k + 1}.mp4`), {
+      frames: FRAMES,
+      startFrame: k * (FRAMES - 1),
+      gop: 24,
+      ...options(k)
+    })
+  )
+}
+
+/** Joins `clips` with the default Cut through the combiner; it must be a smart cut. */
+const smartCut = (clips: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const combiner = yield* Combiner.Combiner
+    const destination = NodePath.join(NodePath.dirname(clips[0]!), "joined.mp4")
+    const result = yield* combiner.join({ segments: clips, destination, transition: Transition.cut })
+    assert.strictEqual(result.method, "smart-cut")
+    return destination
+  })
+
+/**
+ * Segment 1 bit-exact, then segment 2 without its frame 0: its frames 1 up to `copiedFrom` re-encoded (close), the
+ * rest copied (bit-exact); and the output decodes without a complaint.
+ */
+const assertPairCut = (output: string, clips: ReadonlyArray<string>, copiedFrom: number) => {
+  const [first, second] = clips.map((clip) => decodeGray(clip, W, H))
+  const frames = decodeGray(output, W, H)
+  assert.strictEqual(frames.length, 2 * FRAMES - 1)
+  for (const [i, frame] of frames.entries()) {
+    const inSecond = i - FRAMES + 1
+    const expected = i < FRAMES ? first![i]! : second![inSecond]!
+    if (i >= FRAMES && inSecond < copiedFrom) assert.isBelow(meanDifference(frame, expected), 2, `re-encoded ${i}`)
+    else assert.isTrue(frame.equals(expected), `copied frame ${i} differs`)
+  }
+  decodesCleanly(output)
+}
 
 layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it) => {
   it.effect(
@@ -94,28 +135,16 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
     "through the combiner, clips without audio are smart-cut in-process too",
     () =>
       Effect.gen(function* () {
-        const silentDir = NodePath.join(state.dir, "silent")
-        mkdirSync(silentDir)
-        const silent = makeChain(silentDir, 2, { frames: FRAMES, gop: 24, audio: false })
-        const combiner = yield* Combiner.Combiner
-        const destination = NodePath.join(state.dir, "silent.mp4")
-        const result = yield* combiner.join({ segments: silent, destination, transition: Transition.cut })
-        assert.strictEqual(result.method, "smart-cut")
-        const movie = (yield* Effect.promise(() => readMovie(destination)))!
+        const clips = makePair("silent", () => ({ audio: false }))
+        const output = yield* smartCut(clips)
+        const movie = (yield* Effect.promise(() => readMovie(output)))!
         assert.deepStrictEqual(
           movie.tracks.map((t) => [t.handler, t.sizes.length]),
           [["vide", 2 * FRAMES - 1]]
         )
         // ffmpeg's concat mux repeats the parameter sets at every keyframe; the in-process join only where they change.
-        assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(destination)), [
-          FRAMES,
-          FRAMES + 23
-        ])
-        const expected = [...decodeGray(silent[0]!, W, H), ...decodeGray(silent[1]!, W, H).slice(1)]
-        const output = decodeGray(destination, W, H)
-        assert.strictEqual(output.length, expected.length)
-        for (const [i, frame] of output.entries()) assert.isBelow(meanDifference(frame, expected[i]!), 2, `frame ${i}`)
-        decodesCleanly(destination)
+        assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(output)), [FRAMES, FRAMES + 23])
+        assertPairCut(output, clips, 24)
       }),
     TIMEOUT
   )
@@ -124,34 +153,11 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
     "a later segment encoded apart (other SPS/PPS): its head switches to its own sets, its tail to the segment's",
     () =>
       Effect.gen(function* () {
-        const apartDir = NodePath.join(state.dir, "apart")
-        mkdirSync(apartDir)
-        const clips = [20, 30].map((crf, k) =>
-          makeClip(NodePath.join(apartDir, `crf${crf}.mp4`), {
-            frames: FRAMES,
-            startFrame: k * (FRAMES - 1),
-            gop: 24,
-            crf
-          })
-        )
-        const combiner = yield* Combiner.Combiner
-        const destination = NodePath.join(apartDir, "joined.mp4")
-        const result = yield* combiner.join({ segments: clips, destination, transition: Transition.cut })
-        assert.strictEqual(result.method, "smart-cut")
-        assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(destination)), [
-          FRAMES,
-          FRAMES + 23
-        ])
-        const [first, second] = clips.map((clip) => decodeGray(clip, W, H))
-        const output = decodeGray(destination, W, H)
-        assert.strictEqual(output.length, 2 * FRAMES - 1)
-        // Segment 1 and segment 2's tail are copied (bit-exact under their own parameter sets); the head is close.
-        for (const [i, frame] of output.entries()) {
-          const expected = i < FRAMES ? first![i]! : second![i - FRAMES + 1]!
-          if (i >= FRAMES && i < FRAMES + 23) assert.isBelow(meanDifference(frame, expected), 2, `head frame ${i}`)
-          else assert.isTrue(frame.equals(expected), `copied frame ${i} differs`)
-        }
-        decodesCleanly(destination)
+        const clips = makePair("apart", (k) => ({ crf: k === 0 ? 20 : 30 }))
+        const output = yield* smartCut(clips)
+        assert.deepStrictEqual(yield* Effect.promise(() => samplesWithParameterSets(output)), [FRAMES, FRAMES + 23])
+        // Segment 2's tail is bit-exact only if decoded under its own parameter sets.
+        assertPairCut(output, clips, 24)
       }),
     TIMEOUT
   )
@@ -202,37 +208,17 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
     "open GOPs: a tail never starts on a non-IDR I-frame, so such a segment is re-encoded from frame 1 on",
     () =>
       Effect.gen(function* () {
-        const openDir = NodePath.join(state.dir, "open-gop")
-        mkdirSync(openDir)
         // open-gop=1: every I-frame after the first is a sync sample in the MP4 but no IDR; the frames after it
         // build their reference lists from the pictures before it, which a head would replace.
-        const clips = [0, 1].map((k) =>
-          makeClip(NodePath.join(openDir, `open_${k + 1}.mp4`), {
-            frames: FRAMES,
-            startFrame: k * (FRAMES - 1),
-            gop: 24,
-            x264Params: "open-gop=1:scenecut=0"
-          })
-        )
+        const clips = makePair("open-gop", () => ({ x264Params: "open-gop=1:scenecut=0" }))
         const video = videoOf((yield* Effect.promise(() => readMovie(clips[1]!)))!)
         assert.isAbove(video.sync?.length ?? 0, 1)
         const prober = yield* Probe.Probe
         const seam = yield* SmartCut.findSeam(yield* prober.probe(clips[1]!))
         assert.strictEqual(seam.keyframe, FRAMES)
-
-        const combiner = yield* Combiner.Combiner
-        const destination = NodePath.join(openDir, "joined.mp4")
-        const result = yield* combiner.join({ segments: clips, destination, transition: Transition.cut })
-        assert.strictEqual(result.method, "smart-cut")
-        const [first, second] = clips.map((clip) => decodeGray(clip, W, H))
-        const output = decodeGray(destination, W, H)
-        assert.strictEqual(output.length, 2 * FRAMES - 1)
-        for (const [i, frame] of output.entries()) {
-          if (i < FRAMES) assert.isTrue(frame.equals(first![i]!), `copied frame ${i} differs`)
-          else assert.isBelow(meanDifference(frame, second![i - FRAMES + 1]!), 2, `re-encoded frame ${i}`)
-        }
-        decodesCleanly(destination)
-        assertAudioInSync(destination)
+        const output = yield* smartCut(clips)
+        assertPairCut(output, clips, FRAMES)
+        assertAudioInSync(output)
       }),
     TIMEOUT
   )
