@@ -1,9 +1,9 @@
 /**
- * Reads the video track's sync-sample table (`stss`) straight from an MP4/MOV header, so the smart cut finds
- * keyframes without starting ffprobe. Returns `undefined` for anything it does not understand (the caller then
- * asks ffprobe).
+ * MP4/MOV box walking, and two facts read straight from a header without starting ffprobe: the video track's
+ * sync samples (`stss`) and the audio's encoder priming. Returns `undefined` for anything it does not understand
+ * (the caller then asks ffprobe). `mp4Tables.ts` reads whole sample tables on top of the same walk.
  */
-import { open } from "node:fs/promises"
+import { type FileHandle, open } from "node:fs/promises"
 
 export interface Box {
   readonly type: string
@@ -32,26 +32,44 @@ export const boxes = (buffer: Buffer, start: number, end: number): Array<Box> =>
 export const child = (buffer: Buffer, box: Box, type: string) =>
   boxes(buffer, box.start, box.end).find((b) => b.type === type)
 
+/** A media header's (`mdhd`) timescale: ticks per second of its track's sample times. */
+export const mediaTimescale = (buffer: Buffer, mdhd: Box) =>
+  buffer.readUInt32BE(mdhd.start + (buffer.readUInt8(mdhd.start) === 1 ? 20 : 12))
+
+export interface TopLevelBox {
+  readonly type: string
+  /** Offset of the box's header in the file. */
+  readonly at: number
+  /** The whole box's size; under 8 where the file stops being a box structure (the walk ends there). */
+  readonly size: number
+}
+
+/** Walks the top-level box headers of an open file of `size` bytes, reading 16 bytes per box. */
+export async function* topLevelBoxes(file: FileHandle, size: number): AsyncGenerator<TopLevelBox> {
+  const header = Buffer.alloc(16)
+  for (let at = 0; at + 8 <= size; ) {
+    await file.read(header, 0, 16, at)
+    let boxSize = header.readUInt32BE(0)
+    if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8))
+    else if (boxSize === 0) boxSize = size - at
+    yield { type: header.toString("latin1", 4, 8), at, size: boxSize }
+    if (boxSize < 8) return
+    at += boxSize
+  }
+}
+
 /** Finds the top-level `moov` box by walking the file's box headers, then reads just that box. */
-export const readMoov = async (path: string): Promise<Buffer | undefined> => {
+const readMoov = async (path: string): Promise<Buffer | undefined> => {
   const file = await open(path, "r")
   try {
-    const { size } = await file.stat()
-    const header = Buffer.alloc(16)
-    let at = 0
-    while (at + 8 <= size) {
-      await file.read(header, 0, 16, at)
-      let boxSize = header.readUInt32BE(0)
-      if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8))
-      else if (boxSize === 0) boxSize = size - at
-      if (boxSize < 8) return undefined
-      if (header.toString("latin1", 4, 8) === "moov") {
-        if (boxSize > 64 * 1024 * 1024) return undefined
-        const moov = Buffer.alloc(boxSize)
-        await file.read(moov, 0, boxSize, at)
+    for await (const box of topLevelBoxes(file, (await file.stat()).size)) {
+      if (box.size < 8) return undefined
+      if (box.type === "moov") {
+        if (box.size > 64 * 1024 * 1024) return undefined
+        const moov = Buffer.alloc(box.size)
+        await file.read(moov, 0, box.size, box.at)
         return moov
       }
-      at += boxSize
     }
     return undefined
   } finally {
@@ -106,7 +124,7 @@ export const audioPrimingSeconds = async (path: string): Promise<number | undefi
   const { moov, trak, mdia } = track
   const mdhd = child(moov, mdia, "mdhd")
   if (!mdhd) return undefined
-  const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
+  const timescale = mediaTimescale(moov, mdhd)
   const edts = child(moov, trak, "edts")
   const elst = edts && child(moov, edts, "elst")
   if (!elst) return 0

@@ -5,7 +5,7 @@
  * (fragmented files, several edits, several sample descriptions): callers then use ffmpeg.
  */
 import { open } from "node:fs/promises"
-import { type Box, boxes, child } from "./mp4.ts"
+import { type Box, boxes, child, mediaTimescale, topLevelBoxes } from "./mp4.ts"
 
 export interface Track {
   /** `vide`, `soun`, … */
@@ -111,7 +111,7 @@ const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
     return undefined
   // One sample description: a join copies it, so every sample must use it.
   if (moov.readUInt32BE(stsd.start + 4) !== 1) return undefined
-  const timescale = moov.readUInt32BE(mdhd.start + (moov.readUInt8(mdhd.start) === 1 ? 20 : 12))
+  const timescale = mediaTimescale(moov, mdhd)
 
   const durations = runs(moov, stts, (n) => new Uint32Array(n))
   const ctts = find(stbl, "ctts")
@@ -184,14 +184,8 @@ export const readMovie = async (path: string): Promise<Movie | undefined> => {
   const file = await open(path, "r")
   try {
     const { size } = await file.stat()
-    const header = Buffer.alloc(16)
     const found = new Map<string, Buffer>()
-    for (let at = 0; at + 8 <= size; ) {
-      await file.read(header, 0, 16, at)
-      let boxSize = header.readUInt32BE(0)
-      if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8))
-      else if (boxSize === 0) boxSize = size - at
-      const type = header.toString("latin1", 4, 8)
+    for await (const { type, at, size: boxSize } of topLevelBoxes(file, size)) {
       if (boxSize < 8 || at + boxSize > size) return undefined
       if (type === "moof") return undefined
       if ((type === "ftyp" || type === "moov") && boxSize <= 64 * 1024 * 1024) {
@@ -199,7 +193,6 @@ export const readMovie = async (path: string): Promise<Movie | undefined> => {
         await file.read(box, 0, boxSize, at)
         found.set(type, box)
       }
-      at += boxSize
     }
     const ftyp = found.get("ftyp")
     const moov = found.get("moov")
