@@ -140,8 +140,8 @@ export const keyframesOf = (segments: ReadonlyArray<MediaInfo>) =>
   })
 
 /**
- * Encodes every window (two at a time) into `workDir` and writes the video concat list; returns its path. The
- * caller muxes it with the crossfaded audio.
+ * Encodes every window (two at a time) into `workDir`; returns the video concat list's text, which the caller
+ * writes and muxes with the crossfaded audio.
  */
 export const prepareVideo = Effect.fnUntraced(function* (
   segments: ReadonlyArray<MediaInfo>,

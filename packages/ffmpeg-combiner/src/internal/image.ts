@@ -7,6 +7,7 @@ import sharp, { type Sharp } from "sharp"
 
 export type Size = Capabilities.Dimensions
 
+/** Cropping happens when scaling to either target side leaves the other off by more than a pixel. */
 export const needsCrop = (source: Size, target: Size): boolean =>
   Math.abs((source.height * target.width) / source.width - target.height) > 1 ||
   Math.abs((source.width * target.height) / source.height - target.width) > 1
