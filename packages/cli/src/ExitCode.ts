@@ -7,6 +7,7 @@ const badInput = new Set([
   "UnformableDuration",
   "UnknownModel",
   "RunConflict",
+  "RunLocked",
   "MissingDependency",
   "PlanFileError"
 ])

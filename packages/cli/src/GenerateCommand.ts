@@ -50,7 +50,17 @@ export const flags = {
     Flag.withDefault(false)
   ),
   restart: Flag.Boolean("restart").pipe(
-    Flag.withDescription("Discard an earlier run in --output and start over"),
+    Flag.withDescription("Discard an earlier run in --output and start over (finished segments are billed again)"),
+    Flag.withDefault(false)
+  ),
+  retryFailed: Flag.Int("retry-failed").pipe(
+    Flag.withDescription("Create a segment whose job failed again, up to N times in this run (each billed; default 0)"),
+    Flag.withDefault(0)
+  ),
+  recreateLost: Flag.Boolean("recreate-lost").pipe(
+    Flag.withDescription(
+      "When a create's answer was lost and its job cannot be told apart on the server, create the segment anew (billed again)"
+    ),
     Flag.withDefault(false)
   )
 } as const
@@ -91,7 +101,9 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     plan,
     restart: input.restart,
     mode: input.mode,
-    maxConcurrency: Option.getOrUndefined(input.maxConcurrency)
+    maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
+    retryFailed: input.retryFailed,
+    recreateLost: input.recreateLost
   })
   const declared = yield* RequestOptions.declaredModel(input)
   const target = {

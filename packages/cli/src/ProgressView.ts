@@ -22,10 +22,27 @@ export interface View {
   readonly estimatedCostUsd: number
   readonly planned: boolean
   readonly segments: ReadonlyArray<SegmentView>
+  /** Things the user pays for beyond the estimate, shown under the block for the rest of the run. */
+  readonly notices: ReadonlyArray<string>
   readonly output?: string
 }
 
-export const initial = (now: number): View => ({ startedAt: now, estimatedCostUsd: 0, planned: false, segments: [] })
+export const initial = (now: number): View => ({
+  startedAt: now,
+  estimatedCostUsd: 0,
+  planned: false,
+  segments: [],
+  notices: []
+})
+
+/** What a new create of a segment means for the bill, in one line. */
+export const recreatedNotice = (event: typeof Progress.SegmentRecreated.Type): string => {
+  const why =
+    event.reason === "gone"
+      ? `the server no longer has job ${event.previousJobId}`
+      : `job ${event.previousJobId} failed (${event.detail})`
+  return `segment ${event.segment}: ${why}; creating it again: ${event.seconds} s more, about $${event.estimatedCostUsd.toFixed(2)}`
+}
 
 const updateSegment = (view: View, segment: number, f: (s: SegmentView) => SegmentView): View => ({
   ...view,
@@ -60,6 +77,22 @@ export const reduce = (view: View, event: Progress.ProgressEvent, now: number): 
         startedAt: s.startedAt ?? now,
         ...(event.state === "completed" ? { percent: 100, finishedAt: now } : {})
       }))
+    case "SegmentRecreated": {
+      const {
+        jobId: _dropped,
+        startedAt: _also,
+        ...rest
+      } = view.segments[event.segment - 1] ?? {
+        segment: event.segment,
+        seconds: event.seconds,
+        state: "waiting" as const,
+        percent: 0
+      }
+      return {
+        ...updateSegment(view, event.segment, () => ({ ...rest, state: "waiting", percent: 0 })),
+        notices: [...view.notices, recreatedNotice(event)]
+      }
+    }
     case "SegmentCompleted":
       return updateSegment(view, event.segment, (s) => ({ ...s, state: "completed", percent: 100, finishedAt: now }))
     case "FrameExtracted":
@@ -120,5 +153,6 @@ export const overallLine = (view: View, now: number): string =>
 
 export const lines = (view: View, now: number): ReadonlyArray<string> => [
   ...view.segments.map((s) => segmentLine(s, view.segments.length, now)),
-  overallLine(view, now)
+  overallLine(view, now),
+  ...view.notices
 ]

@@ -31,6 +31,8 @@ const plainLine = (event: Progress.ProgressEvent, view: ProgressView.View, now: 
     }
     case "SegmentReused":
       return `segment ${event.segment}: taking over job ${event.jobId} (${event.state}) from the earlier run`
+    case "SegmentRecreated":
+      return ProgressView.recreatedNotice(event)
     case "SegmentCompleted":
       return `segment ${event.segment}: downloaded ${event.path}`
     case "FrameExtracted":

@@ -77,6 +77,8 @@ export const toRequest = Effect.fnUntraced(function* (
     readonly restart?: boolean | undefined
     readonly mode?: LongVideoRequest.Mode | undefined
     readonly maxConcurrency?: number | undefined
+    readonly retryFailed?: number | undefined
+    readonly recreateLost?: boolean | undefined
   }
 ) {
   const transition = Option.isSome(flags.transition) ? Transition.parse(flags.transition.value) : undefined
@@ -108,6 +110,8 @@ export const toRequest = Effect.fnUntraced(function* (
     ...(extra.plan ? { plan: extra.plan } : {}),
     ...(extra.restart ? { restart: true } : {}),
     ...(extra.mode ? { mode: extra.mode } : {}),
-    ...(extra.maxConcurrency === undefined ? {} : { maxConcurrency: extra.maxConcurrency })
+    ...(extra.maxConcurrency === undefined ? {} : { maxConcurrency: extra.maxConcurrency }),
+    ...(extra.retryFailed ? { retryFailed: extra.retryFailed } : {}),
+    ...(extra.recreateLost ? { recreateLost: true } : {})
   })
 })

@@ -14,6 +14,10 @@ export const result = (r: LongVideoResult.LongVideoResult): string =>
     ...r.segments.map(
       (s) => `  ${s.index}. ${s.jobId}  ${s.path}${s.lastFrame ? `  (last frame ${s.lastFrame})` : ""}`
     ),
+    ...r.replacedJobs.map(
+      (job) =>
+        `  replaced: segment ${job.segment}'s job ${job.jobId} (${job.reason === "gone" ? "the server no longer had it" : "failed"}), ${job.seconds} s billed`
+    ),
     `billed: ${r.secondsBilled} s, estimated $${r.estimatedCostUsd.toFixed(2)}`
   ].join("\n")
 

@@ -86,8 +86,12 @@ export class PlannerError extends Schema.TaggedError<PlannerError>()("PlannerErr
 export class GenerationError extends Schema.TaggedError<GenerationError>()("GenerationError", {
   segment: Schema.Int,
   jobId: Schema.optional(Schema.String),
-  /** `rejected`: the provider refused the input (fix it); `failed`: the job failed; `unavailable`: transport. */
-  kind: Schema.Literals(["rejected", "failed", "moderation", "unavailable", "timeout"]),
+  /**
+   * `rejected`: the provider refused the input (fix it); `failed`/`moderation`: the job failed;
+   * `unavailable`: transport; `timeout`: still running at the deadline; `gone`: the provider no
+   * longer knows the job (forgotten, expired), so it can only be created again.
+   */
+  kind: Schema.Literals(["rejected", "failed", "moderation", "unavailable", "timeout", "gone"]),
   reason: Schema.String,
   fix: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect())
@@ -144,6 +148,25 @@ export class RunConflict extends Schema.TaggedError<RunConflict>()("RunConflict"
   }
 }
 
+/** Another process is running in the same output directory; two runs there would pay twice. */
+export class RunLocked extends Schema.TaggedError<RunLocked>()("RunLocked", {
+  outputDir: Schema.String,
+  pid: Schema.Int,
+  host: Schema.String,
+  /** When the other run took the directory (epoch ms). */
+  startedAt: Schema.Finite,
+  lockFile: Schema.String
+}) {
+  override get message(): string {
+    const since = new Date(this.startedAt).toISOString()
+    return (
+      `Invalid outputDir: ${this.outputDir} is in use by another LongSora run (pid ${this.pid} on ${this.host}, ` +
+      `since ${since}). Wait for it to finish or stop it, or use another output directory; if that process is ` +
+      `surely gone, delete ${this.lockFile}.`
+    )
+  }
+}
+
 export type LongVideoError =
   | InvalidRequest
   | UnformableDuration
@@ -155,3 +178,4 @@ export type LongVideoError =
   | CombineError
   | OutputError
   | RunConflict
+  | RunLocked

@@ -9,12 +9,15 @@ import { Digest } from "effect/crypto"
 import { Combiner } from "./Combiner.ts"
 import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
+import * as Leftovers from "./Leftovers.ts"
 import { type LongVideoRequest, transitionFor } from "./LongVideoRequest.ts"
-import { LongVideoResult, SegmentResult } from "./LongVideoResult.ts"
+import { LongVideoResult, ReplacedJob, SegmentResult } from "./LongVideoResult.ts"
 import * as Manifest from "./Manifest.ts"
 import { Plan, PlannedSegment } from "./Plan.ts"
+import * as PlanFile from "./PlanFile.ts"
 import { Planner } from "./Planner.ts"
 import * as Progress from "./Progress.ts"
+import * as RunLock from "./RunLock.ts"
 import type { SegmentGenerator } from "./SegmentGenerator.ts"
 import * as SegmentRunner from "./SegmentRunner.ts"
 import { format as formatTransition } from "./Transition.ts"
@@ -78,9 +81,14 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
     return yield* Manifest.make(validated.outputDir, previous.value)
   }
   if (Option.isSome(previous)) {
-    // Starting over: the earlier run's clips and frames would otherwise linger beside the new ones.
+    // Starting over: the earlier run's clips, frames and plan would otherwise linger beside the new
+    // ones. `read` has dropped every path outside the output directory, so nothing else is touched.
     const fs = yield* FileSystem.FileSystem
-    const files = previous.value.segments.flatMap((record) => [record.file, record.lastFrame])
+    const path = yield* Path.Path
+    const files = [
+      ...previous.value.segments.flatMap((record) => [record.file, record.lastFrame]),
+      path.join(validated.outputDir, PlanFile.fileName)
+    ]
     yield* Effect.forEach(files, (file) => (file ? fs.remove(file).pipe(Effect.ignore) : Effect.void))
   }
   return yield* Manifest.make(
@@ -110,11 +118,52 @@ const planFor = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   })
 })
 
-/** The run's plan: the one recorded by an earlier run of the same request, else a new one, recorded. */
+/**
+ * The plan with the user's edits of the run's `plan.json` taken in: prompts may change for segments
+ * not yet made (a refused prompt, a better idea); lengths, count and finished segments may not.
+ */
+const withEdits = Effect.fnUntraced(function* (plan: Plan, planFile: string, store: Manifest.Store) {
+  const fs = yield* FileSystem.FileSystem
+  if (!(yield* fs.exists(planFile).pipe(Effect.orElseSucceed(() => false)))) return plan
+  const edited = yield* PlanFile.read(planFile)
+  const refuse = (reason: string) => new PlanFile.PlanFileError({ path: planFile, reason })
+  const lengths = (p: Plan) => p.segments.map((segment) => segment.seconds).join(",")
+  if (lengths(edited) !== lengths(plan)) {
+    return yield* refuse(
+      `its segments last ${lengths(edited)} s but this run's split is ${lengths(plan)} s; only prompts can be edited`
+    )
+  }
+  const manifest = yield* store.get
+  const changed = edited.segments.flatMap((segment, i) => (segment.prompt === plan.segments[i]!.prompt ? [] : [i + 1]))
+  const made = changed.filter((segment) => Manifest.segmentRecord(manifest, segment)?.state === "completed")
+  if (made.length > 0) {
+    return yield* refuse(
+      `segment ${made.join(", ")} is already made, so its prompt can no longer change; restore it, or start over with restart (--restart)`
+    )
+  }
+  if (changed.includes(1)) {
+    return yield* refuse("segment 1 is the request's own prompt; change the prompt itself (and --restart) instead")
+  }
+  return edited
+})
+
+/**
+ * The run's plan: the one recorded by an earlier run of the same request (with the user's edits of
+ * its plan file), else a new one. Recorded in the manifest, and a planner's plan also in `plan.json`.
+ */
 const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest, store: Manifest.Store) {
+  const path = yield* Path.Path
+  const planFile = path.join(validated.outputDir, PlanFile.fileName)
   const recorded = (yield* store.get).plan
-  const plan = recorded ? yield* checkPlan(recorded, validated.durations) : yield* planFor(validated)
-  if (!recorded) yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, plan }))
+  const written = !validated.request.plan
+  const base = recorded ? yield* checkPlan(recorded, validated.durations) : yield* planFor(validated)
+  const plan = recorded && written ? yield* withEdits(base, planFile, store) : base
+  if (plan !== recorded) yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, plan }))
+  if (written) {
+    yield* PlanFile.write(planFile, plan).pipe(
+      Effect.mapError((cause) => new OutputError({ path: planFile, reason: "could not write the plan", cause }))
+    )
+  }
   yield* Progress.emit({ _tag: "Planned", plan })
   return plan
 })
@@ -156,6 +205,9 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   const extractor = yield* FrameExtractor
   const combiner = yield* Combiner
 
+  // One run per directory; what killed runs left there goes before anything new is written.
+  yield* RunLock.acquire(outputDir)
+  yield* Leftovers.remove(outputDir)
   const store = yield* openManifest(validated)
   yield* Progress.emit({ _tag: "Started", durations, size, estimatedCostUsd: validated.estimatedCostUsd })
 
@@ -172,14 +224,20 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     ? yield* extractor.fitImage(validated.reference.path, { size, destination: path.join(workDir, "reference.png") })
     : undefined
 
-  const segments = yield* SegmentRunner.make(validated, store, segmentsDir)
+  const segments = yield* SegmentRunner.make(validated, store, segmentsDir, {
+    retryFailed: request.retryFailed ?? 0,
+    planFile: path.join(outputDir, PlanFile.fileName)
+  })
+  // Segment 1's prompt is the user's; the others are the planner's unless the user gave the plan.
+  const promptBy = (segment: number): SegmentRunner.Run["promptBy"] =>
+    segment === 1 || request.plan ? "user" : "planner"
   const transition = transitionFor(request)
   const mode = request.mode ?? "chained"
   const count = durations.length
   // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.
   const firstPrompt = request.plan ? request.plan.segments[0].prompt : request.prompt
   const first = (lastFrame: boolean) =>
-    segments.run(1, { prompt: firstPrompt, reference: firstReference?.path, lastFrame })
+    segments.run(1, { prompt: firstPrompt, promptBy: "user", reference: firstReference?.path, lastFrame })
 
   let plan: Plan
   let generated: Array<SegmentRunner.Outcome>
@@ -192,6 +250,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       const previous = generated[segment - 2]!
       const outcome = yield* segments.run(segment, {
         prompt: plan.segments[segment - 1]!.prompt,
+        promptBy: promptBy(segment),
         reference: previous.lastFrame?.path,
         // The last clip's frame is only saved, not needed: it is extracted while the join runs.
         lastFrame: segment < count
@@ -207,7 +266,9 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       Effect.forEach(
         planned.segments.slice(1),
         (segment, i) =>
-          slots.withPermit(segments.run(i + 2, { prompt: segment.prompt, lastFrame: request.saveSegments })),
+          slots.withPermit(
+            segments.run(i + 2, { prompt: segment.prompt, promptBy: promptBy(i + 2), lastFrame: request.saveSegments })
+          ),
         { concurrency: "unbounded" }
       )
     const [[planned, others], opening] = yield* Effect.all(
@@ -248,7 +309,11 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     yield* fs.remove(segmentsDir, { recursive: true }).pipe(Effect.ignore)
   }
 
-  const secondsBilled = generated.reduce((sum, { clip }) => sum + clip.seconds, 0)
+  const replacedJobs = (yield* segments.replacedJobs).map(
+    ({ segment, jobId, reason, seconds }) => new ReplacedJob({ segment, jobId, reason, seconds })
+  )
+  const secondsBilled =
+    generated.reduce((sum, { clip }) => sum + clip.seconds, 0) + replacedJobs.reduce((sum, job) => sum + job.seconds, 0)
   return new LongVideoResult({
     output: joined.path,
     durations: [...durations],
@@ -270,6 +335,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
         })
     ),
     jobIds: generated.map(({ clip }) => clip.jobId),
+    replacedJobs,
     secondsBilled,
     estimatedCostUsd: usd(secondsBilled * validated.usdPerSecond),
     joinMethod: joined.method

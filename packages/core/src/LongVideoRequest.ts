@@ -29,7 +29,14 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   /** Independent mode: how many segments render at once (default: the provider's limit). */
   maxConcurrency: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
   /** Discard an earlier run's manifest in `outputDir` instead of resuming it. */
-  restart: Schema.optionalKey(Schema.Boolean)
+  restart: Schema.optionalKey(Schema.Boolean),
+  /** How many times a segment whose job failed is created again in the same run (default 0; each is billed). */
+  retryFailed: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  /**
+   * When an earlier run's create lost its answer and the provider cannot prove which job it made,
+   * create the segment anew (billed again) instead of stopping with the candidates listed.
+   */
+  recreateLost: Schema.optionalKey(Schema.Boolean)
 }) {}
 
 /** The defaults the original Python client uses. */

@@ -16,6 +16,15 @@ export class SegmentResult extends Schema.Class<SegmentResult>("@longsora/core/S
   referenceCropped: Schema.Boolean
 }) {}
 
+/** A job that was paid for and replaced by a new create of its segment. */
+export class ReplacedJob extends Schema.Class<ReplacedJob>("@longsora/core/ReplacedJob")({
+  segment: Schema.Int,
+  jobId: Schema.String,
+  /** `failed`: the job failed; `gone`: the server no longer knew it. */
+  reason: Schema.Literals(["failed", "gone"]),
+  seconds: Schema.Int
+}) {}
+
 export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/core/LongVideoResult")({
   output: Schema.String,
   durations: Schema.Array(Schema.Int),
@@ -23,6 +32,9 @@ export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/co
   plan: Plan,
   segments: Schema.Array(SegmentResult),
   jobIds: Schema.Array(Schema.String),
+  /** Jobs paid for and replaced (failed, or forgotten by the server), over every run in this directory. */
+  replacedJobs: Schema.Array(ReplacedJob),
+  /** Seconds of every job paid for, the replaced ones included. */
   secondsBilled: Schema.Int,
   estimatedCostUsd: Schema.Finite,
   /** How the combiner joined the segments (`copy`, `copy-cut`, `smart-cut`, `reencode`, `crossfade`). */

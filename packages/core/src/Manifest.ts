@@ -26,17 +26,36 @@ export const RequestFingerprint = Schema.Struct({
 })
 export type RequestFingerprint = typeof RequestFingerprint.Type
 
+/** A job given up on and replaced by a new create: paid for, and why it was not used. */
+export const ReplacedJob = Schema.Struct({
+  jobId: Schema.String,
+  /** `failed`: the job ended failed (or moderated); `gone`: the server no longer knows it. */
+  reason: Schema.Literals(["failed", "gone"]),
+  detail: Schema.String,
+  seconds: Schema.Int,
+  /** When it was replaced (epoch ms). */
+  at: Schema.Finite
+})
+export type ReplacedJob = typeof ReplacedJob.Type
+
 export const SegmentRecord = Schema.Struct({
   segment: Schema.Int,
-  /** `submitting`: a create was sent at `submittedAt` and its answer not yet recorded. */
-  state: Schema.Literals(["submitting", "submitted", "completed"]),
+  /**
+   * `submitting`: a create was sent at `submittedAt` and its answer not yet recorded; `failed`: the
+   * job ended failed, and the next run creates the segment again (the job moves to `replaced`).
+   */
+  state: Schema.Literals(["submitting", "submitted", "completed", "failed"]),
   submittedAt: Schema.Finite,
   jobId: Schema.optionalKey(Schema.String),
   seconds: Schema.Int,
   file: Schema.optionalKey(Schema.String),
   bytes: Schema.optionalKey(Schema.Int),
   sha256: Schema.optionalKey(Schema.String),
-  lastFrame: Schema.optionalKey(Schema.String)
+  lastFrame: Schema.optionalKey(Schema.String),
+  /** Why the job failed, for a `failed` record. */
+  failure: Schema.optionalKey(Schema.Struct({ kind: Schema.String, reason: Schema.String })),
+  /** Earlier jobs of this segment that were paid for and replaced, oldest first. */
+  replaced: Schema.optionalKey(Schema.Array(ReplacedJob))
 })
 export type SegmentRecord = typeof SegmentRecord.Type
 
@@ -73,7 +92,7 @@ export const read = Effect.fnUntraced(function* (outputDir: string) {
   const text = yield* fs.readFileString(file).pipe(Effect.option)
   if (Option.isNone(text)) return Option.none<Manifest>()
   return yield* decode(text.value).pipe(
-    Effect.map(Option.some),
+    Effect.map((manifest) => Option.some(confine(manifest, path.resolve(outputDir), path))),
     Effect.mapError(
       (cause) =>
         new OutputError({
@@ -84,6 +103,31 @@ export const read = Effect.fnUntraced(function* (outputDir: string) {
     )
   )
 })
+
+/** Whether `file` lies inside `directory` (both resolved; `directory` itself does not count). */
+export const isInside = (file: string, directory: string, path: Path.Path): boolean => {
+  const relative = path.relative(directory, path.resolve(directory, file))
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative)
+}
+
+/**
+ * The manifest with every path that points outside `outputDir` dropped. The file is input from disk
+ * that anyone may have edited: a run only ever reads, reuses or deletes files in its own directory.
+ */
+export const confine = (manifest: Manifest, outputDir: string, path: Path.Path): Manifest => {
+  const inside = (file: string | undefined) => file !== undefined && isInside(file, outputDir, path)
+  return new Manifest({
+    ...manifest,
+    segments: manifest.segments.map(({ file, lastFrame, bytes, sha256, ...record }) => ({
+      ...record,
+      ...(inside(file)
+        ? { file: file!, ...(bytes === undefined ? {} : { bytes }), ...(sha256 ? { sha256 } : {}) }
+        : {}),
+      ...(inside(lastFrame) ? { lastFrame: lastFrame! } : {})
+    })),
+    output: inside(manifest.output ?? undefined) ? manifest.output : null
+  })
+}
 
 /** A store that starts from `initial` and writes it at once. */
 export const make = Effect.fnUntraced(function* (outputDir: string, initial: Manifest) {

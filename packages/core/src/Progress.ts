@@ -29,6 +29,18 @@ export const SegmentReused = Schema.TaggedStruct("SegmentReused", {
   jobId: Schema.String,
   state: Schema.String
 })
+/**
+ * A segment's job is given up on and the segment created again, which is billed again: the job
+ * failed (a rerun or `retryFailed`), or the server no longer knows it (`gone`).
+ */
+export const SegmentRecreated = Schema.TaggedStruct("SegmentRecreated", {
+  segment: Schema.Int,
+  previousJobId: Schema.String,
+  reason: Schema.Literals(["failed", "gone"]),
+  detail: Schema.String,
+  seconds: Schema.Int,
+  estimatedCostUsd: Schema.Finite
+})
 export const FrameExtracted = Schema.TaggedStruct("FrameExtracted", { segment: Schema.Int, path: Schema.String })
 export const Joined = Schema.TaggedStruct("Joined", { path: Schema.String, method: Schema.String })
 
@@ -39,6 +51,7 @@ export const ProgressEvent = Schema.Union([
   SegmentProgress,
   SegmentCompleted,
   SegmentReused,
+  SegmentRecreated,
   FrameExtracted,
   Joined
 ])

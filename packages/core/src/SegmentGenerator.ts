@@ -17,10 +17,18 @@ export interface SegmentSpec {
   /** An image of exactly `size` to use as the first frame. */
   readonly reference?: string | undefined
   /**
-   * Set when an earlier run sent this create at that time (epoch ms) and never learnt its answer:
-   * the provider should adopt a matching job created since then instead of paying for a new one.
+   * Set when an earlier run sent this create and never learnt its answer: the provider should adopt
+   * the job that create made, if it can prove which one it is, instead of paying for a new one.
    */
-  readonly notBefore?: number | undefined
+  readonly lostCreate?: LostCreate | undefined
+}
+
+/** What is known of a create whose answer was lost, to tell its job from everybody else's. */
+export interface LostCreate {
+  /** When the create was sent (epoch ms); its job was made after this, within the create's timeout. */
+  readonly sentAt: number
+  /** Jobs that belong to other segments or other runs on this machine: never adopted. */
+  readonly isOwned: (jobId: string) => boolean
 }
 
 export interface SegmentJob {

@@ -1,15 +1,18 @@
 /**
  * One segment, from prompt to clip (and last frame), recorded in the run manifest at every step:
  * a clip finished by an earlier run is taken over, a job in flight is polled instead of created
- * again, and a create whose answer was lost is adopted by the provider (`notBefore`).
+ * again, and a create whose answer was lost is adopted by the provider when it can prove which job
+ * is ours (`lostCreate`). A job that failed, or that the server no longer knows, is the only reason
+ * to pay for a segment again: the new create is recorded, and the user is told what it costs.
  */
 import { Clock, Effect, FileSystem, Path } from "effect"
-import { OutputError } from "./Errors.ts"
+import { GenerationError, OutputError } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
+import * as JobRegistry from "./JobRegistry.ts"
 import * as Manifest from "./Manifest.ts"
 import * as Progress from "./Progress.ts"
-import { type GeneratedClip, SegmentGenerator } from "./SegmentGenerator.ts"
-import type { ValidatedRequest } from "./Validation.ts"
+import { type GeneratedClip, SegmentGenerator, type SegmentJob } from "./SegmentGenerator.ts"
+import { usd, type ValidatedRequest } from "./Validation.ts"
 
 /** `segment_01`, `segment_02`, …: the file names the original client writes. */
 export const segmentName = (segment: number): string => `segment_${String(segment).padStart(2, "0")}`
@@ -22,16 +25,29 @@ export interface Outcome {
 
 export interface Run {
   readonly prompt: string
+  /** Who wrote the prompt; a refused prompt the planner wrote is fixed in the plan file, not by the user's words. */
+  readonly promptBy: "user" | "planner"
   /** Image of exactly the request's size to use as the first frame. */
   readonly reference?: string | undefined
   /** Whether the clip's last frame is extracted (needed by the next segment, or saved). */
   readonly lastFrame: boolean
 }
 
+export interface Options {
+  /** Failed jobs of one segment created again automatically in this run (each one billed). */
+  readonly retryFailed: number
+  /** Where the editable plan lives, named in the advice for a refused planner prompt. */
+  readonly planFile: string
+}
+
+/** Failures that end the job for good: only a new create can make the segment. */
+const isFinal = (error: GenerationError) => error.kind === "failed" || error.kind === "moderation"
+
 export const make = Effect.fnUntraced(function* (
   validated: ValidatedRequest,
   store: Manifest.Store,
-  segmentsDir: string
+  segmentsDir: string,
+  options: Options
 ) {
   const { request, durations, size } = validated
   const fs = yield* FileSystem.FileSystem
@@ -50,49 +66,173 @@ export const make = Effect.fnUntraced(function* (
           Effect.orElseSucceed(() => false)
         )
 
-  const clipFor = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
+  const recordOf = (segment: number) => Effect.map(store.get, (manifest) => Manifest.segmentRecord(manifest, segment))
+
+  /** Every job this run's manifest or any other run on this machine has: none of them is a lost create's. */
+  const ownedJobs = Effect.gen(function* () {
+    const registered = yield* JobRegistry.ownedJobIds
+    const manifest = yield* store.get
+    const own = manifest.segments.flatMap((record) => [
+      ...(record.jobId ? [record.jobId] : []),
+      ...(record.replaced ?? []).map((job) => job.jobId)
+    ])
+    return new Set([...registered, ...own])
+  })
+
+  /** Sends the create, recorded before (so a lost answer can be adopted) and after. */
+  const create = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
     const seconds = durations[segment - 1]!
-    const destination = path.join(segmentsDir, `${segmentName(segment)}.mp4`)
-    const record = Manifest.segmentRecord(yield* store.get, segment)
-    if (record?.state === "completed" && record.jobId && (yield* existingFile(record.file, record.bytes))) {
+    const record = yield* recordOf(segment)
+    const replaced = record?.replaced ? { replaced: record.replaced } : {}
+    const lost = record?.state === "submitting" ? record.submittedAt : undefined
+    const submittedAt = lost ?? (yield* Clock.currentTimeMillis)
+    yield* store.update(Manifest.setSegment({ segment, state: "submitting", submittedAt, seconds, ...replaced }))
+    const owned = lost === undefined || request.recreateLost ? undefined : yield* ownedJobs
+    const job = yield* generator.submit({
+      segment,
+      prompt,
+      model: request.model,
+      seconds,
+      size,
+      reference,
+      lostCreate: owned && lost !== undefined ? { sentAt: lost, isOwned: (id) => owned.has(id) } : undefined
+    })
+    yield* store.update(
+      Manifest.setSegment({ segment, state: "submitted", submittedAt, jobId: job.id, seconds, ...replaced })
+    )
+    yield* JobRegistry.record({
+      jobId: job.id,
+      outputDir: validated.outputDir,
+      segment,
+      at: yield* Clock.currentTimeMillis
+    })
+    yield* Progress.emit({ _tag: "SegmentQueued", segment, jobId: job.id })
+    return job
+  })
+
+  /** Gives up on the segment's recorded job (paid for, unusable) so the next create replaces it. */
+  const replaceJob = Effect.fnUntraced(function* (segment: number, reason: "failed" | "gone", detail: string) {
+    const record = yield* recordOf(segment)
+    if (!record?.jobId) return
+    const at = yield* Clock.currentTimeMillis
+    const job: Manifest.ReplacedJob = { jobId: record.jobId, reason, detail, seconds: record.seconds, at }
+    yield* store.update(
+      Manifest.setSegment({
+        segment,
+        state: "submitting",
+        submittedAt: at,
+        seconds: record.seconds,
+        replaced: [...(record.replaced ?? []), job]
+      })
+    )
+    yield* Progress.emit({
+      _tag: "SegmentRecreated",
+      segment,
+      previousJobId: job.jobId,
+      reason,
+      detail,
+      seconds: record.seconds,
+      estimatedCostUsd: usd(record.seconds * validated.usdPerSecond)
+    })
+  })
+
+  /** The job to wait for: the recorded one when it may still deliver, else a new create. */
+  const jobFor = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
+    const record = yield* recordOf(segment)
+    if (record?.state === "failed" && record.jobId) {
+      yield* replaceJob(segment, "failed", record.failure?.reason ?? "the job failed")
+    } else if (record?.jobId && (record.state === "submitted" || record.state === "completed")) {
       yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: record.jobId, state: record.state })
-      const clip: GeneratedClip = { segment, jobId: record.jobId, path: record.file!, seconds, sha256: record.sha256 }
-      return { clip, record }
+      const job: SegmentJob = { segment, id: record.jobId, seconds: record.seconds }
+      return job
     }
-    let job = record?.jobId ? { segment, id: record.jobId, seconds } : undefined
-    const submittedAt = record?.submittedAt ?? (yield* Clock.currentTimeMillis)
-    if (job) {
-      yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: job.id, state: record!.state })
-    } else {
-      // Recorded before the create, so a crash before its answer lets the next run adopt the job.
-      const notBefore = record?.state === "submitting" ? record.submittedAt : undefined
-      yield* store.update(Manifest.setSegment({ segment, state: "submitting", submittedAt, seconds }))
-      job = yield* generator.submit({ segment, prompt, model: request.model, seconds, size, reference, notBefore })
-      yield* store.update(Manifest.setSegment({ segment, state: "submitted", submittedAt, jobId: job.id, seconds }))
-      yield* Progress.emit({ _tag: "SegmentQueued", segment, jobId: job.id })
-    }
-    const clip = yield* generator.complete(job, destination)
+    // A fresh create, or (state `submitting`) the retry of one whose answer was lost.
+    return yield* create(segment, prompt, reference)
+  })
+
+  const recordFailure = (segment: number, error: GenerationError) =>
+    store.update((manifest) => {
+      const current = Manifest.segmentRecord(manifest, segment)
+      return current?.jobId === error.jobId && current
+        ? Manifest.setSegment({ ...current, state: "failed", failure: { kind: error.kind, reason: error.reason } })(
+            manifest
+          )
+        : manifest
+    })
+
+  /** A refused prompt the planner wrote: the user never wrote it, so say where to change it. */
+  const explainRefusal = (error: GenerationError, run: Run) =>
+    error.kind === "moderation" && run.promptBy === "planner"
+      ? new GenerationError({
+          ...error,
+          reason: `${error.reason} The refused prompt was written by the planner: "${run.prompt}"`,
+          fix:
+            `Edit segment ${error.segment}'s prompt in ${options.planFile} and run the same command again: ` +
+            "finished segments are kept and only this one is created again."
+        })
+      : error
+
+  const recordCompleted = Effect.fnUntraced(function* (clip: GeneratedClip) {
     const info = yield* fs
       .stat(clip.path)
       .pipe(Effect.mapError(outputError(clip.path, "the downloaded clip is missing")))
-    const completed: Manifest.SegmentRecord = {
-      segment,
-      state: "completed",
-      submittedAt,
-      jobId: clip.jobId,
-      seconds,
-      file: clip.path,
-      bytes: Number(info.size),
-      ...(clip.sha256 ? { sha256: clip.sha256 } : {})
+    yield* store.update((manifest) => {
+      const current = Manifest.segmentRecord(manifest, clip.segment)
+      return Manifest.setSegment({
+        segment: clip.segment,
+        state: "completed",
+        submittedAt: current?.submittedAt ?? 0,
+        jobId: clip.jobId,
+        seconds: durations[clip.segment - 1]!,
+        file: clip.path,
+        bytes: Number(info.size),
+        ...(clip.sha256 ? { sha256: clip.sha256 } : {}),
+        ...(current?.replaced ? { replaced: current.replaced } : {})
+      })(manifest)
+    })
+    yield* Progress.emit({ _tag: "SegmentCompleted", segment: clip.segment, jobId: clip.jobId, path: clip.path })
+  })
+
+  const clipFor = Effect.fnUntraced(function* (segment: number, run: Run) {
+    const seconds = durations[segment - 1]!
+    const destination = path.join(segmentsDir, `${segmentName(segment)}.mp4`)
+    const record = yield* recordOf(segment)
+    if (record?.state === "completed" && record.jobId && (yield* existingFile(record.file, record.bytes))) {
+      yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: record.jobId, state: record.state })
+      const clip: GeneratedClip = { segment, jobId: record.jobId, path: record.file!, seconds, sha256: record.sha256 }
+      return clip
     }
-    yield* store.update(Manifest.setSegment(completed))
-    yield* Progress.emit({ _tag: "SegmentCompleted", segment, jobId: clip.jobId, path: clip.path })
-    return { clip, record: completed }
+    let retries = 0
+    let recreated = false
+    for (;;) {
+      const job = yield* jobFor(segment, run.prompt, run.reference)
+      const outcome = yield* Effect.result(generator.complete(job, destination))
+      if (outcome._tag === "Success") {
+        yield* recordCompleted(outcome.success)
+        return outcome.success
+      }
+      const error = outcome.failure
+      if (error.kind === "gone" && !recreated) {
+        // Once per run: a server that forgets every job would otherwise bill without end.
+        recreated = true
+        yield* replaceJob(segment, "gone", error.reason)
+        continue
+      }
+      if (isFinal(error)) {
+        yield* recordFailure(segment, error)
+        if (retries < options.retryFailed) {
+          retries++
+          continue
+        }
+        return yield* explainRefusal(error, run)
+      }
+      return yield* error
+    }
   })
 
   /** The clip's last frame: the one an earlier run saved, or extracted now; recorded in the manifest. */
   const lastFrameOf = Effect.fnUntraced(function* (segment: number, clip: GeneratedClip) {
-    const record = Manifest.segmentRecord(yield* store.get, segment)
+    const record = yield* recordOf(segment)
     const destination = path.join(segmentsDir, `${segmentName(segment)}_last.jpg`)
     const lastFrame =
       record?.lastFrame === destination && (yield* existingFile(destination, undefined))
@@ -107,11 +247,16 @@ export const make = Effect.fnUntraced(function* (
   })
 
   const run = Effect.fnUntraced(function* (segment: number, options: Run) {
-    const { clip } = yield* clipFor(segment, options.prompt, options.reference)
+    const clip = yield* clipFor(segment, options)
     if (!options.lastFrame) return { clip, prompt: options.prompt } satisfies Outcome
     const lastFrame = yield* lastFrameOf(segment, clip)
     return { clip, prompt: options.prompt, lastFrame } satisfies Outcome
   })
 
-  return { run, lastFrameOf } as const
+  /** Seconds paid for jobs that were replaced (failed or forgotten), over every run in this directory. */
+  const replacedJobs = Effect.map(store.get, (manifest) =>
+    manifest.segments.flatMap((record) => (record.replaced ?? []).map((job) => ({ segment: record.segment, ...job })))
+  )
+
+  return { run, lastFrameOf, replacedJobs } as const
 })

@@ -45,7 +45,12 @@ describe("LongVideo.generate", () => {
         "segment_03_last.jpg"
       ])
       // The working directory is gone: the seed's layout remains, with the run manifest beside it.
-      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "output.mp4", "segments"])
+      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([
+        ".longsora",
+        "output.mp4",
+        "plan.json",
+        "segments"
+      ])
       expect(yield* fs.readDirectory(`${dir}/out/.longsora`)).toEqual(["manifest.json"])
       expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
       // The join's share of a middle segment starts while the next one renders.
@@ -91,7 +96,7 @@ describe("LongVideo.generate", () => {
     Effect.gen(function* () {
       const { dir, calls, run, fs } = yield* setup()
       const result = yield* run({ outputDir: `${dir}/out`, saveSegments: false })
-      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "output.mp4"])
+      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "output.mp4", "plan.json"])
       expect(yield* fs.readDirectory(`${dir}/out/.longsora`)).toEqual(["manifest.json"])
       expect(result.segments.map((s) => s.lastFrame)).toEqual([
         expect.stringContaining("segment_01_last.jpg"),
@@ -229,7 +234,7 @@ describe("LongVideo.generate", () => {
       const exit = yield* Fiber.await(fiber)
       expect(Exit.hasInterrupts(exit)).toBe(true)
       // No working files; only what a resumed run needs: the manifest and the finished segment 1.
-      expect(yield* fs.readDirectory(`${dir}/out`)).toEqual([".longsora"])
+      expect((yield* fs.readDirectory(`${dir}/out`)).sort()).toEqual([".longsora", "plan.json"])
       expect((yield* fs.readDirectory(`${dir}/out/.longsora`)).sort()).toEqual(["manifest.json", "segments"])
       expect((yield* fs.readDirectory(`${dir}/out/.longsora/segments`)).sort()).toEqual([
         "segment_01.mp4",
@@ -288,12 +293,15 @@ describe("LongVideo.generate", () => {
         runWith({ hangSubmit: 2 }, out)
       )
       const firstAttempt = submits(yield* Ref.get(calls)).find((s) => s.segment === 2)!
-      expect(firstAttempt.notBefore).toBeUndefined()
+      expect(firstAttempt.lostCreate).toBeUndefined()
       yield* Ref.set(calls, [])
       yield* runWith({}, out)
       const retry = submits(yield* Ref.get(calls)).find((s) => s.segment === 2)!
-      expect(retry.notBefore).toEqual(expect.any(Number))
-      expect(retry.notBefore).toBeLessThanOrEqual(Date.now())
+      expect(retry.lostCreate?.sentAt).toEqual(expect.any(Number))
+      expect(retry.lostCreate!.sentAt).toBeLessThanOrEqual(Date.now())
+      // Segment 1's job is this run's own: never a candidate for segment 2's lost create.
+      expect(retry.lostCreate!.isOwned("job_1")).toBe(true)
+      expect(retry.lostCreate!.isOwned("someone-elses-job")).toBe(false)
     })
   )
 

@@ -1,11 +1,10 @@
 /**
  * Work a join can do before it is asked: probing a segment and encoding the head a smart cut needs.
  * `prepare(segment)` runs while the next segment renders, so the join after the last segment only
- * copies. Results are kept per file (path, size, modification time) in a directory that lives as
- * long as the service; anything not prepared in time is done by the join itself, the same way.
+ * copies. Results are kept per file (path, size, modification time) for as long as the service
+ * lives; anything not prepared in time is done by the join itself, the same way.
  */
-import { mkdtemp, rm, stat } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { rm, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Effect, type Scope } from "effect"
 import type { FfmpegBinary } from "./FfmpegBinary.ts"
@@ -29,9 +28,11 @@ const identity = (path: string) =>
 
 export const make: Effect.Effect<Preparation, never, Probe | Scope.Scope> = Effect.gen(function* () {
   const prober = yield* Probe
-  const directory = yield* Effect.acquireRelease(
-    Effect.promise(() => mkdtemp(NodePath.join(tmpdir(), "longsora-prepared-"))),
-    (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  // Heads are written beside their segment (not in the system temp dir), so a killed run leaves
+  // them where the next run in that directory sweeps them; a closing service removes its own.
+  const written = new Set<string>()
+  yield* Effect.addFinalizer(() =>
+    Effect.promise(() => Promise.all([...written].map((file) => rm(file, { force: true }))))
   )
   const probes = new Map<string, Effect.Effect<MediaInfo, ProbeError>>()
   const heads = new Map<string, Effect.Effect<SmartCut.PreparedHead, unknown, FfmpegBinary | Probe>>()
@@ -54,9 +55,12 @@ export const make: Effect.Effect<Preparation, never, Probe | Scope.Scope> = Effe
         once(
           heads,
           key,
-          Effect.suspend(() =>
-            SmartCut.prepareHead(segment, NodePath.join(directory, `head_${String(++count).padStart(3, "0")}.mp4`))
-          )
+          Effect.suspend(() => {
+            const name = `.longsora-prepared-${process.pid}-head_${String(++count).padStart(3, "0")}.mp4`
+            const file = NodePath.join(NodePath.dirname(segment.path), name)
+            written.add(file)
+            return SmartCut.prepareHead(segment, file)
+          })
         )
       )
   } satisfies Preparation

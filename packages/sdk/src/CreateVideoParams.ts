@@ -37,6 +37,13 @@ export interface CreateVideoParams {
   readonly plan?: Plan.Plan
   /** Discard an earlier run in `outputDir` instead of resuming it. */
   readonly restart?: boolean
+  /** Create a segment whose job failed again, up to this many times in this run (each billed; default 0). */
+  readonly retryFailed?: number
+  /**
+   * When an earlier run's create lost its answer and the server shows several jobs that could be
+   * it, create the segment anew (billed again) instead of failing with the candidates listed.
+   */
+  readonly recreateLost?: boolean
   readonly onProgress?: (event: Progress.ProgressEvent) => void
   readonly signal?: AbortSignal
 }
@@ -99,6 +106,8 @@ export const toRequest = (
       ...(params.mode === undefined ? {} : { mode: params.mode }),
       ...(params.maxConcurrency === undefined ? {} : { maxConcurrency: params.maxConcurrency }),
       ...(params.plan === undefined ? {} : { plan: params.plan }),
-      ...(params.restart === undefined ? {} : { restart: params.restart })
+      ...(params.restart === undefined ? {} : { restart: params.restart }),
+      ...(params.retryFailed === undefined ? {} : { retryFailed: params.retryFailed }),
+      ...(params.recreateLost === undefined ? {} : { recreateLost: params.recreateLost })
     })
   })

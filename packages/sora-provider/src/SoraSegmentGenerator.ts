@@ -38,6 +38,16 @@ export interface Options {
 /** A failed SDK call, kept internal: it becomes a `GenerationError` before leaving this module. */
 class CallError extends Data.TaggedError("CallError")<{ readonly op: string; readonly cause: unknown }> {}
 
+/** More than one job could be the one a lost create made; kept internal like `CallError`. */
+class AmbiguousCreate extends Data.TaggedError("AmbiguousCreate")<{ readonly candidates: ReadonlyArray<Video> }> {}
+
+const notRetryable: RetryPolicy.Classified = {
+  retryable: false,
+  ambiguous: false,
+  status: undefined,
+  retryAfterMs: undefined
+}
+
 const call = <A>(op: string, run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, CallError> =>
   Effect.tryPromise({ try: run, catch: (cause) => new CallError({ op, cause }) })
 
@@ -65,6 +75,9 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     }
   >()
   const scrub = (text: string) => OpenAiClient.scrub(text, apiKey)
+  // How long after its first send a create can still make a job: each attempt's timeout, and the
+  // waits between attempts.
+  const createWindowMs = (retry.maxRetries + 1) * (client.timeout + retry.maxRetryAfterMs)
 
   const lookup = (model: string) => Option.fromUndefinedOr(models.get(model))
 
@@ -163,6 +176,17 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       if (cause instanceof APIError && cause.status !== undefined && !classified.retryable) {
         const inner = (cause.error ?? {}) as { message?: unknown; param?: unknown; code?: unknown }
         const message = scrub(typeof inner.message === "string" ? inner.message : cause.message)
+        if (cause.status === 404 && jobId !== undefined) {
+          // The job was accepted earlier: a 404 now means the server forgot it (restarted, purged)
+          // or its content expired. Polling again cannot help; only a new create can.
+          return new Errors.GenerationError({
+            segment: spec.segment,
+            jobId,
+            kind: "gone",
+            reason: `the server no longer has job ${jobId} (${error.op} answered 404: ${message})`,
+            fix: "The segment must be created again, which is billed again; a rerun does that once and says so."
+          })
+        }
         const detail = {
           status: cause.status,
           code: inner.code ?? null,
@@ -199,14 +223,36 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     (effect) => RetryPolicy.retrying(() => effect, { policy: retry, classify: classifyCall })
   )
 
-  /** The job a lost create made, taken over so the retry does not pay again. */
+  /** The job a lost create made, taken over so the retry does not pay again; fails when unsure. */
   const findCreated = (request: JobRecovery.CreateRequest) =>
     listRecent.pipe(
-      Effect.map((recent) => JobRecovery.pickCreated(recent, request, owned, recovery)),
-      Effect.tap((found) =>
-        found ? Effect.logInfo(`took over job ${found.id} whose create response was lost`) : Effect.void
-      )
+      Effect.flatMap((recent): Effect.Effect<Video | undefined, CallError | AmbiguousCreate> => {
+        const found = JobRecovery.pickCreated(recent, request, owned, recovery)
+        if (found._tag === "Ambiguous") return Effect.fail(new AmbiguousCreate({ candidates: found.candidates }))
+        if (found._tag === "None") return Effect.succeed(undefined)
+        owned.add(found.video.id)
+        return Effect.as(Effect.logInfo(`took over job ${found.video.id} whose create response was lost`), found.video)
+      })
     )
+
+  const classifyCreate = (error: CallError | AmbiguousCreate): RetryPolicy.Classified =>
+    error._tag === "AmbiguousCreate" ? notRetryable : classifyCall(error)
+
+  /** Turns a failed create into a typed error; an unprovable adoption lists what it found. */
+  const createError = (spec: SegmentSpec) => (error: CallError | AmbiguousCreate) =>
+    error._tag === "AmbiguousCreate"
+      ? new Errors.GenerationError({
+          segment: spec.segment,
+          kind: "rejected",
+          reason:
+            `an earlier create's answer was lost, and ${error.candidates.length} jobs on the server match it ` +
+            `(${error.candidates.map((video) => `${video.id} created ${new Date(video.created_at * 1000).toISOString()}`).join(", ")}); ` +
+            "LongSora cannot tell which one, if any, this run paid for, so it adopts none.",
+          fix:
+            "If one of them is yours, you may download it yourself; to create a new job for this segment " +
+            "(billed again), run again with --recreate-lost (SDK: recreateLost: true)."
+        })
+      : toGenerationError(spec)(error)
 
   const submit = Effect.fn("SoraSegmentGenerator.submit")(function* (spec: SegmentSpec) {
     yield* validate(spec)
@@ -219,26 +265,27 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       size: spec.size as OpenAI.Videos.VideoSize,
       ...(reference ? { input_reference: reference } : {})
     }
-    // `notBefore`: an earlier run sent this create then and never learnt the answer (newer core).
-    const notBefore = (spec as { readonly notBefore?: number | undefined }).notBefore
+    // `lostCreate`: an earlier run sent this create then and never learnt the answer.
+    const lost = spec.lostCreate
+    const sent = lost?.sentAt ?? (yield* Clock.currentTimeMillis)
     const request: JobRecovery.CreateRequest = {
       prompt: spec.prompt,
       model: spec.model,
       seconds: String(spec.seconds),
       size: spec.size,
-      startedAt: Math.floor((notBefore ?? (yield* Clock.currentTimeMillis)) / 1000)
+      startedAt: Math.floor(sent / 1000),
+      // Every attempt of that create ended within its timeout (and the retries' waits).
+      until: Math.ceil((sent + createWindowMs) / 1000),
+      isOwned: lost?.isOwned
     }
-    if (notBefore !== undefined) {
-      const adopted = yield* findCreated(request).pipe(Effect.mapError(toGenerationError(spec)))
-      if (adopted) {
-        owned.add(adopted.id)
-        return { segment: spec.segment, id: adopted.id, seconds: Number(adopted.seconds) || spec.seconds }
-      }
+    if (lost !== undefined) {
+      const adopted = yield* findCreated(request).pipe(Effect.mapError(createError(spec)))
+      if (adopted) return { segment: spec.segment, id: adopted.id, seconds: Number(adopted.seconds) || spec.seconds }
     }
     // When the create that answered was sent, and what it answered: the job was made in between.
     let sentAt: number | undefined
     let answered: Video | undefined
-    const create = RetryPolicy.retrying(
+    const create = RetryPolicy.retrying<Video, CallError | AmbiguousCreate>(
       () =>
         Effect.gen(function* () {
           sentAt = yield* Clock.currentTimeMillis
@@ -247,21 +294,20 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         }),
       {
         policy: retry,
-        classify: classifyCall,
-        beforeRetry: (_error, classified) =>
-          classified.ambiguous ? findCreated(request).pipe(Effect.mapError(asCall)) : Effect.succeed(undefined)
+        classify: classifyCreate,
+        beforeRetry: (_error, classified) => (classified.ambiguous ? findCreated(request) : Effect.succeed(undefined))
       }
     ).pipe(
       // Out of retries after an ambiguous failure: the job may still exist; look once more.
       Effect.catch((error) =>
-        classifyCall(error).ambiguous
+        classifyCreate(error).ambiguous
           ? findCreated(request).pipe(
-              Effect.catch(() => Effect.succeed(undefined)),
+              Effect.catchTag("CallError", () => Effect.succeed(undefined)),
               Effect.flatMap((found) => (found ? Effect.succeed(found) : Effect.fail(error)))
             )
           : Effect.fail(error)
       ),
-      Effect.mapError(toGenerationError(spec))
+      Effect.mapError(createError(spec))
     )
     const video = yield* create
     owned.add(video.id)
@@ -408,10 +454,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     )
     return RetryPolicy.retrying(() => once, {
       policy: retry,
-      // A 404 right after completion means "not ready yet" on some servers: worth a retry.
+      // A 404 right after completion means "not ready yet" on some servers: worth a retry. Content
+      // that has expired will not come back.
       classify: (error) => {
         const classified = classifyCall(error)
-        return classified.status === 404 ? { ...classified, retryable: true } : classified
+        return classified.status === 404 && !isExpired(error.cause) ? { ...classified, retryable: true } : classified
       }
     }).pipe(Effect.mapError(toGenerationError(spec, job.id)))
   }
@@ -433,7 +480,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
 })
 
-const asCall = (error: CallError) => error
+const isExpired = (cause: unknown) => cause instanceof APIError && /expired|no longer available/i.test(cause.message)
 
 const isTerminal = (status: string) => status === "cancelled" || status === "canceled" || status === "expired"
 

@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { SegmentGenerator } from "@longsora/core"
-import { Effect, Fiber } from "effect"
+import { Cause, Effect, Fiber } from "effect"
 import { vi } from "vitest"
 import * as SoraCapabilities from "../src/SoraCapabilities.ts"
 import { filesUnder, generate, generatorLayer, isMp4, makeImage, provide, spec, useEmulator } from "./helpers.ts"
@@ -211,10 +211,10 @@ describe("SoraSegmentGenerator against the emulator", () => {
     })
   )
 
-  it.live("adopts the job an earlier run created (notBefore) instead of creating again", () =>
+  it.live("adopts the job a lost create made, never one another run owns, and never guesses between two", () =>
     Effect.gen(function* () {
       yield* reset
-      const notBefore = Date.now()
+      const sentAt = Date.now()
       const segment = spec()
       const submitOnce = (extra: object) =>
         provide(
@@ -225,16 +225,54 @@ describe("SoraSegmentGenerator against the emulator", () => {
           // A fresh layer: a new process that only knows the spec and when it was sent.
           generatorLayer(env.emu())
         )
+      const nobodys = { sentAt, isOwned: () => false }
       const { exit, creates } = yield* counting(
         Effect.gen(function* () {
           const earlier = yield* submitOnce({})
-          const adopted = yield* submitOnce({ notBefore })
+          const adopted = yield* submitOnce({ lostCreate: nobodys })
           return { earlier, adopted }
         })
       )
       assert.strictEqual(creates, 1)
       assert.strictEqual(exit._tag, "Success")
-      if (exit._tag === "Success") assert.strictEqual(exit.value.adopted.id, exit.value.earlier.id)
+      if (exit._tag !== "Success") return
+      const earlier = exit.value.earlier.id
+      assert.strictEqual(exit.value.adopted.id, earlier)
+      // The only match belongs to another run: a new job is created for this one.
+      const owned = yield* counting(submitOnce({ lostCreate: { sentAt, isOwned: (id: string) => id === earlier } }))
+      assert.strictEqual(owned.creates, 1)
+      assert.strictEqual(owned.exit._tag, "Success")
+      if (owned.exit._tag === "Success") assert.notStrictEqual(owned.exit.value.id, earlier)
+      // Now two jobs match and nobody claims either: no adoption, no create, the candidates named.
+      const unsure = yield* counting(submitOnce({ lostCreate: nobodys }))
+      assert.strictEqual(unsure.creates, 0)
+      assert.strictEqual(unsure.exit._tag, "Failure")
+      const error = unsure.exit._tag === "Failure" ? Cause.squash(unsure.exit.cause) : undefined
+      assert.match(String((error as Error).message), /2 jobs on the server match it .*--recreate-lost/)
+    })
+  )
+
+  it.live("a job the server no longer knows fails as gone, naming the job, not as a wrong base URL", () =>
+    Effect.gen(function* () {
+      yield* reset
+      const { exit, creates } = yield* counting(
+        provide(
+          Effect.gen(function* () {
+            const generator = yield* SegmentGenerator.SegmentGenerator
+            return yield* generator.complete(
+              { segment: 2, id: "video_forgotten0000000000000000", seconds: 4 },
+              join(env.dir(), "forgotten.mp4")
+            )
+          }),
+          generatorLayer(env.emu())
+        )
+      )
+      assert.strictEqual(creates, 0)
+      assert.strictEqual(exit._tag, "Failure")
+      const error = exit._tag === "Failure" ? (Cause.squash(exit.cause) as { kind?: string; message?: string }) : {}
+      assert.strictEqual(error.kind, "gone")
+      assert.match(String(error.message), /no longer has job video_forgotten0+ \(videos\.retrieve answered 404/)
+      assert.notMatch(String(error.message), /base URL/)
     })
   )
 })

@@ -28,7 +28,8 @@ describe("JobRecovery", () => {
     model: "sora-2",
     seconds: "8",
     size: "1280x720",
-    startedAt: 1_000
+    startedAt: 1_000,
+    until: 1_600
   }
   const recovery = JobRecovery.defaultRecoveryOptions
 
@@ -42,13 +43,23 @@ describe("JobRecovery", () => {
     assert.isFalse(JobRecovery.matches(video({ model: "sora-2-pro" }), request, recovery))
     assert.isFalse(JobRecovery.matches(video({ created_at: 900 }), request, recovery))
     assert.isTrue(JobRecovery.matches(video({ created_at: 980 }), request, recovery)) // within skew
+    // After the create's timeout, that create can no longer have made the job.
+    assert.isTrue(JobRecovery.matches(video({ created_at: 1_620 }), request, recovery))
+    assert.isFalse(JobRecovery.matches(video({ created_at: 1_700 }), request, recovery))
   })
 
-  it("picks the earliest match nobody owns", () => {
+  it("adopts only when exactly one match is owned by nobody", () => {
     const recent = [video({ id: "video_c", created_at: 1_003 }), video({ id: "video_b", created_at: 1_002 }), video({})]
-    assert.strictEqual(JobRecovery.pickCreated(recent, request, new Set(), recovery)?.id, "video_a")
-    assert.strictEqual(JobRecovery.pickCreated(recent, request, new Set(["video_a"]), recovery)?.id, "video_b")
-    assert.isUndefined(JobRecovery.pickCreated(recent, request, new Set(["video_a", "video_b", "video_c"]), recovery))
+    const pick = (owned: ReadonlyArray<string>, isOwned?: (id: string) => boolean) =>
+      JobRecovery.pickCreated(recent, { ...request, isOwned }, new Set(owned), recovery)
+    assert.deepStrictEqual(pick([]), { _tag: "Ambiguous", candidates: [recent[2], recent[1], recent[0]] })
+    assert.deepStrictEqual(pick(["video_a", "video_b"]), { _tag: "Adopt", video: recent[0] })
+    // Jobs of other segments and runs (the caller's registry) count as owned too.
+    assert.deepStrictEqual(
+      pick(["video_a"], (id) => id === "video_c"),
+      { _tag: "Adopt", video: recent[1] }
+    )
+    assert.deepStrictEqual(pick(["video_a", "video_b", "video_c"]), { _tag: "None" })
   })
 })
 
