@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Effect } from "effect"
-import * as Cli from "./Cli.ts"
+/**
+ * The `longsora` executable. It turns on Node's compile cache before anything else is loaded (a
+ * later start skips parsing), then loads the command line.
+ */
+import * as NodeModule from "node:module"
 
-NodeRuntime.runMain(Cli.main.pipe(Effect.provide(NodeServices.layer)), {
-  disableErrorReporting: true,
-  teardown: Cli.teardown
-})
+NodeModule.enableCompileCache?.()
+await import("./Main.ts")

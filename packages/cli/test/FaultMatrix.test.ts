@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Emulator } from "@longsora/emulator"
+import { Emulator, type Faults } from "@longsora/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as CliProcess from "./CliProcess.ts"
 
@@ -21,7 +21,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const faults: Record<string, Emulator.Faults> = {
+const faults: Record<string, Faults.Faults> = {
   none: {},
   "429 storm": { rateLimit: { count: 3, retryAfterMs: 200 } },
   "5xx burst": { serverErrors: { count: 3, status: 503 } },

@@ -2,7 +2,8 @@
  * The Effect API: the orchestration program and the layers that run it with the OpenAI planner,
  * the Sora provider and ffmpeg. Swap the planner or the provider by passing your own layer.
  */
-import { NodeServices } from "@effect/platform-node"
+// Deep import: the barrel would also load the Redis client (hundreds of modules) at start-up.
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import {
   type Capabilities,
   type Combiner,
