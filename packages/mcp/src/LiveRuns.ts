@@ -1,0 +1,123 @@
+/**
+ * The runs this server process is making. `generate` starts one as a fiber of the server's scope and
+ * returns at once; the fiber outlives the tool call and records what core's progress events say, so
+ * `status` can report the provider's percentages and send them as MCP progress notifications. A run
+ * is an ordinary core run: its manifest and lock are on disk, and when this process ends it is
+ * resumed by the next `generate` of the same request.
+ */
+import { LongVideo, type LongVideoRequest, type LongVideoResult, Progress } from "@longsora/core"
+import type { LongSora } from "@longsora/sdk"
+import { Cause, type Context, Deferred, Effect, Exit, type Scope } from "effect"
+
+export interface LiveRun {
+  readonly name: string
+  readonly outputDir: string
+  state: "running" | "completed" | "failed" | "interrupted"
+  segments: number
+  /** Latest provider percentage per segment still rendering. */
+  readonly percent: Map<number, number>
+  readonly completed: Set<number>
+  joined: boolean
+  error: string | undefined
+  result: LongVideoResult.LongVideoResult | undefined
+  /** Done once core has taken the directory (lock, manifest) and started, or failed before that. */
+  readonly started: Deferred.Deferred<void, unknown>
+  readonly done: Deferred.Deferred<void>
+}
+
+const record = (run: LiveRun, event: Progress.ProgressEvent) => {
+  switch (event._tag) {
+    case "Started":
+      run.segments = event.durations.length
+      Deferred.doneUnsafe(run.started, Exit.void)
+      return
+    case "SegmentProgress":
+      run.percent.set(event.segment, event.percent)
+      return
+    case "SegmentCompleted":
+      run.completed.add(event.segment)
+      run.percent.delete(event.segment)
+      return
+    case "SegmentRecreated":
+      run.completed.delete(event.segment)
+      run.percent.delete(event.segment)
+      return
+    case "Joined":
+      run.joined = true
+      return
+  }
+}
+
+/** Progress for MCP: one unit per segment (a rendering one counts its share) and one for the join. */
+export const progressOf = (run: LiveRun) => {
+  let progress = run.completed.size + (run.joined ? 1 : 0)
+  for (const [segment, percent] of run.percent) {
+    if (!run.completed.has(segment)) progress += Math.min(100, Math.max(0, percent)) / 100
+  }
+  const rendering = [...run.percent.entries()].map(([segment, percent]) => `segment ${segment} ${Math.round(percent)}%`)
+  const message =
+    run.state !== "running"
+      ? `run ${run.state}`
+      : run.completed.size === run.segments && run.segments > 0
+        ? "joining segments"
+        : `${run.completed.size}/${run.segments} segments done${rendering.length > 0 ? `; ${rendering.join(", ")}` : ""}`
+  return { progress: Math.round(progress * 100) / 100, total: run.segments + 1, message }
+}
+
+export interface LiveRuns {
+  readonly get: (outputDir: string) => LiveRun | undefined
+  /** Starts the run in the background; resolves once core has started it, or fails with why it could not. */
+  readonly start: (
+    name: string,
+    request: LongVideoRequest.LongVideoRequest,
+    services: Context.Context<LongSora.Services>
+  ) => Effect.Effect<LiveRun, unknown>
+}
+
+export const make = (scope: Scope.Scope): LiveRuns => {
+  const runs = new Map<string, LiveRun>()
+  const start: LiveRuns["start"] = (name, request, services) =>
+    Effect.gen(function* () {
+      const run: LiveRun = {
+        name,
+        outputDir: request.outputDir,
+        state: "running",
+        segments: 0,
+        percent: new Map(),
+        completed: new Set(),
+        joined: false,
+        error: undefined,
+        result: undefined,
+        started: Deferred.makeUnsafe(),
+        done: Deferred.makeUnsafe()
+      }
+      runs.set(request.outputDir, run)
+      const finish = (exit: Exit.Exit<LongVideoResult.LongVideoResult, unknown>) =>
+        Effect.sync(() => {
+          if (Exit.isSuccess(exit)) {
+            run.state = "completed"
+            run.result = exit.value
+          } else if (Cause.hasInterruptsOnly(exit.cause)) {
+            run.state = "interrupted"
+          } else {
+            const error = Cause.squash(exit.cause)
+            run.state = "failed"
+            run.error = error instanceof Error ? error.message : String(error)
+          }
+          Deferred.doneUnsafe(run.started, Exit.isSuccess(exit) ? Exit.void : Exit.failCause(exit.cause))
+          Deferred.doneUnsafe(run.done, Exit.void)
+        })
+      yield* LongVideo.generate(request).pipe(
+        Effect.provideService(
+          Progress.ProgressReporter,
+          Progress.callbackReporter((event) => record(run, event))
+        ),
+        Effect.provideContext(services),
+        Effect.onExit(finish),
+        Effect.forkIn(scope)
+      )
+      yield* Deferred.await(run.started)
+      return run
+    })
+  return { get: (outputDir) => runs.get(outputDir), start }
+}

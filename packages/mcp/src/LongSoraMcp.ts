@@ -1,0 +1,83 @@
+/**
+ * The LongSora MCP server over stdio, on Effect's `McpServer`. It is a front-end like the CLI and
+ * the SDK: the caller hands it the services layer (the CLI passes the same wiring it runs on, so
+ * `--offline` means the embedded emulator here too), and it registers the tools and resources.
+ */
+import type { LongSora } from "@longsora/sdk"
+import { Effect, type FileSystem, Layer, Logger, Path } from "effect"
+import { McpProtocol, McpServer } from "effect/ai"
+import type { ChildProcessSpawner } from "effect/process"
+import type { Stdio } from "effect/Stdio"
+import * as LiveRuns from "./LiveRuns.ts"
+import * as Resources from "./Resources.ts"
+import * as Tools from "./Tools.ts"
+
+export const defaultRunsDir = "longsora-runs"
+export const defaultConfirmAbove = 5
+
+export interface Options {
+  /** The services runs use; built on first use and kept for the server's life. */
+  readonly services: Layer.Layer<LongSora.Services, unknown>
+  /**
+   * Services for `plan` and `estimate` when `services` cannot be built (e.g. no API key): capabilities
+   * and prices still answer, and planning says why it cannot.
+   */
+  readonly previewServices?: Layer.Layer<LongSora.Services, unknown> | undefined
+  /** Where runs live, one directory each (resolved against the working directory). */
+  readonly runsDir: string
+  /** Ask before runs estimated above this many USD; undefined when nothing is billed (offline). */
+  readonly confirmAbove: number | undefined
+  readonly version?: string | undefined
+}
+
+const instructions =
+  "LongSora makes videos longer than one clip of a video model: it plans one prompt per segment, generates each segment " +
+  "from the previous one's last frame, and joins them. Use estimate (free) or plan first, then generate, which returns at " +
+  "once; follow the run with status (watch: true), and check the result with inspect."
+
+/** Builds `layer` once, in `scope`, on first use; later calls get the same services (or the same failure). */
+const buildOnce = <A, E>(layer: Layer.Layer<A, E>) =>
+  Effect.flatMap(Effect.scope, (scope) => Effect.cached(Layer.buildWithScope(layer, scope)))
+
+const registrations = (options: Options) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const runsDir = (yield* Path.Path).resolve(options.runsDir)
+      const runServices = yield* buildOnce(options.services)
+      const fallback = options.previewServices ? yield* buildOnce(options.previewServices) : undefined
+      const previewServices = fallback ? Effect.catch(runServices, () => fallback) : runServices
+      const liveRuns = LiveRuns.make(scope)
+      const env: Tools.Environment = {
+        runsDir,
+        confirmAbove: options.confirmAbove,
+        liveRuns,
+        runServices,
+        previewServices
+      }
+      yield* Tools.registerAll(env)
+      yield* Resources.registerAll(runsDir, liveRuns)
+    })
+  )
+
+export const layer = (
+  options: Options
+): Layer.Layer<
+  McpServer.McpServer,
+  unknown,
+  Stdio | FileSystem.FileSystem | Path.Path | ChildProcessSpawner.ChildProcessSpawner
+> =>
+  McpServer.layerStdio({
+    name: "longsora",
+    version: options.version ?? "0.0.0",
+    instructions,
+    protocols: [McpProtocol.v2025_11_25, McpProtocol.v2025_06_18, McpProtocol.v2025_03_26],
+    registrations: registrations(options)
+  })
+
+/**
+ * Serves until the client closes stdin or the process is stopped. Logs go to stderr: stdout carries
+ * the protocol.
+ */
+export const serve = (options: Options) =>
+  Layer.launch(layer(options)).pipe(Effect.provideService(Logger.LogToStderr, true))

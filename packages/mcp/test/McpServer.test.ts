@@ -1,0 +1,192 @@
+/**
+ * `longsora mcp` end to end: the built CLI as a child process, driven by a real MCP client over
+ * stdio. Offline (the embedded emulator): tools, estimate, plan, generate, progress notifications to
+ * completion, inspect, resources, schema errors. Against an emulator the test owns (so creates are
+ * counted across processes): the cost confirmation, then a run killed mid-render and resumed by a
+ * new server process, with creates == segments.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Emulator } from "@longsora/emulator"
+import type { Progress } from "@modelcontextprotocol/sdk/types.js"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as McpProcess from "./McpProcess.ts"
+
+let dir: string
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "longsora-mcp-"))
+})
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+interface Status {
+  readonly run: string
+  readonly state: string
+  readonly completedSegments: number
+  readonly totalSegments: number
+  readonly segments: ReadonlyArray<{ readonly segment: number; readonly state: string; readonly jobId?: string }>
+  readonly output: string | null
+  readonly resumed?: boolean
+}
+
+const prompt = "A lighthouse keeper climbs the stairs at dusk."
+
+describe("longsora mcp --offline", { timeout: 60_000 }, () => {
+  let mcp: McpProcess.Connection
+  let run: string
+
+  beforeAll(async () => {
+    mcp = await McpProcess.connect(["--offline", "--runs-dir", join(dir, "offline")])
+  })
+
+  afterAll(async () => {
+    await mcp?.client.close()
+  })
+
+  it("lists the tools with schemas a model can fill in (no regenerate: core cannot yet)", async () => {
+    const { tools } = await mcp.client.listTools()
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["estimate", "generate", "inspect", "plan", "status"])
+    const generate = tools.find((tool) => tool.name === "generate")!
+    expect(generate.inputSchema.required).toEqual(["prompt"])
+    expect(Object.keys(generate.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(["prompt", "seconds", "durations", "plan", "run", "confirm"])
+    )
+    expect(generate.annotations?.readOnlyHint).toBe(false)
+    expect(tools.find((tool) => tool.name === "estimate")!.annotations?.readOnlyHint).toBe(true)
+  })
+
+  it("estimate: the split and the cost, nothing planned or paid", async () => {
+    const estimate = McpProcess.structured(await mcp.call("estimate", { prompt, seconds: 12, numGenerations: 3 }))
+    expect(estimate).toMatchObject({ durations: [4, 4, 4], size: "1280x720", estimatedCostUsd: 1.2 })
+  })
+
+  it("plan: an editable plan whose first segment is the user's prompt", async () => {
+    const { plan } = McpProcess.structured<{ plan: { segments: Array<{ prompt: string; seconds: number }> } }>(
+      await mcp.call("plan", { prompt, durations: [4, 8] })
+    )
+    expect(plan.segments.map((segment) => segment.seconds)).toEqual([4, 8])
+    expect(plan.segments[0]!.prompt).toBe(prompt)
+  })
+
+  it("bad arguments get schema errors naming them; core's errors come back with the CLI's messages", async () => {
+    const excess = await mcp.call("estimate", { prompt, duration: 8 })
+    expect(excess.isError).toBe(true)
+    expect(McpProcess.text(excess)).toContain('["duration"]')
+    const wrongType = await mcp.call("generate", { prompt: 42 })
+    expect(wrongType.isError).toBe(true)
+    expect(McpProcess.text(wrongType)).toContain('["prompt"]')
+    const badName = await mcp.call("status", { run: "../elsewhere" })
+    expect(badName.isError).toBe(true)
+    expect(McpProcess.text(badName)).toContain('["run"]')
+    const unformable = await mcp.call("estimate", { prompt, seconds: 7, numGenerations: 2 })
+    expect(unformable.isError).toBe(true)
+    expect(McpProcess.text(unformable)).toMatch(/^Invalid seconds: 7 s cannot be made of exactly 2 clips/)
+    const transition = await mcp.call("generate", { prompt, durations: [4], transition: "wipe" })
+    expect(McpProcess.text(transition)).toMatch(/^Invalid transition: wipe\. Allowed: cut, keep, crossfade/)
+  })
+
+  it("generate returns at once; status follows progress notifications to completion", async () => {
+    const started = Date.now()
+    const generated = McpProcess.structured<Status>(await mcp.call("generate", { prompt, durations: [4, 4] }))
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(generated).toMatchObject({ state: "running", resumed: false })
+    run = generated.run
+
+    const notifications: Array<Progress> = []
+    const status = McpProcess.structured<Status>(
+      await mcp.call("status", { run, watch: true }, (progress) => notifications.push(progress))
+    )
+    expect(status).toMatchObject({ state: "completed", completedSegments: 2, totalSegments: 2 })
+    expect(status.output).toBe(join(dir, "offline", run, "output.mp4"))
+    expect(notifications.length).toBeGreaterThanOrEqual(2)
+    const values = notifications.map((n) => n.progress)
+    expect(values).toEqual([...values].sort((a, b) => a - b))
+    expect(new Set(values).size).toBe(values.length)
+    expect(notifications.at(-1)).toMatchObject({ progress: 3, total: 3 })
+  })
+
+  it("inspect: seam figures and the contact sheet as an image", async () => {
+    const result = await mcp.call("inspect", { run })
+    const report = McpProcess.structured<{ inSync: boolean; seams: { seams: Array<{ segment: number }> } }>(result)
+    expect(report.inSync).toBe(true)
+    expect(report.seams.seams.map((seam) => seam.segment)).toEqual([1])
+    const image = result.content.find((block) => block.type === "image")
+    expect(image?.type === "image" && image.mimeType).toBe("image/png")
+    const png = Buffer.from(image?.type === "image" ? image.data : "", "base64")
+    expect(png.subarray(1, 4).toString()).toBe("PNG")
+  })
+
+  it("resources: recent runs and their files", async () => {
+    const runs = await mcp.client.readResource({ uri: "longsora://runs" })
+    const text = (contents: ReadonlyArray<{ readonly uri: string }>) => {
+      const first = contents[0]
+      return first && "text" in first ? String(first.text) : ""
+    }
+    const listed = JSON.parse(text(runs.contents)) as Array<{ run: string; state: string }>
+    expect(listed).toEqual([expect.objectContaining({ run, state: "completed" })])
+    const plan = await mcp.client.readResource({ uri: `longsora://runs/${run}/plan.json` })
+    expect(JSON.parse(text(plan.contents)).segments).toHaveLength(2)
+    const sheet = await mcp.client.readResource({ uri: `longsora://runs/${run}/seams.png` })
+    expect(sheet.contents[0]).toMatchObject({ mimeType: "image/png", blob: expect.any(String) })
+    const { resourceTemplates } = await mcp.client.listResourceTemplates()
+    expect(resourceTemplates.map((template) => template.uriTemplate)).toEqual(
+      expect.arrayContaining(["longsora://runs/{run}", "longsora://runs/{run}/{file}"])
+    )
+  })
+})
+
+describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => {
+  it("asks before paying, survives being killed mid-run, and resumes without paying twice", async () => {
+    const emu = await Emulator.start({ render: { secondsPerVideoSecond: 0.25, fixedSeconds: 0.5 } })
+    const runsDir = join(dir, "billed")
+    const args = ["--base-url", emu.baseURL, "--runs-dir", runsDir, "--confirm-above", "1"]
+    const env = { OPENAI_API_KEY: emu.apiKey }
+    const request = { prompt, durations: [4, 4, 4] }
+    let second: McpProcess.Connection | undefined
+    try {
+      const first = await McpProcess.connect(args, { env })
+      // $1.20 is above $1, and this client cannot be asked: a refusal that says how to confirm.
+      const refused = await first.call("generate", request)
+      expect(refused.isError).toBe(true)
+      expect(McpProcess.text(refused)).toMatch(/\$1\.20.*confirm: true/s)
+      expect(emu.stats().creates).toBe(0)
+
+      const { run } = McpProcess.structured<Status>(await first.call("generate", { ...request, confirm: true }))
+      // Killed while segment 2 renders (segment 1 is done and recorded).
+      const watched = first.call("status", { run, watch: true }, (progress) => {
+        if (progress.progress >= 1) process.kill(first.transport.pid!, "SIGKILL")
+      })
+      await expect(watched).rejects.toThrow()
+      await first.client.close()
+      const manifest = JSON.parse(readFileSync(join(runsDir, run, ".longsora", "manifest.json"), "utf8")) as {
+        segments: Array<{ segment: number; state: string; jobId?: string }>
+        output: string | null
+      }
+      expect(manifest.segments.find((s) => s.segment === 1)?.state).toBe("completed")
+      expect(manifest.segments.filter((s) => s.state === "completed").length).toBeLessThan(3)
+      expect(manifest.output).toBeNull()
+
+      // A new server finds the run, and the same request resumes it (this client confirms when asked).
+      second = await McpProcess.connect(args, { env, acceptElicitations: true })
+      const found = McpProcess.structured<Status>(await second.call("status", { run }))
+      expect(found).toMatchObject({ run, state: "stopped", totalSegments: 3 })
+      expect(found.completedSegments).toBeGreaterThanOrEqual(1)
+      const resumed = McpProcess.structured<Status>(await second.call("generate", request))
+      expect(resumed).toMatchObject({ run, resumed: true })
+      expect(second.elicitations).toEqual([expect.stringContaining("$1.20")])
+      const done = McpProcess.structured<Status>(await second.call("status", { run, watch: true }))
+      expect(done).toMatchObject({ state: "completed", completedSegments: 3 })
+
+      // Nothing paid twice: one create per segment, and they are the jobs the run kept.
+      expect(emu.stats().creates).toBe(3)
+      expect(new Set(done.segments.map((segment) => segment.jobId)).size).toBe(3)
+    } finally {
+      await second?.client.close()
+      await emu.close()
+    }
+  })
+})
