@@ -66,18 +66,23 @@ export const progressOf = (run: LiveRun) => {
 
 export interface LiveRuns {
   readonly get: (outputDir: string) => LiveRun | undefined
-  /** Starts the run in the background; resolves once core has started it, or fails with why it could not. */
+  /**
+   * Starts the run in the background; resolves once core has started it, or fails with why it could
+   * not. A run already going in the same directory is returned instead (`joined`), not started twice.
+   */
   readonly start: (
     name: string,
     request: LongVideoRequest.LongVideoRequest,
     services: Context.Context<LongSora.Services>
-  ) => Effect.Effect<LiveRun, unknown>
+  ) => Effect.Effect<{ readonly run: LiveRun; readonly joined: boolean }, unknown>
 }
 
 export const make = (scope: Scope.Scope): LiveRuns => {
   const runs = new Map<string, LiveRun>()
   const start: LiveRuns["start"] = (name, request, services) =>
     Effect.gen(function* () {
+      const running = runs.get(request.outputDir)
+      if (running?.state === "running") return { run: running, joined: true }
       const run: LiveRun = {
         name,
         outputDir: request.outputDir,
@@ -117,7 +122,7 @@ export const make = (scope: Scope.Scope): LiveRuns => {
         Effect.forkIn(scope)
       )
       yield* Deferred.await(run.started)
-      return run
+      return { run, joined: false }
     })
   return { get: (outputDir) => runs.get(outputDir), start }
 }

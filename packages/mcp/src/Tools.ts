@@ -143,9 +143,9 @@ const start = Effect.fnUntraced(function* (
     confirmed
   })
   const earlier = yield* Manifest.read(request.outputDir)
-  const run = yield* env.liveRuns.start(name, request, services)
+  const { run, joined } = yield* env.liveRuns.start(name, request, services)
   const resumed = Option.isSome(earlier) && !request.restart
-  return { run, resumed, estimatedCostUsd: validated.estimatedCostUsd }
+  return { run, joined, resumed, estimatedCostUsd: validated.estimatedCostUsd }
 })
 
 const generateTool = (env: Environment) =>
@@ -162,16 +162,17 @@ const generateTool = (env: Environment) =>
       Effect.gen(function* () {
         const name = nameOf(params)
         const outputDir = yield* resolveRun(env, name)
+        const alreadyRunning = "Already running, nothing new started."
         const live = env.liveRuns.get(outputDir)
-        if (live?.state === "running") {
-          return statusReply(yield* Runs.status(env.runsDir, name, live), "Already running, nothing new started.")
-        }
+        if (live?.state === "running") return statusReply(yield* Runs.status(env.runsDir, name, live), alreadyRunning)
         const request = yield* toRequest(params, outputDir, params.restart ?? false)
         const started = yield* start(env, name, request, params.confirm ?? false)
         const status = yield* Runs.status(env.runsDir, name, started.run)
-        const lead = started.resumed
-          ? "Resumed: finished segments are reused, not paid again."
-          : `Started (estimated ${usd(started.estimatedCostUsd)}).`
+        const lead = started.joined
+          ? alreadyRunning
+          : started.resumed
+            ? "Resumed: finished segments are reused, not paid again."
+            : `Started (estimated ${usd(started.estimatedCostUsd)}).`
         const reply = statusReply(status, lead)
         return {
           ...reply,

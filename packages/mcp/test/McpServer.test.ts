@@ -190,3 +190,23 @@ describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => 
     }
   })
 })
+
+describe("longsora mcp without an API key", { timeout: 30_000 }, () => {
+  it("still estimates; plan and generate say how to get going", async () => {
+    const mcp = await McpProcess.connect(["--runs-dir", join(dir, "keyless")])
+    try {
+      const estimate = McpProcess.structured(await mcp.call("estimate", { prompt, durations: [8, 4] }))
+      expect(estimate).toMatchObject({ durations: [8, 4], estimatedCostUsd: 1.2, needsConfirmation: false })
+      const plan = await mcp.call("plan", { prompt, durations: [8, 4] })
+      expect(plan.isError).toBe(true)
+      expect(McpProcess.text(plan)).toBe(
+        "Planning failed: OPENAI_API_KEY is not set (or use --offline to plan on the emulator)"
+      )
+      const generate = await mcp.call("generate", { prompt, durations: [8, 4] })
+      expect(generate.isError).toBe(true)
+      expect(McpProcess.text(generate)).toMatch(/^Invalid OPENAI_API_KEY: not set\..*--offline/)
+    } finally {
+      await mcp.client.close()
+    }
+  })
+})
