@@ -38,6 +38,10 @@ const record = (run: LiveRun, event: Progress.ProgressEvent) => {
       run.completed.add(event.segment)
       run.percent.delete(event.segment)
       return
+    case "SegmentReused":
+      // Finished by an earlier run; a reused job still rendering reports progress and completes later.
+      if (event.state === "completed") run.completed.add(event.segment)
+      return
     case "SegmentRecreated":
       run.completed.delete(event.segment)
       run.percent.delete(event.segment)
@@ -51,8 +55,9 @@ const record = (run: LiveRun, event: Progress.ProgressEvent) => {
 /** Progress for MCP: one unit per segment (a rendering one counts its share) and one for the join. */
 export const progressOf = (run: LiveRun) => {
   let progress = run.completed.size + (run.joined ? 1 : 0)
+  // A rendering segment counts at most 0.99: at 100 % it still has to be downloaded and recorded.
   for (const [segment, percent] of run.percent) {
-    if (!run.completed.has(segment)) progress += Math.min(100, Math.max(0, percent)) / 100
+    if (!run.completed.has(segment)) progress += Math.min(99, Math.max(0, percent)) / 100
   }
   const rendering = [...run.percent.entries()].map(([segment, percent]) => `segment ${segment} ${Math.round(percent)}%`)
   const message =

@@ -4,7 +4,7 @@
  * `--offline` means the embedded emulator here too), and it registers the tools and resources.
  */
 import type { LongSora } from "@longsora/sdk"
-import { Effect, type FileSystem, Layer, Logger, Path } from "effect"
+import { Cause, Effect, Exit, Fiber, type FileSystem, Layer, Logger, Path } from "effect"
 import { McpProtocol, McpServer } from "effect/ai"
 import type { ChildProcessSpawner } from "effect/process"
 import type { Stdio } from "effect/Stdio"
@@ -76,8 +76,16 @@ export const layer = (
   })
 
 /**
- * Serves until the client closes stdin or the process is stopped. Logs go to stderr: stdout carries
- * the protocol.
+ * Serves until the client closes stdin (then it succeeds) or the process is stopped. Runs still
+ * going stop with it and stay resumable. Logs go to stderr: stdout carries the protocol.
  */
 export const serve = (options: Options) =>
-  Layer.launch(layer(options)).pipe(Effect.provideService(Logger.LogToStderr, true))
+  Layer.launch(layer(options)).pipe(
+    Effect.provideService(Logger.LogToStderr, true),
+    // The stdio transport ends by interrupting the fiber that built it: a closed stdin is a normal end.
+    Effect.forkChild,
+    Effect.flatMap(Fiber.await),
+    Effect.flatMap((exit) =>
+      Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? Effect.failCause(exit.cause) : Effect.void
+    )
+  )

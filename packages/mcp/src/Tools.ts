@@ -187,17 +187,21 @@ const watch = Effect.fnUntraced(function* (run: LiveRuns.LiveRun, seconds: numbe
   const token = (context.requestMetadata as { readonly progressToken?: unknown } | undefined)?.progressToken
   const server = yield* McpServer.McpServer
   let sent = -1
-  const notify = Effect.suspend(() => {
-    const { progress, total, message } = LiveRuns.progressOf(run)
-    // Progress must increase with every notification.
-    if ((typeof token !== "string" && typeof token !== "number") || progress <= sent) return Effect.void
-    sent = progress
-    return server.notifications["notifications/progress"]({ progressToken: token, progress, total, message }).pipe(
-      Effect.ignore
-    )
-  })
-  yield* Effect.forever(Effect.andThen(notify, Effect.sleep("200 millis"))).pipe(
-    Effect.raceFirst(Effect.andThen(Deferred.await(run.done), notify)),
+  // Uninterruptible: a notification counted as sent has been sent, so the last one is never skipped.
+  const notify = Effect.uninterruptible(
+    Effect.suspend(() => {
+      const { progress, total, message } = LiveRuns.progressOf(run)
+      // Progress must increase with every notification.
+      if ((typeof token !== "string" && typeof token !== "number") || progress <= sent) return Effect.void
+      sent = progress
+      return server.notifications["notifications/progress"]({ progressToken: token, progress, total, message }).pipe(
+        Effect.ignore
+      )
+    })
+  )
+  const tick = Effect.andThen(notify, Effect.raceFirst(Effect.sleep("200 millis"), Deferred.await(run.done)))
+  yield* Effect.whileLoop({ while: () => run.state === "running", body: () => tick, step: () => {} }).pipe(
+    Effect.andThen(notify),
     Effect.timeoutOption(`${seconds} seconds`)
   )
 })

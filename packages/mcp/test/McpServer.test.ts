@@ -5,6 +5,7 @@
  * counted across processes): the cost confirmation, then a run killed mid-render and resumed by a
  * new server process, with creates == segments.
  */
+import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -178,8 +179,14 @@ describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => 
       const resumed = McpProcess.structured<Status>(await second.call("generate", request))
       expect(resumed).toMatchObject({ run, resumed: true })
       expect(second.elicitations).toEqual([expect.stringContaining("$1.20")])
-      const done = McpProcess.structured<Status>(await second.call("status", { run, watch: true }))
+      const notifications: Array<Progress> = []
+      const done = McpProcess.structured<Status>(
+        await second.call("status", { run, watch: true }, (progress) => notifications.push(progress))
+      )
       expect(done).toMatchObject({ state: "completed", completedSegments: 3 })
+      // Segment 1, reused, counts as done from the first notification on.
+      expect(notifications[0]!.progress).toBeGreaterThanOrEqual(1)
+      expect(notifications.at(-1)).toMatchObject({ progress: 4, total: 4 })
 
       // Nothing paid twice: one create per segment, and they are the jobs the run kept.
       expect(emu.stats().creates).toBe(3)
@@ -208,5 +215,14 @@ describe("longsora mcp without an API key", { timeout: 30_000 }, () => {
     } finally {
       await mcp.client.close()
     }
+  })
+
+  it("ends cleanly when the client closes its stdin", () => {
+    const ended = spawnSync(process.execPath, [McpProcess.bin, "mcp", "--runs-dir", join(dir, "keyless")], {
+      input: "",
+      encoding: "utf8",
+      timeout: 20_000
+    })
+    expect({ status: ended.status, stdout: ended.stdout }).toEqual({ status: 0, stdout: "" })
   })
 })
