@@ -1,5 +1,5 @@
 /** `longsora mcp`: the MCP server over stdio, on the same services as every other command. */
-import { LongSoraMcp } from "@longsora/mcp"
+import * as Defaults from "@longsora/mcp/Defaults"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { requestFlags } from "./Flags.ts"
@@ -12,15 +12,17 @@ export const command = Command.make(
     baseUrl: requestFlags.baseUrl,
     runsDir: Flag.String("runs-dir").pipe(
       Flag.withDescription("Where runs are made and found, one directory each"),
-      Flag.withDefault(LongSoraMcp.defaultRunsDir)
+      Flag.withDefault(Defaults.runsDir)
     ),
     confirmAbove: Flag.Finite("confirm-above").pipe(
       Flag.withDescription("Ask the user before runs estimated above this many USD"),
-      Flag.withDefault(LongSoraMcp.defaultConfirmAbove)
+      Flag.withDefault(Defaults.confirmAboveUsd)
     )
   },
   Effect.fnUntraced(function* ({ offline, baseUrl, runsDir, confirmAbove }) {
     const target = { offline, baseUrl, models: [] }
+    // Loaded here, not at start-up: the MCP server's modules would slow every other command.
+    const LongSoraMcp = yield* Effect.promise(() => import("@longsora/mcp/LongSoraMcp"))
     yield* LongSoraMcp.serve({
       services: Services.layer(target),
       previewServices: Services.layer({ ...target, dryRun: true }),

@@ -8,12 +8,13 @@ import { Cause, Effect, Exit, Fiber, type FileSystem, Layer, Logger, Path } from
 import { McpProtocol, McpServer } from "effect/ai"
 import type { ChildProcessSpawner } from "effect/process"
 import type { Stdio } from "effect/Stdio"
+import * as Defaults from "./Defaults.ts"
 import * as LiveRuns from "./LiveRuns.ts"
 import * as Resources from "./Resources.ts"
 import * as Tools from "./Tools.ts"
 
-export const defaultRunsDir = "longsora-runs"
-export const defaultConfirmAbove = 5
+export const defaultRunsDir = Defaults.runsDir
+export const defaultConfirmAbove = Defaults.confirmAboveUsd
 
 export interface Options {
   /** The services runs use; built on first use and kept for the server's life. */

@@ -1,4 +1,5 @@
 export * as CostConfirmation from "./CostConfirmation.ts"
+export * as Defaults from "./Defaults.ts"
 export * as LiveRuns from "./LiveRuns.ts"
 export * as LongSoraMcp from "./LongSoraMcp.ts"
 export * as Runs from "./Runs.ts"
