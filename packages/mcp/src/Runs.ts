@@ -30,6 +30,8 @@ export interface RunStatus {
   readonly totalSegments: number
   readonly segments: ReadonlyArray<SegmentStatus>
   readonly output: string | null
+  /** For a run this process finished: seconds of every job paid for over the run's life, and their cost. */
+  readonly billed?: { readonly seconds: number; readonly estimatedCostUsd: number }
   readonly error?: string
   /** The recorded request, to resume it with generate. */
   readonly request?: Omit<Manifest.RequestFingerprint, "inputReference">
@@ -155,6 +157,9 @@ export const status = Effect.fnUntraced(function* (runsDir: string, name: string
     totalSegments: segments.length,
     segments,
     output: state === "completed" ? manifest.value.output : null,
+    ...(live?.result
+      ? { billed: { seconds: live.result.secondsBilled, estimatedCostUsd: live.result.estimatedCostUsd } }
+      : {}),
     ...(error ? { error } : {}),
     request,
     hint: hints[state]

@@ -183,7 +183,8 @@ describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => 
       const done = McpProcess.structured<Status>(
         await second.call("status", { run, watch: true }, (progress) => notifications.push(progress))
       )
-      expect(done).toMatchObject({ state: "completed", completedSegments: 3 })
+      // Over both processes: each 4 s segment paid once.
+      expect(done).toMatchObject({ state: "completed", completedSegments: 3, billed: { seconds: 12 } })
       // Segment 1, reused, counts as done from the first notification on.
       expect(notifications[0]!.progress).toBeGreaterThanOrEqual(1)
       expect(notifications.at(-1)).toMatchObject({ progress: 4, total: 4 })
