@@ -31,7 +31,7 @@ export interface Options {
   readonly version?: string | undefined
 }
 
-const instructions =
+export const instructions =
   "LongSora makes videos longer than one clip of a video model: it plans one prompt per segment, generates each segment " +
   "from the previous one's last frame, and joins them. Use estimate (free) or plan first, then generate, which returns at " +
   "once; follow the run with status (watch: true), and check the result with inspect."
@@ -40,7 +40,11 @@ const instructions =
 const buildOnce = <A, E>(layer: Layer.Layer<A, E>) =>
   Effect.flatMap(Effect.scope, (scope) => Effect.cached(Layer.buildWithScope(layer, scope)))
 
-const registrations = (options: Options) =>
+/**
+ * The tools and resources, for any transport: `layer` serves them over stdio; an HTTP front-end
+ * passes them to `McpServer.layerHttp` as `registrations`.
+ */
+export const registrations = (options: Options) =>
   Layer.effectDiscard(
     Effect.gen(function* () {
       const scope = yield* Effect.scope
