@@ -2,7 +2,7 @@
  * Starting and stopping an emulator: programmatically (`start`) or as an Effect layer (`layer`)
  * that provides the `EmulatorServer` service for the layer's scope.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, rm } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -86,10 +86,10 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const apiKey = options.apiKey ?? "sk-emulator"
   const ownDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "longsora-emulator-")))
+  // Created on first use, so a caller whose run fails before any request leaves no directory behind.
   const uploadDir = join(dataDir, "uploads")
   // Request-scoped files of a process that died mid-request: nothing refers to them any more.
   await rm(uploadDir, { recursive: true, force: true })
-  await mkdir(uploadDir, { recursive: true })
   const baseModels = { ...defaultModels }
   const models = {
     ...(options.extendedSeconds ? withExtendedSeconds(baseModels) : baseModels),

@@ -6,7 +6,7 @@
  * behind.
  */
 import { createWriteStream } from "node:fs"
-import { rm } from "node:fs/promises"
+import { mkdir, rm } from "node:fs/promises"
 import type { IncomingMessage } from "node:http"
 import { join } from "node:path"
 import type { Readable, Writable } from "node:stream"
@@ -33,7 +33,16 @@ const invalid = (why: string) => badRequest(`Could not parse multipart form: ${w
 const tooMany = (what: string, max: number) =>
   badRequest(`Too many ${what} in the multipart form (at most ${max}).`, null, "invalid_multipart")
 
-export const parseMultipart = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise<MultipartBody> =>
+export const parseMultipart = async (
+  req: IncomingMessage,
+  uploadDir: string,
+  limits: Limits
+): Promise<MultipartBody> => {
+  await mkdir(uploadDir, { recursive: true })
+  return parse(req, uploadDir, limits)
+}
+
+const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise<MultipartBody> =>
   new Promise((resolve, reject) => {
     let bb: busboy.Busboy
     try {

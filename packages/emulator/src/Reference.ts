@@ -7,7 +7,7 @@
 import type { LookupAddress } from "node:dns"
 import { lookup } from "node:dns/promises"
 import { createWriteStream } from "node:fs"
-import { rm, writeFile } from "node:fs/promises"
+import { mkdir, rm, writeFile } from "node:fs/promises"
 import { get as httpsGet } from "node:https"
 import { BlockList, isIP, type LookupFunction } from "node:net"
 import { join } from "node:path"
@@ -57,7 +57,10 @@ const IMAGE_URL = "input_reference.image_url"
  * the address that was checked, redirects are not followed, and the body is capped in size and time.
  */
 export const fetchImageUrl = async (url: string, dir: string, limits: Limits): Promise<ReferenceFile> => {
-  if (url.startsWith("data:")) return fromDataUrl(url, dir)
+  if (url.startsWith("data:")) {
+    await mkdir(dir, { recursive: true })
+    return fromDataUrl(url, dir)
+  }
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -66,6 +69,7 @@ export const fetchImageUrl = async (url: string, dir: string, limits: Limits): P
   }
   if (parsed.protocol !== "https:") throw invalidValue(IMAGE_URL, `${parsed.protocol}…`, ["https URL", "data URL"])
   const address = await publicAddress(parsed.hostname)
+  await mkdir(dir, { recursive: true })
   return download(parsed, address, dir, limits)
 }
 
