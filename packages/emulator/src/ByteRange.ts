@@ -25,7 +25,8 @@ export const parseRange = (header: string | undefined, size: number): RangeAnswe
     return { _tag: "Slice", start: Math.max(0, size - n), end: size - 1 }
   }
   const start = Number(first)
-  const end = last === "" ? size - 1 : Number(last)
+  const end = last === "" ? Number.POSITIVE_INFINITY : Number(last)
+  // An invalid range (last before first) is ignored; a valid one starting past the end cannot be met.
   if (end < start) return WHOLE
   if (start >= size) return { _tag: "Unsatisfiable" }
   return { _tag: "Slice", start, end: Math.min(end, size - 1) }
