@@ -12,7 +12,9 @@ export const command = Command.make(
       Flag.optional
     ),
     dataDir: Flag.String("data-dir").pipe(
-      Flag.withDescription("Keep jobs, uploads and renders here, across restarts (default: a temp dir removed on exit)"),
+      Flag.withDescription(
+        "Keep jobs, uploads and renders here, across restarts (default: a temp dir removed on exit)"
+      ),
       Flag.optional
     )
   },

@@ -5,11 +5,10 @@
  * and a refused or broken body (too large, too many parts, truncated, client gone) leaves no file
  * behind.
  */
-import { createWriteStream } from "node:fs"
+import { createWriteStream, type WriteStream } from "node:fs"
 import { mkdir, rm } from "node:fs/promises"
 import type { IncomingMessage } from "node:http"
 import { join } from "node:path"
-import type { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import busboy from "busboy"
 import { type ApiError, badRequest, requestTooLarge } from "./ApiError.ts"
@@ -64,9 +63,8 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
     }
     const fields: Array<readonly [string, string]> = []
     const files: Array<UploadedFile> = []
-    /** Every path written, finished or not: all removed if the body is refused. */
-    const written: Array<string> = []
-    const streams: Array<Readable | Writable> = []
+    /** Every file written, finished or not: all removed if the body is refused. */
+    const outputs: Array<WriteStream> = []
     const writes: Array<Promise<void>> = []
     let fieldBytes = 0
     let bodyBytes = 0
@@ -75,11 +73,18 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
     const fail = (error: ApiError): void => {
       if (settled) return
       settled = true
-      req.unpipe(bb)
-      for (const stream of streams) stream.destroy()
-      void Promise.allSettled(writes)
-        .then(() => Promise.all(written.map((path) => rm(path, { force: true }))))
-        .finally(() => reject(error))
+      // Not from inside busboy's own event (it still touches its state after emitting).
+      setImmediate(() => {
+        // Stop parsing, keep reading (the answer must reach a client still sending; Http.ts caps it).
+        req.unpipe(bb)
+        bb.destroy()
+        req.resume()
+        const closed = outputs.map((out) => new Promise((resolve) => out.close(resolve)))
+        for (const out of outputs) out.destroy()
+        void Promise.all(closed)
+          .then(() => Promise.all(outputs.map((out) => rm(out.path, { force: true }))))
+          .finally(() => reject(error))
+      })
     }
 
     req.on("data", (chunk: Buffer) => {
@@ -110,9 +115,8 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
         return
       }
       const path = join(uploadDir, `upload-${fileId()}`)
-      written.push(path)
       const out = createWriteStream(path)
-      streams.push(stream, out)
+      outputs.push(out)
       let bytes = 0
       stream.on("data", (chunk: Buffer) => {
         bytes += chunk.length
@@ -120,11 +124,12 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
       stream.on("limit", () =>
         fail(badRequest(`File '${field}' is too large (max ${limits.maxFileBytes} bytes).`, field, "file_too_large"))
       )
-      writes.push(
-        pipeline(stream, out).then(() => {
-          files.push({ field, path, filename: info.filename, mimeType: info.mimeType, bytes })
-        })
-      )
+      const written = pipeline(stream, out).then(() => {
+        files.push({ field, path, filename: info.filename, mimeType: info.mimeType, bytes })
+      })
+      // After a refusal nobody awaits it; its failure (the streams were destroyed) is expected.
+      written.catch(() => {})
+      writes.push(written)
     })
     bb.on("error", () => fail(invalid("malformed or truncated body")))
     bb.on("close", () => {

@@ -127,7 +127,7 @@ export class VideoStore {
   private async resume(job: Job): Promise<void> {
     await removeStaleParts(job.dir)
     if (job.terminal?.status === "completed" && Date.now() >= this.expiresAtMs(job)) {
-      this.expire(job)
+      await this.expire(job)
       return
     }
     const outputs = renderOutputs(job.dir)
@@ -288,16 +288,16 @@ export class VideoStore {
   }
 
   private scheduleExpiry(job: Job): void {
-    const timer = setTimeout(() => this.expire(job), Math.max(0, this.expiresAtMs(job) - Date.now()))
+    const timer = setTimeout(() => void this.expire(job), Math.max(0, this.expiresAtMs(job) - Date.now()))
     timer.unref()
     job.timers.push(timer)
   }
 
   /** Content is gone after expiry; the record stays, so the job still answers (and counts). */
-  private expire(job: Job): void {
+  private expire(job: Job): Promise<void> {
     job.expired = true
     job.outputs = undefined
-    void removeAllBut(job.dir, RECORD_FILE)
+    return removeAllBut(job.dir, RECORD_FILE)
   }
 
   private expiresAtMs(job: Job): number {

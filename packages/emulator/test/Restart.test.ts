@@ -38,7 +38,10 @@ const child = async (dir: string, ...args: Array<string>) => {
   children.push(c)
   return c
 }
-const sha = async (res: Response) => createHash("sha256").update(Buffer.from(await res.arrayBuffer())).digest("hex")
+const sha = async (res: Response) =>
+  createHash("sha256")
+    .update(Buffer.from(await res.arrayBuffer()))
+    .digest("hex")
 
 describe("jobs survive the emulator's process", { timeout: 60_000 }, () => {
   it("a job whose emulator was SIGKILLed mid-render completes after a restart, and its content downloads", async () => {

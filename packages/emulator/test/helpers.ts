@@ -33,12 +33,7 @@ export type Endpoint = Pick<Emulator.RunningEmulator, "baseURL">
 export const api = (emu: Endpoint, path: string, init: RequestInit = {}): Promise<Response> =>
   fetch(`${emu.baseURL}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } })
 
-export const postJson = (
-  emu: Endpoint,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {}
-) =>
+export const postJson = (emu: Endpoint, path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(emu, path, {
     method: "POST",
     body: JSON.stringify(body),
@@ -121,4 +116,28 @@ export const bytesUnder = async (dir: string): Promise<number> => {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
   }
   return total
+}
+
+export interface Part {
+  readonly name: string
+  readonly value: string | Buffer
+  readonly filename?: string
+  readonly type?: string
+}
+
+export const BOUNDARY = "----emulatortest7MA4YWxkTrZu0gW"
+
+/** The bytes opening one multipart part (its headers). */
+export const partHead = (p: Omit<Part, "value">): Buffer => {
+  const disp = `Content-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ""}`
+  const type = p.type ? `\r\nContent-Type: ${p.type}` : ""
+  return Buffer.from(`--${BOUNDARY}\r\n${disp}${type}\r\n\r\n`)
+}
+
+/** A hand-built multipart body (exact part headers, e.g. a chosen Content-Type), with its header. */
+export const multipart = (parts: ReadonlyArray<Part>) => {
+  const chunks: Array<Buffer> = []
+  for (const p of parts) chunks.push(partHead(p), Buffer.from(p.value), Buffer.from("\r\n"))
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`))
+  return { body: Buffer.concat(chunks), headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` } }
 }
