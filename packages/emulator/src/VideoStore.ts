@@ -93,6 +93,7 @@ const MODERATION: VideoError = {
 }
 const RENDER_FAILED: VideoError = { code: "internal_error", message: "Video generation failed. Please try again." }
 const REFERENCE_FILE = "reference"
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 const exists = (path: string): Promise<boolean> =>
   stat(path).then(
@@ -288,7 +289,10 @@ export class VideoStore {
   }
 
   private scheduleExpiry(job: Job): void {
-    const timer = setTimeout(() => void this.expire(job), Math.max(0, this.expiresAtMs(job) - Date.now()))
+    const delay = Math.max(0, this.expiresAtMs(job) - Date.now())
+    // Beyond setTimeout's range (~24.8 days) `content()` still refuses expired content by the clock.
+    if (delay > MAX_TIMER_MS) return
+    const timer = setTimeout(() => void this.expire(job), delay)
     timer.unref()
     job.timers.push(timer)
   }
@@ -314,10 +318,14 @@ export class VideoStore {
     return this.toObject(this.get(id))
   }
 
-  /** Milliseconds until a running job's simulated time is up (0 when it is, or the job is terminal). */
-  remainingMs(id: string): number {
+  /**
+   * Milliseconds until a running job's simulated time is up: 0 once it is (or the job is terminal),
+   * undefined when it never will be (`stuck`).
+   */
+  remainingMs(id: string): number | undefined {
     const job = this.get(id)
-    if (job.terminal || job.fate === "stuck") return 0
+    if (job.terminal) return 0
+    if (job.fate === "stuck") return undefined
     return Math.max(0, job.createdAtMs + job.simulatedMs - Date.now())
   }
 

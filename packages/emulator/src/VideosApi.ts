@@ -102,19 +102,20 @@ export const create = async (ctx: RequestContext): Promise<void> => {
 
 /**
  * `openai-poll-after-ms`: the wait openai-python's `videos.poll` (and the other SDK poll helpers)
- * reads from a retrieve answer; here the job's remaining simulated time, at least POLL_FLOOR_MS.
+ * reads from a retrieve answer: the job's remaining simulated time, at least POLL_FLOOR_MS (the
+ * real render may still be running when it is up); the SDK's own default for a job that never ends.
  */
 const POLL_FLOOR_MS = 50
+const POLL_UNKNOWN_MS = 1000
 const POLL_HEADER = "openai-poll-after-ms"
-const pollHint = (ctx: RequestContext, id: string): Record<string, string> => {
-  const video = ctx.app.store.retrieve(id)
-  if (video.status !== "queued" && video.status !== "in_progress") return {}
-  return { [POLL_HEADER]: String(Math.max(POLL_FLOOR_MS, Math.ceil(ctx.app.store.remainingMs(id)))) }
-}
 
 export const retrieve = async (ctx: RequestContext): Promise<void> => {
   const id = ctx.params[0] ?? ""
-  sendJson(ctx.res, 200, ctx.app.store.retrieve(id), pollHint(ctx, id))
+  const video = ctx.app.store.retrieve(id)
+  if (video.status !== "queued" && video.status !== "in_progress") return sendJson(ctx.res, 200, video)
+  const remaining = ctx.app.store.remainingMs(id)
+  const wait = remaining === undefined ? POLL_UNKNOWN_MS : Math.max(POLL_FLOOR_MS, Math.ceil(remaining))
+  sendJson(ctx.res, 200, video, { [POLL_HEADER]: String(wait) })
 }
 
 export const list = async (ctx: RequestContext): Promise<void> => {

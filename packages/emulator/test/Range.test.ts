@@ -117,7 +117,7 @@ describe("poll hint", { timeout: 20_000 }, () => {
   // 1 s of simulated time, so the hint has something to count down.
   const emu = useEmulator({ render: { fixedSeconds: 1, secondsPerVideoSecond: 0 } })
 
-  it("openai-poll-after-ms on retrieve while running: the remaining simulated time, at least 50 ms; none once done", async () => {
+  it("openai-poll-after-ms on retrieve while running: the remaining simulated time, at least 50 ms; none once done; 1 s when stuck", async () => {
     const v = (await (await postJson(emu(), "/videos", { prompt: "hint", seconds: "4" })).json()) as VideoJson
     const early = await api(emu(), `/videos/${v.id}`)
     const first = Number(early.headers.get("openai-poll-after-ms"))
@@ -129,5 +129,10 @@ describe("poll hint", { timeout: 20_000 }, () => {
     expect(later).toBeGreaterThanOrEqual(50)
     await waitDone(emu(), v.id)
     expect((await api(emu(), `/videos/${v.id}`)).headers.get("openai-poll-after-ms")).toBeNull()
+    // A job that never ends has no remaining time: the SDK's own default.
+    const stuck = (await (
+      await postJson(emu(), "/videos", { prompt: "never", seconds: "4" }, { "x-emulator-fault": "stuck" })
+    ).json()) as VideoJson
+    expect((await api(emu(), `/videos/${stuck.id}`)).headers.get("openai-poll-after-ms")).toBe("1000")
   })
 })
