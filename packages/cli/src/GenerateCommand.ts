@@ -92,6 +92,10 @@ const dryRunJson = (preview: LongVideo.Preview) => ({
   planError: Result.isFailure(preview.plan) ? preview.plan.failure.message : null
 })
 
+/** The offline emulator's jobs live beside the run's manifest, so a rerun of the command finds them. */
+const emulatorDataDir = (path: Path.Path, output: string): string =>
+  path.join(path.resolve(output), Manifest.directoryName, "emulator")
+
 export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const plan = Option.isSome(input.plan) ? yield* PlanFile.read(input.plan.value) : undefined
   const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
@@ -106,16 +110,18 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     recreateLost: input.recreateLost
   })
   const declared = yield* RequestOptions.declaredModel(input)
+  const path = yield* Path.Path
   const target = {
     offline: input.offline,
     dryRun: input.dryRun,
     baseUrl: input.baseUrl,
-    models: declared ? [declared] : []
+    models: declared ? [declared] : [],
+    // A dry run writes nothing, so its emulator keeps to a temp dir.
+    emulatorDataDir: input.dryRun ? undefined : emulatorDataDir(path, input.output)
   }
 
   const program = Effect.gen(function* () {
     if (input.resume) {
-      const path = yield* Path.Path
       const previous = yield* Manifest.read(path.resolve(input.output))
       if (Option.isNone(previous)) {
         return yield* new Errors.InvalidRequest({

@@ -1,7 +1,8 @@
 /**
  * Which services a command runs on: the real planner and provider pointed at OpenAI (or a gateway),
  * or, with `--offline`, at an emulator started in-process on a free loopback port — the same code
- * path, with no network and no key.
+ * path, with no network and no key. The offline emulator keeps its jobs in the output directory
+ * (`.longsora/emulator`), so a rerun after Ctrl-C or a crash resumes them instead of meeting a 404.
  */
 import { Capabilities, Errors, Planner } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
@@ -15,6 +16,11 @@ export interface Target {
   readonly baseUrl: Option.Option<string>
   /** Gateway models declared with `--clip-seconds`. */
   readonly models: ReadonlyArray<Capabilities.ProviderCapabilities>
+  /**
+   * With `offline`: where the embedded emulator keeps its jobs and renders, so a rerun after a crash
+   * finds the jobs the killed run created (default: a temp dir removed on exit).
+   */
+  readonly emulatorDataDir?: string | undefined
 }
 
 /** The emulator's table entry for a declared model, so offline runs accept it too. */
@@ -59,7 +65,8 @@ export const layer = (
     ).pipe(
       Layer.provide(
         Emulator.layer({
-          models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)]))
+          models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)])),
+          ...(target.emulatorDataDir === undefined ? {} : { dataDir: target.emulatorDataDir })
         })
       )
     )

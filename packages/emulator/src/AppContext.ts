@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { FaultName, FaultState } from "./Faults.ts"
 import type { FileStore } from "./FileStore.ts"
+import type { Limits } from "./Limits.ts"
 import type { ModelTable } from "./Models.ts"
 import type { VideoStore } from "./VideoStore.ts"
 
@@ -12,8 +13,10 @@ export interface App {
   readonly files: FileStore
   readonly faults: FaultState
   readonly models: ModelTable
+  /** Request-scoped temp files (uploads, fetched references) until a job takes them. */
   readonly uploadDir: string
-  /** Incremented for every POST /v1/videos (or remix) that created a job. */
+  readonly limits: Limits
+  /** Incremented for every POST /v1/videos (or remix) that created a job in this process. */
   creates: number
 }
 

@@ -17,7 +17,10 @@ export const USAGE = `Usage: longsora-emulator [flags]
   --max-concurrent-renders N      ffmpeg processes at once (default 2)
   --expires-after S               content lifetime after completion (default 3600)
   --extended-seconds              also accept seconds "16" and "20" on Sora models
-  --data-dir DIR                  keep uploads and renders here (default: temp dir, removed on exit)
+  --data-dir DIR                  keep jobs, uploads and renders here, across restarts
+                                  (default: a temp dir, removed on exit)
+  --request-timeout MS            time to receive a whole request (default 30000)
+  --headers-timeout MS            time to receive a request's headers (default 20000)
 Faults (COUNT = how many of the next eligible requests get the fault):
   --rate-limit COUNT[:RETRY_AFTER_MS]      429 with retry-after / retry-after-ms
   --server-errors COUNT[:STATUS]           5xx (default 500)
@@ -61,6 +64,8 @@ export const parse = (argv: ReadonlyArray<string>): EmulatorOptions | "help" => 
       "expires-after": { type: "string" },
       "extended-seconds": { type: "boolean" },
       "data-dir": { type: "string" },
+      "request-timeout": { type: "string" },
+      "headers-timeout": { type: "string" },
       "rate-limit": { type: "string" },
       "server-errors": { type: "string" },
       moderation: { type: "string" },
@@ -109,5 +114,13 @@ export const parse = (argv: ReadonlyArray<string>): EmulatorOptions | "help" => 
   if (expires !== undefined) options.expiresAfterSeconds = expires
   if (values["extended-seconds"]) options.extendedSeconds = true
   if (values["data-dir"] !== undefined) options.dataDir = values["data-dir"]
+  const requestTimeoutMs = num("request-timeout", values["request-timeout"])
+  const headersTimeoutMs = num("headers-timeout", values["headers-timeout"])
+  if (requestTimeoutMs !== undefined || headersTimeoutMs !== undefined) {
+    options.timeouts = {
+      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+      ...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs })
+    }
+  }
   return options
 }

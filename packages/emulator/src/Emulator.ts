@@ -2,7 +2,7 @@
  * Starting and stopping an emulator: programmatically (`start`) or as an Effect layer (`layer`)
  * that provides the `EmulatorServer` service for the layer's scope.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, rm } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
@@ -12,8 +12,13 @@ import type { App } from "./AppContext.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
+import type { JobStat } from "./JobRecords.ts"
+import { defaultLimits, defaultTimeouts, type Limits, type Timeouts } from "./Limits.ts"
 import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
-import { type JobStat, VideoStore } from "./VideoStore.ts"
+import { VideoStore } from "./VideoStore.ts"
+
+export { type DataDirStats, readDataDir } from "./JobRecords.ts"
+export type { Limits, Timeouts } from "./Limits.ts"
 
 export interface RenderOptions {
   /** Simulated wall seconds per second of video (default 0.02). */
@@ -40,12 +45,22 @@ export interface EmulatorOptions {
   readonly models?: Readonly<Record<string, ModelSpec>>
   /** Also accept seconds "16" and "20" on Sora models (the 2026-03 guide; not in the SDK enum). */
   readonly extendedSeconds?: boolean
-  /** Where uploads and renders go; default a temp dir removed on close. */
+  /**
+   * Where jobs, uploads and renders go; default a temp dir removed on close. Jobs recorded there by an
+   * earlier process are picked up again (see `readDataDir` for its counts without a server).
+   */
   readonly dataDir?: string
+  /** Bounds on request bodies and fetched references (see Limits.ts for the defaults). */
+  readonly limits?: Partial<Limits>
+  /** Header and whole-request timeouts (defaults 20 s and 30 s). */
+  readonly timeouts?: Partial<Timeouts>
 }
 
 export interface EmulatorStats {
+  /** Jobs created by this process. */
   readonly creates: number
+  /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
+  readonly totalCreates: number
   readonly requests: number
   readonly requestsByRoute: Readonly<Record<string, number>>
   readonly jobs: ReadonlyArray<JobStat>
@@ -71,8 +86,10 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const apiKey = options.apiKey ?? "sk-emulator"
   const ownDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "longsora-emulator-")))
+  // Created on first use, so a caller whose run fails before any request leaves no directory behind.
   const uploadDir = join(dataDir, "uploads")
-  await mkdir(uploadDir, { recursive: true })
+  // Request-scoped files of a process that died mid-request: nothing refers to them any more.
+  await rm(uploadDir, { recursive: true, force: true })
   const baseModels = { ...defaultModels }
   const models = {
     ...(options.extendedSeconds ? withExtendedSeconds(baseModels) : baseModels),
@@ -87,11 +104,22 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     maxConcurrentRenders: options.maxConcurrentRenders ?? 2
   })
   const faults = new FaultState(options.faults)
-  const app: App = { store, files: new FileStore(), faults, models, uploadDir, creates: 0 }
+  const limits = defaultLimits(options.limits)
+  const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0 }
   const counters: RequestCounters = { requests: 0, byRoute: {} }
   const handler = makeHandler(app, apiKey, counters)
-  const server = createServer((req, res) => void handler(req, res))
+  const timeouts = defaultTimeouts(options.timeouts)
+  const server = createServer(
+    {
+      requestTimeout: timeouts.requestTimeoutMs,
+      headersTimeout: timeouts.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs)
+    },
+    (req, res) => void handler(req, res)
+  )
   try {
+    await store.load()
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(options.port ?? 0, host, () => {
@@ -100,7 +128,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
       })
     })
   } catch (e) {
-    store.close()
+    await store.close()
     if (ownDir) await rm(dataDir, { recursive: true, force: true })
     throw e
   }
@@ -112,17 +140,18 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     apiKey,
     close: () => {
       closing ??= (async () => {
-        store.close()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
         })
+        await store.close()
         if (ownDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
       })()
       return closing
     },
     stats: () => ({
       creates: app.creates,
+      totalCreates: store.totalCreates(),
       requests: counters.requests,
       requestsByRoute: { ...counters.byRoute },
       jobs: store.stats()

@@ -3,7 +3,7 @@
  * (rate limit, 5xx), routing, and turning thrown ApiErrors into the OpenAI error envelope.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { ApiError, badKey, missingKey, notFound, rateLimited, serverError } from "./ApiError.ts"
+import { ApiError, badKey, missingKey, notFound, rateLimited, requestTooLarge, serverError } from "./ApiError.ts"
 import type { App, RequestContext } from "./AppContext.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import * as FilesApi from "./FilesApi.ts"
@@ -83,6 +83,9 @@ export const makeHandler =
       const status = app.faults.serverError(faults)
       if (status !== undefined) throw serverError(status)
       if (!matched) throw notFound(`Invalid URL (${method} ${url.pathname})`)
+      if (Number(req.headers["content-length"] ?? 0) > app.limits.maxBodyBytes) {
+        throw requestTooLarge(app.limits.maxBodyBytes)
+      }
       await matched.handler({ app, req, res, url, key, faults, params })
     } catch (e) {
       if (res.headersSent) {
@@ -96,7 +99,19 @@ export const makeHandler =
         sendError(res, serverError(500))
       }
     } finally {
-      // Drain an unread body so keep-alive connections stay usable after early errors.
-      if (!req.complete) req.resume()
+      if (!req.complete) drain(req, app.limits.maxBodyBytes)
     }
   }
+
+/**
+ * Reads and drops the rest of a body the handler refused, so the client (still sending) gets to read
+ * the answer and a keep-alive connection stays usable; beyond `maxBytes` the connection is cut instead.
+ */
+const drain = (req: IncomingMessage, maxBytes: number): void => {
+  let dropped = 0
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length
+    if (dropped > maxBytes) req.socket.destroy()
+  })
+  req.resume()
+}

@@ -2,11 +2,13 @@
  * Renders a job's media with ffmpeg in one child process: an H.264/AAC MP4 (30 fps CFR, faststart),
  * a WebP thumbnail and a JPEG spritesheet. With a reference image the first frame IS the image:
  * every motion (scroll, moving bar, caption) starts at zero at t=0. Outputs are written to temp
- * names and renamed, so a half-written file is never served.
+ * names unique to each render and renamed, so a half-written file is never served, and an ffmpeg
+ * orphaned by a killed emulator never writes into the files of the render that replaces it.
  */
 import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { existsSync } from "node:fs"
-import { rename, writeFile } from "node:fs/promises"
+import { rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Data } from "effect"
 import { seedOf } from "./Ids.ts"
@@ -29,6 +31,13 @@ export interface RenderOutput {
   readonly spritesheet: string
 }
 
+/** Where a job's media goes once rendered. */
+export const renderOutputs = (dir: string): RenderOutput => ({
+  video: join(dir, "video.mp4"),
+  thumbnail: join(dir, "thumbnail.webp"),
+  spritesheet: join(dir, "spritesheet.jpg")
+})
+
 export const FPS = 30
 const FONT_CANDIDATES = [
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -40,7 +49,7 @@ const FONT_CANDIDATES = [
 const font = FONT_CANDIDATES.find((f) => existsSync(f))
 
 /**
- * Builds the ffmpeg argument list; exported for inspection in tests.
+ * Builds the ffmpeg argument list writing to `out` (the render's temp names); exported for inspection in tests.
  *
  * CPU matters more than anything else here (renders share 2 cores with the tests and with each
  * other), so the still picture — the reference, or one frame of a seeded `gradients` source — is
@@ -113,7 +122,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "0",
     "-f",
     "webp",
-    `${out.thumbnail}.part`,
+    out.thumbnail,
     "-map",
     "[s]",
     "-c:v",
@@ -124,7 +133,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "1",
     "-f",
     "image2",
-    `${out.spritesheet}.part`,
+    out.spritesheet,
     "-map",
     "[v]",
     "-map",
@@ -176,7 +185,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "+faststart",
     "-f",
     "mp4",
-    `${out.video}.part`
+    out.video
   ]
 }
 
@@ -219,18 +228,26 @@ export class Renderer {
   async render(job: RenderJob, signal: AbortSignal): Promise<RenderOutput> {
     await this.acquire(signal)
     try {
-      const out: RenderOutput = {
-        video: join(job.dir, "video.mp4"),
-        thumbnail: join(job.dir, "thumbnail.webp"),
-        spritesheet: join(job.dir, "spritesheet.jpg")
+      const out = renderOutputs(job.dir)
+      const token = randomBytes(4).toString("hex")
+      const part = (path: string) => `${path}.${token}.part`
+      const parts: RenderOutput = {
+        video: part(out.video),
+        thumbnail: part(out.thumbnail),
+        spritesheet: part(out.spritesheet)
       }
-      const captionFile = join(job.dir, "caption.txt")
-      await writeFile(captionFile, wrap(job.prompt, Math.max(20, Math.floor(job.width / 22))))
-      await run(ffmpegArgs(job, captionFile, out), signal)
-      await rename(`${out.thumbnail}.part`, out.thumbnail)
-      await rename(`${out.spritesheet}.part`, out.spritesheet)
-      await rename(`${out.video}.part`, out.video)
-      return out
+      const captionFile = part(join(job.dir, "caption.txt"))
+      try {
+        await writeFile(captionFile, wrap(job.prompt, Math.max(20, Math.floor(job.width / 22))))
+        await run(ffmpegArgs(job, captionFile, parts), signal)
+        await rename(parts.thumbnail, out.thumbnail)
+        await rename(parts.spritesheet, out.spritesheet)
+        // The video last: its presence means the render is complete (VideoStore's restart relies on it).
+        await rename(parts.video, out.video)
+        return out
+      } finally {
+        await Promise.all([captionFile, ...Object.values(parts)].map((p) => rm(p, { force: true })))
+      }
     } finally {
       this.release()
     }
