@@ -87,7 +87,7 @@ export class GenerationError extends Schema.TaggedError<GenerationError>()("Gene
   segment: Schema.Int,
   jobId: Schema.optional(Schema.String),
   /** `rejected`: the provider refused the input (fix it); `failed`: the job failed; `unavailable`: transport. */
-  kind: Schema.Literals(["rejected", "failed", "moderation", "unavailable", "timeout"]),
+  kind: Schema.Literals(["rejected", "failed", "moderation", "unavailable", "timeout", "gone"]),
   reason: Schema.String,
   fix: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect())
