@@ -98,7 +98,9 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     offline: input.offline,
     dryRun: input.dryRun,
     baseUrl: input.baseUrl,
-    models: declared ? [declared] : []
+    models: declared ? [declared] : [],
+    model: input.model,
+    planModel: input.planModel
   }
 
   const program = Effect.gen(function* () {

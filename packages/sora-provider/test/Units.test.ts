@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Capabilities } from "@longsora/core"
 import type OpenAI from "openai"
 import * as JobRecovery from "../src/JobRecovery.ts"
-import * as ReferenceImage from "../src/ReferenceImage.ts"
+import { ReferenceImage } from "@longsora/provider-kit"
 import * as SoraCapabilities from "../src/SoraCapabilities.ts"
 
 const video = (overrides: Partial<OpenAI.Videos.Video>): OpenAI.Videos.Video => ({

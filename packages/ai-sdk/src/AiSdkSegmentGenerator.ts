@@ -1,0 +1,557 @@
+/**
+ * core's `SegmentGenerator` over any AI SDK video model. A V4 model's `doStart` is the one billable
+ * call: it is sent once (a 429, refused before any work, is waited out; a lost answer is never
+ * retried, it is an error saying a job may exist), and its JSON `operation` becomes the job id that
+ * core records in the run manifest, so a later run polls it instead of starting again. `complete`
+ * polls `doStatus` on the shared budgeted schedule and writes the clip: URL results streamed to a
+ * `.part` file and renamed, base64 results decoded a chunk at a time. A V3 model (`doGenerate`
+ * only) runs in this process: a job interrupted by a crash cannot be resumed.
+ */
+import { randomUUID } from "node:crypto"
+import { readFile } from "node:fs/promises"
+import { APICallError } from "@ai-sdk/provider"
+import type {
+  Experimental_VideoModelV3 as VideoModelV3,
+  Experimental_VideoModelV4 as VideoModelV4,
+  Experimental_VideoModelV4CallOptions as VideoModelV4CallOptions,
+  Experimental_VideoModelV4VideoData as VideoData,
+  JSONValue
+} from "@ai-sdk/provider"
+import { Errors, SegmentGenerator } from "@longsora/core"
+import { Download, Polling, Redaction, ReferenceImage, RetryPolicy, SpecCheck, Watch } from "@longsora/provider-kit"
+import { Clock, Config, Data, Effect, Layer, Option, Redacted } from "effect"
+import * as JobId from "./JobId.ts"
+import * as Providers from "./Providers.ts"
+import * as VideoModels from "./VideoModels.ts"
+
+type SegmentSpec = SegmentGenerator.SegmentSpec
+type SegmentJob = SegmentGenerator.SegmentJob
+
+/** Any AI SDK video model: V4 (start/status, resumable) or V3 (`doGenerate`, in-process only). */
+export type VideoModel = VideoModelV4 | VideoModelV3
+
+export type LostStart = "fail" | "start-again"
+
+export interface Options {
+  /** Models beyond the built-in table, or overriding it (keyed by their provider-prefixed id). */
+  readonly models?: ReadonlyArray<VideoModels.ModelEntry> | undefined
+  /** Model objects you built yourself, by the id requests use, e.g. `{ "google:veo-3.1-generate-preview": google.video(...) }`. */
+  readonly videoModels?: Readonly<Record<string, VideoModel>> | undefined
+  /** Key and base URL per provider id (`google`, `fal`, …); what is not given is read from env. */
+  readonly connections?: Readonly<Record<string, Partial<Providers.Connection>>> | undefined
+  readonly polling?: Partial<Polling.PollingOptions> | undefined
+  readonly retry?: Partial<RetryPolicy.RetryOptions> | undefined
+  /**
+   * An earlier run sent a start and never learnt its answer, so a job may exist (and be billed):
+   * `fail` (default) says so and starts nothing; `start-again` starts a new job anyway.
+   */
+  readonly lostStart?: LostStart | undefined
+}
+
+/** A failed provider call, kept internal: it becomes a `GenerationError` before leaving this module. */
+class CallError extends Data.TaggedError("CallError")<{ readonly op: string; readonly cause: unknown }> {}
+
+/** An HTTP error the provider package turned into a status answer (fal does), seen through the probe. */
+class HttpAnswer extends Error {
+  readonly status: number
+  readonly headers: Headers
+  constructor(status: number, headers: Headers, message: string) {
+    super(message)
+    this.status = status
+    this.headers = headers
+  }
+}
+
+const call = <A>(op: string, run: (signal: AbortSignal) => PromiseLike<A>): Effect.Effect<A, CallError> =>
+  Effect.tryPromise({ try: (signal) => Promise.resolve(run(signal)), catch: (cause) => new CallError({ op, cause }) })
+
+/** What a failed AI SDK call says about retrying (`APICallError` carries the status and headers). */
+export const classify = (cause: unknown): RetryPolicy.Classified => {
+  if (cause instanceof HttpAnswer) return RetryPolicy.classifyStatus(cause.status, cause.headers)
+  if (APICallError.isInstance(cause)) {
+    if (cause.statusCode !== undefined) return RetryPolicy.classifyStatus(cause.statusCode, cause.responseHeaders)
+    // No status: the request never got an answer ("Cannot connect to API", reset, timeout).
+    return cause.isRetryable ? RetryPolicy.lostAnswer : { ...RetryPolicy.lostAnswer, retryable: false }
+  }
+  if (cause instanceof Error && (cause.name === "AbortError" || cause.name === "TimeoutError")) {
+    return { ...RetryPolicy.lostAnswer, retryable: cause.name === "TimeoutError" }
+  }
+  if (cause instanceof Error && RetryPolicy.isNetworkError(cause)) return RetryPolicy.lostAnswer
+  return RetryPolicy.notRetryable
+}
+
+const classifyCall = (error: CallError) => classify(error.cause)
+
+/** Status reads are idempotent, so a 429 storm while polling is waited out for longer. */
+const POLL_RETRY_FLOOR = 20
+
+const MODERATION = /moderat|safety|filtered|blocked|nsfw|responsible ai|policy/i
+
+const COMMON_RATIOS: ReadonlyArray<readonly [number, number]> = [
+  [16, 9],
+  [9, 16],
+  [1, 1],
+  [4, 3],
+  [3, 4],
+  [21, 9],
+  [9, 21],
+  [3, 2],
+  [2, 3]
+]
+
+/** `1280x720` → `16:9`; a size near a common ratio (1366x768) gets that ratio. */
+export const aspectRatioOf = (size: string): `${number}:${number}` | undefined => {
+  const match = /^(\d+)x(\d+)$/.exec(size)
+  if (!match) return undefined
+  const ratio = Number(match[1]) / Number(match[2])
+  const near = COMMON_RATIOS.find(([w, h]) => Math.abs(w / h / ratio - 1) < 0.02)
+  return near ? `${near[0]}:${near[1]}` : (`${match[1]}:${match[2]}` as `${number}:${number}`)
+}
+
+/** The call options for one segment, phrased as the model's entry says. */
+export const callOptions = (
+  spec: SegmentSpec,
+  entry: VideoModels.ModelEntry,
+  providerKey: string,
+  image: VideoModelV4CallOptions["image"]
+): VideoModelV4CallOptions => {
+  const wire: Record<string, JSONValue> = {}
+  if (entry.wire?.duration === "string") wire.duration = String(spec.seconds)
+  if (entry.wire?.duration === "number") wire.duration = spec.seconds
+  const height = Math.min(...spec.size.split("x").map(Number))
+  if (entry.wire?.resolution === "height-p") wire.resolution = `${height}p`
+  if (entry.wire?.resolution === "height-P") wire.resolution = `${height}P`
+  return {
+    prompt: spec.prompt,
+    n: 1,
+    aspectRatio: aspectRatioOf(spec.size),
+    resolution: spec.size as `${number}x${number}`,
+    duration: spec.seconds,
+    fps: undefined,
+    seed: undefined,
+    image,
+    frameImages: undefined,
+    inputReferences: undefined,
+    generateAudio: undefined,
+    providerOptions: Object.keys(wire).length > 0 ? { [providerKey]: wire } : {}
+  }
+}
+
+interface Resolved {
+  readonly model: VideoModel
+  /** The fetch that reaches the provider (for result URLs); plain `fetch` for your own model objects. */
+  readonly fetch: typeof fetch
+  readonly probe: Providers.Probe | undefined
+  readonly providerKey: string
+}
+
+export const make = Effect.fnUntraced(function* (options: Options = {}) {
+  const models = VideoModels.table(options.models ?? [])
+  const polling: Polling.PollingOptions = { ...Polling.defaultPollingOptions, ...options.polling }
+  const retry: RetryPolicy.RetryOptions = { ...RetryPolicy.defaultRetryOptions, ...options.retry }
+  const pollRetry: RetryPolicy.RetryOptions = { ...retry, maxRetries: Math.max(retry.maxRetries, POLL_RETRY_FLOOR) }
+  const lostStart = options.lostStart ?? "fail"
+  const secrets = new Set<Redacted.Redacted<string>>()
+  const resolved = new Map<string, Resolved>()
+  // What each start answered, so the first poll waits instead of asking again at once.
+  const started = new Map<string, Watch.Started>()
+  // V3 jobs: running in this process only.
+  const local = new Map<string, Promise<ReadonlyArray<VideoData>>>()
+
+  const scrub = (text: string) => Redaction.scrub(text, [...secrets].map(Redacted.value))
+
+  const known = () => [...models.keys()]
+  const entryOf = (model: string) => models.get(VideoModels.normalizeId(model))
+
+  const capabilities = (model: string) => {
+    const entry = entryOf(model)
+    return entry
+      ? Effect.succeed(VideoModels.capabilitiesOf(entry))
+      : Effect.fail(VideoModels.unknownModel(model, known()))
+  }
+
+  /** The model object for an id: yours, or the provider package's (imported on first use). */
+  const resolve = (segment: number, id: string): Effect.Effect<Resolved, Errors.GenerationError> => {
+    const cached = resolved.get(id)
+    if (cached) return Effect.succeed(cached)
+    const own = options.videoModels?.[id]
+    if (own) {
+      const mine: Resolved = { model: own, fetch: globalThis.fetch, probe: undefined, providerKey: own.provider.split(".")[0]! }
+      resolved.set(id, mine)
+      return Effect.succeed(mine)
+    }
+    const ref = Providers.parseModelId(VideoModels.normalizeId(id))
+    if (!ref || !ref.provider.video) {
+      return Effect.fail(
+        new Errors.GenerationError({
+          segment,
+          kind: "rejected",
+          reason: `"${id}" names no AI SDK video model`,
+          fix: `Use a provider-prefixed id (${Providers.providers.filter((p) => p.video).map((p) => `${p.id}:`).join(", ")}), or pass the model object in videoModels.`
+        })
+      )
+    }
+    return Effect.gen(function* () {
+      const connection = yield* Providers.connectionConfig(ref.provider, options.connections?.[ref.provider.id])
+      if (connection.apiKey) secrets.add(connection.apiKey)
+      const factory = yield* Providers.load(ref.provider)
+      const probe: Providers.Probe = new Map()
+      const instance = Providers.instantiate(ref.provider, factory, connection, probe)
+      const make = instance.videoModel ?? instance.video
+      if (!make) {
+        return yield* new Errors.MissingDependency({
+          dependency: ref.provider.packageName,
+          detail: "this version has no video models",
+          fix: `Install a newer one: npm install ${ref.provider.packageName}@latest.`
+        })
+      }
+      const model = make.call(instance, ref.modelId) as VideoModel
+      const fetchFn = Providers.makeFetch(ref.provider, connection, new Map())
+      const entry: Resolved = { model, fetch: fetchFn, probe, providerKey: ref.provider.id }
+      resolved.set(id, entry)
+      return entry
+    }).pipe(
+      Effect.catch((error) =>
+        Effect.fail(
+          new Errors.GenerationError({
+            segment,
+            kind: "rejected",
+            reason: error.message,
+            ...("fix" in error ? { fix: error.fix } : {}),
+            cause: error
+          })
+        )
+      )
+    )
+  }
+
+  const readReference = (spec: SegmentSpec, path: string) =>
+    Effect.tryPromise({
+      try: () => readFile(path),
+      catch: (cause) =>
+        new Errors.GenerationError({
+          segment: spec.segment,
+          kind: "rejected",
+          reason: `the reference ${path} cannot be read`,
+          fix: "Check that the file exists and is readable.",
+          cause
+        })
+    }).pipe(
+      Effect.flatMap((bytes) => {
+        const mediaType = ReferenceImage.mimeFromBytes(bytes) ?? ReferenceImage.mimeFromName(path)
+        return mediaType
+          ? Effect.succeed({ type: "file" as const, mediaType, data: new Uint8Array(bytes) })
+          : Effect.fail(
+              new Errors.GenerationError({
+                segment: spec.segment,
+                kind: "rejected",
+                reason: `the reference ${path} is not a PNG, JPEG or WebP image`,
+                fix: "Convert the reference to PNG, JPEG or WebP."
+              })
+            )
+      })
+    )
+
+  const describe = (cause: unknown): string => {
+    if (APICallError.isInstance(cause)) {
+      return scrub(`${cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""}${cause.message}`)
+    }
+    if (cause instanceof HttpAnswer) return scrub(`HTTP ${cause.status}: ${cause.message}`)
+    return cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
+  }
+
+  /** A start that failed: refused (nothing billed), or lost (a job may exist; never retried). */
+  const startError = (spec: SegmentSpec, sentAt: number) => (error: CallError) => {
+    const classified = classifyCall(error)
+    const what = describe(error.cause)
+    if (classified.ambiguous) {
+      return new Errors.GenerationError({
+        segment: spec.segment,
+        kind: "unavailable",
+        reason: `${spec.model} start got no usable answer (${what}); a job may have been created and billed`,
+        fix:
+          `LongSora does not start it again on its own (that could pay twice). Look in the provider's console for a job started at ${new Date(sentAt).toISOString()}. ` +
+          "If there is none, run again with LONGSORA_LOST_START=start-again (SDK: lostStart: 'start-again')."
+      })
+    }
+    const status = classified.status
+    return new Errors.GenerationError({
+      segment: spec.segment,
+      kind: classified.retryable ? "unavailable" : "rejected",
+      reason: `${spec.model} refused the start (${what})`,
+      fix:
+        status === 401 || status === 403
+          ? "Check the provider's key (and that it may use this model)."
+          : classified.retryable
+            ? "Try again later; the provider refused before starting anything, so nothing was billed."
+            : "Fix the request as the provider says; nothing was billed."
+    })
+  }
+
+  const lostStartError = (spec: SegmentSpec, notBefore: number) =>
+    new Errors.GenerationError({
+      segment: spec.segment,
+      kind: "unavailable",
+      reason: `an earlier run sent segment ${spec.segment}'s start at ${new Date(notBefore).toISOString()} and never learnt its answer; a job may exist and be billed`,
+      fix:
+        "AI SDK providers cannot list jobs, so LongSora cannot adopt it. Look in the provider's console; if there is no such job, " +
+        "run again with LONGSORA_LOST_START=start-again (SDK: lostStart: 'start-again')."
+    })
+
+  const submit = Effect.fn("AiSdkSegmentGenerator.submit")(function* (spec: SegmentSpec) {
+    const entry = entryOf(spec.model)
+    const problem = SpecCheck.check(spec, entry && VideoModels.capabilitiesOf(entry), {
+      known: known(),
+      declareHint: VideoModels.declareHint
+    })
+    if (problem || !entry) return yield* Effect.fail(problem!)
+    if (spec.notBefore !== undefined && lostStart === "fail") return yield* lostStartError(spec, spec.notBefore)
+    const { model, providerKey } = yield* resolve(spec.segment, spec.model)
+    const image = spec.reference === undefined ? undefined : yield* readReference(spec, spec.reference)
+    const request = callOptions(spec, entry, providerKey, image)
+    if (model.specificationVersion === "v4" && model.doStart && model.doStatus) {
+      const doStart = model.doStart.bind(model)
+      const sentAt = yield* Clock.currentTimeMillis
+      const answer = yield* RetryPolicy.retrying(
+        () => call("doStart", (signal) => doStart({ ...request, abortSignal: signal })),
+        {
+          policy: retry,
+          // Only a refusal before any work (429) is asked again; a lost answer never is.
+          classify: (error) => {
+            const classified = classifyCall(error)
+            return classified.ambiguous ? { ...classified, retryable: false } : classified
+          }
+        }
+      ).pipe(Effect.mapError(startError(spec, sentAt)))
+      const answeredAt = yield* Clock.currentTimeMillis
+      const id = JobId.encode({ model: spec.model, operation: answer.operation })
+      started.set(id, { at: answeredAt, progress: 0, createdAt: answeredAt, between: [sentAt, answeredAt] })
+      return { segment: spec.segment, id, seconds: spec.seconds } satisfies SegmentJob
+    }
+    // A V3 model (or a V4 one without start/status): one blocking call, in this process only.
+    const generate = model.doGenerate?.bind(model)
+    if (!generate) {
+      return yield* new Errors.GenerationError({
+        segment: spec.segment,
+        kind: "rejected",
+        reason: `${spec.model} has neither doStart/doStatus nor doGenerate`,
+        fix: "Use a video model of the AI SDK (specification v3 or v4)."
+      })
+    }
+    const localId = randomUUID()
+    const running = Promise.resolve(generate(request as never)).then((result) => result.videos as ReadonlyArray<VideoData>)
+    running.catch(() => undefined)
+    local.set(localId, running)
+    return { segment: spec.segment, id: JobId.encode({ model: spec.model, local: localId }), seconds: spec.seconds }
+  })
+
+  /** One status read; a status `error` behind which the probe saw an HTTP error is that HTTP error. */
+  const statusOnce = (resolvedModel: Resolved, operation: JSONValue, signal: AbortSignal) => {
+    const model = resolvedModel.model as VideoModelV4
+    const callId = randomUUID()
+    return Promise.resolve(
+      model.doStatus!({ operation, abortSignal: signal, headers: { [Providers.CALL_HEADER]: callId } })
+    ).then((status) => {
+      const seen = resolvedModel.probe?.get(callId)
+      resolvedModel.probe?.delete(callId)
+      if (status.status === "error" && seen && seen.status >= 400) {
+        throw new HttpAnswer(seen.status, seen.headers, status.error)
+      }
+      return status
+    })
+  }
+
+  const jobError = (job: SegmentJob, kind: Errors.GenerationError["kind"], reason: string, fix: string, cause?: unknown) =>
+    new Errors.GenerationError({
+      segment: job.segment,
+      jobId: job.id,
+      kind,
+      reason: scrub(reason),
+      fix,
+      ...(cause === undefined ? {} : { cause: scrub(String(cause)) })
+    })
+
+  /** A failed status read, after its retries. 404/410: the provider no longer knows the job. */
+  const statusError = (job: SegmentJob) => (error: CallError) => {
+    const classified = classifyCall(error)
+    const what = describe(error.cause)
+    if (classified.status === 404 || classified.status === 410) {
+      return jobError(
+        job,
+        "gone",
+        `the provider no longer knows the job (${what})`,
+        "It cannot be resumed; start over for this output directory (--restart) to generate the segment again."
+      )
+    }
+    if (!classified.retryable && !classified.ambiguous && !MODERATION.test(what)) {
+      return jobError(job, "failed", `the job could not be read: ${what}`, "Generate the segment again.")
+    }
+    if (MODERATION.test(what)) {
+      return jobError(job, "moderation", `the provider withheld the clip: ${what}`, "Rephrase the prompt.")
+    }
+    return jobError(
+      job,
+      "unavailable",
+      `polling the job failed: ${what}`,
+      "Try again later; the job exists and a later run polls it instead of paying again."
+    )
+  }
+
+  const waitFor = (job: SegmentJob, resolvedModel: Resolved, operation: JSONValue) => {
+    const begun = started.get(job.id)
+    started.delete(job.id)
+    return Watch.watch({
+      job,
+      polling,
+      started: begun,
+      look: (stamp) =>
+        RetryPolicy.retrying(
+          () => Effect.andThen(stamp, call("doStatus", (signal) => statusOnce(resolvedModel, operation, signal))),
+          { policy: pollRetry, classify: classifyCall }
+        ).pipe(
+          Effect.mapError(statusError(job)),
+          Effect.flatMap((status) => {
+            if (status.status === "pending") return Effect.succeed({ status: "pending", progress: 0 })
+            if (status.status === "completed") {
+              return Effect.succeed({ status: "completed", progress: 100, done: status.videos })
+            }
+            const moderation = MODERATION.test(status.error)
+            return Effect.fail(
+              jobError(
+                job,
+                moderation ? "moderation" : "failed",
+                `the job failed: ${status.error}`,
+                moderation
+                  ? "Rephrase the prompt: no real people, copyrighted characters or music, or adult content."
+                  : "Generate the segment again; if it keeps failing, simplify the prompt."
+              )
+            )
+          })
+        ),
+      timedOut: (last, waitedMs) =>
+        jobError(
+          job,
+          "timeout",
+          `the job was still ${last.status} after ${Math.round(waitedMs / 1000)} s`,
+          "Raise the poll timeout (LONGSORA_POLL_TIMEOUT_MS), or run again later: the job is recorded and will be polled, not paid again."
+        )
+    })
+  }
+
+  /** Streams a URL result to `temp`; an expired link (401/403/404/410) is an `HttpAnswer`. */
+  const fetchTo = (fetchFn: typeof fetch, url: string, temp: string) =>
+    call("download", async (signal) => {
+      const response = await fetchFn(url, { signal })
+      if (!response.ok || !response.body) {
+        await response.body?.cancel()
+        throw new HttpAnswer(response.status, response.headers, `the result URL answered ${response.status}`)
+      }
+      const length = response.headers.get("content-length")
+      return Download.streamToPath(response.body, temp, {
+        signal,
+        expectedBytes: length === null ? undefined : Number(length)
+      })
+    })
+
+  const expired = (error: CallError) => {
+    const status = classifyCall(error).status
+    return status === 401 || status === 403 || status === 404 || status === 410
+  }
+
+  /** Writes the first video of a result to `destination`, renewing an expired URL once through `doStatus`. */
+  const save = (job: SegmentJob, videos: ReadonlyArray<VideoData>, destination: string, renew: Effect.Effect<ReadonlyArray<VideoData> | undefined, Errors.GenerationError>, fetchFn: typeof fetch) =>
+    Effect.gen(function* () {
+      const video = videos[0]
+      if (!video) return yield* jobError(job, "failed", "the job finished without a video", "Generate the segment again.")
+      if (video.type === "uploaded") {
+        return yield* jobError(job, "failed", "the provider delivered the clip to your storage, not to LongSora", "Turn off the provider's upload option.")
+      }
+      if (video.type === "base64") {
+        return yield* Download.atomically(destination, (temp) => call("write", (signal) => Download.base64ToPath(video.data, temp, signal))).pipe(
+          Effect.mapError((e) => jobError(job, "failed", `the clip could not be written: ${describe(e.cause)}`, "Check the output directory."))
+        )
+      }
+      if (video.type === "binary") {
+        return yield* Download.atomically(destination, (temp) => call("write", (signal) => Download.bytesToPath(video.data, temp, signal))).pipe(
+          Effect.mapError((e) => jobError(job, "failed", `the clip could not be written: ${describe(e.cause)}`, "Check the output directory."))
+        )
+      }
+      const once = (url: string) =>
+        RetryPolicy.retrying(() => Download.atomically(destination, (temp) => fetchTo(fetchFn, url, temp)), {
+          policy: retry,
+          classify: (error) => (expired(error) ? RetryPolicy.notRetryable : classifyCall(error))
+        })
+      const first = yield* Effect.result(once(video.url))
+      if (first._tag === "Success") return first.success
+      if (!expired(first.failure)) {
+        return yield* jobError(job, "unavailable", `downloading ${Redaction.redactUrl(video.url)} failed: ${describe(first.failure.cause)}`, "Try again later; the job is recorded and a later run downloads it without paying again.")
+      }
+      // The link expired: a fresh status may carry a fresh link.
+      const fresh = (yield* renew)?.[0]
+      const goneError = jobError(job, "gone", `the result URL ${Redaction.redactUrl(video.url)} expired (${describe(first.failure.cause)}) and the provider gave no new one`, "The clip cannot be fetched any more; start over for this output directory (--restart) to generate it again.")
+      if (!fresh || fresh.type !== "url" || fresh.url === video.url) return yield* goneError
+      return yield* once(fresh.url).pipe(Effect.mapError(() => goneError))
+    })
+
+  const complete = Effect.fn("AiSdkSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
+    const decoded = JobId.decode(job.id)
+    if (!decoded) {
+      return yield* jobError(job, "gone", "the job id is not one this provider wrote", "Start over for this output directory (--restart).")
+    }
+    const resolvedModel = yield* resolve(job.segment, decoded.model)
+    let videos: ReadonlyArray<VideoData>
+    let renew: Effect.Effect<ReadonlyArray<VideoData> | undefined, Errors.GenerationError> = Effect.succeed(undefined)
+    if ("local" in decoded) {
+      const running = local.get(decoded.local)
+      if (!running) {
+        return yield* jobError(job, "gone", "the job ran in an earlier process (a V3 model cannot be resumed)", "Start over for this output directory (--restart) to generate the segment again.")
+      }
+      videos = yield* call("doGenerate", () => running).pipe(Effect.mapError((error) => jobError(job, "failed", `the job failed: ${describe(error.cause)}`, "Generate the segment again.")))
+      local.delete(decoded.local)
+    } else {
+      const operation = decoded.operation
+      videos = (yield* waitFor(job, resolvedModel, operation)) as ReadonlyArray<VideoData>
+      renew = call("doStatus", (signal) => statusOnce(resolvedModel, operation, signal)).pipe(
+        Effect.map((status) => (status.status === "completed" ? status.videos : undefined)),
+        Effect.orElseSucceed(() => undefined)
+      )
+    }
+    const sha256 = yield* save(job, videos, destination, renew, resolvedModel.fetch)
+    return { segment: job.segment, jobId: job.id, path: destination, seconds: job.seconds, sha256 } satisfies SegmentGenerator.GeneratedClip
+  })
+
+  return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
+})
+
+export const lostStartConfig: Config.Config<LostStart | undefined> = Config.Literals(["fail", "start-again"] as const, "LONGSORA_LOST_START").pipe(
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
+export const pollTimeoutConfig: Config.Config<number | undefined> = Config.Int("LONGSORA_POLL_TIMEOUT_MS").pipe(
+  Config.option,
+  Config.map(Option.getOrUndefined)
+)
+
+/** The generator from explicit options (connections not given are read from env on first use). */
+export const layer = (options: Options = {}): Layer.Layer<SegmentGenerator.SegmentGenerator> =>
+  Layer.effect(SegmentGenerator.SegmentGenerator, make(options))
+
+/**
+ * The generator configured from env as well: `LONGSORA_VIDEO_MODELS(_FILE)`, `LONGSORA_POLL_TIMEOUT_MS`,
+ * `LONGSORA_LOST_START`, and each provider's key and base URL when a model of it is first used.
+ */
+export const layerConfig = (options: Options = {}) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const declared = yield* VideoModels.modelsFromEnv
+      const timeoutMs = options.polling?.timeoutMs ?? (yield* pollTimeoutConfig)
+      const lostStart = options.lostStart ?? (yield* lostStartConfig)
+      return layer({
+        ...options,
+        models: [...declared, ...(options.models ?? [])],
+        ...(timeoutMs === undefined ? {} : { polling: { ...options.polling, timeoutMs } }),
+        ...(lostStart === undefined ? {} : { lostStart })
+      })
+    })
+  )
