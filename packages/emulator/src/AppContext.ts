@@ -2,6 +2,7 @@
  * What every route handler gets: the shared state of one emulator instance and the request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { DialectState } from "./Dialects.ts"
 import type { FaultName, FaultState } from "./Faults.ts"
 import type { FileStore } from "./FileStore.ts"
 import type { ModelTable } from "./Models.ts"
@@ -13,8 +14,10 @@ export interface App {
   readonly faults: FaultState
   readonly models: ModelTable
   readonly uploadDir: string
-  /** Incremented for every POST /v1/videos (or remix) that created a job. */
+  /** Incremented for every POST /v1/videos (or remix) that created a job, and every dialect start. */
   creates: number
+  /** The Gemini and fal dialects' state (their own start counts among it). */
+  readonly dialects: DialectState
 }
 
 export interface RequestContext {

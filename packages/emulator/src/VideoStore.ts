@@ -52,6 +52,9 @@ export interface NewJob {
   readonly referencePath: string | undefined
   readonly remixedFrom: string | null
   readonly fate: "normal" | "moderation" | "stuck"
+  /** Dialect renders: the clip ends on this image, and how the reference is used (see Renderer). */
+  readonly lastFramePath?: string | undefined
+  readonly firstFrame?: "exact" | "conditioning" | undefined
 }
 
 export interface StoreOptions {
@@ -143,7 +146,17 @@ export class VideoStore {
       if (input.fate === "normal") {
         this.renderer
           .render(
-            { id, prompt: input.prompt, seconds, width, height, referencePath: input.referencePath, dir },
+            {
+              id,
+              prompt: input.prompt,
+              seconds,
+              width,
+              height,
+              referencePath: input.referencePath,
+              dir,
+              lastFramePath: input.lastFramePath,
+              firstFrame: input.firstFrame
+            },
             job.abort.signal
           )
           .then(
