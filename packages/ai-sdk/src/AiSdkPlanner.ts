@@ -59,7 +59,7 @@ export const make = (options: Options = {}) =>
       const given = options.model ?? options.languageModels?.[id] ?? resolved.get(id)
       if (given) return Effect.succeed(given)
       const ref = Providers.parseModelId(id)
-      if (!ref || !ref.provider.language) {
+      if (!ref?.provider.language) {
         return Effect.fail(
           new Errors.PlannerError({
             reason: `"${id}" names no AI SDK language model; use a provider-prefixed id (${Providers.providers
@@ -106,7 +106,10 @@ export const make = (options: Options = {}) =>
               generateText({
                 model,
                 system: instructions!.content,
-                messages: turns.map((m) => ({ role: m.role === "assistant" ? "assistant" : "user", content: m.content })),
+                messages: turns.map((m) => ({
+                  role: m.role === "assistant" ? "assistant" : "user",
+                  content: m.content
+                })),
                 output,
                 maxRetries: 0,
                 abortSignal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? PLAN_TIMEOUT_MS)])
@@ -141,4 +144,5 @@ export const make = (options: Options = {}) =>
   })
 
 /** The planner; provider keys and base URLs not given are read from env when a model is first used. */
-export const layer = (options: Options = {}): Layer.Layer<Planner.Planner> => Layer.effect(Planner.Planner, make(options))
+export const layer = (options: Options = {}): Layer.Layer<Planner.Planner> =>
+  Layer.effect(Planner.Planner, make(options))

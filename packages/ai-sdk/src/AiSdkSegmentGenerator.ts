@@ -9,14 +9,14 @@
  */
 import { randomUUID } from "node:crypto"
 import { readFile } from "node:fs/promises"
-import { APICallError } from "@ai-sdk/provider"
 import type {
+  JSONValue,
+  Experimental_VideoModelV4VideoData as VideoData,
   Experimental_VideoModelV3 as VideoModelV3,
   Experimental_VideoModelV4 as VideoModelV4,
-  Experimental_VideoModelV4CallOptions as VideoModelV4CallOptions,
-  Experimental_VideoModelV4VideoData as VideoData,
-  JSONValue
+  Experimental_VideoModelV4CallOptions as VideoModelV4CallOptions
 } from "@ai-sdk/provider"
+import { APICallError } from "@ai-sdk/provider"
 import { Errors, SegmentGenerator } from "@longsora/core"
 import { Download, Polling, Redaction, ReferenceImage, RetryPolicy, SpecCheck, Watch } from "@longsora/provider-kit"
 import { Clock, Config, Data, Effect, Layer, Option, Redacted } from "effect"
@@ -176,18 +176,26 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     if (cached) return Effect.succeed(cached)
     const own = options.videoModels?.[id]
     if (own) {
-      const mine: Resolved = { model: own, fetch: globalThis.fetch, probe: undefined, providerKey: own.provider.split(".")[0]! }
+      const mine: Resolved = {
+        model: own,
+        fetch: globalThis.fetch,
+        probe: undefined,
+        providerKey: own.provider.split(".")[0]!
+      }
       resolved.set(id, mine)
       return Effect.succeed(mine)
     }
     const ref = Providers.parseModelId(VideoModels.normalizeId(id))
-    if (!ref || !ref.provider.video) {
+    if (!ref?.provider.video) {
       return Effect.fail(
         new Errors.GenerationError({
           segment,
           kind: "rejected",
           reason: `"${id}" names no AI SDK video model`,
-          fix: `Use a provider-prefixed id (${Providers.providers.filter((p) => p.video).map((p) => `${p.id}:`).join(", ")}), or pass the model object in videoModels.`
+          fix: `Use a provider-prefixed id (${Providers.providers
+            .filter((p) => p.video)
+            .map((p) => `${p.id}:`)
+            .join(", ")}), or pass the model object in videoModels.`
         })
       )
     }
@@ -254,7 +262,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
 
   const describe = (cause: unknown): string => {
     if (APICallError.isInstance(cause)) {
-      return scrub(`${cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""}${cause.message}`)
+      const body = cause.responseBody ? ` ${cause.responseBody.slice(0, 300)}` : ""
+      return scrub(`${cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""}${cause.message}${body}`)
     }
     if (cause instanceof HttpAnswer) return scrub(`HTTP ${cause.status}: ${cause.message}`)
     return cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
@@ -339,7 +348,9 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       })
     }
     const localId = randomUUID()
-    const running = Promise.resolve(generate(request as never)).then((result) => result.videos as ReadonlyArray<VideoData>)
+    const running = Promise.resolve(generate(request as never)).then(
+      (result) => result.videos as ReadonlyArray<VideoData>
+    )
     running.catch(() => undefined)
     local.set(localId, running)
     return { segment: spec.segment, id: JobId.encode({ model: spec.model, local: localId }), seconds: spec.seconds }
@@ -361,7 +372,13 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
   }
 
-  const jobError = (job: SegmentJob, kind: Errors.GenerationError["kind"], reason: string, fix: string, cause?: unknown) =>
+  const jobError = (
+    job: SegmentJob,
+    kind: Errors.GenerationError["kind"],
+    reason: string,
+    fix: string,
+    cause?: unknown
+  ) =>
     new Errors.GenerationError({
       segment: job.segment,
       jobId: job.id,
@@ -406,7 +423,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       started: begun,
       look: (stamp) =>
         RetryPolicy.retrying(
-          () => Effect.andThen(stamp, call("doStatus", (signal) => statusOnce(resolvedModel, operation, signal))),
+          () =>
+            Effect.andThen(
+              stamp,
+              call("doStatus", (signal) => statusOnce(resolvedModel, operation, signal))
+            ),
           { policy: pollRetry, classify: classifyCall }
         ).pipe(
           Effect.mapError(statusError(job)),
@@ -459,21 +480,51 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
 
   /** Writes the first video of a result to `destination`, renewing an expired URL once through `doStatus`. */
-  const save = (job: SegmentJob, videos: ReadonlyArray<VideoData>, destination: string, renew: Effect.Effect<ReadonlyArray<VideoData> | undefined, Errors.GenerationError>, fetchFn: typeof fetch) =>
+  const save = (
+    job: SegmentJob,
+    videos: ReadonlyArray<VideoData>,
+    destination: string,
+    renew: Effect.Effect<ReadonlyArray<VideoData> | undefined, Errors.GenerationError>,
+    fetchFn: typeof fetch
+  ) =>
     Effect.gen(function* () {
       const video = videos[0]
-      if (!video) return yield* jobError(job, "failed", "the job finished without a video", "Generate the segment again.")
+      if (!video)
+        return yield* jobError(job, "failed", "the job finished without a video", "Generate the segment again.")
       if (video.type === "uploaded") {
-        return yield* jobError(job, "failed", "the provider delivered the clip to your storage, not to LongSora", "Turn off the provider's upload option.")
+        return yield* jobError(
+          job,
+          "failed",
+          "the provider delivered the clip to your storage, not to LongSora",
+          "Turn off the provider's upload option."
+        )
       }
       if (video.type === "base64") {
-        return yield* Download.atomically(destination, (temp) => call("write", (signal) => Download.base64ToPath(video.data, temp, signal))).pipe(
-          Effect.mapError((e) => jobError(job, "failed", `the clip could not be written: ${describe(e.cause)}`, "Check the output directory."))
+        return yield* Download.atomically(destination, (temp) =>
+          call("write", (signal) => Download.base64ToPath(video.data, temp, signal))
+        ).pipe(
+          Effect.mapError((e) =>
+            jobError(
+              job,
+              "failed",
+              `the clip could not be written: ${describe(e.cause)}`,
+              "Check the output directory."
+            )
+          )
         )
       }
       if (video.type === "binary") {
-        return yield* Download.atomically(destination, (temp) => call("write", (signal) => Download.bytesToPath(video.data, temp, signal))).pipe(
-          Effect.mapError((e) => jobError(job, "failed", `the clip could not be written: ${describe(e.cause)}`, "Check the output directory."))
+        return yield* Download.atomically(destination, (temp) =>
+          call("write", (signal) => Download.bytesToPath(video.data, temp, signal))
+        ).pipe(
+          Effect.mapError((e) =>
+            jobError(
+              job,
+              "failed",
+              `the clip could not be written: ${describe(e.cause)}`,
+              "Check the output directory."
+            )
+          )
         )
       }
       const once = (url: string) =>
@@ -484,19 +535,34 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       const first = yield* Effect.result(once(video.url))
       if (first._tag === "Success") return first.success
       if (!expired(first.failure)) {
-        return yield* jobError(job, "unavailable", `downloading ${Redaction.redactUrl(video.url)} failed: ${describe(first.failure.cause)}`, "Try again later; the job is recorded and a later run downloads it without paying again.")
+        return yield* jobError(
+          job,
+          "unavailable",
+          `downloading ${Redaction.redactUrl(video.url)} failed: ${describe(first.failure.cause)}`,
+          "Try again later; the job is recorded and a later run downloads it without paying again."
+        )
       }
       // The link expired: a fresh status may carry a fresh link.
       const fresh = (yield* renew)?.[0]
-      const goneError = jobError(job, "gone", `the result URL ${Redaction.redactUrl(video.url)} expired (${describe(first.failure.cause)}) and the provider gave no new one`, "The clip cannot be fetched any more; start over for this output directory (--restart) to generate it again.")
-      if (!fresh || fresh.type !== "url" || fresh.url === video.url) return yield* goneError
+      const goneError = jobError(
+        job,
+        "gone",
+        `the result URL ${Redaction.redactUrl(video.url)} expired (${describe(first.failure.cause)}) and the provider gave no new one`,
+        "The clip cannot be fetched any more; start over for this output directory (--restart) to generate it again."
+      )
+      if (fresh?.type !== "url" || fresh.url === video.url) return yield* goneError
       return yield* once(fresh.url).pipe(Effect.mapError(() => goneError))
     })
 
   const complete = Effect.fn("AiSdkSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
     const decoded = JobId.decode(job.id)
     if (!decoded) {
-      return yield* jobError(job, "gone", "the job id is not one this provider wrote", "Start over for this output directory (--restart).")
+      return yield* jobError(
+        job,
+        "gone",
+        "the job id is not one this provider wrote",
+        "Start over for this output directory (--restart)."
+      )
     }
     const resolvedModel = yield* resolve(job.segment, decoded.model)
     let videos: ReadonlyArray<VideoData>
@@ -504,9 +570,18 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     if ("local" in decoded) {
       const running = local.get(decoded.local)
       if (!running) {
-        return yield* jobError(job, "gone", "the job ran in an earlier process (a V3 model cannot be resumed)", "Start over for this output directory (--restart) to generate the segment again.")
+        return yield* jobError(
+          job,
+          "gone",
+          "the job ran in an earlier process (a V3 model cannot be resumed)",
+          "Start over for this output directory (--restart) to generate the segment again."
+        )
       }
-      videos = yield* call("doGenerate", () => running).pipe(Effect.mapError((error) => jobError(job, "failed", `the job failed: ${describe(error.cause)}`, "Generate the segment again.")))
+      videos = yield* call("doGenerate", () => running).pipe(
+        Effect.mapError((error) =>
+          jobError(job, "failed", `the job failed: ${describe(error.cause)}`, "Generate the segment again.")
+        )
+      )
       local.delete(decoded.local)
     } else {
       const operation = decoded.operation
@@ -517,16 +592,22 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       )
     }
     const sha256 = yield* save(job, videos, destination, renew, resolvedModel.fetch)
-    return { segment: job.segment, jobId: job.id, path: destination, seconds: job.seconds, sha256 } satisfies SegmentGenerator.GeneratedClip
+    return {
+      segment: job.segment,
+      jobId: job.id,
+      path: destination,
+      seconds: job.seconds,
+      sha256
+    } satisfies SegmentGenerator.GeneratedClip
   })
 
   return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
 })
 
-export const lostStartConfig: Config.Config<LostStart | undefined> = Config.Literals(["fail", "start-again"] as const, "LONGSORA_LOST_START").pipe(
-  Config.option,
-  Config.map(Option.getOrUndefined)
-)
+export const lostStartConfig: Config.Config<LostStart | undefined> = Config.Literals(
+  ["fail", "start-again"] as const,
+  "LONGSORA_LOST_START"
+).pipe(Config.option, Config.map(Option.getOrUndefined))
 
 export const pollTimeoutConfig: Config.Config<number | undefined> = Config.Int("LONGSORA_POLL_TIMEOUT_MS").pipe(
   Config.option,

@@ -193,8 +193,7 @@ export const connectionConfig = (info: ProviderInfo, given: Partial<Connection> 
       if (apiKey !== undefined) break
       apiKey = Option.getOrUndefined(yield* Config.Redacted(name).pipe(Config.option))
     }
-    const baseURL =
-      given.baseURL ?? Option.getOrUndefined(yield* Config.String(info.baseUrlEnv).pipe(Config.option))
+    const baseURL = given.baseURL ?? Option.getOrUndefined(yield* Config.String(info.baseUrlEnv).pipe(Config.option))
     if (apiKey === undefined && info.keyRequired) {
       return yield* new Errors.InvalidRequest({
         field: info.keyEnv[0]!,

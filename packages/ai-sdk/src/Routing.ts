@@ -24,8 +24,7 @@ export const generator = <E1, R1, E, R>(
       const ai = Context.get(yield* Layer.build(aiSdk), SegmentGenerator.SegmentGenerator)
       const other = yield* Effect.exit(Layer.build(openAiProtocol))
       const missing = other._tag === "Failure" ? why(other.cause) : undefined
-      const bare =
-        other._tag === "Success" ? Context.get(other.value, SegmentGenerator.SegmentGenerator) : undefined
+      const bare = other._tag === "Success" ? Context.get(other.value, SegmentGenerator.SegmentGenerator) : undefined
       const unusable = (segment: number) =>
         new Errors.GenerationError({
           segment,
@@ -46,7 +45,11 @@ export const generator = <E1, R1, E, R>(
           isAiSdkModel(spec.model) ? ai.submit(spec) : bare ? bare.submit(spec) : Effect.fail(unusable(spec.segment)),
         complete: (job, destination) =>
           // AI SDK job ids are JSON naming their model; anything else is the other protocol's.
-          job.id.startsWith("{") ? ai.complete(job, destination) : bare ? bare.complete(job, destination) : Effect.fail(unusable(job.segment))
+          job.id.startsWith("{")
+            ? ai.complete(job, destination)
+            : bare
+              ? bare.complete(job, destination)
+              : Effect.fail(unusable(job.segment))
       })
     })
   )

@@ -24,7 +24,10 @@ export const WireHints = Schema.Struct({
 export type WireHints = typeof WireHints.Type
 
 /** A model entry: core's capabilities plus how to phrase the request for its provider package. */
-export const ModelEntry = Schema.Struct({ ...Capabilities.ProviderCapabilities.fields, wire: Schema.optionalKey(WireHints) })
+export const ModelEntry = Schema.Struct({
+  ...Capabilities.ProviderCapabilities.fields,
+  wire: Schema.optionalKey(WireHints)
+})
 export type ModelEntry = typeof ModelEntry.Type
 
 const set = (...seconds: [number, ...Array<number>]): Capabilities.ClipLengths => ({ _tag: "ClipLengthSet", seconds })
@@ -69,8 +72,14 @@ const fal = (
 ): ModelEntry => ({
   model: `fal:${model}`,
   maxConcurrentJobs: 2,
+  // fal's apps are one per mode; these image-to-video ones require image_url.
+  imageRequired: true,
   ...facts,
-  sources: { maxConcurrentJobs: "[UNVERIFIED] fal queues per key; 2 at once assumed", ...facts.sources }
+  sources: {
+    maxConcurrentJobs: "[UNVERIFIED] fal queues per key; 2 at once assumed",
+    imageRequired: "fal model pages: image_url is a required input of the image-to-video apps",
+    ...facts.sources
+  }
 })
 
 const conditioning = "[UNVERIFIED] no vendor page says the clip opens exactly on the image: treated as conditioning"
@@ -227,7 +236,8 @@ export const normalizeId = (model: string): string => model.replace(/^fal:(fal-a
 /** The model table: declared entries override built-ins of the same id. */
 export const table = (declared: ReadonlyArray<ModelEntry> = []): ReadonlyMap<string, ModelEntry> => {
   const map = new Map<string, ModelEntry>()
-  for (const entry of [...builtIn, ...declared]) map.set(normalizeId(entry.model), { ...entry, model: normalizeId(entry.model) })
+  for (const entry of [...builtIn, ...declared])
+    map.set(normalizeId(entry.model), { ...entry, model: normalizeId(entry.model) })
   return map
 }
 

@@ -40,6 +40,8 @@ export const ProviderCapabilities = Schema.Struct({
    * resembles it (a chained seam then needs a blend, not a cut). Absent: `exact`.
    */
   firstFrame: Schema.optionalKey(Schema.Literals(["exact", "conditioning"])),
+  /** Whether the model only animates an image (image-to-video): every clip needs a first-frame image. */
+  imageRequired: Schema.optionalKey(Schema.Boolean),
   /** Whether the model also takes an image for the clip's last frame. */
   lastFrameImage: Schema.optionalKey(Schema.Boolean),
   /** Sound: `none`, `always`, or `optional` (on request). */

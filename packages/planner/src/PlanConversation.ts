@@ -34,7 +34,8 @@ export const run = Effect.fnUntraced(function* (
       const original = reply.plan.segments
       const prompts = original.map((s) => PlannerPrompt.fitPrompt(s.prompt, input.maxPromptLength))
       const shortened = prompts.filter((p, i) => p.length < original[i]!.prompt.trim().length).length
-      if (shortened > 0) yield* Effect.logDebug(`shortened ${shortened} prompt(s) to ${input.maxPromptLength} characters`)
+      if (shortened > 0)
+        yield* Effect.logDebug(`shortened ${shortened} prompt(s) to ${input.maxPromptLength} characters`)
       return PlanSchema.toPlan(reply.plan, prompts) satisfies Plan.Plan
     }
     if ((reply._tag === "Problem" && reply.fatal) || turn >= 2) {

@@ -53,5 +53,12 @@ export const check = (
   if (spec.reference !== undefined && !caps.firstFrameImage) {
     return rejected(spec, `${spec.model} takes no first-frame image`, "Omit the reference.")
   }
+  if (spec.reference === undefined && caps.imageRequired) {
+    return rejected(
+      spec,
+      `${spec.model} only animates an image and was given none`,
+      "Give a first-frame image (--input-reference), or pick a model that also makes video from text."
+    )
+  }
   return undefined
 }

@@ -5,6 +5,7 @@
  * gateway model). Swap the planner or the provider by passing your own layer.
  */
 import { NodeServices } from "@effect/platform-node"
+import { AiSdkPlanner, AiSdkSegmentGenerator, Routing } from "@longsora/ai-sdk"
 import {
   type Capabilities,
   type Combiner,
@@ -14,7 +15,6 @@ import {
   type Planner,
   type SegmentGenerator
 } from "@longsora/core"
-import { AiSdkPlanner, AiSdkSegmentGenerator, Routing } from "@longsora/ai-sdk"
 import { FfmpegServices } from "@longsora/ffmpeg-combiner"
 import { OpenAiClient } from "@longsora/openai-client"
 import { OpenAiPlanner } from "@longsora/planner"
@@ -71,7 +71,9 @@ const routedGenerator = <E, R>(
 ) =>
   options.generator ??
   Routing.generator(
-    fromEnv ? AiSdkSegmentGenerator.layerConfig(aiSdkOptions(options)) : AiSdkSegmentGenerator.layer(aiSdkOptions(options)),
+    fromEnv
+      ? AiSdkSegmentGenerator.layerConfig(aiSdkOptions(options))
+      : AiSdkSegmentGenerator.layer(aiSdkOptions(options)),
     openAiProtocol
   )
 

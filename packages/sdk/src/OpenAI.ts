@@ -26,7 +26,9 @@ export class OpenAI extends BaseOpenAI {
   createVideo(params: CreateVideoParams, options: CreateVideoOptions = {}): Promise<LongVideoResult.LongVideoResult> {
     // AI SDK model objects are used as they are, under the id the request names them by.
     const objects = {
-      ...(typeof params.model === "object" ? { videoModels: { ...options.videoModels, [modelIdOf(params.model)!]: params.model } } : {}),
+      ...(typeof params.model === "object"
+        ? { videoModels: { ...options.videoModels, [modelIdOf(params.model)!]: params.model } }
+        : {}),
       ...(typeof params.planModel === "object"
         ? { languageModels: { ...options.languageModels, [planModelIdOf(params.planModel)!]: params.planModel } }
         : {})
