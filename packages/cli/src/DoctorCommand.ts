@@ -155,8 +155,7 @@ export const command = Command.make(
         }
     const aiSdk = yield* configuredProviders
     // The OpenAI protocol is checked when it is configured, or when nothing else is.
-    const openAi =
-      Option.isSome(apiKey) || aiSdk.length === 0 ? [keyCheck, yield* endpointCheck(base, apiKey)] : []
+    const openAi = Option.isSome(apiKey) || aiSdk.length === 0 ? [keyCheck, yield* endpointCheck(base, apiKey)] : []
     const providerChecks = yield* Effect.forEach(aiSdk, ({ info, baseURL }) => providerCheck(info, baseURL))
     const checks = [nodeCheck(), yield* ffmpegCheck, ...openAi, ...providerChecks]
     yield* Console.log(

@@ -40,7 +40,9 @@ const tagsOf = (stdout: string) =>
     .map((line) => JSON.parse(line) as { _tag: string; [key: string]: unknown })
 
 const duration = (file: string) =>
-  Number(execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file]).toString())
+  Number(
+    execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file]).toString()
+  )
 
 /** Env for a run against the test's emulator through each provider's own settings. */
 const providerEnv = () =>
@@ -57,7 +59,20 @@ describe("longsora generate with AI SDK models", { timeout: 240_000 }, () => {
   it("--offline with Veo: 24 s in 3 segments is 8+8+8, joined", async () => {
     const output = join(dir, "veo-offline")
     const result = await CliProcess.run(
-      ["generate", prompt, "--model", VEO, "--seconds", "24", "--segments", "3", "--offline", "--output", output, "--json"],
+      [
+        "generate",
+        prompt,
+        "--model",
+        VEO,
+        "--seconds",
+        "24",
+        "--segments",
+        "3",
+        "--offline",
+        "--output",
+        output,
+        "--json"
+      ],
       { env: CliProcess.baseEnv() }
     )
     expect(result.code, result.stderr).toBe(0)
@@ -76,7 +91,11 @@ describe("longsora generate with AI SDK models", { timeout: 240_000 }, () => {
       { env: CliProcess.baseEnv() }
     )
     expect(result.code, result.stderr).toBe(0)
-    expect(tagsOf(result.stdout).at(-1)).toMatchObject({ _tag: "Result", durations: [5, 5, 5], joinMethod: "crossfade" })
+    expect(tagsOf(result.stdout).at(-1)).toMatchObject({
+      _tag: "Result",
+      durations: [5, 5, 5],
+      joinMethod: "crossfade"
+    })
     expect(existsSync(join(output, "output.mp4"))).toBe(true)
   })
 
