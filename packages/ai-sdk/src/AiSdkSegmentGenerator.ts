@@ -12,23 +12,30 @@ import { readFile } from "node:fs/promises"
 import type {
   JSONValue,
   Experimental_VideoModelV4VideoData as VideoData,
-  Experimental_VideoModelV3 as VideoModelV3,
   Experimental_VideoModelV4 as VideoModelV4,
   Experimental_VideoModelV4CallOptions as VideoModelV4CallOptions
 } from "@ai-sdk/provider"
-import { APICallError } from "@ai-sdk/provider"
 import { Errors, SegmentGenerator } from "@longsora/core"
-import { Download, Polling, Redaction, ReferenceImage, RetryPolicy, SpecCheck, Watch } from "@longsora/provider-kit"
-import { Clock, Config, Data, Effect, Layer, Option, Redacted } from "effect"
+import { Polling, Redaction, ReferenceImage, RetryPolicy, SpecCheck, Watch } from "@longsora/provider-kit"
+import { Clock, Config, Effect, Layer, Option } from "effect"
 import * as JobId from "./JobId.ts"
+import * as ModelResolver from "./ModelResolver.ts"
+import * as ProviderCall from "./ProviderCall.ts"
+import { call, classifyCall, HttpAnswer } from "./ProviderCall.ts"
+
+export { classify } from "./ProviderCall.ts"
+
 import * as Providers from "./Providers.ts"
+import * as ResultFile from "./ResultFile.ts"
+import * as SegmentFailures from "./SegmentFailures.ts"
+import { MODERATION } from "./SegmentFailures.ts"
 import * as VideoModels from "./VideoModels.ts"
 
 type SegmentSpec = SegmentGenerator.SegmentSpec
 type SegmentJob = SegmentGenerator.SegmentJob
 
 /** Any AI SDK video model: V4 (start/status, resumable) or V3 (`doGenerate`, in-process only). */
-export type VideoModel = VideoModelV4 | VideoModelV3
+export type VideoModel = ModelResolver.VideoModel
 
 export type LostStart = "fail" | "start-again"
 
@@ -48,44 +55,8 @@ export interface Options {
   readonly lostStart?: LostStart | undefined
 }
 
-/** A failed provider call, kept internal: it becomes a `GenerationError` before leaving this module. */
-class CallError extends Data.TaggedError("CallError")<{ readonly op: string; readonly cause: unknown }> {}
-
-/** An HTTP error the provider package turned into a status answer (fal does), seen through the probe. */
-class HttpAnswer extends Error {
-  readonly status: number
-  readonly headers: Headers
-  constructor(status: number, headers: Headers, message: string) {
-    super(message)
-    this.status = status
-    this.headers = headers
-  }
-}
-
-const call = <A>(op: string, run: (signal: AbortSignal) => PromiseLike<A>): Effect.Effect<A, CallError> =>
-  Effect.tryPromise({ try: (signal) => Promise.resolve(run(signal)), catch: (cause) => new CallError({ op, cause }) })
-
-/** What a failed AI SDK call says about retrying (`APICallError` carries the status and headers). */
-export const classify = (cause: unknown): RetryPolicy.Classified => {
-  if (cause instanceof HttpAnswer) return RetryPolicy.classifyStatus(cause.status, cause.headers)
-  if (APICallError.isInstance(cause)) {
-    if (cause.statusCode !== undefined) return RetryPolicy.classifyStatus(cause.statusCode, cause.responseHeaders)
-    // No status: the request never got an answer ("Cannot connect to API", reset, timeout).
-    return cause.isRetryable ? RetryPolicy.lostAnswer : { ...RetryPolicy.lostAnswer, retryable: false }
-  }
-  if (cause instanceof Error && (cause.name === "AbortError" || cause.name === "TimeoutError")) {
-    return { ...RetryPolicy.lostAnswer, retryable: cause.name === "TimeoutError" }
-  }
-  if (cause instanceof Error && RetryPolicy.isNetworkError(cause)) return RetryPolicy.lostAnswer
-  return RetryPolicy.notRetryable
-}
-
-const classifyCall = (error: CallError) => classify(error.cause)
-
 /** Status reads are idempotent, so a 429 storm while polling is waited out for longer. */
 const POLL_RETRY_FLOOR = 20
-
-const MODERATION = /moderat|safety|filtered|blocked|nsfw|responsible ai|policy/i
 
 const COMMON_RATIOS: ReadonlyArray<readonly [number, number]> = [
   [16, 9],
@@ -137,28 +108,19 @@ export const callOptions = (
   }
 }
 
-interface Resolved {
-  readonly model: VideoModel
-  /** The fetch that reaches the provider (for result URLs); plain `fetch` for your own model objects. */
-  readonly fetch: typeof fetch
-  readonly probe: Providers.Probe | undefined
-  readonly providerKey: string
-}
-
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const models = VideoModels.table(options.models ?? [])
   const polling: Polling.PollingOptions = { ...Polling.defaultPollingOptions, ...options.polling }
   const retry: RetryPolicy.RetryOptions = { ...RetryPolicy.defaultRetryOptions, ...options.retry }
   const pollRetry: RetryPolicy.RetryOptions = { ...retry, maxRetries: Math.max(retry.maxRetries, POLL_RETRY_FLOOR) }
   const lostStart = options.lostStart ?? "fail"
-  const secrets = new Set<Redacted.Redacted<string>>()
-  const resolved = new Map<string, Resolved>()
+  const { resolve, keys } = ModelResolver.make(options)
   // What each start answered, so the first poll waits instead of asking again at once.
   const started = new Map<string, Watch.Started>()
   // V3 jobs: running in this process only.
   const local = new Map<string, Promise<ReadonlyArray<VideoData>>>()
 
-  const scrub = (text: string) => Redaction.scrub(text, [...secrets].map(Redacted.value))
+  const scrub = (text: string) => Redaction.scrub(text, keys())
 
   const known = () => [...models.keys()]
   const entryOf = (model: string) => models.get(VideoModels.normalizeId(model))
@@ -168,69 +130,6 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return entry
       ? Effect.succeed(VideoModels.capabilitiesOf(entry))
       : Effect.fail(VideoModels.unknownModel(model, known()))
-  }
-
-  /** The model object for an id: yours, or the provider package's (imported on first use). */
-  const resolve = (segment: number, id: string): Effect.Effect<Resolved, Errors.GenerationError> => {
-    const cached = resolved.get(id)
-    if (cached) return Effect.succeed(cached)
-    const own = options.videoModels?.[id]
-    if (own) {
-      const mine: Resolved = {
-        model: own,
-        fetch: globalThis.fetch,
-        probe: undefined,
-        providerKey: own.provider.split(".")[0]!
-      }
-      resolved.set(id, mine)
-      return Effect.succeed(mine)
-    }
-    const ref = Providers.parseModelId(VideoModels.normalizeId(id))
-    if (!ref?.provider.video) {
-      return Effect.fail(
-        new Errors.GenerationError({
-          segment,
-          kind: "rejected",
-          reason: `"${id}" names no AI SDK video model`,
-          fix: `Use a provider-prefixed id (${Providers.providers
-            .filter((p) => p.video)
-            .map((p) => `${p.id}:`)
-            .join(", ")}), or pass the model object in videoModels.`
-        })
-      )
-    }
-    return Effect.gen(function* () {
-      const connection = yield* Providers.connectionConfig(ref.provider, options.connections?.[ref.provider.id])
-      if (connection.apiKey) secrets.add(connection.apiKey)
-      const factory = yield* Providers.load(ref.provider)
-      const probe: Providers.Probe = new Map()
-      const instance = Providers.instantiate(ref.provider, factory, connection, probe)
-      const make = instance.videoModel ?? instance.video
-      if (!make) {
-        return yield* new Errors.MissingDependency({
-          dependency: ref.provider.packageName,
-          detail: "this version has no video models",
-          fix: `Install a newer one: npm install ${ref.provider.packageName}@latest.`
-        })
-      }
-      const model = make.call(instance, ref.modelId) as VideoModel
-      const fetchFn = Providers.makeFetch(ref.provider, connection, new Map())
-      const entry: Resolved = { model, fetch: fetchFn, probe, providerKey: ref.provider.id }
-      resolved.set(id, entry)
-      return entry
-    }).pipe(
-      Effect.catch((error) =>
-        Effect.fail(
-          new Errors.GenerationError({
-            segment,
-            kind: "rejected",
-            reason: error.message,
-            ...("fix" in error ? { fix: error.fix } : {}),
-            cause: error
-          })
-        )
-      )
-    )
   }
 
   const readReference = (spec: SegmentSpec, path: string) =>
@@ -260,52 +159,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       })
     )
 
-  const describe = (cause: unknown): string => {
-    if (APICallError.isInstance(cause)) {
-      const body = cause.responseBody ? ` ${cause.responseBody.slice(0, 300)}` : ""
-      return scrub(`${cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""}${cause.message}${body}`)
-    }
-    if (cause instanceof HttpAnswer) return scrub(`HTTP ${cause.status}: ${cause.message}`)
-    return cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
-  }
-
-  /** A start that failed: refused (nothing billed), or lost (a job may exist; never retried). */
-  const startError = (spec: SegmentSpec, sentAt: number) => (error: CallError) => {
-    const classified = classifyCall(error)
-    const what = describe(error.cause)
-    if (classified.ambiguous) {
-      return new Errors.GenerationError({
-        segment: spec.segment,
-        kind: "unavailable",
-        reason: `${spec.model} start got no usable answer (${what}); a job may have been created and billed`,
-        fix:
-          `LongSora does not start it again on its own (that could pay twice). Look in the provider's console for a job started at ${new Date(sentAt).toISOString()}. ` +
-          "If there is none, run again with LONGSORA_LOST_START=start-again (SDK: lostStart: 'start-again')."
-      })
-    }
-    const status = classified.status
-    return new Errors.GenerationError({
-      segment: spec.segment,
-      kind: classified.retryable ? "unavailable" : "rejected",
-      reason: `${spec.model} refused the start (${what})`,
-      fix:
-        status === 401 || status === 403
-          ? "Check the provider's key (and that it may use this model)."
-          : classified.retryable
-            ? "Try again later; the provider refused before starting anything, so nothing was billed."
-            : "Fix the request as the provider says; nothing was billed."
-    })
-  }
-
-  const lostStartError = (spec: SegmentSpec, notBefore: number) =>
-    new Errors.GenerationError({
-      segment: spec.segment,
-      kind: "unavailable",
-      reason: `an earlier run sent segment ${spec.segment}'s start at ${new Date(notBefore).toISOString()} and never learnt its answer; a job may exist and be billed`,
-      fix:
-        "AI SDK providers cannot list jobs, so LongSora cannot adopt it. Look in the provider's console; if there is no such job, " +
-        "run again with LONGSORA_LOST_START=start-again (SDK: lostStart: 'start-again')."
-    })
+  const describe = (cause: unknown) => ProviderCall.describe(cause, scrub)
+  const { startError, lostStartError, jobError, statusError } = SegmentFailures.make(scrub, describe)
 
   const submit = Effect.fn("AiSdkSegmentGenerator.submit")(function* (spec: SegmentSpec) {
     const entry = entryOf(spec.model)
@@ -357,7 +212,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   })
 
   /** One status read; a status `error` behind which the probe saw an HTTP error is that HTTP error. */
-  const statusOnce = (resolvedModel: Resolved, operation: JSONValue, signal: AbortSignal) => {
+  const statusOnce = (resolvedModel: ModelResolver.Resolved, operation: JSONValue, signal: AbortSignal) => {
     const model = resolvedModel.model as VideoModelV4
     const callId = randomUUID()
     return Promise.resolve(
@@ -372,49 +227,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
   }
 
-  const jobError = (
-    job: SegmentJob,
-    kind: Errors.GenerationError["kind"],
-    reason: string,
-    fix: string,
-    cause?: unknown
-  ) =>
-    new Errors.GenerationError({
-      segment: job.segment,
-      jobId: job.id,
-      kind,
-      reason: scrub(reason),
-      fix,
-      ...(cause === undefined ? {} : { cause: scrub(String(cause)) })
-    })
-
-  /** A failed status read, after its retries. 404/410: the provider no longer knows the job. */
-  const statusError = (job: SegmentJob) => (error: CallError) => {
-    const classified = classifyCall(error)
-    const what = describe(error.cause)
-    if (classified.status === 404 || classified.status === 410) {
-      return jobError(
-        job,
-        "gone",
-        `the provider no longer knows the job (${what})`,
-        "It cannot be resumed; start over for this output directory (--restart) to generate the segment again."
-      )
-    }
-    if (!classified.retryable && !classified.ambiguous && !MODERATION.test(what)) {
-      return jobError(job, "failed", `the job could not be read: ${what}`, "Generate the segment again.")
-    }
-    if (MODERATION.test(what)) {
-      return jobError(job, "moderation", `the provider withheld the clip: ${what}`, "Rephrase the prompt.")
-    }
-    return jobError(
-      job,
-      "unavailable",
-      `polling the job failed: ${what}`,
-      "Try again later; the job exists and a later run polls it instead of paying again."
-    )
-  }
-
-  const waitFor = (job: SegmentJob, resolvedModel: Resolved, operation: JSONValue) => {
+  const waitFor = (job: SegmentJob, resolvedModel: ModelResolver.Resolved, operation: JSONValue) => {
     const begun = started.get(job.id)
     started.delete(job.id)
     return Watch.watch({
@@ -459,101 +272,6 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
   }
 
-  /** Streams a URL result to `temp`; an expired link (401/403/404/410) is an `HttpAnswer`. */
-  const fetchTo = (fetchFn: typeof fetch, url: string, temp: string) =>
-    call("download", async (signal) => {
-      const response = await fetchFn(url, { signal })
-      if (!response.ok || !response.body) {
-        await response.body?.cancel()
-        throw new HttpAnswer(response.status, response.headers, `the result URL answered ${response.status}`)
-      }
-      const length = response.headers.get("content-length")
-      return Download.streamToPath(response.body, temp, {
-        signal,
-        expectedBytes: length === null ? undefined : Number(length)
-      })
-    })
-
-  const expired = (error: CallError) => {
-    const status = classifyCall(error).status
-    return status === 401 || status === 403 || status === 404 || status === 410
-  }
-
-  /** Writes the first video of a result to `destination`, renewing an expired URL once through `doStatus`. */
-  const save = (
-    job: SegmentJob,
-    videos: ReadonlyArray<VideoData>,
-    destination: string,
-    renew: Effect.Effect<ReadonlyArray<VideoData> | undefined, Errors.GenerationError>,
-    fetchFn: typeof fetch
-  ) =>
-    Effect.gen(function* () {
-      const video = videos[0]
-      if (!video)
-        return yield* jobError(job, "failed", "the job finished without a video", "Generate the segment again.")
-      if (video.type === "uploaded") {
-        return yield* jobError(
-          job,
-          "failed",
-          "the provider delivered the clip to your storage, not to LongSora",
-          "Turn off the provider's upload option."
-        )
-      }
-      if (video.type === "base64") {
-        return yield* Download.atomically(destination, (temp) =>
-          call("write", (signal) => Download.base64ToPath(video.data, temp, signal))
-        ).pipe(
-          Effect.mapError((e) =>
-            jobError(
-              job,
-              "failed",
-              `the clip could not be written: ${describe(e.cause)}`,
-              "Check the output directory."
-            )
-          )
-        )
-      }
-      if (video.type === "binary") {
-        return yield* Download.atomically(destination, (temp) =>
-          call("write", (signal) => Download.bytesToPath(video.data, temp, signal))
-        ).pipe(
-          Effect.mapError((e) =>
-            jobError(
-              job,
-              "failed",
-              `the clip could not be written: ${describe(e.cause)}`,
-              "Check the output directory."
-            )
-          )
-        )
-      }
-      const once = (url: string) =>
-        RetryPolicy.retrying(() => Download.atomically(destination, (temp) => fetchTo(fetchFn, url, temp)), {
-          policy: retry,
-          classify: (error) => (expired(error) ? RetryPolicy.notRetryable : classifyCall(error))
-        })
-      const first = yield* Effect.result(once(video.url))
-      if (first._tag === "Success") return first.success
-      if (!expired(first.failure)) {
-        return yield* jobError(
-          job,
-          "unavailable",
-          `downloading ${Redaction.redactUrl(video.url)} failed: ${describe(first.failure.cause)}`,
-          "Try again later; the job is recorded and a later run downloads it without paying again."
-        )
-      }
-      // The link expired: a fresh status may carry a fresh link.
-      const fresh = (yield* renew)?.[0]
-      const goneError = jobError(
-        job,
-        "gone",
-        `the result URL ${Redaction.redactUrl(video.url)} expired (${describe(first.failure.cause)}) and the provider gave no new one`,
-        "The clip cannot be fetched any more; start over for this output directory (--restart) to generate it again."
-      )
-      if (fresh?.type !== "url" || fresh.url === video.url) return yield* goneError
-      return yield* once(fresh.url).pipe(Effect.mapError(() => goneError))
-    })
-
   const complete = Effect.fn("AiSdkSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
     const decoded = JobId.decode(job.id)
     if (!decoded) {
@@ -591,7 +309,13 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         Effect.orElseSucceed(() => undefined)
       )
     }
-    const sha256 = yield* save(job, videos, destination, renew, resolvedModel.fetch)
+    const sha256 = yield* ResultFile.save(videos, destination, {
+      retry,
+      fetch: resolvedModel.fetch,
+      renew,
+      fail: (kind, reason, fix) => jobError(job, kind, reason, fix),
+      describe
+    })
     return {
       segment: job.segment,
       jobId: job.id,
