@@ -15,9 +15,16 @@ export const requestFlags = {
     Flag.withDescription(`Number of segments (default ${defaults.numGenerations})`),
     Flag.optional
   ),
-  model: Flag.String("model").pipe(Flag.withDescription("Video model"), Flag.withDefault(defaults.model)),
+  model: Flag.String("model").pipe(
+    Flag.withDescription(
+      "Video model: a bare id (OpenAI protocol: sora-2, a gateway model) or provider:model (google:veo-3.1-generate-preview, fal:<app>, xai:grok-imagine-video)"
+    ),
+    Flag.withDefault(defaults.model)
+  ),
   planModel: Flag.String("plan-model").pipe(
-    Flag.withDescription("Responses API model that writes the plan"),
+    Flag.withDescription(
+      "Model that writes the plan: a bare Responses API id (gpt-5) or provider:model (google:gemini-2.5-flash)"
+    ),
     Flag.withDefault(defaults.planModel)
   ),
   size: Flag.String("size").pipe(Flag.withDescription("WIDTHxHEIGHT (default: the model's first size)"), Flag.optional),

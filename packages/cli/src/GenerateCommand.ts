@@ -117,7 +117,9 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     baseUrl: input.baseUrl,
     models: declared ? [declared] : [],
     // A dry run writes nothing, so its emulator keeps to a temp dir.
-    emulatorDataDir: input.dryRun ? undefined : emulatorDataDir(path, input.output)
+    emulatorDataDir: input.dryRun ? undefined : emulatorDataDir(path, input.output),
+    model: input.model,
+    planModel: input.planModel
   }
 
   const program = Effect.gen(function* () {

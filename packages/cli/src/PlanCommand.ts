@@ -19,7 +19,13 @@ export const command = Command.make(
   Effect.fnUntraced(function* (input) {
     const request = yield* RequestOptions.toRequest(input.prompt, input, { saveSegments: true })
     const declared = yield* RequestOptions.declaredModel(input)
-    const target = { offline: input.offline, baseUrl: input.baseUrl, models: declared ? [declared] : [] }
+    const target = {
+      offline: input.offline,
+      baseUrl: input.baseUrl,
+      models: declared ? [declared] : [],
+      model: input.model,
+      planModel: input.planModel
+    }
     const preview = yield* LongVideo.preview(request).pipe(Effect.provide(Services.layer(target)))
     if (Result.isFailure(preview.plan)) return yield* preview.plan.failure
     const path = (yield* Path.Path).resolve(input.out)

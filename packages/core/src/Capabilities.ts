@@ -33,11 +33,24 @@ export const ProviderCapabilities = Schema.Struct({
   clipLengths: ClipLengths,
   /** Allowed sizes; the first is the default. */
   sizes: Schema.NonEmptyArray(SizeOption),
-  /** Whether the model takes an image as the exact first frame of the clip. */
+  /** Whether the model takes an image for the first frame of the clip. */
   firstFrameImage: Schema.Boolean,
+  /**
+   * What the model does with that image: `exact`, the clip opens on it; `conditioning`, the clip only
+   * resembles it (a chained seam then needs a blend, not a cut). Absent: `exact`.
+   */
+  firstFrame: Schema.optionalKey(Schema.Literals(["exact", "conditioning"])),
+  /** Whether the model only animates an image (image-to-video): every clip needs a first-frame image. */
+  imageRequired: Schema.optionalKey(Schema.Boolean),
+  /** Whether the model also takes an image for the clip's last frame. */
+  lastFrameImage: Schema.optionalKey(Schema.Boolean),
+  /** Sound: `none`, `always`, or `optional` (on request). */
+  audio: Schema.optionalKey(Schema.Literals(["none", "always", "optional"])),
   maxPromptLength: Schema.Int.check(Schema.isGreaterThan(0)),
   /** How many jobs the provider runs at once for one key; bounds the independent mode. */
-  maxConcurrentJobs: Schema.Int.check(Schema.isGreaterThan(0))
+  maxConcurrentJobs: Schema.Int.check(Schema.isGreaterThan(0)),
+  /** Where each value comes from: field (`clipLengths`, `sizes`, `usdPerSecond`, …) → source. */
+  sources: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
 export type ProviderCapabilities = typeof ProviderCapabilities.Type
 
@@ -69,6 +82,10 @@ export const describeClipLengths = (lengths: ClipLengths): string => {
 
 export const orList = (items: ReadonlyArray<string>): string =>
   items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`
+
+/** Whether a clip opens exactly on its first-frame image (so a chained seam can be cut). */
+export const opensOnImage = (capabilities: ProviderCapabilities): boolean =>
+  capabilities.firstFrameImage && (capabilities.firstFrame ?? "exact") === "exact"
 
 export const defaultSize = (capabilities: ProviderCapabilities): string => capabilities.sizes[0].size
 

@@ -64,7 +64,7 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     size: validated.size,
     planModel: request.planModel,
     inputReference: reference,
-    transition: formatTransition(transitionFor(request)),
+    transition: formatTransition(transitionFor(request, validated.capabilities)),
     mode: request.mode ?? "chained",
     plan: request.plan ? JSON.stringify(request.plan) : null
   }
@@ -231,7 +231,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   // Segment 1's prompt is the user's; the others are the planner's unless the user gave the plan.
   const promptBy = (segment: number): SegmentRunner.Run["promptBy"] =>
     segment === 1 || request.plan ? "user" : "planner"
-  const transition = transitionFor(request)
+  const transition = transitionFor(request, validated.capabilities)
   const mode = request.mode ?? "chained"
   const count = durations.length
   // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.

@@ -1,5 +1,6 @@
 /** The long-video request, as front-ends hand it to the orchestration program. */
 import { Schema } from "effect"
+import { opensOnImage, type ProviderCapabilities } from "./Capabilities.ts"
 import { Plan } from "./Plan.ts"
 import { crossfade, cut, defaultCrossfadeSeconds, Transition } from "./Transition.ts"
 
@@ -49,8 +50,13 @@ export const defaults = {
 } as const
 
 /**
- * The transition in effect: the one asked for, else a cut for chained segments (they share the seam
- * frame exactly) and a short crossfade for independent ones (nothing ties their edges together).
+ * The transition in effect: the one asked for, else a cut for chained segments whose model opens a
+ * clip exactly on its first-frame image (they share the seam frame), and a short crossfade for
+ * independent ones and for models that take the image only as conditioning (a cut there would drop
+ * a real frame and show a jump).
  */
-export const transitionFor = (request: LongVideoRequest): Transition =>
-  request.transition ?? ((request.mode ?? "chained") === "chained" ? cut : crossfade(defaultCrossfadeSeconds))
+export const transitionFor = (request: LongVideoRequest, capabilities?: ProviderCapabilities): Transition =>
+  request.transition ??
+  ((request.mode ?? "chained") === "chained" && (capabilities === undefined || opensOnImage(capabilities))
+    ? cut
+    : crossfade(defaultCrossfadeSeconds))

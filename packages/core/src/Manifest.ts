@@ -42,7 +42,8 @@ export const SegmentRecord = Schema.Struct({
   segment: Schema.Int,
   /**
    * `submitting`: a create was sent at `submittedAt` and its answer not yet recorded; `failed`: the
-   * job ended failed, and the next run creates the segment again (the job moves to `replaced`).
+   * job ended failed, and the next run creates the segment again (the job moves to `replaced`, and
+   * until the new create is sent the record is `failed` without a job id).
    */
   state: Schema.Literals(["submitting", "submitted", "completed", "failed"]),
   submittedAt: Schema.Finite,

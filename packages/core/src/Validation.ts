@@ -153,6 +153,16 @@ export const checkArguments = (
       invalid("inputReference", request.inputReference, `no reference image for ${capabilities.model}`, "Leave it out.")
     )
   }
+  if (capabilities.imageRequired && (request.inputReference === undefined || request.mode === "independent")) {
+    return Result.fail(
+      invalid(
+        "inputReference",
+        request.inputReference ?? "none",
+        `a first-frame image: ${capabilities.model} only animates an image (image-to-video), in chained mode`,
+        "Give segment 1's first frame (--input-reference / inputReference), or pick a model that also makes video from text."
+      )
+    )
+  }
   return Result.map(resolveDurations(request, capabilities), (durations) => {
     return { size, durations, usdPerSecond: option.usdPerSecond }
   }).pipe(

@@ -2,6 +2,7 @@
  * What every route handler gets: the shared state of one emulator instance and the request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { DialectState } from "./Dialects.ts"
 import type { FaultName, FaultState } from "./Faults.ts"
 import type { FileStore } from "./FileStore.ts"
 import type { Limits } from "./Limits.ts"
@@ -16,8 +17,10 @@ export interface App {
   /** Request-scoped temp files (uploads, fetched references) until a job takes them. */
   readonly uploadDir: string
   readonly limits: Limits
-  /** Incremented for every POST /v1/videos (or remix) that created a job in this process. */
+  /** Incremented for every POST /v1/videos (or remix) that created a job in this process, and every dialect start. */
   creates: number
+  /** The Gemini and fal dialects' state (their own start counts among it). */
+  readonly dialects: DialectState
 }
 
 export interface RequestContext {

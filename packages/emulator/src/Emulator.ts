@@ -9,6 +9,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import type { App } from "./AppContext.ts"
+import { defaultFalModels, defaultVeoModels, type FalModel, type VeoModel } from "./DialectModels.ts"
+import { DialectState } from "./Dialects.ts"
+import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
@@ -54,13 +57,24 @@ export interface EmulatorOptions {
   readonly limits?: Partial<Limits>
   /** Header and whole-request timeouts (defaults 20 s and 30 s). */
   readonly timeouts?: Partial<Timeouts>
+  /** Extra or replacement Veo models for the Gemini dialect (`/v1beta`). */
+  readonly veoModels?: Readonly<Record<string, VeoModel>>
+  /** Extra or replacement fal apps for the fal dialect (`/fal/queue`), keyed by app id. */
+  readonly falModels?: Readonly<Record<string, FalModel>>
+  /**
+   * The queue origin fal's answers name in `response_url`/`status_url` (default
+   * `https://queue.fal.run`, which `@ai-sdk/fal` requires; route it here with `falFetch`). Give the
+   * emulator's own `falQueueURL` to have plain HTTP clients poll the emulator directly.
+   */
+  readonly falQueueOrigin?: string
 }
 
 export interface EmulatorStats {
-  /** Jobs created by this process. */
+  /** Jobs created by this process, by every protocol: OpenAI creates and remixes, Gemini and fal starts. */
   readonly creates: number
   /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
   readonly totalCreates: number
+  readonly createsByDialect: { readonly openai: number; readonly gemini: number; readonly fal: number }
   readonly requests: number
   readonly requestsByRoute: Readonly<Record<string, number>>
   readonly jobs: ReadonlyArray<JobStat>
@@ -70,7 +84,14 @@ export interface RunningEmulator {
   /** e.g. `http://127.0.0.1:4010/v1`, ready for `new OpenAI({ baseURL })`. */
   readonly baseURL: string
   readonly port: number
+  /** The only accepted key for every protocol (bearer, `x-goog-api-key`, `Authorization: Key`). */
   readonly apiKey: string
+  /** e.g. `http://127.0.0.1:4010/v1beta`: `createGoogleGenerativeAI({ baseURL })`. */
+  readonly geminiBaseURL: string
+  /** e.g. `http://127.0.0.1:4010/fal/queue`: stands for `https://queue.fal.run`. */
+  readonly falQueueURL: string
+  /** A fetch sending `https://queue.fal.run/…` here: `createFal({ fetch })`. */
+  readonly falFetch: typeof fetch
   close(): Promise<void>
   stats(): EmulatorStats
   setFaults(faults: Faults): void
@@ -105,7 +126,12 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   })
   const faults = new FaultState(options.faults)
   const limits = defaultLimits(options.limits)
-  const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0 }
+  const dialects = new DialectState({
+    veoModels: { ...defaultVeoModels, ...options.veoModels },
+    falModels: { ...defaultFalModels, ...options.falModels },
+    falQueueOrigin: options.falQueueOrigin ?? FAL_QUEUE_ORIGIN
+  })
+  const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0, dialects }
   const counters: RequestCounters = { requests: 0, byRoute: {} }
   const handler = makeHandler(app, apiKey, counters)
   const timeouts = defaultTimeouts(options.timeouts)
@@ -133,11 +159,15 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     throw e
   }
   const port = (server.address() as AddressInfo).port
+  const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
   let closing: Promise<void> | undefined
   return {
-    baseURL: `http://${host.includes(":") ? `[${host}]` : host}:${port}/v1`,
+    baseURL: `${origin}/v1`,
     port,
     apiKey,
+    geminiBaseURL: `${origin}/v1beta`,
+    falQueueURL: `${origin}${QUEUE_PATH}`,
+    falFetch: falFetch(`${origin}${QUEUE_PATH}`, dialects.falQueueOrigin),
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -152,6 +182,11 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     stats: () => ({
       creates: app.creates,
       totalCreates: store.totalCreates(),
+      createsByDialect: {
+        openai: app.creates - dialects.creates.gemini - dialects.creates.fal,
+        gemini: dialects.creates.gemini,
+        fal: dialects.creates.fal
+      },
       requests: counters.requests,
       requestsByRoute: { ...counters.byRoute },
       jobs: store.stats()
@@ -166,6 +201,9 @@ export class EmulatorServer extends Context.Service<
   {
     readonly baseURL: string
     readonly apiKey: string
+    readonly geminiBaseURL: string
+    readonly falQueueURL: string
+    readonly falFetch: typeof fetch
     readonly stats: () => EmulatorStats
     readonly setFaults: (faults: Faults) => void
   }
@@ -186,6 +224,9 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<EmulatorServer
         EmulatorServer.of({
           baseURL: emu.baseURL,
           apiKey: emu.apiKey,
+          geminiBaseURL: emu.geminiBaseURL,
+          falQueueURL: emu.falQueueURL,
+          falFetch: emu.falFetch,
           stats: () => emu.stats(),
           setFaults: (f) => emu.setFaults(f)
         })

@@ -5,8 +5,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { ApiError, badKey, missingKey, notFound, rateLimited, requestTooLarge, serverError } from "./ApiError.ts"
 import type { App, RequestContext } from "./AppContext.ts"
+import { dispatch } from "./Dialects.ts"
+import { fal } from "./FalApi.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import * as FilesApi from "./FilesApi.ts"
+import { gemini } from "./GeminiApi.ts"
 import { sendError } from "./HttpIo.ts"
 import { requestId } from "./Ids.ts"
 import * as ResponsesApi from "./ResponsesApi.ts"
@@ -41,6 +44,8 @@ const ROUTES: ReadonlyArray<Route> = [
   route("POST", "/v1/files", FilesApi.upload)
 ]
 
+const DIALECTS = [gemini, fal]
+
 export interface RequestCounters {
   requests: number
   readonly byRoute: Record<string, number>
@@ -59,9 +64,11 @@ const modelFor = (name: string): string => (name.includes("/responses") ? "gpt-5
 export const makeHandler =
   (app: App, apiKey: string, counters: RequestCounters) =>
   async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://emulator.local")
+    // Gemini (/v1beta) and fal (/fal) speak their own auth, headers and error shapes.
+    if (await dispatch(DIALECTS, app, apiKey, counters, req, res, url)) return
     res.setHeader("x-request-id", requestId())
     res.setHeader("openai-processing-ms", "1")
-    const url = new URL(req.url ?? "/", "http://emulator.local")
     const method = req.method ?? "GET"
     let params: ReadonlyArray<string> = []
     const matched = ROUTES.find((r) => {

@@ -39,6 +39,10 @@ export interface JobRecord {
   readonly fate: Fate
   /** File name of the saved `input_reference` inside the job's directory. */
   readonly reference: string | null
+  /** File name of the image the clip ends on (dialects' last frame); absent in older records. */
+  readonly lastFrame?: string | null
+  /** Whether the reference is the exact first frame or only conditions it; absent in older records. */
+  readonly firstFrame?: "exact" | "conditioning"
   readonly createdAtMs: number
   /** Simulated render time, fixed at create. */
   readonly simulatedMs: number

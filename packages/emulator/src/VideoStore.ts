@@ -63,6 +63,9 @@ export interface NewJob {
   readonly reference: NewReference | undefined
   readonly remixedFrom: string | null
   readonly fate: Fate
+  /** Dialect renders: the clip ends on this image, and how the reference is used (see Renderer). */
+  readonly lastFrame?: NewReference | undefined
+  readonly firstFrame?: "exact" | "conditioning" | undefined
 }
 
 export interface StoreOptions {
@@ -93,6 +96,7 @@ const MODERATION: VideoError = {
 }
 const RENDER_FAILED: VideoError = { code: "internal_error", message: "Video generation failed. Please try again." }
 const REFERENCE_FILE = "reference"
+const LAST_FRAME_FILE = "last-frame"
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 const exists = (path: string): Promise<boolean> =>
@@ -163,9 +167,11 @@ export class VideoStore {
     const seconds = Number(input.seconds)
     const dir = join(videosDir(this.options.dataDir), id)
     await mkdir(dir, { recursive: true })
-    if (input.reference) {
-      const saved = join(dir, REFERENCE_FILE)
-      await (input.reference.transient ? rename : copyFile)(input.reference.path, saved)
+    for (const [image, name] of [
+      [input.reference, REFERENCE_FILE],
+      [input.lastFrame, LAST_FRAME_FILE]
+    ] as const) {
+      if (image) await (image.transient ? rename : copyFile)(image.path, join(dir, name))
     }
     const job = this.toJob({
       version: 1,
@@ -178,6 +184,8 @@ export class VideoStore {
       remixedFrom: input.remixedFrom,
       fate: input.fate,
       reference: input.reference ? REFERENCE_FILE : null,
+      lastFrame: input.lastFrame ? LAST_FRAME_FILE : null,
+      firstFrame: input.firstFrame ?? "exact",
       createdAtMs: Date.now(),
       simulatedMs: (this.options.fixedSeconds + this.options.secondsPerVideoSecond * seconds) * 1000,
       terminal: null,
@@ -218,6 +226,8 @@ export class VideoStore {
       remixedFrom: job.remixedFrom,
       fate: job.fate,
       reference: job.reference,
+      lastFrame: job.lastFrame ?? null,
+      firstFrame: job.firstFrame ?? "exact",
       createdAtMs: job.createdAtMs,
       simulatedMs: job.simulatedMs,
       terminal: job.terminal,
@@ -252,10 +262,20 @@ export class VideoStore {
 
   private startRender(job: Job): void {
     const { width, height } = parseSize(job.size)
-    const referencePath = job.reference === null ? undefined : join(job.dir, job.reference)
+    const inDir = (name: string | null | undefined) => (name ? join(job.dir, name) : undefined)
     this.renderer
       .render(
-        { id: job.id, prompt: job.prompt, seconds: Number(job.seconds), width, height, referencePath, dir: job.dir },
+        {
+          id: job.id,
+          prompt: job.prompt,
+          seconds: Number(job.seconds),
+          width,
+          height,
+          referencePath: inDir(job.reference),
+          lastFramePath: inDir(job.lastFrame),
+          firstFrame: job.firstFrame ?? "exact",
+          dir: job.dir
+        },
         job.abort.signal
       )
       .then(
