@@ -174,7 +174,6 @@ describe("resume and billing", () => {
       yield* fs.makeDirectory(`${out}/.longsora-join-x1y2`, { recursive: true })
       yield* fs.writeFileString(`${out}/.longsora/work-abc123/reference.png`, "x")
       yield* fs.writeFileString(`${out}/segments/.segment_01.mp4.1a2b3c4d.part`, "partial")
-      yield* fs.writeFileString(`${out}/segments/.longsora-prepared-123-head_001.mp4`, "head")
       yield* fs.writeFileString(`${out}/.longsora/manifest.json.tmp`, "{")
       yield* run({})
       expect((yield* fs.readDirectory(out)).sort()).toEqual([".longsora", "output.mp4", "plan.json", "segments"])

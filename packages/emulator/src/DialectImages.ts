@@ -3,10 +3,12 @@
  * written to the upload directory and decoded once to learn their size. Each dialect turns a
  * failure into its own error shape, so failures here are plain values.
  */
-import { writeFile } from "node:fs/promises"
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import sharp from "sharp"
 import { fileId } from "./Ids.ts"
+import type { Limits } from "./Limits.ts"
+import { fetchImageUrl } from "./Reference.ts"
 
 export interface FrameImage {
   readonly path: string
@@ -28,6 +30,8 @@ export const storeImage = async (bytes: Buffer, mimeType: string, dir: string): 
   try {
     const meta = await sharp(bytes).metadata()
     if (!meta.width || !meta.height) return { failure: "the image has no size" }
+    // The emulator makes its directories on first use.
+    await mkdir(dir, { recursive: true })
     const path = join(dir, `frame-${fileId()}`)
     await writeFile(path, bytes)
     return { path, mimeType: mime, width: meta.width, height: meta.height }
@@ -36,17 +40,21 @@ export const storeImage = async (bytes: Buffer, mimeType: string, dir: string): 
   }
 }
 
-/** A `data:<mime>;base64,…` URL or an https URL (fetched; offline that fails, as it would for the vendor). */
-export const imageFromUrl = async (url: string, dir: string): Promise<FrameImage | ImageFailure> => {
+/**
+ * A `data:<mime>;base64,…` URL or an https URL, fetched with the same guard as the Videos API's
+ * `image_url` (public hosts only, capped size and time; offline it fails, as it would for the vendor).
+ */
+export const imageFromUrl = async (url: string, dir: string, limits: Limits): Promise<FrameImage | ImageFailure> => {
   const data = /^data:([^;,]*)(?:;[^;,]*)*;base64,(.*)$/s.exec(url)
   if (data) return storeImage(Buffer.from(data[2] ?? "", "base64"), data[1] ?? "", dir)
-  if (!/^https?:\/\//.test(url)) return { failure: "expected an https URL or a base64 data URL" }
+  if (!/^https:\/\//.test(url)) return { failure: "expected an https URL or a base64 data URL" }
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
-    if (!res.ok) return { failure: `downloading ${url} failed with HTTP ${res.status}` }
-    return storeImage(Buffer.from(await res.arrayBuffer()), res.headers.get("content-type") ?? "", dir)
-  } catch {
-    return { failure: `could not download ${url}` }
+    const file = await fetchImageUrl(url, dir, limits)
+    const bytes = await readFile(file.path)
+    await rm(file.path, { force: true })
+    return storeImage(bytes, file.mimeType, dir)
+  } catch (error) {
+    return { failure: `could not download ${url}: ${(error as { message?: string }).message ?? String(error)}` }
   }
 }
 

@@ -119,7 +119,7 @@ const readInput = (body: Record<string, unknown>, model: FalModel): FalInput => 
 }
 
 const fetchImage = async (ctx: RequestContext, field: string, url: string): Promise<FrameImage> => {
-  const image = await imageFromUrl(url, ctx.app.uploadDir)
+  const image = await imageFromUrl(url, ctx.app.uploadDir, ctx.app.limits)
   if (isFailure(image)) {
     throw unprocessable([
       {
