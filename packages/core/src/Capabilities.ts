@@ -4,16 +4,24 @@
  */
 import { Schema } from "effect"
 
+/**
+ * The longest clip a model may declare, in seconds. Today's models make 4 to 25 s; the bound keeps the
+ * duration solver's work small whatever a gateway declares.
+ */
+export const maxClipSeconds = 120
+
+const ClipSeconds = Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(maxClipSeconds))
+
 /** Clip lengths given as an explicit set, e.g. Sora 2's 4, 8 and 12 seconds. */
 export const ClipLengthSet = Schema.TaggedStruct("ClipLengthSet", {
-  seconds: Schema.NonEmptyArray(Schema.Int.check(Schema.isGreaterThan(0)))
+  seconds: Schema.NonEmptyArray(ClipSeconds)
 })
 export type ClipLengthSet = typeof ClipLengthSet.Type
 
 /** Clip lengths given as an integer range, e.g. 4 to 15 seconds in steps of 1. */
 export const ClipLengthRange = Schema.TaggedStruct("ClipLengthRange", {
-  min: Schema.Int.check(Schema.isGreaterThan(0)),
-  max: Schema.Int.check(Schema.isGreaterThan(0)),
+  min: ClipSeconds,
+  max: ClipSeconds,
   step: Schema.Int.check(Schema.isGreaterThan(0))
 })
 export type ClipLengthRange = typeof ClipLengthRange.Type
@@ -40,6 +48,24 @@ export const ProviderCapabilities = Schema.Struct({
   maxConcurrentJobs: Schema.Int.check(Schema.isGreaterThan(0))
 })
 export type ProviderCapabilities = typeof ProviderCapabilities.Type
+
+/**
+ * Why declared clip lengths cannot be used (not whole seconds, outside 1–`maxClipSeconds`, an empty
+ * range), or `undefined` when they can. Capabilities built in code skip the schema, so this is checked too.
+ */
+export const clipLengthsProblem = (lengths: ClipLengths): string | undefined => {
+  const isClip = (s: number) => Number.isInteger(s) && s > 0 && s <= maxClipSeconds
+  if (lengths._tag === "ClipLengthSet") {
+    return lengths.seconds.length > 0 && lengths.seconds.every(isClip)
+      ? undefined
+      : `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+  }
+  if (!isClip(lengths.min) || !isClip(lengths.max))
+    return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+  if (lengths.min > lengths.max)
+    return `the shortest clip (${lengths.min} s) is longer than the longest (${lengths.max} s)`
+  return Number.isInteger(lengths.step) && lengths.step > 0 ? undefined : "the step must be a whole number of seconds"
+}
 
 /** The clip lengths as a sorted list of distinct integers, for the solver. */
 export const clipLengthValues = (lengths: ClipLengths): ReadonlyArray<number> => {

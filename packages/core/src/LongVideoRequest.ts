@@ -26,11 +26,19 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   saveSegments: Schema.Boolean,
   transition: Schema.optionalKey(Transition),
   mode: Schema.optionalKey(Mode),
-  /** Independent mode: how many segments render at once (default: the provider's limit). */
-  maxConcurrency: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+  /** Independent mode: how many segments render at once, 1 to `maxSegments` (default: the provider's limit). */
+  maxConcurrency: Schema.optionalKey(Schema.Number),
   /** Discard an earlier run's manifest in `outputDir` instead of resuming it. */
-  restart: Schema.optionalKey(Schema.Boolean)
+  restart: Schema.optionalKey(Schema.Boolean),
+  /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
+  force: Schema.optionalKey(Schema.Boolean)
 }) {}
+
+/**
+ * The most segments one run makes: a plan is written, rendered and joined segment by segment, and
+ * 100 segments are already 20 minutes of Sora 2. It bounds every count and total a request can ask for.
+ */
+export const maxSegments = 100
 
 /** The defaults the original Python client uses. */
 export const defaults = {
