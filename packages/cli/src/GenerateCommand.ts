@@ -42,7 +42,7 @@ export const flags = {
     Flag.withDefault(false)
   ),
   confirmAbove: Flag.Finite("confirm-above").pipe(
-    Flag.withDescription("Ask for confirmation when the estimate is above this many USD"),
+    Flag.withDescription("Ask for confirmation when the estimate is above this many USD (default 5)"),
     Flag.withDefault(5)
   ),
   resume: Flag.Boolean("resume").pipe(
@@ -51,6 +51,10 @@ export const flags = {
   ),
   restart: Flag.Boolean("restart").pipe(
     Flag.withDescription("Discard an earlier run in --output and start over"),
+    Flag.withDefault(false)
+  ),
+  force: Flag.Boolean("force").pipe(
+    Flag.withDescription("Overwrite an output.mp4 in --output that no run there made"),
     Flag.withDefault(false)
   )
 } as const
@@ -91,8 +95,10 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     plan,
     restart: input.restart,
     mode: input.mode,
-    maxConcurrency: Option.getOrUndefined(input.maxConcurrency)
+    maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
+    force: input.force
   })
+  yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)
   const target = {
     offline: input.offline,

@@ -37,6 +37,8 @@ export interface CreateVideoParams {
   readonly plan?: Plan.Plan
   /** Discard an earlier run in `outputDir` instead of resuming it. */
   readonly restart?: boolean
+  /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
+  readonly force?: boolean
   readonly onProgress?: (event: Progress.ProgressEvent) => void
   readonly signal?: AbortSignal
 }
@@ -99,6 +101,7 @@ export const toRequest = (
       ...(params.mode === undefined ? {} : { mode: params.mode }),
       ...(params.maxConcurrency === undefined ? {} : { maxConcurrency: params.maxConcurrency }),
       ...(params.plan === undefined ? {} : { plan: params.plan }),
-      ...(params.restart === undefined ? {} : { restart: params.restart })
+      ...(params.restart === undefined ? {} : { restart: params.restart }),
+      ...(params.force === undefined ? {} : { force: params.force })
     })
   })
