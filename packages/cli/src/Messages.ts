@@ -30,7 +30,8 @@ const flags: Readonly<Record<string, string>> = {
   yes: "--yes",
   confirmAbove: "--confirm-above",
   clipSeconds: "--clip-seconds",
-  usdPerSecond: "--usd-per-second"
+  usdPerSecond: "--usd-per-second",
+  out: "--out"
 }
 
 export const flagName: Errors.FieldNames = (field) => flags[field] ?? field

@@ -25,9 +25,10 @@ export const command = Command.make(
     const request = yield* RequestOptions.toRequest(input.prompt, flags, { saveSegments: true, force: true })
     const declared = yield* RequestOptions.declaredModel(flags)
     const target = { offline: input.offline, baseUrl: input.baseUrl, models: declared ? [declared] : [] }
+    const path = (yield* Path.Path).resolve(input.out)
+    yield* PlanFile.checkWritable(path)
     const preview = yield* LongVideo.preview(request).pipe(Effect.provide(Services.layer(target)))
     if (Result.isFailure(preview.plan)) return yield* preview.plan.failure
-    const path = (yield* Path.Path).resolve(input.out)
     yield* PlanFile.write(path, preview.plan.success)
     yield* Console.log(
       input.json

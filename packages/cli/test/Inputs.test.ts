@@ -147,6 +147,22 @@ describe("longsora generate refuses bad input before writing anything", { timeou
   })
 })
 
+describe("longsora plan checks where the plan goes before paying the planner", { timeout: 60_000 }, () => {
+  it("an --out in a missing directory: exit 2 and no request to the server", async () => {
+    const before = emu.stats().requests
+    const result = await CliProcess.run(
+      ["plan", prompt, "--seconds", "8", "--segments", "2", "--base-url", emu.baseURL].concat([
+        "--out",
+        join(dir, "missing", "plan.json")
+      ]),
+      { cwd: dir, env: env() }
+    )
+    expect(result.stderr).toMatch(/Invalid --out: .*plan\.json\. Allowed: a file in an existing directory/)
+    expect(result.code).toBe(2)
+    expect(emu.stats().requests).toBe(before)
+  })
+})
+
 describe("longsora talks in its own flags", { timeout: 120_000 }, () => {
   it("a flag-parse error goes to stderr with a one-line hint, not the help", async () => {
     const result = await CliProcess.run(["generate", prompt, "--bogus"], { env: env() })
