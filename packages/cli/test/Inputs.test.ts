@@ -104,28 +104,28 @@ describe("longsora generate refuses bad input before writing anything", { timeou
     {
       name: "--seconds 1000001",
       length: ["--seconds", "1000001"],
-      message: /Invalid --seconds: 1000001\. Allowed: a whole number of seconds from 1 to 1200 for sora-2/
+      message: /Invalid --seconds: 1000001\. Allowed: a whole number of seconds from 1 to 3600 for sora-2/
     },
     {
       name: "--seconds 3000000",
       length: ["--seconds", "3000000"],
-      message: /Invalid --seconds: 3000000\..*at most 1200 s/
+      message: /Invalid --seconds: 3000000\..*at most 3600 s/
     },
-    { name: "--seconds 1e9", length: ["--seconds", "1e9"], message: /Invalid --seconds: 1000000000\..*at most 1200 s/ },
+    { name: "--seconds 1e9", length: ["--seconds", "1e9"], message: /Invalid --seconds: 1000000000\..*at most 3600 s/ },
     {
       name: "--segments 1000000",
       length: ["--seconds", "24", "--segments", "1000000"],
-      message: /Invalid --segments: 1000000\. Allowed: .* from 1 to 100/
+      message: /Invalid --segments: 1000000\. Allowed: .* from 1 to 300/
     },
     {
-      name: "101 --durations",
-      length: ["--durations", Array(101).fill(4).join(",")],
-      message: /Invalid --durations: 101 lengths\. Allowed: 1 to 100 clip lengths/
+      name: "301 --durations",
+      length: ["--durations", Array(301).fill(4).join(",")],
+      message: /Invalid --durations: 301 lengths\. Allowed: 1 to 300 clip lengths/
     },
     {
       name: "--max-concurrency 0",
       length: oneSegmentAnd("--max-concurrency", "0"),
-      message: /Invalid --max-concurrency: 0\. Allowed: .* from 1 to 100/
+      message: /Invalid --max-concurrency: 0\. Allowed: .* from 1 to 300/
     },
     {
       name: "--confirm-above -1",
@@ -133,18 +133,26 @@ describe("longsora generate refuses bad input before writing anything", { timeou
       message: /Invalid --confirm-above: -1\. Allowed: a price of 0 or more USD/
     },
     {
+      name: "--size 100000x100000 for a declared model",
+      length: oneSegmentAnd("--clip-seconds", "4", "--size", "100000x100000"),
+      message: /Invalid --size: 100000x100000\. Allowed: WIDTHxHEIGHT with each side from 1 to 4096 pixels/
+    },
+    {
       name: "--clip-seconds 4-1000000",
       length: oneSegmentAnd("--clip-seconds", "4-1000000"),
-      message: /Invalid --clip-seconds: 4-1000000\. Allowed: .* from 1 to 120 s/
+      message: /Invalid --clip-seconds: 4-1000000\. Allowed: .* from 1 to 60 s/
     }
-  ])("$name is refused at once with its bound (huge values used to hang)", async ({ length, message }) => {
-    const before = emu.stats().creates
-    const result = await generateWith(length, join(dir, "huge"))
-    expect(result.stderr.replace(/\s+/g, " ")).toMatch(message)
-    expect(result.code).toBe(2)
-    expect(existsSync(join(dir, "huge"))).toBe(false)
-    expect(emu.stats().creates).toBe(before)
-  })
+  ])(
+    "$name is refused at once with its bound, nothing created (huge values used to hang or be paid for)",
+    async ({ length, message }) => {
+      const before = emu.stats().creates
+      const result = await generateWith(length, join(dir, "huge"))
+      expect(result.stderr.replace(/\s+/g, " ")).toMatch(message)
+      expect(result.code).toBe(2)
+      expect(existsSync(join(dir, "huge"))).toBe(false)
+      expect(emu.stats().creates).toBe(before)
+    }
+  )
 })
 
 describe("longsora plan checks where the plan goes before paying the planner", { timeout: 60_000 }, () => {

@@ -5,16 +5,20 @@
 import { Schema } from "effect"
 
 /**
- * The longest clip a model may declare, in seconds. Today's models make 4 to 25 s; the bound keeps the
- * duration solver's work small whatever a gateway declares.
+ * The longest clip a model may declare, in seconds. Today's models make 4 to 25 s. With
+ * `maxClipLengthChoices`, it keeps the duration solver's work small (tens of milliseconds for the most
+ * awkward set and `maxSegments` clips) whatever a gateway declares.
  */
-export const maxClipSeconds = 120
+export const maxClipSeconds = 60
+
+/** The most lengths an explicit set may list; evenly spaced lengths are better declared as a range. */
+export const maxClipLengthChoices = 16
 
 const ClipSeconds = Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(maxClipSeconds))
 
 /** Clip lengths given as an explicit set, e.g. Sora 2's 4, 8 and 12 seconds. */
 export const ClipLengthSet = Schema.TaggedStruct("ClipLengthSet", {
-  seconds: Schema.NonEmptyArray(ClipSeconds)
+  seconds: Schema.NonEmptyArray(ClipSeconds).check(Schema.isMaxLength(maxClipLengthChoices))
 })
 export type ClipLengthSet = typeof ClipLengthSet.Type
 
@@ -56,9 +60,12 @@ export type ProviderCapabilities = typeof ProviderCapabilities.Type
 export const clipLengthsProblem = (lengths: ClipLengths): string | undefined => {
   const isClip = (s: number) => Number.isInteger(s) && s > 0 && s <= maxClipSeconds
   if (lengths._tag === "ClipLengthSet") {
-    return lengths.seconds.length > 0 && lengths.seconds.every(isClip)
+    if (lengths.seconds.length === 0 || !lengths.seconds.every(isClip)) {
+      return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+    }
+    return new Set(lengths.seconds).size <= maxClipLengthChoices
       ? undefined
-      : `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+      : `a set lists at most ${maxClipLengthChoices} lengths; declare a range MIN-MAX instead`
   }
   if (!isClip(lengths.min) || !isClip(lengths.max))
     return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
@@ -100,6 +107,9 @@ export const defaultSize = (capabilities: ProviderCapabilities): string => capab
 
 export const sizeOption = (capabilities: ProviderCapabilities, size: string): SizeOption | undefined =>
   capabilities.sizes.find((option) => option.size === size)
+
+/** The longest side a video may have, in pixels (DCI 4K); a size beyond it is a typo, not a model's. */
+export const maxSidePixels = 4096
 
 export interface Dimensions {
   readonly width: number

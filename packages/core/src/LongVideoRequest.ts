@@ -35,10 +35,10 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
 }) {}
 
 /**
- * The most segments one run makes: a plan is written, rendered and joined segment by segment, and
- * 100 segments are already 20 minutes of Sora 2. It bounds every count and total a request can ask for.
+ * The most segments one run makes: an hour of Sora 2's 12 s clips. A plan is written, rendered and joined
+ * segment by segment; this bounds every count and total a request can ask for, and the duration solver's work.
  */
-export const maxSegments = 100
+export const maxSegments = 300
 
 /** The defaults the original Python client uses. */
 export const defaults = {

@@ -11,8 +11,10 @@ import {
   defaultSize,
   describeClipLengths,
   maxClipSeconds,
+  maxSidePixels,
   orList,
   type ProviderCapabilities,
+  parseSize,
   sizeOption
 } from "./Capabilities.ts"
 import { Combiner } from "./Combiner.ts"
@@ -201,6 +203,17 @@ export const checkArguments = (
         size,
         `${orList(capabilities.sizes.map((s) => s.size))} for ${capabilities.model}`,
         "Pick one of those sizes, or a model that offers the size you want."
+      )
+    )
+  }
+  const dimensions = parseSize(size)
+  if (!dimensions || Math.max(dimensions.width, dimensions.height) > maxSidePixels) {
+    return Result.fail(
+      invalid(
+        "size",
+        size,
+        `WIDTHxHEIGHT with each side from 1 to ${maxSidePixels} pixels`,
+        "Declare the size the model really makes, e.g. 1280x720."
       )
     )
   }

@@ -191,14 +191,15 @@ describe("DurationSolver", () => {
     const { maxSegments } = LongVideoRequest
     expect(split(12 * maxSegments, maxSegments)).toEqual(Array(maxSegments).fill(12))
     expect(split(12 * maxSegments - 4, maxSegments)).toHaveLength(maxSegments)
-    expect(split(120 * maxSegments - 1, maxSegments, range(1, 120))).toHaveLength(maxSegments)
-    // Not arithmetic, gcd 1, every length up to the limit but one: the dynamic programme's worst case.
+    expect(split(60 * maxSegments - 1, maxSegments, range(1, 60))).toHaveLength(maxSegments)
+    // The dynamic programme's worst case: as many lengths as a set may list, up to the longest clip, not
+    // arithmetic, gcd 1.
     const awkward: Capabilities.ClipLengths = {
       _tag: "ClipLengthSet",
-      seconds: [1, ...Array.from({ length: Capabilities.maxClipSeconds - 2 }, (_, i) => i + 3)]
+      seconds: [1, 2, ...Array.from({ length: Capabilities.maxClipLengthChoices - 3 }, (_, i) => 6 + 4 * i), 60]
     }
-    const chosen = split(61 * maxSegments + 1, maxSegments, awkward)
-    expect(chosen.reduce((a, b) => a + b, 0)).toBe(61 * maxSegments + 1)
+    const chosen = split(30 * maxSegments + 1, maxSegments, awkward)
+    expect(chosen.reduce((a, b) => a + b, 0)).toBe(30 * maxSegments + 1)
     expect(failure(8 * (maxSegments + 1), maxSegments + 1).validCounts.at(-1)).toBe(maxSegments)
   })
 
@@ -206,5 +207,10 @@ describe("DurationSolver", () => {
     const huge: Capabilities.ClipLengths = { _tag: "ClipLengthSet", seconds: [1, 2, 1e9] }
     expect(failure(1e9, 3, huge).nearestTotals).toEqual([])
     expect(failure(24, 3, range(4, 1e9)).validCounts).toEqual([])
+    const many: Capabilities.ClipLengths = {
+      _tag: "ClipLengthSet",
+      seconds: [1, ...Array.from({ length: 20 }, (_, i) => i + 3)]
+    }
+    expect(failure(24, 3, many).validCounts).toEqual([])
   })
 })

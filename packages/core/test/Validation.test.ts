@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
-import { type Capabilities, Errors, LongVideoRequest, Validation } from "../src/index.ts"
+import { Capabilities, Errors, LongVideoRequest, Validation } from "../src/index.ts"
 
 const sora: Capabilities.ProviderCapabilities = {
   model: "sora-2",
@@ -28,41 +28,50 @@ const request = (fields: Partial<ConstructorParameters<typeof LongVideoRequest.L
 const invalid = (fields: Parameters<typeof request>[0], capabilities = sora): Errors.InvalidRequest => {
   const result = Validation.checkArguments(request(fields), capabilities)
   if (Result.isSuccess(result)) throw new Error(`expected a refusal, got ${JSON.stringify(result.success)}`)
-  if (result.failure._tag !== "InvalidRequest") throw new Error(`expected InvalidRequest, got ${result.failure.message}`)
+  if (result.failure._tag !== "InvalidRequest")
+    throw new Error(`expected InvalidRequest, got ${result.failure.message}`)
   return result.failure
 }
 
 describe("Validation bounds", () => {
-  it("refuses a total beyond 100 segments of the longest clip, saying the bound", () => {
+  it("refuses a total beyond maxSegments of the longest clip, saying the bound", () => {
     for (const seconds of [1_000_001, 3_000_000, 1e9, Number.MAX_SAFE_INTEGER]) {
       const error = invalid({ seconds, numGenerations: 3 })
       expect(error.field).toBe("seconds")
       expect(error.message).toContain(`Invalid seconds: ${seconds}`)
       expect(error.allowed).toContain(`from 1 to ${12 * LongVideoRequest.maxSegments}`)
     }
-    const most = Validation.checkArguments(request({ seconds: 1200, numGenerations: 100 }), sora)
-    expect(Result.isSuccess(most) && most.success.durations).toHaveLength(100)
+    const { maxSegments } = LongVideoRequest
+    const most = Validation.checkArguments(request({ seconds: 12 * maxSegments, numGenerations: maxSegments }), sora)
+    expect(Result.isSuccess(most) && most.success.durations).toHaveLength(maxSegments)
   })
 
   it("refuses more segments than a run makes, as a count, a split or a plan", () => {
-    expect(invalid({ seconds: 24, numGenerations: 1_000_000 }).allowed).toContain("from 1 to 100")
+    expect(invalid({ seconds: 24, numGenerations: 1_000_000 }).allowed).toContain(
+      `from 1 to ${LongVideoRequest.maxSegments}`
+    )
     expect(invalid({ seconds: 24, numGenerations: 0 }).field).toBe("numGenerations")
-    const split = invalid({ durations: Array(101).fill(4) })
+    const split = invalid({ durations: Array(LongVideoRequest.maxSegments + 1).fill(4) })
     expect(split.field).toBe("durations")
-    expect(split.message).toContain("101 lengths")
+    expect(split.message).toContain(`${LongVideoRequest.maxSegments + 1} lengths`)
   })
 
-  it("refuses a concurrency that is not 1 to 100 segments at once", () => {
-    for (const maxConcurrency of [0, -1, 1.5, 101]) {
+  it("refuses a concurrency that is not 1 to maxSegments segments at once", () => {
+    for (const maxConcurrency of [0, -1, 1.5, LongVideoRequest.maxSegments + 1]) {
       expect(invalid({ seconds: 24, maxConcurrency }).field).toBe("maxConcurrency")
     }
+  })
+
+  it("refuses a declared size beyond 4K", () => {
+    const huge = { ...sora, sizes: [{ size: "100000x100000", usdPerSecond: 0 }] } as const
+    expect(invalid({ seconds: 24 }, huge).message).toContain(`each side from 1 to ${Capabilities.maxSidePixels} pixels`)
   })
 
   it("refuses declared clip lengths beyond what a model may take, before solving", () => {
     const huge = { ...sora, clipLengths: { _tag: "ClipLengthRange", min: 4, max: 1e9, step: 1 } } as const
     const error = invalid({ seconds: 24 }, huge)
     expect(error.field).toBe("model")
-    expect(error.message).toContain(`1 to ${120} s`)
+    expect(error.message).toContain(`1 to ${Capabilities.maxClipSeconds} s`)
   })
 })
 
