@@ -50,7 +50,7 @@ const generateWith = (length: ReadonlyArray<string>, output: string, ...args: Re
 const generate = (output: string, ...args: ReadonlyArray<string>) => generateWith(oneSegment, output, ...args)
 
 describe("longsora generate refuses bad input before writing anything", { timeout: 120_000 }, () => {
-  it.each(["truncated.jpg", "truncated.png", "text.png"])(
+  it.concurrent.each(["truncated.jpg", "truncated.png", "text.png"])(
     "a reference that does not decode (%s): exit 2, no output directory, nothing created",
     async (image) => {
       const before = emu.stats().creates
@@ -100,7 +100,7 @@ describe("longsora generate refuses bad input before writing anything", { timeou
   })
 
   const oneSegmentAnd = (...args: ReadonlyArray<string>) => [...oneSegment, ...args]
-  it.each([
+  it.concurrent.each([
     {
       name: "--seconds 1000001",
       length: ["--seconds", "1000001"],
