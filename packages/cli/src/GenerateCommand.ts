@@ -42,7 +42,7 @@ export const flags = {
     Flag.withDefault(false)
   ),
   confirmAbove: Flag.Finite("confirm-above").pipe(
-    Flag.withDescription("Ask for confirmation when the estimate is above this many USD"),
+    Flag.withDescription("Ask for confirmation when the estimate is above this many USD (default 5)"),
     Flag.withDefault(5)
   ),
   resume: Flag.Boolean("resume").pipe(
@@ -61,6 +61,10 @@ export const flags = {
     Flag.withDescription(
       "When a create's answer was lost and its job cannot be told apart on the server, create the segment anew (billed again)"
     ),
+    Flag.withDefault(false)
+  ),
+  force: Flag.Boolean("force").pipe(
+    Flag.withDescription("Overwrite an output.mp4 in --output that no run there made"),
     Flag.withDefault(false)
   )
 } as const
@@ -107,8 +111,10 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     mode: input.mode,
     maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
     retryFailed: input.retryFailed,
-    recreateLost: input.recreateLost
+    recreateLost: input.recreateLost,
+    force: input.force
   })
+  yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)
   const path = yield* Path.Path
   const target = {

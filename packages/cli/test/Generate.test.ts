@@ -197,7 +197,7 @@ describe("longsora generate", { timeout: 240_000 }, () => {
       }
     )
     expect(changed.code).toBe(2)
-    expect(changed.stderr).toMatch(/changed: durations.*--restart/)
+    expect(changed.stderr).toMatch(/changed: --durations.*--restart/)
     const restarted = await CliProcess.run(
       ["generate", prompt, "--seconds", "8", "--segments", "1", "--yes", "--restart", ...common(output)],
       { env: env() }

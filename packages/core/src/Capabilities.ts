@@ -4,16 +4,28 @@
  */
 import { Schema } from "effect"
 
+/**
+ * The longest clip a model may declare, in seconds. Today's models make 4 to 25 s. With
+ * `maxClipLengthChoices`, it keeps the duration solver's work small (tens of milliseconds for the most
+ * awkward set and `maxSegments` clips) whatever a gateway declares.
+ */
+export const maxClipSeconds = 60
+
+/** The most lengths an explicit set may list; evenly spaced lengths are better declared as a range. */
+export const maxClipLengthChoices = 16
+
+const ClipSeconds = Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(maxClipSeconds))
+
 /** Clip lengths given as an explicit set, e.g. Sora 2's 4, 8 and 12 seconds. */
 export const ClipLengthSet = Schema.TaggedStruct("ClipLengthSet", {
-  seconds: Schema.NonEmptyArray(Schema.Int.check(Schema.isGreaterThan(0)))
+  seconds: Schema.NonEmptyArray(ClipSeconds).check(Schema.isMaxLength(maxClipLengthChoices))
 })
 export type ClipLengthSet = typeof ClipLengthSet.Type
 
 /** Clip lengths given as an integer range, e.g. 4 to 15 seconds in steps of 1. */
 export const ClipLengthRange = Schema.TaggedStruct("ClipLengthRange", {
-  min: Schema.Int.check(Schema.isGreaterThan(0)),
-  max: Schema.Int.check(Schema.isGreaterThan(0)),
+  min: ClipSeconds,
+  max: ClipSeconds,
   step: Schema.Int.check(Schema.isGreaterThan(0))
 })
 export type ClipLengthRange = typeof ClipLengthRange.Type
@@ -54,6 +66,27 @@ export const ProviderCapabilities = Schema.Struct({
 })
 export type ProviderCapabilities = typeof ProviderCapabilities.Type
 
+/**
+ * Why declared clip lengths cannot be used (not whole seconds, outside 1–`maxClipSeconds`, an empty
+ * range), or `undefined` when they can. Capabilities built in code skip the schema, so this is checked too.
+ */
+export const clipLengthsProblem = (lengths: ClipLengths): string | undefined => {
+  const isClip = (s: number) => Number.isInteger(s) && s > 0 && s <= maxClipSeconds
+  if (lengths._tag === "ClipLengthSet") {
+    if (lengths.seconds.length === 0 || !lengths.seconds.every(isClip)) {
+      return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+    }
+    return new Set(lengths.seconds).size <= maxClipLengthChoices
+      ? undefined
+      : `a set lists at most ${maxClipLengthChoices} lengths; declare a range MIN-MAX instead`
+  }
+  if (!isClip(lengths.min) || !isClip(lengths.max))
+    return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+  if (lengths.min > lengths.max)
+    return `the shortest clip (${lengths.min} s) is longer than the longest (${lengths.max} s)`
+  return Number.isInteger(lengths.step) && lengths.step > 0 ? undefined : "the step must be a whole number of seconds"
+}
+
 /** The clip lengths as a sorted list of distinct integers, for the solver. */
 export const clipLengthValues = (lengths: ClipLengths): ReadonlyArray<number> => {
   if (lengths._tag === "ClipLengthSet") return [...new Set(lengths.seconds)].sort((a, b) => a - b)
@@ -91,6 +124,9 @@ export const defaultSize = (capabilities: ProviderCapabilities): string => capab
 
 export const sizeOption = (capabilities: ProviderCapabilities, size: string): SizeOption | undefined =>
   capabilities.sizes.find((option) => option.size === size)
+
+/** The longest side a video may have, in pixels (DCI 4K); a size beyond it is a typo, not a model's. */
+export const maxSidePixels = 4096
 
 export interface Dimensions {
   readonly width: number

@@ -75,7 +75,9 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
 const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const fingerprint = yield* fingerprintOf(validated)
   const previous = yield* Manifest.read(validated.outputDir)
-  if (Option.isSome(previous) && !validated.request.restart) {
+  // An earlier run that never sent a create paid for nothing: a changed request simply replaces it.
+  const paidFor = Option.isSome(previous) && previous.value.segments.some(Manifest.sentCreate)
+  if (Option.isSome(previous) && paidFor && !validated.request.restart) {
     const changed = Manifest.changedFields(previous.value.request, fingerprint)
     if (changed.length > 0) return yield* new RunConflict({ outputDir: validated.outputDir, changed })
     return yield* Manifest.make(validated.outputDir, previous.value)
@@ -138,7 +140,7 @@ const withEdits = Effect.fnUntraced(function* (plan: Plan, planFile: string, sto
   const made = changed.filter((segment) => Manifest.segmentRecord(manifest, segment)?.state === "completed")
   if (made.length > 0) {
     return yield* refuse(
-      `segment ${made.join(", ")} is already made, so its prompt can no longer change; restore it, or start over with restart (--restart)`
+      `segment ${made.join(", ")} is already made, so its prompt can no longer change; restore it, or start over with \`restart\``
     )
   }
   if (changed.includes(1)) {

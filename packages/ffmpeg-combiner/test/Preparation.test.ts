@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join as joinPath } from "node:path"
-import { assert, describe, it as vitestIt, layer } from "@effect/vitest"
+import { assert, describe, layer, it as vitestIt } from "@effect/vitest"
 import { Combiner, Transition } from "@longsora/core"
 import { Effect } from "effect"
 import * as FfmpegServices from "../src/FfmpegServices.ts"

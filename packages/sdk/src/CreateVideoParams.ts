@@ -48,6 +48,8 @@ export interface CreateVideoParams {
    * it, create the segment anew (billed again) instead of failing with the candidates listed.
    */
   readonly recreateLost?: boolean
+  /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
+  readonly force?: boolean
   readonly onProgress?: (event: Progress.ProgressEvent) => void
   readonly signal?: AbortSignal
 }
@@ -119,6 +121,7 @@ export const toRequest = (
       ...(params.plan === undefined ? {} : { plan: params.plan }),
       ...(params.restart === undefined ? {} : { restart: params.restart }),
       ...(params.retryFailed === undefined ? {} : { retryFailed: params.retryFailed }),
-      ...(params.recreateLost === undefined ? {} : { recreateLost: params.recreateLost })
+      ...(params.recreateLost === undefined ? {} : { recreateLost: params.recreateLost }),
+      ...(params.force === undefined ? {} : { force: params.force })
     })
   })
