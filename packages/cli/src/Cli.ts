@@ -1,4 +1,5 @@
 /** The `longsora` command and how it ends: errors printed once, exit codes 0 / 1 / 2 / 130. */
+import { createRequire } from "node:module"
 import { Cause, Effect, Exit } from "effect"
 import { Command } from "effect/cli"
 import * as DoctorCommand from "./DoctorCommand.ts"
@@ -7,9 +8,11 @@ import * as ExitCode from "./ExitCode.ts"
 import * as GenerateCommand from "./GenerateCommand.ts"
 import * as InspectCommand from "./InspectCommand.ts"
 import * as McpCommand from "./McpCommand.ts"
+import * as Messages from "./Messages.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 
-export const version = "0.0.0"
+/** The published package's version (`../package.json` from both `src/` and `dist/`). */
+export const version: string = createRequire(import.meta.url)("../package.json").version
 
 export const command = Command.make("longsora").pipe(
   Command.withDescription(
@@ -25,16 +28,18 @@ export const command = Command.make("longsora").pipe(
   ])
 )
 
-/** Prints a failure the way a person can act on it (parse errors are printed by effect/cli itself). */
+/**
+ * Prints a failure the way a person can act on it, in the flags they typed (parse errors are
+ * printed by `Messages.presenter`).
+ */
 const report = <A, E>(exit: Exit.Exit<A, E>) =>
   Effect.sync(() => {
     if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return
     const error = Cause.squash(exit.cause)
     if ((error as { _tag?: string })._tag === "ShowHelp") return
-    const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`error: ${message}\n`)
+    process.stderr.write(`error: ${Messages.render(error)}\n`)
   })
 
-export const main = Command.run(command, { version }).pipe(Effect.onExit(report))
+export const main = Command.run(command, { version }).pipe(Effect.onExit(report), Effect.provide(Messages.layer))
 
 export const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void) => onExit(ExitCode.of(exit))

@@ -1,4 +1,9 @@
-/** `longsora doctor`: is this machine ready? Node, ffmpeg, the key, the endpoint — each with its fix. */
+/**
+ * `longsora doctor`: is this machine ready? Node, ffmpeg, and each configured provider — the
+ * OpenAI-protocol endpoint and every AI SDK provider whose key is set (its package installed, its
+ * endpoint reachable) — each with its fix.
+ */
+import { Providers } from "@longsora/ai-sdk"
 import { FfmpegBinary } from "@longsora/ffmpeg-combiner"
 import { Config, Console, Data, Effect, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -86,6 +91,44 @@ export const endpointCheck = (baseURL: string, apiKey: Option.Option<Redacted.Re
     }
   })
 
+/** Whether `info`'s package loads and its endpoint answers; the key itself is checked by a run. */
+export const providerCheck = (info: Providers.ProviderInfo, baseURL: string | undefined) =>
+  Effect.gen(function* () {
+    const name = info.id
+    const loaded = yield* Effect.result(Providers.load(info))
+    if (loaded._tag === "Failure") {
+      return { name, ok: false, detail: loaded.failure.detail, fix: loaded.failure.fix } satisfies Check
+    }
+    const base = Providers.rewriteUrl(baseURL ?? info.defaultBaseURL, info.fixedOrigins, baseURL)
+    return yield* Effect.promise(async (): Promise<Check> => {
+      try {
+        const response = await fetch(base, { signal: AbortSignal.timeout(10_000) })
+        await response.body?.cancel()
+        return { name, ok: true, detail: `${info.packageName} is installed; ${base} answers (HTTP ${response.status})` }
+      } catch (error) {
+        return {
+          name,
+          ok: false,
+          detail: `${base} is unreachable (${(error as Error).message})`,
+          fix: `Check the network and ${info.baseUrlEnv}, or use --offline.`
+        }
+      }
+    })
+  })
+
+/** The AI SDK providers whose key (or base URL) is set, with the base URL to check. */
+const configuredProviders = Effect.gen(function* () {
+  const found: Array<{ readonly info: Providers.ProviderInfo; readonly baseURL: string | undefined }> = []
+  for (const info of Providers.providers) {
+    if (info.id === "openai") continue
+    const base = Option.getOrUndefined(yield* Config.String(info.baseUrlEnv).pipe(Config.option))
+    let keySet = false
+    for (const key of info.keyEnv) keySet ||= Option.isSome(yield* Config.String(key).pipe(Config.option))
+    if (keySet || base !== undefined) found.push({ info, baseURL: base })
+  }
+  return found
+})
+
 export const command = Command.make(
   "doctor",
   {
@@ -110,7 +153,11 @@ export const command = Command.make(
           detail: "OPENAI_API_KEY is not set",
           fix: "export OPENAI_API_KEY=… for your endpoint, or use --offline (no key needed)."
         }
-    const checks = [nodeCheck(), yield* ffmpegCheck, keyCheck, yield* endpointCheck(base, apiKey)]
+    const aiSdk = yield* configuredProviders
+    // The OpenAI protocol is checked when it is configured, or when nothing else is.
+    const openAi = Option.isSome(apiKey) || aiSdk.length === 0 ? [keyCheck, yield* endpointCheck(base, apiKey)] : []
+    const providerChecks = yield* Effect.forEach(aiSdk, ({ info, baseURL }) => providerCheck(info, baseURL))
+    const checks = [nodeCheck(), yield* ffmpegCheck, ...openAi, ...providerChecks]
     yield* Console.log(
       json
         ? JSON.stringify({ _tag: "Doctor", checks })
@@ -121,4 +168,8 @@ export const command = Command.make(
     const failed = checks.filter((c) => !c.ok).map((c) => c.name)
     if (failed.length > 0) return yield* new DoctorFailed({ failed })
   }, Effect.provide(FfmpegBinary.layerConfig))
-).pipe(Command.withDescription("Check Node, ffmpeg, the API key and the endpoint, with the fix for each problem"))
+).pipe(
+  Command.withDescription(
+    "Check Node, ffmpeg, and each configured provider (OPENAI_API_KEY, GOOGLE_GENERATIVE_AI_API_KEY, FAL_KEY, …), with the fix for each problem"
+  )
+)

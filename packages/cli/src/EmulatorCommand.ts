@@ -1,4 +1,4 @@
-/** `longsora emulator [--port]`: the local OpenAI-compatible server, until Ctrl-C. */
+/** `longsora emulator [--port] [--data-dir]`: the local OpenAI-compatible server, until Ctrl-C. */
 import { Emulator } from "@longsora/emulator"
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -10,10 +10,17 @@ export const command = Command.make(
     secondsPerVideoSecond: Flag.Finite("seconds-per-video-second").pipe(
       Flag.withDescription("Simulated render time per second of video"),
       Flag.optional
+    ),
+    dataDir: Flag.String("data-dir").pipe(
+      Flag.withDescription(
+        "Keep jobs, uploads and renders here, across restarts (default: a temp dir removed on exit)"
+      ),
+      Flag.optional
     )
   },
-  Effect.fnUntraced(function* ({ port, secondsPerVideoSecond }) {
+  Effect.fnUntraced(function* ({ port, secondsPerVideoSecond, dataDir }) {
     const render = secondsPerVideoSecond._tag === "Some" ? { secondsPerVideoSecond: secondsPerVideoSecond.value } : {}
+    const storage = dataDir._tag === "Some" ? { dataDir: dataDir.value } : {}
     yield* Effect.gen(function* () {
       const server = yield* Emulator.EmulatorServer
       yield* Console.log(`LongSora emulator listening on ${server.baseURL} (API key: ${server.apiKey})`)
@@ -21,6 +28,6 @@ export const command = Command.make(
         `Try: OPENAI_BASE_URL=${server.baseURL} OPENAI_API_KEY=${server.apiKey} longsora generate "…" --seconds 8`
       )
       return yield* Effect.never
-    }).pipe(Effect.provide(Emulator.layer({ port, render })))
+    }).pipe(Effect.provide(Emulator.layer({ port, render, ...storage })))
   })
 ).pipe(Command.withDescription("Start the local OpenAI-compatible emulator (Videos + Responses APIs)"))

@@ -1,4 +1,4 @@
-/** The flags that describe a request, shared by `generate` and `plan`. */
+/** The flags that describe a request: all of them for `generate`, `planFlags` for `plan`. */
 import { LongVideoRequest } from "@longsora/core"
 import { Flag } from "effect/cli"
 
@@ -15,9 +15,16 @@ export const requestFlags = {
     Flag.withDescription(`Number of segments (default ${defaults.numGenerations})`),
     Flag.optional
   ),
-  model: Flag.String("model").pipe(Flag.withDescription("Video model"), Flag.withDefault(defaults.model)),
+  model: Flag.String("model").pipe(
+    Flag.withDescription(
+      `Video model: a bare id (OpenAI protocol: sora-2, a gateway model) or provider:model (google:veo-3.1-generate-preview, fal:<app>, xai:grok-imagine-video) (default ${defaults.model})`
+    ),
+    Flag.withDefault(defaults.model)
+  ),
   planModel: Flag.String("plan-model").pipe(
-    Flag.withDescription("Responses API model that writes the plan"),
+    Flag.withDescription(
+      `Model that writes the plan: a bare Responses API id (gpt-5) or provider:model (google:gemini-2.5-flash) (default ${defaults.planModel})`
+    ),
     Flag.withDefault(defaults.planModel)
   ),
   size: Flag.String("size").pipe(Flag.withDescription("WIDTHxHEIGHT (default: the model's first size)"), Flag.optional),
@@ -45,7 +52,7 @@ export const requestFlags = {
   ),
   output: Flag.String("output").pipe(
     Flag.withAlias("o"),
-    Flag.withDescription("Output directory"),
+    Flag.withDescription(`Output directory (default ${defaults.outputDir})`),
     Flag.withDefault(defaults.outputDir)
   ),
   offline: Flag.Boolean("offline").pipe(
@@ -61,3 +68,7 @@ export const requestFlags = {
     Flag.withDefault(false)
   )
 } as const
+
+/** What `plan` uses: no output directory and no transition, since it writes only the plan. */
+const { output: _output, transition: _transition, ...planOnly } = requestFlags
+export const planFlags = planOnly

@@ -42,7 +42,7 @@ export const flags = {
     Flag.withDefault(false)
   ),
   confirmAbove: Flag.Finite("confirm-above").pipe(
-    Flag.withDescription("Ask for confirmation when the estimate is above this many USD"),
+    Flag.withDescription("Ask for confirmation when the estimate is above this many USD (default 5)"),
     Flag.withDefault(5)
   ),
   resume: Flag.Boolean("resume").pipe(
@@ -61,6 +61,10 @@ export const flags = {
     Flag.withDescription(
       "When a create's answer was lost and its job cannot be told apart on the server, create the segment anew (billed again)"
     ),
+    Flag.withDefault(false)
+  ),
+  force: Flag.Boolean("force").pipe(
+    Flag.withDescription("Overwrite an output.mp4 in --output that no run there made"),
     Flag.withDefault(false)
   )
 } as const
@@ -92,6 +96,10 @@ const dryRunJson = (preview: LongVideo.Preview) => ({
   planError: Result.isFailure(preview.plan) ? preview.plan.failure.message : null
 })
 
+/** The offline emulator's jobs live beside the run's manifest, so a rerun of the command finds them. */
+const emulatorDataDir = (path: Path.Path, output: string): string =>
+  path.join(path.resolve(output), Manifest.directoryName, "emulator")
+
 export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const plan = Option.isSome(input.plan) ? yield* PlanFile.read(input.plan.value) : undefined
   const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
@@ -103,19 +111,25 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     mode: input.mode,
     maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
     retryFailed: input.retryFailed,
-    recreateLost: input.recreateLost
+    recreateLost: input.recreateLost,
+    force: input.force
   })
+  yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)
+  const path = yield* Path.Path
   const target = {
     offline: input.offline,
     dryRun: input.dryRun,
     baseUrl: input.baseUrl,
-    models: declared ? [declared] : []
+    models: declared ? [declared] : [],
+    // A dry run writes nothing, so its emulator keeps to a temp dir.
+    emulatorDataDir: input.dryRun ? undefined : emulatorDataDir(path, input.output),
+    model: input.model,
+    planModel: input.planModel
   }
 
   const program = Effect.gen(function* () {
     if (input.resume) {
-      const path = yield* Path.Path
       const previous = yield* Manifest.read(path.resolve(input.output))
       if (Option.isNone(previous)) {
         return yield* new Errors.InvalidRequest({

@@ -1,28 +1,40 @@
 /** `longsora plan PROMPT …`: writes an editable plan.json that `generate --plan` uses as it is. */
-import { LongVideo } from "@longsora/core"
-import { Console, Effect, Path, Result } from "effect"
+import { LongVideo, LongVideoRequest } from "@longsora/core"
+import { Console, Effect, Option, Path, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { requestFlags } from "./Flags.ts"
+import { planFlags } from "./Flags.ts"
 import * as PlanFile from "./PlanFile.ts"
 import * as RequestOptions from "./RequestOptions.ts"
 import * as Services from "./Services.ts"
 
 export const flags = {
   prompt: Argument.String("prompt").pipe(Argument.withDescription("What the video shows")),
-  ...requestFlags,
-  out: Flag.String("out").pipe(Flag.withDescription("Where to write the plan"), Flag.withDefault("plan.json"))
+  ...planFlags,
+  out: Flag.String("out").pipe(
+    Flag.withDescription("Where to write the plan (default plan.json)"),
+    Flag.withDefault("plan.json")
+  )
 } as const
 
 export const command = Command.make(
   "plan",
   flags,
   Effect.fnUntraced(function* (input) {
-    const request = yield* RequestOptions.toRequest(input.prompt, input, { saveSegments: true })
-    const declared = yield* RequestOptions.declaredModel(input)
-    const target = { offline: input.offline, baseUrl: input.baseUrl, models: declared ? [declared] : [] }
+    // No video is written, so neither an output directory nor a transition applies (nor an output.mp4 to guard).
+    const flags = { ...input, output: LongVideoRequest.defaults.outputDir, transition: Option.none() }
+    const request = yield* RequestOptions.toRequest(input.prompt, flags, { saveSegments: true, force: true })
+    const declared = yield* RequestOptions.declaredModel(flags)
+    const target = {
+      offline: input.offline,
+      baseUrl: input.baseUrl,
+      models: declared ? [declared] : [],
+      model: input.model,
+      planModel: input.planModel
+    }
+    const path = (yield* Path.Path).resolve(input.out)
+    yield* PlanFile.checkWritable(path)
     const preview = yield* LongVideo.preview(request).pipe(Effect.provide(Services.layer(target)))
     if (Result.isFailure(preview.plan)) return yield* preview.plan.failure
-    const path = (yield* Path.Path).resolve(input.out)
     yield* PlanFile.write(path, preview.plan.success)
     yield* Console.log(
       input.json

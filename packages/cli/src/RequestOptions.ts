@@ -1,8 +1,9 @@
 /**
  * Turns the command-line flags into core's request and, for `--clip-seconds`, the capabilities of a
- * model the user's gateway serves. Every malformed value is an `InvalidRequest` naming the flag.
+ * model the user's gateway serves. Every malformed value is an `InvalidRequest` naming the field the
+ * flag sets (`Messages` spells it as the flag).
  */
-import { type Capabilities, Errors, LongVideoRequest, type Plan, Transition } from "@longsora/core"
+import { Capabilities, Errors, LongVideoRequest, type Plan, Transition } from "@longsora/core"
 import { Effect, Option } from "effect"
 
 export interface RequestFlags {
@@ -22,36 +23,47 @@ export interface RequestFlags {
 const invalid = (field: string, given: string, allowed: string, fix: string) =>
   new Errors.InvalidRequest({ field, given, allowed, fix })
 
-const integerList = (flag: string, text: string): Effect.Effect<ReadonlyArray<number>, Errors.InvalidRequest> => {
+const integerList = (field: string, text: string): Effect.Effect<ReadonlyArray<number>, Errors.InvalidRequest> => {
   const parts = text.split(",").map((part) => part.trim())
   const values = parts.map(Number)
-  return values.every((value, i) => parts[i] !== "" && Number.isInteger(value))
+  return values.every((value, i) => parts[i] !== "" && Number.isSafeInteger(value))
     ? Effect.succeed(values)
-    : Effect.fail(invalid(`--${flag}`, text, "whole numbers separated by commas, e.g. 12,8,4", `Fix --${flag}.`))
+    : Effect.fail(invalid(field, text, "whole numbers separated by commas, e.g. 12,8,4", `Fix \`${field}\`.`))
 }
 
-/** `4,6,8` → a set; `4-15` → a range. */
+/** `4,6,8` → a set; `4-15` → a range; each length from 1 to `maxClipSeconds`. */
 export const parseClipSeconds = (text: string): Effect.Effect<Capabilities.ClipLengths, Errors.InvalidRequest> => {
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text)
-  if (range) {
-    const [min, max] = [Number(range[1]), Number(range[2])]
-    return min > 0 && min <= max
-      ? Effect.succeed({ _tag: "ClipLengthRange", min, max, step: 1 })
-      : Effect.fail(invalid("--clip-seconds", text, "a range MIN-MAX with 0 < MIN ≤ MAX", "e.g. --clip-seconds 4-15"))
-  }
-  return integerList("clip-seconds", text).pipe(
-    Effect.flatMap((values) =>
-      values.length > 0 && values.every((v) => v > 0)
-        ? Effect.succeed({ _tag: "ClipLengthSet", seconds: [values[0]!, ...values.slice(1)] } as const)
-        : Effect.fail(invalid("--clip-seconds", text, "positive whole numbers, e.g. 4,6,8", "Fix --clip-seconds."))
-    )
-  )
+  const parsed: Effect.Effect<Capabilities.ClipLengths, Errors.InvalidRequest> = range
+    ? Effect.succeed({ _tag: "ClipLengthRange", min: Number(range[1]), max: Number(range[2]), step: 1 })
+    : integerList("clipSeconds", text).pipe(
+        Effect.map((values) => ({ _tag: "ClipLengthSet", seconds: [values[0]!, ...values.slice(1)] }) as const)
+      )
+  return Effect.flatMap(parsed, (lengths) => {
+    const problem = Capabilities.clipLengthsProblem(lengths)
+    return problem === undefined
+      ? Effect.succeed(lengths)
+      : Effect.fail(
+          invalid(
+            "clipSeconds",
+            text,
+            `lengths 4,6,8 or a range MIN-MAX, each from 1 to ${Capabilities.maxClipSeconds} s`,
+            `Fix \`clipSeconds\`: ${problem}.`
+          )
+        )
+  })
 }
+
+const checkPrice = (usdPerSecond: number) =>
+  Number.isFinite(usdPerSecond) && usdPerSecond >= 0
+    ? Effect.void
+    : Effect.fail(invalid("usdPerSecond", String(usdPerSecond), "a price of 0 or more USD per second", "e.g. 0.1"))
 
 /** Capabilities for a gateway model declared on the command line. */
 export const declaredModel = Effect.fnUntraced(function* (flags: RequestFlags) {
   if (Option.isNone(flags.clipSeconds)) return undefined
   const clipLengths = yield* parseClipSeconds(flags.clipSeconds.value)
+  if (Option.isSome(flags.usdPerSecond)) yield* checkPrice(flags.usdPerSecond.value)
   const capabilities: Capabilities.ProviderCapabilities = {
     model: flags.model,
     clipLengths,
@@ -79,15 +91,16 @@ export const toRequest = Effect.fnUntraced(function* (
     readonly maxConcurrency?: number | undefined
     readonly retryFailed?: number | undefined
     readonly recreateLost?: boolean | undefined
+    readonly force?: boolean | undefined
   }
 ) {
   const transition = Option.isSome(flags.transition) ? Transition.parse(flags.transition.value) : undefined
   if (Option.isSome(flags.transition) && !transition) {
     return yield* invalid(
-      "--transition",
+      "transition",
       flags.transition.value,
       "cut, keep, crossfade or crossfade:SECONDS",
-      "e.g. --transition crossfade:0.5"
+      "e.g. `transition` crossfade:0.5"
     )
   }
   const durations = Option.isSome(flags.durations) ? yield* integerList("durations", flags.durations.value) : undefined
@@ -112,6 +125,7 @@ export const toRequest = Effect.fnUntraced(function* (
     ...(extra.mode ? { mode: extra.mode } : {}),
     ...(extra.maxConcurrency === undefined ? {} : { maxConcurrency: extra.maxConcurrency }),
     ...(extra.retryFailed ? { retryFailed: extra.retryFailed } : {}),
-    ...(extra.recreateLost ? { recreateLost: true } : {})
+    ...(extra.recreateLost ? { recreateLost: true } : {}),
+    ...(extra.force ? { force: true } : {})
   })
 })

@@ -1,8 +1,12 @@
 /**
- * Which services a command runs on: the real planner and provider pointed at OpenAI (or a gateway),
- * or, with `--offline`, at an emulator started in-process on a free loopback port — the same code
- * path, with no network and no key.
+ * Which services a command runs on: the real planner and provider pointed at OpenAI (or a gateway)
+ * for bare model ids, at the AI SDK provider package for prefixed ones (`google:…`, `fal:…`), or,
+ * with `--offline`, at an emulator started in-process on a free loopback port that speaks each of
+ * those protocols — the same code path, with no network and no key. The offline emulator keeps its
+ * jobs in the output directory (`.longsora/emulator`), so a rerun after Ctrl-C or a crash resumes
+ * them instead of meeting a 404.
  */
+import { Providers } from "@longsora/ai-sdk"
 import { Capabilities, Errors, Planner } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
 import { LongSora } from "@longsora/sdk"
@@ -15,7 +19,31 @@ export interface Target {
   readonly baseUrl: Option.Option<string>
   /** Gateway models declared with `--clip-seconds`. */
   readonly models: ReadonlyArray<Capabilities.ProviderCapabilities>
+  /**
+   * With `offline`: where the embedded emulator keeps its jobs and renders, so a rerun after a crash
+   * finds the jobs the killed run created (default: a temp dir removed on exit).
+   */
+  readonly emulatorDataDir?: string | undefined
+  /** The video and planning models, to know which protocols the run needs. */
+  readonly model?: string | undefined
+  readonly planModel?: string | undefined
 }
+
+/** The AI SDK providers a run uses (by its prefixed model ids). */
+const aiSdkProviders = (target: Target): ReadonlyArray<Providers.ProviderInfo> =>
+  [target.model, target.planModel].flatMap((id) => {
+    const ref = id === undefined ? undefined : Providers.parseModelId(id)
+    return ref ? [ref.provider] : []
+  })
+
+/** Every emulated AI SDK provider the run uses, pointed at the emulator. */
+const emulatorConnections = (target: Target, baseURL: string, apiKey: string) =>
+  Effect.forEach(aiSdkProviders(target), (info) =>
+    Effect.map(
+      Providers.emulatorConnection(info, new URL(baseURL).origin, apiKey),
+      (connection) => [info.id, connection] as const
+    )
+  ).pipe(Effect.map((entries) => Object.fromEntries(entries)))
 
 /** The emulator's table entry for a declared model, so offline runs accept it too. */
 const emulatorModel = (capabilities: Capabilities.ProviderCapabilities) => ({
@@ -54,12 +82,19 @@ export const layer = (
     return Layer.unwrap(
       Effect.gen(function* () {
         const server = yield* Emulator.EmulatorServer
-        return LongSora.layer({ apiKey: server.apiKey, baseURL: server.baseURL, models: target.models })
+        const connections = yield* emulatorConnections(target, server.baseURL, server.apiKey)
+        return LongSora.layer({
+          apiKey: server.apiKey,
+          baseURL: server.baseURL,
+          models: target.models,
+          aiSdk: { connections, models: target.models }
+        })
       })
     ).pipe(
       Layer.provide(
         Emulator.layer({
-          models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)]))
+          models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)])),
+          ...(target.emulatorDataDir === undefined ? {} : { dataDir: target.emulatorDataDir })
         })
       )
     )
@@ -67,11 +102,14 @@ export const layer = (
   return Layer.unwrap(
     Effect.gen(function* () {
       const key = yield* Config.Redacted("OPENAI_API_KEY").pipe(Config.option)
-      if (Option.isNone(key) && target.dryRun) return keylessPreview(target)
-      if (Option.isNone(key)) return yield* missingKey
+      // Only bare ids speak the OpenAI protocol; a run of prefixed ids needs their providers' keys.
+      const bare = [target.model, target.planModel].filter((id) => id === undefined || !Providers.isAiSdkModel(id))
+      if (Option.isNone(key) && bare.length > 0 && target.dryRun) return keylessPreview(target)
+      if (Option.isNone(key) && bare.length === 2) return yield* missingKey
       return LongSora.layerConfig({
-        apiKey: key.value,
+        ...(Option.isSome(key) ? { apiKey: key.value } : {}),
         models: target.models,
+        aiSdk: { models: target.models },
         ...(Option.isSome(target.baseUrl) ? { baseURL: target.baseUrl.value } : {})
       })
     })

@@ -35,40 +35,40 @@ const cases: ReadonlyArray<{
   {
     name: "seconds not formable",
     args: ["--seconds", "15", "--segments", "2"],
-    message: /15 s cannot be made of exactly 2 clips of 4, 8 or 12 s\. Try seconds 12 or 16/
+    message: /Invalid --seconds: 15 s cannot be made of exactly 2 clips of 4, 8 or 12 s\. Try --seconds 12 or 16/
   },
-  { name: "zero segments", args: ["--seconds", "24", "--segments", "0"], message: /Invalid numGenerations: 0/ },
+  { name: "zero segments", args: ["--seconds", "24", "--segments", "0"], message: /Invalid --segments: 0/ },
   {
     name: "more segments than seconds allow",
     args: ["--seconds", "24", "--segments", "10"],
-    message: /numGenerations 2, 3, 4, 5, 6 for 24 s/
+    message: /--segments 2, 3, 4, 5, 6 for 24 s/
   },
   {
     name: "a split that does not sum",
     args: ["--seconds", "24", "--durations", "12,8"],
-    message: /Invalid durations: \[12, 8\] = 20 s/
+    message: /Invalid --durations: \[12, 8\] = 20 s\. Allowed: a split that sums to --seconds = 24/
   },
-  { name: "a length the model does not take", args: ["--durations", "12,6,6"], message: /Invalid durations: 6 s/ },
+  { name: "a length the model does not take", args: ["--durations", "12,6,6"], message: /Invalid --durations: 6 s/ },
   { name: "an unknown model", args: ["--seconds", "24", "--model", "sora-9"], message: /Invalid model: "sora-9"/ },
   {
     name: "a size the model does not offer",
     args: ["--seconds", "24", "--size", "1792x1024"],
-    message: /Invalid size: 1792x1024\. Allowed: (1280x720 or 720x1280|720x1280 or 1280x720) for sora-2/
+    message: /Invalid --size: 1792x1024\. Allowed: (1280x720 or 720x1280|720x1280 or 1280x720) for sora-2/
   },
   {
     name: "a missing reference",
     args: ["--seconds", "24", "--input-reference", "missing.png"],
-    message: /Invalid inputReference: missing\.png.*No file at/
+    message: /Invalid --input-reference: missing\.png.*No file at/
   },
   {
     name: "a reference that is not an image",
     args: ["--seconds", "24", "--input-reference", "notes.txt"],
-    message: /Invalid inputReference: notes\.txt.*could not be read/
+    message: /Invalid --input-reference: notes\.txt.*could not be read/
   },
   {
     name: "an output path that is a file",
     args: ["--seconds", "24", "--output", "a-file"],
-    message: /Invalid outputDir: a-file.*not a directory/
+    message: /Invalid --output: a-file.*not a directory/
   },
   {
     name: "a bad transition",

@@ -28,6 +28,27 @@ describe("longsora doctor", { timeout: 120_000 }, () => {
     expect(result.code).toBe(0)
   })
 
+  it("checks each configured AI SDK provider (package, endpoint) instead of a missing OpenAI key", async () => {
+    const result = await CliProcess.run(["doctor", "--json"], {
+      env: CliProcess.baseEnv({
+        GOOGLE_GENERATIVE_AI_API_KEY: emu.apiKey,
+        GOOGLE_GENERATIVE_AI_BASE_URL: emu.geminiBaseURL,
+        FAL_KEY: emu.apiKey,
+        FAL_BASE_URL: "http://127.0.0.1:9/fal/queue"
+      })
+    })
+    const { checks } = JSON.parse(result.stdout) as { checks: Array<{ name: string; ok: boolean; fix?: string }> }
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ["node", true],
+      ["ffmpeg", true],
+      ["google", true],
+      ["fal", false]
+    ])
+    expect(checks.at(-1)?.fix).toContain("FAL_BASE_URL")
+    expect(result.stdout).not.toContain(emu.apiKey)
+    expect(result.code).toBe(1)
+  })
+
   it("fails with the fix for a missing key, a rejected key and a missing ffmpeg, and never prints the key", async () => {
     const key = "sk-doctor-test-DO-NOT-PRINT-1234567890"
     const result = await CliProcess.run(["doctor", "--base-url", emu.baseURL], {

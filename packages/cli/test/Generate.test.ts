@@ -163,6 +163,26 @@ describe("longsora generate", { timeout: 240_000 }, () => {
     expect(emu.stats().creates - before).toBe(3)
   })
 
+  it("--offline: a run SIGKILLed while segment 2 renders is finished by a rerun; the embedded emulator's jobs survive in the output directory", async () => {
+    const output = join(dir, "offline-killed")
+    const args = ["generate", prompt, "--seconds", "12", "--segments", "3", "--offline", "--output", output, "--json"]
+    const first = CliProcess.start(args, { env: CliProcess.baseEnv() })
+    await CliProcess.waitForLine(first, (line) => line.includes('"SegmentQueued"') && line.includes('"segment":2'))
+    first.child.kill("SIGKILL")
+    expect((await first.finished).signal).toBe("SIGKILL")
+
+    const second = await CliProcess.run(args, { env: CliProcess.baseEnv() })
+    expect(second.stderr).toBe("")
+    expect(second.code).toBe(0)
+    const result = parseLines(second.stdout).at(-1)!
+    expect(result).toMatchObject({ _tag: "Result", output: join(output, "output.mp4") })
+    expect(existsSync(join(output, "output.mp4"))).toBe(true)
+    // Both processes' embedded emulators recorded their creates there: one per segment in all.
+    const counted = await Emulator.readDataDir(join(output, ".longsora", "emulator"))
+    expect(counted.creates).toBe(3)
+    expect(new Set(result.jobIds as Array<string>)).toEqual(new Set(counted.jobs.map((job) => job.id)))
+  })
+
   it("refuses to resume a different request in the same directory (exit 2), and --restart starts over", async () => {
     const output = "changed"
     const first = await CliProcess.run(
@@ -177,7 +197,7 @@ describe("longsora generate", { timeout: 240_000 }, () => {
       }
     )
     expect(changed.code).toBe(2)
-    expect(changed.stderr).toMatch(/changed: durations.*--restart/)
+    expect(changed.stderr).toMatch(/changed: --durations.*--restart/)
     const restarted = await CliProcess.run(
       ["generate", prompt, "--seconds", "8", "--segments", "1", "--yes", "--restart", ...common(output)],
       { env: env() }

@@ -1,5 +1,6 @@
 /**
- * Solver speed on large work: 3600 s in 300 segments must split in well under 100 ms.
+ * Solver speed on large work: 3600 s in 300 segments must split in well under 100 ms, and huge totals or
+ * counts must be refused at once (the work never grows with the total).
  * Prints min/median/max over repeated runs and writes bench/results.json.
  */
 import { writeFileSync } from "node:fs"
@@ -33,7 +34,18 @@ const cases: ReadonlyArray<Case> = [
     count: 300,
     clipLengths: { _tag: "ClipLengthRange", min: 4, max: 15, step: 1 }
   },
-  { name: "unformable + suggestions: 3599 s / 300", seconds: 3599, count: 300, clipLengths: set(4, 8, 12) }
+  { name: "unformable + suggestions: 3599 s / 300", seconds: 3599, count: 300, clipLengths: set(4, 8, 12) },
+  // Used to loop seconds / 4 times over growing BigInts (15 s for 1000001, never ending for 1e9).
+  { name: "unformable, huge total: 1e9 s / 3", seconds: 1e9, count: 3, clipLengths: set(4, 8, 12) },
+  { name: "unformable, huge count: 24 s / 1e6", seconds: 24, count: 1e6, clipLengths: set(4, 8, 12) },
+  // The dynamic programme's worst case: the most lengths a set may list, spread up to the longest clip
+  // allowed, not arithmetic, gcd 1.
+  {
+    name: "awkward set 1,2,6,10..58,60: 9001 s / 300",
+    seconds: 9001,
+    count: 300,
+    clipLengths: set(1, 2, ...Array.from({ length: 13 }, (_, i) => 6 + 4 * i), 60)
+  }
 ]
 
 const runs = 25

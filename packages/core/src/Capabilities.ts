@@ -4,16 +4,28 @@
  */
 import { Schema } from "effect"
 
+/**
+ * The longest clip a model may declare, in seconds. Today's models make 4 to 25 s. With
+ * `maxClipLengthChoices`, it keeps the duration solver's work small (tens of milliseconds for the most
+ * awkward set and `maxSegments` clips) whatever a gateway declares.
+ */
+export const maxClipSeconds = 60
+
+/** The most lengths an explicit set may list; evenly spaced lengths are better declared as a range. */
+export const maxClipLengthChoices = 16
+
+const ClipSeconds = Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(maxClipSeconds))
+
 /** Clip lengths given as an explicit set, e.g. Sora 2's 4, 8 and 12 seconds. */
 export const ClipLengthSet = Schema.TaggedStruct("ClipLengthSet", {
-  seconds: Schema.NonEmptyArray(Schema.Int.check(Schema.isGreaterThan(0)))
+  seconds: Schema.NonEmptyArray(ClipSeconds).check(Schema.isMaxLength(maxClipLengthChoices))
 })
 export type ClipLengthSet = typeof ClipLengthSet.Type
 
 /** Clip lengths given as an integer range, e.g. 4 to 15 seconds in steps of 1. */
 export const ClipLengthRange = Schema.TaggedStruct("ClipLengthRange", {
-  min: Schema.Int.check(Schema.isGreaterThan(0)),
-  max: Schema.Int.check(Schema.isGreaterThan(0)),
+  min: ClipSeconds,
+  max: ClipSeconds,
   step: Schema.Int.check(Schema.isGreaterThan(0))
 })
 export type ClipLengthRange = typeof ClipLengthRange.Type
@@ -33,13 +45,47 @@ export const ProviderCapabilities = Schema.Struct({
   clipLengths: ClipLengths,
   /** Allowed sizes; the first is the default. */
   sizes: Schema.NonEmptyArray(SizeOption),
-  /** Whether the model takes an image as the exact first frame of the clip. */
+  /** Whether the model takes an image for the first frame of the clip. */
   firstFrameImage: Schema.Boolean,
+  /**
+   * What the model does with that image: `exact`, the clip opens on it; `conditioning`, the clip only
+   * resembles it (a chained seam then needs a blend, not a cut). Absent: `exact`.
+   */
+  firstFrame: Schema.optionalKey(Schema.Literals(["exact", "conditioning"])),
+  /** Whether the model only animates an image (image-to-video): every clip needs a first-frame image. */
+  imageRequired: Schema.optionalKey(Schema.Boolean),
+  /** Whether the model also takes an image for the clip's last frame. */
+  lastFrameImage: Schema.optionalKey(Schema.Boolean),
+  /** Sound: `none`, `always`, or `optional` (on request). */
+  audio: Schema.optionalKey(Schema.Literals(["none", "always", "optional"])),
   maxPromptLength: Schema.Int.check(Schema.isGreaterThan(0)),
   /** How many jobs the provider runs at once for one key; bounds the independent mode. */
-  maxConcurrentJobs: Schema.Int.check(Schema.isGreaterThan(0))
+  maxConcurrentJobs: Schema.Int.check(Schema.isGreaterThan(0)),
+  /** Where each value comes from: field (`clipLengths`, `sizes`, `usdPerSecond`, …) → source. */
+  sources: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
 export type ProviderCapabilities = typeof ProviderCapabilities.Type
+
+/**
+ * Why declared clip lengths cannot be used (not whole seconds, outside 1–`maxClipSeconds`, an empty
+ * range), or `undefined` when they can. Capabilities built in code skip the schema, so this is checked too.
+ */
+export const clipLengthsProblem = (lengths: ClipLengths): string | undefined => {
+  const isClip = (s: number) => Number.isInteger(s) && s > 0 && s <= maxClipSeconds
+  if (lengths._tag === "ClipLengthSet") {
+    if (lengths.seconds.length === 0 || !lengths.seconds.every(isClip)) {
+      return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+    }
+    return new Set(lengths.seconds).size <= maxClipLengthChoices
+      ? undefined
+      : `a set lists at most ${maxClipLengthChoices} lengths; declare a range MIN-MAX instead`
+  }
+  if (!isClip(lengths.min) || !isClip(lengths.max))
+    return `clip lengths must be whole seconds from 1 to ${maxClipSeconds}`
+  if (lengths.min > lengths.max)
+    return `the shortest clip (${lengths.min} s) is longer than the longest (${lengths.max} s)`
+  return Number.isInteger(lengths.step) && lengths.step > 0 ? undefined : "the step must be a whole number of seconds"
+}
 
 /** The clip lengths as a sorted list of distinct integers, for the solver. */
 export const clipLengthValues = (lengths: ClipLengths): ReadonlyArray<number> => {
@@ -70,10 +116,17 @@ export const describeClipLengths = (lengths: ClipLengths): string => {
 export const orList = (items: ReadonlyArray<string>): string =>
   items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`
 
+/** Whether a clip opens exactly on its first-frame image (so a chained seam can be cut). */
+export const opensOnImage = (capabilities: ProviderCapabilities): boolean =>
+  capabilities.firstFrameImage && (capabilities.firstFrame ?? "exact") === "exact"
+
 export const defaultSize = (capabilities: ProviderCapabilities): string => capabilities.sizes[0].size
 
 export const sizeOption = (capabilities: ProviderCapabilities, size: string): SizeOption | undefined =>
   capabilities.sizes.find((option) => option.size === size)
+
+/** The longest side a video may have, in pixels (DCI 4K); a size beyond it is a typo, not a model's. */
+export const maxSidePixels = 4096
 
 export interface Dimensions {
   readonly width: number

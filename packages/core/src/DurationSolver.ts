@@ -1,13 +1,19 @@
 /**
  * Splits a total length into exactly N clips of lengths a model accepts, as evenly as possible
  * (least sum of squares, i.e. least variance), longest first: 24 s / 3 of {4, 8, 12} → 8+8+8;
- * 20 s / 2 → 12+8. An explicit set of lengths is solved by dynamic programming over (count, total);
- * an arithmetic range has a closed form. When no split exists the error names the nearest totals
- * that work for N and the counts that work for the total.
+ * 20 s / 2 → 12+8. An arithmetic range (or a set that is one) has a closed form; any other set is
+ * solved by dynamic programming over (count, total). When no split exists the error names the
+ * nearest totals that work for N and the counts that work for the total.
+ *
+ * The work never depends on the value of the total: totals outside `count × shortest …
+ * count × longest` are refused at once, and the dynamic programme runs over clip lengths reduced by
+ * their common step, at most `count × (longest − shortest) / step` totals per row. Counts are searched
+ * up to `maxSegments` only, so a huge total or count costs no more than the largest real run.
  */
 import { Result } from "effect"
-import { type ClipLengths, clipLengthValues, describeClipLengths } from "./Capabilities.ts"
+import { type ClipLengths, clipLengthsProblem, clipLengthValues, describeClipLengths } from "./Capabilities.ts"
 import { UnformableDuration } from "./Errors.ts"
+import { maxSegments } from "./LongVideoRequest.ts"
 
 export interface SolveInput {
   /** Total seconds, a positive integer. */
@@ -17,13 +23,20 @@ export interface SolveInput {
   readonly clipLengths: ClipLengths
 }
 
+/**
+ * The most even split, or why there is none. Lengths that `clipLengthsProblem` refuses (validation
+ * reports those first) give no split and no suggestions rather than unbounded work.
+ */
 export const solve = (input: SolveInput): Result.Result<ReadonlyArray<number>, UnformableDuration> => {
-  const { seconds, count, clipLengths } = input
+  const { seconds, count } = input
+  const lengths = clipLengthsProblem(input.clipLengths) === undefined ? Lengths.of(input.clipLengths) : undefined
   const split =
-    clipLengths._tag === "ClipLengthRange"
-      ? solveRange(seconds, count, clipLengths.min, clipLengths.max, clipLengths.step)
-      : solveSet(seconds, count, clipLengthValues(clipLengths))
-  return split ? Result.succeed(split) : Result.fail(unformable(input))
+    lengths && isPositiveInteger(seconds) && isPositiveInteger(count) && count <= maxSegments
+      ? lengths.arithmetic
+        ? solveArithmetic(seconds, count, lengths)
+        : solveSet(seconds, count, lengths)
+      : undefined
+  return split ? Result.succeed(split) : Result.fail(unformable(input, lengths))
 }
 
 /** Sum of squares of a split: the evenness measure the solver minimises. */
@@ -31,38 +44,82 @@ export const unevenness = (split: ReadonlyArray<number>): number => split.reduce
 
 const isPositiveInteger = (n: number) => Number.isInteger(n) && n > 0
 
-const solveRange = (seconds: number, count: number, min: number, max: number, step: number) => {
-  if (!isPositiveInteger(seconds) || !isPositiveInteger(count)) return undefined
-  if (seconds < count * min || seconds > count * max || (seconds - count * min) % step !== 0) return undefined
-  const units = (seconds - count * min) / step
-  const base = min + Math.floor(units / count) * step
-  const longer = units % count
-  return Array.from({ length: count }, (_, i) => (i < longer ? base + step : base))
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
+
+/**
+ * Allowed lengths as `min + step × unit`, with `units` the sorted distinct unit counts (0 first):
+ * {4, 8, 12} is min 4, step 4, units [0, 1, 2]. `arithmetic` when every unit up to the last is there.
+ */
+interface Lengths {
+  readonly min: number
+  readonly max: number
+  readonly step: number
+  readonly units: ReadonlyArray<number>
+  readonly maxUnit: number
+  readonly arithmetic: boolean
 }
 
-const solveSet = (seconds: number, count: number, lengths: ReadonlyArray<number>) => {
-  if (!isPositiveInteger(seconds) || !isPositiveInteger(count) || lengths.length === 0) return undefined
-  const min = lengths[0]!
-  const max = lengths[lengths.length - 1]!
-  if (seconds < count * min || seconds > count * max) return undefined
-  const width = seconds + 1
-  // choice[n * width + t] = 1 + index of the last clip of an optimal n-clip split of t (0: none).
+const Lengths = {
+  of: (clipLengths: ClipLengths): Lengths => {
+    if (clipLengths._tag === "ClipLengthRange") {
+      const { min, step } = clipLengths
+      // A range is never enumerated: its units are 0…maxUnit, all present.
+      const maxUnit = Math.max(0, Math.floor((clipLengths.max - min) / step))
+      return { min, max: min + maxUnit * step, step, units: [], maxUnit, arithmetic: true }
+    }
+    const values = clipLengthValues(clipLengths)
+    const min = values[0]!
+    const max = values[values.length - 1]!
+    const step = values.reduce((g, value) => gcd(g, value - min), 0) || 1
+    const units = values.map((value) => (value - min) / step)
+    const maxUnit = units[units.length - 1]!
+    return { min, max, step, units, maxUnit, arithmetic: units.length === maxUnit + 1 }
+  }
+}
+
+/** The units `count` clips must add up to for `seconds`, if whole and within reach. */
+const unitsFor = (seconds: number, count: number, lengths: Lengths): number | undefined => {
+  const units = (seconds - count * lengths.min) / lengths.step
+  return Number.isInteger(units) && units >= 0 && units <= count * lengths.maxUnit ? units : undefined
+}
+
+const toSeconds = (units: number, lengths: Lengths) => lengths.min + units * lengths.step
+
+/** Every unit count 0…maxUnit is allowed: spread the units as evenly as possible. */
+const solveArithmetic = (seconds: number, count: number, lengths: Lengths) => {
+  const total = unitsFor(seconds, count, lengths)
+  if (total === undefined) return undefined
+  const base = Math.floor(total / count)
+  const longer = total % count
+  return Array.from({ length: count }, (_, i) => toSeconds(i < longer ? base + 1 : base, lengths))
+}
+
+/**
+ * Least sum of squared units over exactly `count` clips reaching `target` units (with the count and
+ * the total fixed, that is least sum of squared seconds). Rows are clip counts, columns unit totals.
+ */
+const solveSet = (seconds: number, count: number, lengths: Lengths) => {
+  const target = unitsFor(seconds, count, lengths)
+  if (target === undefined) return undefined
+  const { units, maxUnit } = lengths
+  const width = target + 1
+  // choice[n * width + t] = 1 + index of the last clip of an optimal n-clip split of t units (0: none).
   const choice = new Uint16Array((count + 1) * width)
   let previous = new Float64Array(width).fill(Number.POSITIVE_INFINITY)
   let current = new Float64Array(width)
   previous[0] = 0
   for (let n = 1; n <= count; n++) {
     current.fill(Number.POSITIVE_INFINITY)
-    // A total t is only useful if the remaining clips can still reach `seconds`.
-    const low = Math.max(n * min, seconds - (count - n) * max)
-    const high = Math.min(n * max, seconds - (count - n) * min)
+    // A total is only useful if the remaining clips can still reach the target.
+    const low = Math.max(0, target - (count - n) * maxUnit)
+    const high = Math.min(n * maxUnit, target)
     for (let t = low; t <= high; t++) {
       let best = Number.POSITIVE_INFINITY
       let bestIndex = -1
-      for (let i = 0; i < lengths.length; i++) {
-        const length = lengths[i]!
-        if (length > t) break
-        const cost = previous[t - length]! + length * length
+      for (let i = 0; i < units.length; i++) {
+        const unit = units[i]!
+        if (unit > t) break
+        const cost = previous[t - unit]! + unit * unit
         if (cost < best) {
           best = cost
           bestIndex = i
@@ -73,67 +130,80 @@ const solveSet = (seconds: number, count: number, lengths: ReadonlyArray<number>
     }
     ;[previous, current] = [current, previous]
   }
-  if (!Number.isFinite(previous[seconds]!)) return undefined
+  if (!Number.isFinite(previous[target]!)) return undefined
   const split: Array<number> = []
-  for (let n = count, t = seconds; n > 0; n--) {
-    const length = lengths[choice[n * width + t]! - 1]!
-    split.push(length)
-    t -= length
+  for (let n = count, t = target; n > 0; n--) {
+    const unit = units[choice[n * width + t]! - 1]!
+    split.push(toSeconds(unit, lengths))
+    t -= unit
   }
   return split.sort((a, b) => b - a)
 }
 
-/** Totals reachable with exactly `count` clips, as a bit set (bit t set ⇔ t reachable). */
-const reachableTotals = (count: number, lengths: ReadonlyArray<number>, limit?: number): bigint => {
-  const mask = limit === undefined ? undefined : (1n << BigInt(limit + 1)) - 1n
+/**
+ * Which unit totals `count` clips can make, for counts 1, 2, … in turn. A set keeps a bit set of
+ * at most `count × maxUnit` bits; a range reaches every total between its ends.
+ */
+const reachability = (lengths: Lengths) => {
+  let count = 0
   let reach = 1n
-  for (let n = 0; n < count; n++) {
-    let next = 0n
-    for (const length of lengths) next |= reach << BigInt(length)
-    reach = mask === undefined ? next : next & mask
+  return {
+    next: () => {
+      count++
+      if (lengths.arithmetic) return
+      let next = 0n
+      for (const unit of lengths.units) next |= reach << BigInt(unit)
+      reach = next
+    },
+    has: (units: number) =>
+      units >= 0 && units <= count * lengths.maxUnit && (lengths.arithmetic || ((reach >> BigInt(units)) & 1n) === 1n)
   }
-  return reach
 }
 
-const hasBit = (set: bigint, bit: number) => bit >= 0 && ((set >> BigInt(bit)) & 1n) === 1n
+/** The reachable totals of `count` clips nearest to `seconds`, below and above. */
+const nearestTotals = (seconds: number, count: number, lengths: Lengths): Array<number> => {
+  if (!isPositiveInteger(count) || count > maxSegments || Number.isNaN(seconds)) return []
+  const reach = reachability(lengths)
+  for (let n = 0; n < count; n++) reach.next()
+  const span = count * lengths.maxUnit
+  // Unit totals strictly below and above `seconds`, clamped to what `count` clips can make.
+  const belowStart = Math.min(span, Math.ceil((seconds - count * lengths.min) / lengths.step) - 1)
+  const aboveStart = Math.max(0, Math.floor((seconds - count * lengths.min) / lengths.step) + 1)
+  const totals: Array<number> = []
+  for (let u = belowStart; u >= 0; u--) {
+    if (reach.has(u)) {
+      totals.push(count * lengths.min + u * lengths.step)
+      break
+    }
+  }
+  for (let u = aboveStart; u <= span; u++) {
+    if (reach.has(u)) {
+      totals.push(count * lengths.min + u * lengths.step)
+      break
+    }
+  }
+  return totals
+}
 
-const unformable = ({ seconds, count, clipLengths }: SolveInput): UnformableDuration => {
-  const lengths = clipLengthValues(clipLengths)
-  const min = lengths[0]!
-  const max = lengths[lengths.length - 1]!
-  const nearestTotals: Array<number> = []
-  if (isPositiveInteger(count)) {
-    const reach = reachableTotals(count, lengths)
-    const target = Math.round(seconds)
-    for (let t = Math.min(target - 1, count * max); t >= count * min; t--) {
-      if (hasBit(reach, t)) {
-        nearestTotals.push(t)
-        break
-      }
-    }
-    for (let t = Math.max(target + 1, count * min); t <= count * max; t++) {
-      if (hasBit(reach, t)) {
-        nearestTotals.push(t)
-        break
-      }
-    }
+/** The clip counts (up to `maxSegments`) that can make exactly `seconds`. */
+const validCounts = (seconds: number, lengths: Lengths): Array<number> => {
+  if (!isPositiveInteger(seconds)) return []
+  const counts: Array<number> = []
+  const last = Math.min(maxSegments, Math.floor(seconds / lengths.min))
+  const reach = reachability(lengths)
+  for (let n = 1; n <= last; n++) {
+    reach.next()
+    const units = unitsFor(seconds, n, lengths)
+    if (units !== undefined && reach.has(units)) counts.push(n)
   }
-  const validCounts: Array<number> = []
-  if (isPositiveInteger(seconds)) {
-    let reach = 1n
-    const mask = (1n << BigInt(seconds + 1)) - 1n
-    for (let n = 1; n * min <= seconds; n++) {
-      let next = 0n
-      for (const length of lengths) next |= reach << BigInt(length)
-      reach = next & mask
-      if (n * max >= seconds && hasBit(reach, seconds)) validCounts.push(n)
-    }
-  }
-  return new UnformableDuration({
+  return counts
+}
+
+const unformable = ({ seconds, count, clipLengths }: SolveInput, lengths: Lengths | undefined): UnformableDuration =>
+  new UnformableDuration({
     seconds: Number.isFinite(seconds) ? Math.trunc(seconds) : 0,
     count: Number.isFinite(count) ? Math.trunc(count) : 0,
     clipLengths: describeClipLengths(clipLengths),
-    nearestTotals,
-    validCounts
+    nearestTotals: lengths ? nearestTotals(seconds, count, lengths) : [],
+    validCounts: lengths ? validCounts(seconds, lengths) : []
   })
-}

@@ -4,6 +4,26 @@
  */
 import { Schema } from "effect"
 
+/**
+ * How a front-end names the request's fields to its users: the SDK by field (`numGenerations`), the
+ * CLI by the flag that sets it (`--segments`). Errors keep field names in their data; the texts mention
+ * other fields in backticks (`` `seconds` ``), which `format` replaces with these names.
+ */
+export type FieldNames = (field: string) => string
+
+/** The SDK's names: the request's own fields. */
+export const fieldNames: FieldNames = (field) => field
+
+/** Replaces every `` `field` `` in `text` with the reader's name for that field. */
+export const nameFields = (text: string, names: FieldNames): string =>
+  text.replace(/`([A-Za-z][\w-]*)`/g, (_, field: string) => names(field))
+
+/** `text` ending in a full stop (or the `!`/`?` it already has), for joining sentences. */
+export const sentence = (text: string): string => {
+  const trimmed = text.trimEnd()
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`
+}
+
 /** A request argument that cannot work; raised before anything is billed. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   /** The argument, in the request's own spelling (`seconds`, `size`, `inputReference`, …). */
@@ -12,31 +32,44 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   allowed: Schema.String,
   fix: Schema.String
 }) {
+  /** The message with each field named as the reader knows it (`fieldNames` for the SDK). */
+  format(names: FieldNames): string {
+    return nameFields(
+      `Invalid ${names(this.field)}: ${this.given}. Allowed: ${this.allowed}. ${sentence(this.fix)}`,
+      names
+    )
+  }
+
   override get message(): string {
-    return `Invalid ${this.field}: ${this.given}. Allowed: ${this.allowed}. ${this.fix}`
+    return this.format(fieldNames)
   }
 }
 
 /** A total that cannot be split into exactly `count` clips of the provider's lengths. */
 export class UnformableDuration extends Schema.TaggedError<UnformableDuration>()("UnformableDuration", {
-  seconds: Schema.Int,
-  count: Schema.Int,
+  /** Whole seconds as given (truncated; 0 when not finite). */
+  seconds: Schema.Finite,
+  count: Schema.Finite,
   clipLengths: Schema.String,
   /** The nearest totals that do work with `count` clips (below and above). */
   nearestTotals: Schema.Array(Schema.Int),
   /** The clip counts that do work for `seconds`. */
   validCounts: Schema.Array(Schema.Int)
 }) {
-  override get message(): string {
-    const totals = this.nearestTotals.length > 0 ? `seconds ${this.nearestTotals.join(" or ")}` : ""
-    const counts = this.validCounts.length > 0 ? `numGenerations ${summarizeCounts(this.validCounts)}` : ""
+  format(names: FieldNames): string {
+    const totals = this.nearestTotals.length > 0 ? `${names("seconds")} ${this.nearestTotals.join(" or ")}` : ""
+    const counts = this.validCounts.length > 0 ? `${names("numGenerations")} ${summarizeCounts(this.validCounts)}` : ""
     const options = [totals && `${totals} with ${this.count} segments`, counts && `${counts} for ${this.seconds} s`]
       .filter(Boolean)
       .join("; or ")
     return (
-      `Invalid seconds: ${this.seconds} s cannot be made of exactly ${this.count} clips of ${this.clipLengths}.` +
+      `Invalid ${names("seconds")}: ${this.seconds} s cannot be made of exactly ${this.count} clips of ${this.clipLengths}.` +
       (options ? ` Try ${options}.` : "")
     )
+  }
+
+  override get message(): string {
+    return this.format(fieldNames)
   }
 }
 
@@ -98,7 +131,7 @@ export class GenerationError extends Schema.TaggedError<GenerationError>()("Gene
 }) {
   override get message(): string {
     const job = this.jobId ? ` (job ${this.jobId})` : ""
-    return `Segment ${this.segment}${job} ${this.kind}: ${this.reason}${this.fix ? ` ${this.fix}` : ""}`
+    return `Segment ${this.segment}${job} ${this.kind}: ${sentence(this.reason)}${this.fix ? ` ${sentence(this.fix)}` : ""}`
   }
 }
 
@@ -140,11 +173,15 @@ export class RunConflict extends Schema.TaggedError<RunConflict>()("RunConflict"
   outputDir: Schema.String,
   changed: Schema.Array(Schema.String)
 }) {
-  override get message(): string {
+  format(names: FieldNames): string {
     return (
-      `Invalid outputDir: ${this.outputDir} holds an unfinished or finished run of a different request ` +
-      `(changed: ${this.changed.join(", ")}). Start over with restart (--restart), or use another output directory.`
+      `Invalid ${names("outputDir")}: ${this.outputDir} holds an unfinished or finished run of a different request ` +
+      `(changed: ${this.changed.map(names).join(", ")}). Start over with ${names("restart")}, or use another output directory.`
     )
+  }
+
+  override get message(): string {
+    return this.format(fieldNames)
   }
 }
 

@@ -28,6 +28,10 @@ export class FrameExtractor extends Context.Service<
   {
     /** Fails with `MissingDependency` when the tools it needs are absent; run before any paid call. */
     readonly preflight: Effect.Effect<void, MissingDependency>
+    /**
+     * The image's size and type, after decoding every pixel: validation relies on it to refuse a truncated or
+     * corrupt reference before anything is written or paid for (a header alone says nothing about the rest).
+     */
     readonly inspectImage: (path: string) => Effect.Effect<ImageInfo, FrameError>
     readonly fitImage: (image: string, options: FitOptions) => Effect.Effect<FittedImage, FrameError>
     /** The clip's last decoded frame, fitted to `size`. */

@@ -1,6 +1,6 @@
 /**
  * What a killed run leaves in its output directory: its working directory, partial downloads and the
- * combiner's temporary files. A run removes them when it starts, once it holds the directory's lock
+ * combiner's temporary join directories. (Temp files elsewhere are their owners' to sweep.) A run removes them when it starts, once it holds the directory's lock
  * (so they cannot belong to a live run).
  */
 import { Effect, FileSystem, Path } from "effect"
@@ -8,8 +8,7 @@ import { directoryName } from "./Manifest.ts"
 
 /** Names of temporary entries, by the directory they are left in. */
 const isStateLeftover = (name: string) => name.startsWith("work-") || name.endsWith(".tmp")
-const isSegmentLeftover = (name: string) =>
-  (name.startsWith(".") && name.endsWith(".part")) || name.startsWith(".longsora-prepared-")
+const isSegmentLeftover = (name: string) => name.startsWith(".") && name.endsWith(".part")
 const isOutputLeftover = (name: string) => name.startsWith(".longsora-join-") || /^\.output\.mp4\..*\.part$/.test(name)
 
 /** Removes the leftovers of earlier runs; what cannot be listed or removed is left alone. */

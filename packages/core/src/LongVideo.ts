@@ -64,7 +64,7 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     size: validated.size,
     planModel: request.planModel,
     inputReference: reference,
-    transition: formatTransition(transitionFor(request)),
+    transition: formatTransition(transitionFor(request, validated.capabilities)),
     mode: request.mode ?? "chained",
     plan: request.plan ? JSON.stringify(request.plan) : null
   }
@@ -75,7 +75,9 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
 const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const fingerprint = yield* fingerprintOf(validated)
   const previous = yield* Manifest.read(validated.outputDir)
-  if (Option.isSome(previous) && !validated.request.restart) {
+  // An earlier run that never sent a create paid for nothing: a changed request simply replaces it.
+  const paidFor = Option.isSome(previous) && previous.value.segments.some(Manifest.sentCreate)
+  if (Option.isSome(previous) && paidFor && !validated.request.restart) {
     const changed = Manifest.changedFields(previous.value.request, fingerprint)
     if (changed.length > 0) return yield* new RunConflict({ outputDir: validated.outputDir, changed })
     return yield* Manifest.make(validated.outputDir, previous.value)
@@ -138,7 +140,7 @@ const withEdits = Effect.fnUntraced(function* (plan: Plan, planFile: string, sto
   const made = changed.filter((segment) => Manifest.segmentRecord(manifest, segment)?.state === "completed")
   if (made.length > 0) {
     return yield* refuse(
-      `segment ${made.join(", ")} is already made, so its prompt can no longer change; restore it, or start over with restart (--restart)`
+      `segment ${made.join(", ")} is already made, so its prompt can no longer change; restore it, or start over with \`restart\``
     )
   }
   if (changed.includes(1)) {
@@ -231,7 +233,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   // Segment 1's prompt is the user's; the others are the planner's unless the user gave the plan.
   const promptBy = (segment: number): SegmentRunner.Run["promptBy"] =>
     segment === 1 || request.plan ? "user" : "planner"
-  const transition = transitionFor(request)
+  const transition = transitionFor(request, validated.capabilities)
   const mode = request.mode ?? "chained"
   const count = durations.length
   // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.

@@ -1,5 +1,6 @@
 /** The long-video request, as front-ends hand it to the orchestration program. */
 import { Schema } from "effect"
+import { opensOnImage, type ProviderCapabilities } from "./Capabilities.ts"
 import { Plan } from "./Plan.ts"
 import { crossfade, cut, defaultCrossfadeSeconds, Transition } from "./Transition.ts"
 
@@ -26,8 +27,8 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   saveSegments: Schema.Boolean,
   transition: Schema.optionalKey(Transition),
   mode: Schema.optionalKey(Mode),
-  /** Independent mode: how many segments render at once (default: the provider's limit). */
-  maxConcurrency: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+  /** Independent mode: how many segments render at once, 1 to `maxSegments` (default: the provider's limit). */
+  maxConcurrency: Schema.optionalKey(Schema.Number),
   /** Discard an earlier run's manifest in `outputDir` instead of resuming it. */
   restart: Schema.optionalKey(Schema.Boolean),
   /** How many times a segment whose job failed is created again in the same run (default 0; each is billed). */
@@ -36,8 +37,16 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
    * When an earlier run's create lost its answer and the provider cannot prove which job it made,
    * create the segment anew (billed again) instead of stopping with the candidates listed.
    */
-  recreateLost: Schema.optionalKey(Schema.Boolean)
+  recreateLost: Schema.optionalKey(Schema.Boolean),
+  /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
+  force: Schema.optionalKey(Schema.Boolean)
 }) {}
+
+/**
+ * The most segments one run makes: an hour of Sora 2's 12 s clips. A plan is written, rendered and joined
+ * segment by segment; this bounds every count and total a request can ask for, and the duration solver's work.
+ */
+export const maxSegments = 300
 
 /** The defaults the original Python client uses. */
 export const defaults = {
@@ -49,8 +58,13 @@ export const defaults = {
 } as const
 
 /**
- * The transition in effect: the one asked for, else a cut for chained segments (they share the seam
- * frame exactly) and a short crossfade for independent ones (nothing ties their edges together).
+ * The transition in effect: the one asked for, else a cut for chained segments whose model opens a
+ * clip exactly on its first-frame image (they share the seam frame), and a short crossfade for
+ * independent ones and for models that take the image only as conditioning (a cut there would drop
+ * a real frame and show a jump).
  */
-export const transitionFor = (request: LongVideoRequest): Transition =>
-  request.transition ?? ((request.mode ?? "chained") === "chained" ? cut : crossfade(defaultCrossfadeSeconds))
+export const transitionFor = (request: LongVideoRequest, capabilities?: ProviderCapabilities): Transition =>
+  request.transition ??
+  ((request.mode ?? "chained") === "chained" && (capabilities === undefined || opensOnImage(capabilities))
+    ? cut
+    : crossfade(defaultCrossfadeSeconds))

@@ -42,7 +42,8 @@ export const SegmentRecord = Schema.Struct({
   segment: Schema.Int,
   /**
    * `submitting`: a create was sent at `submittedAt` and its answer not yet recorded; `failed`: the
-   * job ended failed, and the next run creates the segment again (the job moves to `replaced`).
+   * job ended failed, and the next run creates the segment again (the job moves to `replaced`, and
+   * until the new create is sent the record is `failed` without a job id).
    */
   state: Schema.Literals(["submitting", "submitted", "completed", "failed"]),
   submittedAt: Schema.Finite,
@@ -97,7 +98,7 @@ export const read = Effect.fnUntraced(function* (outputDir: string) {
       (cause) =>
         new OutputError({
           path: file,
-          reason: "the run manifest is unreadable; delete it, or start over with restart",
+          reason: "the run manifest is unreadable; delete it, or start over with `restart`",
           cause
         })
     )
@@ -177,6 +178,10 @@ export const setSegment =
         (a, b) => a.segment - b.segment
       )
     })
+
+/** Whether a create was ever sent for the segment (so a job may exist and be billed). */
+export const sentCreate = (record: SegmentRecord): boolean =>
+  record.jobId !== undefined || record.state === "submitting" || (record.replaced?.length ?? 0) > 0
 
 export const segmentRecord = (manifest: Manifest, segment: number): SegmentRecord | undefined =>
   manifest.segments.find((record) => record.segment === segment)

@@ -66,7 +66,7 @@ export const acquire = Effect.fnUntraced(function* (outputDir: string) {
     if (Option.isSome(holder) && (holder.value.host !== self.host || isRunning(holder.value.pid))) {
       return yield* lockedBy(holder.value)
     }
-    yield* Effect.logInfo(`taking over the lock of a run that is no longer running: ${file}`)
+    yield* Effect.logDebug(`taking over the lock of a run that is no longer running: ${file}`)
     yield* fs.remove(file).pipe(Effect.ignore)
   }
   return yield* new OutputError({ path: file, reason: "the lock could not be taken; another run keeps taking it" })

@@ -88,15 +88,31 @@ export const make = Effect.fnUntraced(function* (
     const submittedAt = lost ?? (yield* Clock.currentTimeMillis)
     yield* store.update(Manifest.setSegment({ segment, state: "submitting", submittedAt, seconds, ...replaced }))
     const owned = lost === undefined || request.recreateLost ? undefined : yield* ownedJobs
-    const job = yield* generator.submit({
-      segment,
-      prompt,
-      model: request.model,
-      seconds,
-      size,
-      reference,
-      lostCreate: owned && lost !== undefined ? { sentAt: lost, isOwned: (id) => owned.has(id) } : undefined
-    })
+    const job = yield* generator
+      .submit({
+        segment,
+        prompt,
+        model: request.model,
+        seconds,
+        size,
+        reference,
+        lostCreate: owned && lost !== undefined ? { sentAt: lost, isOwned: (id) => owned.has(id) } : undefined
+      })
+      .pipe(
+        // A refused create made no job: forget the attempt, so a rerun does not treat it as lost.
+        Effect.tapError((error) =>
+          error.kind === "rejected" && lost === undefined
+            ? store.update((manifest) =>
+                record
+                  ? Manifest.setSegment(record)(manifest)
+                  : new Manifest.Manifest({
+                      ...manifest,
+                      segments: manifest.segments.filter((r) => r.segment !== segment)
+                    })
+              )
+            : Effect.void
+        )
+      )
     yield* store.update(
       Manifest.setSegment({ segment, state: "submitted", submittedAt, jobId: job.id, seconds, ...replaced })
     )
@@ -116,10 +132,11 @@ export const make = Effect.fnUntraced(function* (
     if (!record?.jobId) return
     const at = yield* Clock.currentTimeMillis
     const job: Manifest.ReplacedJob = { jobId: record.jobId, reason, detail, seconds: record.seconds, at }
+    // `failed` without a job id: the job is given up on and no create has been sent for it yet.
     yield* store.update(
       Manifest.setSegment({
         segment,
-        state: "submitting",
+        state: "failed",
         submittedAt: at,
         seconds: record.seconds,
         replaced: [...(record.replaced ?? []), job]

@@ -3,20 +3,26 @@
  * capabilities, the duration split, the reference image, the output directory and the local tools.
  * Each failure names the argument, what was given, what is allowed and the fix.
  */
-import { Effect, FileSystem, Path, Result } from "effect"
+import { Effect, FileSystem, Option, Path, Result } from "effect"
 import {
   acceptsClipLength,
+  clipLengthsProblem,
+  clipLengthValues,
   defaultSize,
   describeClipLengths,
+  maxClipSeconds,
+  maxSidePixels,
   orList,
   type ProviderCapabilities,
+  parseSize,
   sizeOption
 } from "./Capabilities.ts"
 import { Combiner } from "./Combiner.ts"
 import * as DurationSolver from "./DurationSolver.ts"
 import { InvalidRequest, type MissingDependency, type UnformableDuration } from "./Errors.ts"
 import { FrameExtractor, type ImageInfo } from "./FrameExtractor.ts"
-import type { LongVideoRequest } from "./LongVideoRequest.ts"
+import { type LongVideoRequest, maxSegments } from "./LongVideoRequest.ts"
+import * as Manifest from "./Manifest.ts"
 import { SegmentGenerator } from "./SegmentGenerator.ts"
 
 export interface ValidatedRequest {
@@ -41,71 +47,123 @@ const isPositiveInteger = (n: number | undefined): n is number => n !== undefine
 /** Rounds a price to whole cents. */
 export const usd = (amount: number): number => Math.round(amount * 100) / 100
 
+/** The most seconds a run can make with this model: `maxSegments` of its longest clip. */
+export const maxSeconds = (capabilities: ProviderCapabilities): number => {
+  const lengths = clipLengthValues(capabilities.clipLengths)
+  return maxSegments * lengths[lengths.length - 1]!
+}
+
+/** A custom split (`durations`, or a given plan's lengths) checked against the model and the other arguments. */
+const checkCustomSplit = (
+  request: LongVideoRequest,
+  capabilities: ProviderCapabilities,
+  custom: ReadonlyArray<number>
+): Result.Result<ReadonlyArray<number>, InvalidRequest> => {
+  const allowed = describeClipLengths(capabilities.clipLengths)
+  const field = request.plan ? "plan" : "durations"
+  if (custom.length === 0 || custom.length > maxSegments) {
+    return Result.fail(
+      invalid(
+        field,
+        custom.length === 0 ? "an empty list" : `${custom.length} lengths`,
+        `1 to ${maxSegments} clip lengths of ${allowed}`,
+        custom.length === 0 ? "Give at least one length." : `Make at most ${maxSegments} segments per run.`
+      )
+    )
+  }
+  const bad = custom.find((seconds) => !acceptsClipLength(capabilities.clipLengths, seconds))
+  if (bad !== undefined) {
+    return Result.fail(
+      invalid(
+        field,
+        `${bad} s in [${custom.join(", ")}]`,
+        `clip lengths of ${allowed} for ${capabilities.model}`,
+        "Use only lengths the model accepts."
+      )
+    )
+  }
+  const total = custom.reduce((sum, seconds) => sum + seconds, 0)
+  if (request.seconds !== undefined && request.seconds !== total) {
+    return Result.fail(
+      invalid(
+        field,
+        `[${custom.join(", ")}] = ${total} s`,
+        `a split that sums to \`seconds\` = ${request.seconds}`,
+        `Make the lengths add up to ${request.seconds}, or leave \`seconds\` out.`
+      )
+    )
+  }
+  if (request.numGenerations !== undefined && request.numGenerations !== custom.length) {
+    return Result.fail(
+      invalid(
+        field,
+        `${custom.length} lengths`,
+        `exactly \`numGenerations\` = ${request.numGenerations} lengths`,
+        "Give one length per segment, or leave `numGenerations` out."
+      )
+    )
+  }
+  return Result.succeed(custom)
+}
+
 /** The clip lengths to generate, from a custom split, a given plan, or the solver. Pure. */
 export const resolveDurations = (
   request: LongVideoRequest,
   capabilities: ProviderCapabilities
 ): Result.Result<ReadonlyArray<number>, InvalidRequest | UnformableDuration> => {
-  const allowed = describeClipLengths(capabilities.clipLengths)
-  const custom = request.plan ? request.plan.segments.map((segment) => segment.seconds) : request.durations
-  const customField = request.plan ? "plan" : "durations"
-  if (custom !== undefined) {
-    if (custom.length === 0) {
-      return Result.fail(
-        invalid(customField, "an empty list", `one or more clip lengths of ${allowed}`, "Give at least one length.")
+  const lengthsProblem = clipLengthsProblem(capabilities.clipLengths)
+  if (lengthsProblem !== undefined) {
+    return Result.fail(
+      invalid(
+        "model",
+        `${capabilities.model} declared with clip lengths of ${describeClipLengths(capabilities.clipLengths)}`,
+        `clip lengths from 1 to ${maxClipSeconds} s`,
+        `Fix the model's declared lengths: ${lengthsProblem}.`
       )
-    }
-    const bad = custom.find((seconds) => !acceptsClipLength(capabilities.clipLengths, seconds))
-    if (bad !== undefined) {
-      return Result.fail(
-        invalid(
-          customField,
-          `${bad} s in [${custom.join(", ")}]`,
-          `clip lengths of ${allowed} for ${capabilities.model}`,
-          "Use only lengths the model accepts."
-        )
-      )
-    }
-    const total = custom.reduce((sum, seconds) => sum + seconds, 0)
-    if (request.seconds !== undefined && request.seconds !== total) {
-      return Result.fail(
-        invalid(
-          customField,
-          `[${custom.join(", ")}] = ${total} s`,
-          `a split that sums to seconds = ${request.seconds}`,
-          `Make the lengths add up to ${request.seconds}, or leave seconds out.`
-        )
-      )
-    }
-    if (request.numGenerations !== undefined && request.numGenerations !== custom.length) {
-      return Result.fail(
-        invalid(
-          customField,
-          `${custom.length} lengths`,
-          `exactly numGenerations = ${request.numGenerations} lengths`,
-          "Give one length per segment, or leave numGenerations out."
-        )
-      )
-    }
-    return Result.succeed(custom)
+    )
   }
-  if (!isPositiveInteger(request.seconds)) {
+  const custom = request.plan ? request.plan.segments.map((segment) => segment.seconds) : request.durations
+  if (custom !== undefined) return checkCustomSplit(request, capabilities, custom)
+  const most = maxSeconds(capabilities)
+  if (!isPositiveInteger(request.seconds) || request.seconds > most) {
     return Result.fail(
       invalid(
         "seconds",
         String(request.seconds ?? "nothing"),
-        "a whole number of seconds greater than 0",
-        "Give the total length, e.g. seconds 24, or a custom split with durations."
+        `a whole number of seconds from 1 to ${most} for ${capabilities.model} (${maxSegments} segments of at most ${most / maxSegments} s)`,
+        request.seconds === undefined
+          ? "Give the total length, e.g. `seconds` 24, or a custom split with `durations`."
+          : `Give a total of at most ${most} s.`
       )
     )
   }
   const count = request.numGenerations ?? 1
-  if (!isPositiveInteger(count)) {
+  if (!isPositiveInteger(count) || count > maxSegments) {
     return Result.fail(
-      invalid("numGenerations", String(count), "a whole number of segments, 1 or more", "Use numGenerations 1 or more.")
+      invalid(
+        "numGenerations",
+        String(count),
+        `a whole number of segments from 1 to ${maxSegments}`,
+        `Use \`numGenerations\` from 1 to ${maxSegments}.`
+      )
     )
   }
   return DurationSolver.solve({ seconds: request.seconds, count, clipLengths: capabilities.clipLengths })
+}
+
+/** Independent mode's concurrency: a whole number of segments at once, at most one per segment. */
+const checkConcurrency = (request: LongVideoRequest): Result.Result<void, InvalidRequest> => {
+  const value = request.maxConcurrency
+  return value === undefined || (isPositiveInteger(value) && value <= maxSegments)
+    ? Result.void
+    : Result.fail(
+        invalid(
+          "maxConcurrency",
+          String(value),
+          `a whole number of segments at once, from 1 to ${maxSegments}`,
+          "Leave it out to use the provider's limit."
+        )
+      )
 }
 
 /** The checks that need no I/O: prompt, model arguments, size, durations, transition. */
@@ -148,11 +206,34 @@ export const checkArguments = (
       )
     )
   }
+  const dimensions = parseSize(size)
+  if (!dimensions || Math.max(dimensions.width, dimensions.height) > maxSidePixels) {
+    return Result.fail(
+      invalid(
+        "size",
+        size,
+        `WIDTHxHEIGHT with each side from 1 to ${maxSidePixels} pixels`,
+        "Declare the size the model really makes, e.g. 1280x720."
+      )
+    )
+  }
   if (request.inputReference !== undefined && !capabilities.firstFrameImage) {
     return Result.fail(
       invalid("inputReference", request.inputReference, `no reference image for ${capabilities.model}`, "Leave it out.")
     )
   }
+  if (capabilities.imageRequired && (request.inputReference === undefined || request.mode === "independent")) {
+    return Result.fail(
+      invalid(
+        "inputReference",
+        request.inputReference ?? "none",
+        `a first-frame image: ${capabilities.model} only animates an image (image-to-video), in chained mode`,
+        "Give segment 1's first frame (--input-reference / inputReference), or pick a model that also makes video from text."
+      )
+    )
+  }
+  const concurrency = checkConcurrency(request)
+  if (Result.isFailure(concurrency)) return Result.fail(concurrency.failure)
   return Result.map(resolveDurations(request, capabilities), (durations) => {
     return { size, durations, usdPerSecond: option.usdPerSecond }
   }).pipe(
@@ -226,10 +307,35 @@ const nearestExisting = Effect.fnUntraced(function* (absolute: string) {
   }
 })
 
-/** Checks the output directory; creates it when `create`, else only checks it could be created. */
-const prepareOutputDir = Effect.fnUntraced(function* (outputDir: string, create: boolean) {
+/** The file a run writes its video to, in the output directory. */
+export const outputFileName = "output.mp4"
+
+/**
+ * Refuses to overwrite an `output.mp4` that is not the product of a run in this directory (no manifest
+ * names it), unless `force`: it is someone's file.
+ */
+const checkOutputFile = Effect.fnUntraced(function* (request: LongVideoRequest, absolute: string) {
+  if (request.force) return
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
+  const output = path.join(absolute, outputFileName)
+  if (!(yield* fs.exists(output).pipe(Effect.orElseSucceed(() => false)))) return
+  const manifest = yield* Manifest.read(absolute).pipe(Effect.orElseSucceed(() => Option.none<Manifest.Manifest>()))
+  const claimed = Option.isSome(manifest) && manifest.value.output !== null
+  if (claimed && path.resolve(absolute, manifest.value.output!) === output) return
+  return yield* invalid(
+    "outputDir",
+    `${request.outputDir} (its ${outputFileName} was not made by a LongSora run there)`,
+    `a directory without an ${outputFileName} of its own`,
+    `Move ${output} away, choose another \`outputDir\`, or pass \`force\` to overwrite it.`
+  )
+})
+
+/** Checks the output directory; creates it when `create`, else only checks it could be created. */
+const prepareOutputDir = Effect.fnUntraced(function* (request: LongVideoRequest, create: boolean) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const outputDir = request.outputDir
   const absolute = path.resolve(outputDir)
   const existing = yield* nearestExisting(absolute)
   if (existing.type !== "Directory") {
@@ -252,6 +358,7 @@ const prepareOutputDir = Effect.fnUntraced(function* (outputDir: string, create:
         )
       )
     )
+  if (existing.path === absolute) yield* checkOutputFile(request, absolute)
   if (create) {
     yield* fs
       .makeDirectory(absolute, { recursive: true })
@@ -290,7 +397,7 @@ export const validate = Effect.fn("Validation.validate")(function* (
   )
   const reference = yield* Effect.fromResult(referenceResult)
   yield* Effect.fromResult(preflightResult)
-  const outputDir = yield* prepareOutputDir(request.outputDir, options.createOutputDir)
+  const outputDir = yield* prepareOutputDir(request, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
   const validated: ValidatedRequest = {
     request,

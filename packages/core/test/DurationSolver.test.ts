@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import fc from "fast-check"
-import { type Capabilities, DurationSolver, type Errors } from "../src/index.ts"
+import { Capabilities, DurationSolver, type Errors, LongVideoRequest } from "../src/index.ts"
 
 const sora: Capabilities.ClipLengths = { _tag: "ClipLengthSet", seconds: [4, 8, 12] }
 const veo: Capabilities.ClipLengths = { _tag: "ClipLengthSet", seconds: [4, 6, 8] }
@@ -169,5 +169,48 @@ describe("DurationSolver", () => {
         expect(result.failure.nearestTotals).toEqual([below, above].filter((t) => t !== undefined))
       })
     )
+  })
+
+  // Each of these hung (seconds / 4 BigInt shifts) before the solver's work stopped depending on the
+  // total; finishing at all within the test timeout is the assertion.
+  it("answers at once for huge totals and counts, suggesting only what a run can take", () => {
+    for (const seconds of [1_000_001, 3_000_000, 1e9, 2 ** 53 - 1, Number.MAX_VALUE]) {
+      const error = failure(seconds, 3)
+      expect(error.nearestTotals).toEqual([36])
+      expect(error.validCounts).toEqual([])
+    }
+    const manySegments = failure(24, 1_000_000)
+    expect(manySegments.nearestTotals).toEqual([])
+    expect(manySegments.validCounts).toEqual([2, 3, 4, 5, 6])
+    expect(failure(1e9, 1e9, range(4, 15)).validCounts).toEqual([])
+    expect(failure(Number.POSITIVE_INFINITY, 2).nearestTotals).toEqual([24])
+    expect(failure(Number.NaN, 2).nearestTotals).toEqual([])
+  })
+
+  it("solves the largest runs allowed quickly, for sets, ranges and awkward sets", () => {
+    const { maxSegments } = LongVideoRequest
+    expect(split(12 * maxSegments, maxSegments)).toEqual(Array(maxSegments).fill(12))
+    expect(split(12 * maxSegments - 4, maxSegments)).toHaveLength(maxSegments)
+    expect(split(60 * maxSegments - 1, maxSegments, range(1, 60))).toHaveLength(maxSegments)
+    // The dynamic programme's worst case: as many lengths as a set may list, up to the longest clip, not
+    // arithmetic, gcd 1.
+    const awkward: Capabilities.ClipLengths = {
+      _tag: "ClipLengthSet",
+      seconds: [1, 2, ...Array.from({ length: Capabilities.maxClipLengthChoices - 3 }, (_, i) => 6 + 4 * i), 60]
+    }
+    const chosen = split(30 * maxSegments + 1, maxSegments, awkward)
+    expect(chosen.reduce((a, b) => a + b, 0)).toBe(30 * maxSegments + 1)
+    expect(failure(8 * (maxSegments + 1), maxSegments + 1).validCounts.at(-1)).toBe(maxSegments)
+  })
+
+  it("gives no split and no suggestions for lengths beyond what a model may declare", () => {
+    const huge: Capabilities.ClipLengths = { _tag: "ClipLengthSet", seconds: [1, 2, 1e9] }
+    expect(failure(1e9, 3, huge).nearestTotals).toEqual([])
+    expect(failure(24, 3, range(4, 1e9)).validCounts).toEqual([])
+    const many: Capabilities.ClipLengths = {
+      _tag: "ClipLengthSet",
+      seconds: [1, ...Array.from({ length: 20 }, (_, i) => i + 3)]
+    }
+    expect(failure(24, 3, many).validCounts).toEqual([])
   })
 })

@@ -312,7 +312,7 @@ describe("LongVideo.generate", () => {
       const conflict = yield* Effect.flip(run({ outputDir: `${dir}/out`, seconds: 16, numGenerations: 2 }))
       assert(conflict._tag === "RunConflict")
       expect(conflict.changed).toEqual(["durations"])
-      expect(conflict.message).toContain("--restart")
+      expect(conflict.message).toContain("Start over with restart")
       yield* Ref.set(calls, [])
       const restarted = yield* run({ outputDir: `${dir}/out`, seconds: 16, numGenerations: 2, restart: true })
       expect(restarted.durations).toEqual([8, 8])

@@ -155,12 +155,13 @@ describe("resume and billing", () => {
       manifest.segments[1].lastFrame = "../victim.txt"
       manifest.output = victim
       yield* fs.writeFileString(manifestPath, JSON.stringify(manifest))
-      yield* run({}, { restart: true })
+      // (The crafted manifest no longer claims output.mp4, so replacing it takes `force`.)
+      yield* run({}, { restart: true, force: true })
       expect(yield* fs.readFileString(victim)).toBe("not LongSora's")
       // Without restart, a record that points outside is not reused either: the clip is fetched again.
       manifest.segments[0].file = victim
       yield* fs.writeFileString(manifestPath, JSON.stringify(manifest))
-      const result = yield* run({})
+      const result = yield* run({}, { force: true })
       expect(result.segments[0]!.path).toBe(`${out}/segments/segment_01.mp4`)
       expect(yield* fs.readFileString(victim)).toBe("not LongSora's")
     })
@@ -174,7 +175,6 @@ describe("resume and billing", () => {
       yield* fs.makeDirectory(`${out}/.longsora-join-x1y2`, { recursive: true })
       yield* fs.writeFileString(`${out}/.longsora/work-abc123/reference.png`, "x")
       yield* fs.writeFileString(`${out}/segments/.segment_01.mp4.1a2b3c4d.part`, "partial")
-      yield* fs.writeFileString(`${out}/segments/.longsora-prepared-123-head_001.mp4`, "head")
       yield* fs.writeFileString(`${out}/.longsora/manifest.json.tmp`, "{")
       yield* run({})
       expect((yield* fs.readDirectory(out)).sort()).toEqual([".longsora", "output.mp4", "plan.json", "segments"])
@@ -189,6 +189,22 @@ describe("resume and billing", () => {
       const exit = yield* Effect.exit(run({ failSegment: 1 }))
       expect(Exit.isFailure(exit)).toBe(true)
       expect(yield* fs.exists(`${out}/.longsora/lock`)).toBe(false)
+    })
+  )
+
+  it.effect("a changed request simply replaces an earlier run that never sent a create", () =>
+    Effect.gen(function* () {
+      const { run, fs, out } = yield* setup
+      yield* run({})
+      const manifestPath = `${out}/.longsora/manifest.json`
+      const manifest = JSON.parse(yield* fs.readFileString(manifestPath))
+      // As if the earlier run had stopped after planning, before its first create.
+      yield* fs.writeFileString(manifestPath, JSON.stringify({ ...manifest, segments: [] }))
+      const result = yield* run({}, { seconds: 12 })
+      expect(result.durations).toEqual([4, 4, 4])
+      // One that did send a create is protected: a different request is refused.
+      const conflict = yield* Effect.flip(run({}, { seconds: 24 }))
+      expect(conflict._tag).toBe("RunConflict")
     })
   )
 })

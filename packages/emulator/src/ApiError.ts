@@ -62,6 +62,10 @@ export const missingParameter = (param: string) =>
 export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
   invalidRequest(400, message, param, code)
 
+/** A body over one of the emulator's bounds (Limits.ts): 413, the request never reaches a handler's logic. */
+export const requestTooLarge = (maxBytes: number) =>
+  invalidRequest(413, `Request body too large: at most ${maxBytes} bytes are accepted.`, null, "request_too_large")
+
 export const notFound = (message: string, param: string | null = null) => invalidRequest(404, message, param, null)
 
 export const videoNotFound = (id: string) => notFound(`Video with id '${id}' not found.`, "video_id")

@@ -17,7 +17,11 @@ export const USAGE = `Usage: longsora-emulator [flags]
   --max-concurrent-renders N      ffmpeg processes at once (default 2)
   --expires-after S               content lifetime after completion (default 3600)
   --extended-seconds              also accept seconds "16" and "20" on Sora models
-  --data-dir DIR                  keep uploads and renders here (default: temp dir, removed on exit)
+  --data-dir DIR                  keep jobs, uploads and renders here, across restarts
+                                  (default: a temp dir, removed on exit)
+  --request-timeout MS            time to receive a whole request (default 30000)
+  --headers-timeout MS            time to receive a request's headers (default 20000)
+  --fal-queue-origin URL          origin fal answers give the queue (default https://queue.fal.run)
 Faults (COUNT = how many of the next eligible requests get the fault):
   --rate-limit COUNT[:RETRY_AFTER_MS]      429 with retry-after / retry-after-ms
   --server-errors COUNT[:STATUS]           5xx (default 500)
@@ -26,8 +30,10 @@ Faults (COUNT = how many of the next eligible requests get the fault):
   --drop-download COUNT[:AFTER_BYTES]      content downloads cut after AFTER_BYTES (default 1024)
   --lose-create-response COUNT             job created, socket destroyed before the response
   --slow-download BYTES_PER_SECOND         throttle every content download
+  --fail-operation COUNT                   Gemini/fal: started jobs fail (operation error / failed request)
+  --expire-result COUNT                    Gemini/fal: started jobs complete with an already expired result URL
 Per request: header "x-emulator-fault: <name>[,<name>]" with rate-limit, server-error, moderation,
-stuck, drop-download, lose-create-response, slow-download.
+stuck, drop-download, lose-create-response, slow-download, fail-operation, expire-result.
 `
 
 export class CliError extends Error {}
@@ -61,6 +67,9 @@ export const parse = (argv: ReadonlyArray<string>): EmulatorOptions | "help" => 
       "expires-after": { type: "string" },
       "extended-seconds": { type: "boolean" },
       "data-dir": { type: "string" },
+      "request-timeout": { type: "string" },
+      "headers-timeout": { type: "string" },
+      "fal-queue-origin": { type: "string" },
       "rate-limit": { type: "string" },
       "server-errors": { type: "string" },
       moderation: { type: "string" },
@@ -68,6 +77,8 @@ export const parse = (argv: ReadonlyArray<string>): EmulatorOptions | "help" => 
       "drop-download": { type: "string" },
       "lose-create-response": { type: "string" },
       "slow-download": { type: "string" },
+      "fail-operation": { type: "string" },
+      "expire-result": { type: "string" },
       help: { type: "boolean", short: "h" }
     }
   })
@@ -87,6 +98,10 @@ export const parse = (argv: ReadonlyArray<string>): EmulatorOptions | "help" => 
   if (lose !== undefined) faults.loseCreateResponse = { count: lose }
   const slow = num("slow-download", values["slow-download"])
   if (slow !== undefined) faults.slowDownload = { bytesPerSecond: slow }
+  const fail = num("fail-operation", values["fail-operation"])
+  if (fail !== undefined) faults.failOperation = { count: fail }
+  const expire = num("expire-result", values["expire-result"])
+  if (expire !== undefined) faults.expireResult = { count: expire }
 
   const options: { -readonly [K in keyof EmulatorOptions]: EmulatorOptions[K] } = { faults }
   const port = num("port", values.port)
@@ -109,5 +124,14 @@ export const parse = (argv: ReadonlyArray<string>): EmulatorOptions | "help" => 
   if (expires !== undefined) options.expiresAfterSeconds = expires
   if (values["extended-seconds"]) options.extendedSeconds = true
   if (values["data-dir"] !== undefined) options.dataDir = values["data-dir"]
+  const requestTimeoutMs = num("request-timeout", values["request-timeout"])
+  const headersTimeoutMs = num("headers-timeout", values["headers-timeout"])
+  if (requestTimeoutMs !== undefined || headersTimeoutMs !== undefined) {
+    options.timeouts = {
+      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+      ...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs })
+    }
+  }
+  if (values["fal-queue-origin"] !== undefined) options.falQueueOrigin = values["fal-queue-origin"]
   return options
 }

@@ -2,18 +2,26 @@
  * Starting and stopping an emulator: programmatically (`start`) or as an Effect layer (`layer`)
  * that provides the `EmulatorServer` service for the layer's scope.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, rm } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import type { App } from "./AppContext.ts"
+import { defaultFalModels, defaultVeoModels, type FalModel, type VeoModel } from "./DialectModels.ts"
+import { DialectState } from "./Dialects.ts"
+import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
+import type { JobStat } from "./JobRecords.ts"
+import { defaultLimits, defaultTimeouts, type Limits, type Timeouts } from "./Limits.ts"
 import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
-import { type JobStat, VideoStore } from "./VideoStore.ts"
+import { VideoStore } from "./VideoStore.ts"
+
+export { type DataDirStats, readDataDir } from "./JobRecords.ts"
+export type { Limits, Timeouts } from "./Limits.ts"
 
 export interface RenderOptions {
   /** Simulated wall seconds per second of video (default 0.02). */
@@ -40,12 +48,33 @@ export interface EmulatorOptions {
   readonly models?: Readonly<Record<string, ModelSpec>>
   /** Also accept seconds "16" and "20" on Sora models (the 2026-03 guide; not in the SDK enum). */
   readonly extendedSeconds?: boolean
-  /** Where uploads and renders go; default a temp dir removed on close. */
+  /**
+   * Where jobs, uploads and renders go; default a temp dir removed on close. Jobs recorded there by an
+   * earlier process are picked up again (see `readDataDir` for its counts without a server).
+   */
   readonly dataDir?: string
+  /** Bounds on request bodies and fetched references (see Limits.ts for the defaults). */
+  readonly limits?: Partial<Limits>
+  /** Header and whole-request timeouts (defaults 20 s and 30 s). */
+  readonly timeouts?: Partial<Timeouts>
+  /** Extra or replacement Veo models for the Gemini dialect (`/v1beta`). */
+  readonly veoModels?: Readonly<Record<string, VeoModel>>
+  /** Extra or replacement fal apps for the fal dialect (`/fal/queue`), keyed by app id. */
+  readonly falModels?: Readonly<Record<string, FalModel>>
+  /**
+   * The queue origin fal's answers name in `response_url`/`status_url` (default
+   * `https://queue.fal.run`, which `@ai-sdk/fal` requires; route it here with `falFetch`). Give the
+   * emulator's own `falQueueURL` to have plain HTTP clients poll the emulator directly.
+   */
+  readonly falQueueOrigin?: string
 }
 
 export interface EmulatorStats {
+  /** Jobs created by this process, by every protocol: OpenAI creates and remixes, Gemini and fal starts. */
   readonly creates: number
+  /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
+  readonly totalCreates: number
+  readonly createsByDialect: { readonly openai: number; readonly gemini: number; readonly fal: number }
   readonly requests: number
   readonly requestsByRoute: Readonly<Record<string, number>>
   readonly jobs: ReadonlyArray<JobStat>
@@ -55,7 +84,14 @@ export interface RunningEmulator {
   /** e.g. `http://127.0.0.1:4010/v1`, ready for `new OpenAI({ baseURL })`. */
   readonly baseURL: string
   readonly port: number
+  /** The only accepted key for every protocol (bearer, `x-goog-api-key`, `Authorization: Key`). */
   readonly apiKey: string
+  /** e.g. `http://127.0.0.1:4010/v1beta`: `createGoogleGenerativeAI({ baseURL })`. */
+  readonly geminiBaseURL: string
+  /** e.g. `http://127.0.0.1:4010/fal/queue`: stands for `https://queue.fal.run`. */
+  readonly falQueueURL: string
+  /** A fetch sending `https://queue.fal.run/…` here: `createFal({ fetch })`. */
+  readonly falFetch: typeof fetch
   close(): Promise<void>
   stats(): EmulatorStats
   setFaults(faults: Faults): void
@@ -71,8 +107,10 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const apiKey = options.apiKey ?? "sk-emulator"
   const ownDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "longsora-emulator-")))
+  // Created on first use, so a caller whose run fails before any request leaves no directory behind.
   const uploadDir = join(dataDir, "uploads")
-  await mkdir(uploadDir, { recursive: true })
+  // Request-scoped files of a process that died mid-request: nothing refers to them any more.
+  await rm(uploadDir, { recursive: true, force: true })
   const baseModels = { ...defaultModels }
   const models = {
     ...(options.extendedSeconds ? withExtendedSeconds(baseModels) : baseModels),
@@ -87,11 +125,27 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     maxConcurrentRenders: options.maxConcurrentRenders ?? 2
   })
   const faults = new FaultState(options.faults)
-  const app: App = { store, files: new FileStore(), faults, models, uploadDir, creates: 0 }
+  const limits = defaultLimits(options.limits)
+  const dialects = new DialectState({
+    veoModels: { ...defaultVeoModels, ...options.veoModels },
+    falModels: { ...defaultFalModels, ...options.falModels },
+    falQueueOrigin: options.falQueueOrigin ?? FAL_QUEUE_ORIGIN
+  })
+  const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0, dialects }
   const counters: RequestCounters = { requests: 0, byRoute: {} }
   const handler = makeHandler(app, apiKey, counters)
-  const server = createServer((req, res) => void handler(req, res))
+  const timeouts = defaultTimeouts(options.timeouts)
+  const server = createServer(
+    {
+      requestTimeout: timeouts.requestTimeoutMs,
+      headersTimeout: timeouts.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs)
+    },
+    (req, res) => void handler(req, res)
+  )
   try {
+    await store.load()
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(options.port ?? 0, host, () => {
@@ -100,29 +154,39 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
       })
     })
   } catch (e) {
-    store.close()
+    await store.close()
     if (ownDir) await rm(dataDir, { recursive: true, force: true })
     throw e
   }
   const port = (server.address() as AddressInfo).port
+  const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`
   let closing: Promise<void> | undefined
   return {
-    baseURL: `http://${host.includes(":") ? `[${host}]` : host}:${port}/v1`,
+    baseURL: `${origin}/v1`,
     port,
     apiKey,
+    geminiBaseURL: `${origin}/v1beta`,
+    falQueueURL: `${origin}${QUEUE_PATH}`,
+    falFetch: falFetch(`${origin}${QUEUE_PATH}`, dialects.falQueueOrigin),
     close: () => {
       closing ??= (async () => {
-        store.close()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
         })
+        await store.close()
         if (ownDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
       })()
       return closing
     },
     stats: () => ({
       creates: app.creates,
+      totalCreates: store.totalCreates(),
+      createsByDialect: {
+        openai: app.creates - dialects.creates.gemini - dialects.creates.fal,
+        gemini: dialects.creates.gemini,
+        fal: dialects.creates.fal
+      },
       requests: counters.requests,
       requestsByRoute: { ...counters.byRoute },
       jobs: store.stats()
@@ -137,6 +201,9 @@ export class EmulatorServer extends Context.Service<
   {
     readonly baseURL: string
     readonly apiKey: string
+    readonly geminiBaseURL: string
+    readonly falQueueURL: string
+    readonly falFetch: typeof fetch
     readonly stats: () => EmulatorStats
     readonly setFaults: (faults: Faults) => void
   }
@@ -157,6 +224,9 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<EmulatorServer
         EmulatorServer.of({
           baseURL: emu.baseURL,
           apiKey: emu.apiKey,
+          geminiBaseURL: emu.geminiBaseURL,
+          falQueueURL: emu.falQueueURL,
+          falFetch: emu.falFetch,
           stats: () => emu.stats(),
           setFaults: (f) => emu.setFaults(f)
         })

@@ -18,6 +18,10 @@ export interface Faults {
   readonly loseCreateResponse?: { readonly count: number }
   /** While set, every content download is throttled to `bytesPerSecond`. */
   readonly slowDownload?: { readonly bytesPerSecond: number }
+  /** Gemini/fal dialects: the next `count` started jobs fail (an operation `error` / a failed fal request). */
+  readonly failOperation?: { readonly count: number }
+  /** Gemini/fal dialects: the next `count` started jobs complete with a result URL that has already expired. */
+  readonly expireResult?: { readonly count: number }
 }
 
 export const FAULT_NAMES = [
@@ -27,7 +31,9 @@ export const FAULT_NAMES = [
   "stuck",
   "drop-download",
   "lose-create-response",
-  "slow-download"
+  "slow-download",
+  "fail-operation",
+  "expire-result"
 ] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 
@@ -46,7 +52,15 @@ export const fromHeader = (value: string | Array<string> | undefined): ReadonlyS
   return new Set(names)
 }
 
-type Counted = "rateLimit" | "serverErrors" | "moderation" | "stuck" | "dropDownload" | "loseCreateResponse"
+type Counted =
+  | "rateLimit"
+  | "serverErrors"
+  | "moderation"
+  | "stuck"
+  | "dropDownload"
+  | "loseCreateResponse"
+  | "failOperation"
+  | "expireResult"
 
 /** Mutable countdowns of the configured faults. */
 export class FaultState {
@@ -57,7 +71,9 @@ export class FaultState {
     moderation: 0,
     stuck: 0,
     dropDownload: 0,
-    loseCreateResponse: 0
+    loseCreateResponse: 0,
+    failOperation: 0,
+    expireResult: 0
   }
 
   constructor(faults: Faults | undefined) {
@@ -72,7 +88,9 @@ export class FaultState {
       moderation: faults.moderation?.count ?? 0,
       stuck: faults.stuck?.count ?? 0,
       dropDownload: faults.dropDownload?.count ?? 0,
-      loseCreateResponse: faults.loseCreateResponse?.count ?? 0
+      loseCreateResponse: faults.loseCreateResponse?.count ?? 0,
+      failOperation: faults.failOperation?.count ?? 0,
+      expireResult: faults.expireResult?.count ?? 0
     }
   }
 
@@ -106,6 +124,14 @@ export class FaultState {
 
   loseCreateResponse(header: ReadonlySet<FaultName>): boolean {
     return this.take("loseCreateResponse", "lose-create-response", header)
+  }
+
+  failOperation(header: ReadonlySet<FaultName>): boolean {
+    return this.take("failOperation", "fail-operation", header)
+  }
+
+  expireResult(header: ReadonlySet<FaultName>): boolean {
+    return this.take("expireResult", "expire-result", header)
   }
 
   dropDownload(header: ReadonlySet<FaultName>): number | undefined {

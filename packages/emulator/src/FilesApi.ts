@@ -13,7 +13,7 @@ export const upload = async (ctx: RequestContext): Promise<void> => {
   if (contentType(ctx.req) !== "multipart/form-data") {
     throw badRequest("This API method only accepts 'multipart/form-data' requests.", null, "unsupported_content_type")
   }
-  const body = await parseMultipart(ctx.req, ctx.app.uploadDir)
+  const body = await parseMultipart(ctx.req, ctx.app.uploadDir, ctx.app.limits)
   const file = body.files.find((f) => f.field === "file")
   const purpose = body.fields.find(([k]) => k === "purpose")?.[1]
   const extra = body.files.filter((f) => f !== file)

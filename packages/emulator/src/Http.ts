@@ -3,10 +3,13 @@
  * (rate limit, 5xx), routing, and turning thrown ApiErrors into the OpenAI error envelope.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { ApiError, badKey, missingKey, notFound, rateLimited, serverError } from "./ApiError.ts"
+import { ApiError, badKey, missingKey, notFound, rateLimited, requestTooLarge, serverError } from "./ApiError.ts"
 import type { App, RequestContext } from "./AppContext.ts"
+import { dispatch } from "./Dialects.ts"
+import { fal } from "./FalApi.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import * as FilesApi from "./FilesApi.ts"
+import { gemini } from "./GeminiApi.ts"
 import { sendError } from "./HttpIo.ts"
 import { requestId } from "./Ids.ts"
 import * as ResponsesApi from "./ResponsesApi.ts"
@@ -41,6 +44,8 @@ const ROUTES: ReadonlyArray<Route> = [
   route("POST", "/v1/files", FilesApi.upload)
 ]
 
+const DIALECTS = [gemini, fal]
+
 export interface RequestCounters {
   requests: number
   readonly byRoute: Record<string, number>
@@ -59,9 +64,11 @@ const modelFor = (name: string): string => (name.includes("/responses") ? "gpt-5
 export const makeHandler =
   (app: App, apiKey: string, counters: RequestCounters) =>
   async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://emulator.local")
+    // Gemini (/v1beta) and fal (/fal) speak their own auth, headers and error shapes.
+    if (await dispatch(DIALECTS, app, apiKey, counters, req, res, url)) return
     res.setHeader("x-request-id", requestId())
     res.setHeader("openai-processing-ms", "1")
-    const url = new URL(req.url ?? "/", "http://emulator.local")
     const method = req.method ?? "GET"
     let params: ReadonlyArray<string> = []
     const matched = ROUTES.find((r) => {
@@ -83,6 +90,9 @@ export const makeHandler =
       const status = app.faults.serverError(faults)
       if (status !== undefined) throw serverError(status)
       if (!matched) throw notFound(`Invalid URL (${method} ${url.pathname})`)
+      if (Number(req.headers["content-length"] ?? 0) > app.limits.maxBodyBytes) {
+        throw requestTooLarge(app.limits.maxBodyBytes)
+      }
       await matched.handler({ app, req, res, url, key, faults, params })
     } catch (e) {
       if (res.headersSent) {
@@ -96,7 +106,19 @@ export const makeHandler =
         sendError(res, serverError(500))
       }
     } finally {
-      // Drain an unread body so keep-alive connections stay usable after early errors.
-      if (!req.complete) req.resume()
+      if (!req.complete) drain(req, app.limits.maxBodyBytes)
     }
   }
+
+/**
+ * Reads and drops the rest of a body the handler refused, so the client (still sending) gets to read
+ * the answer and a keep-alive connection stays usable; beyond `maxBytes` the connection is cut instead.
+ */
+const drain = (req: IncomingMessage, maxBytes: number): void => {
+  let dropped = 0
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length
+    if (dropped > maxBytes) req.socket.destroy()
+  })
+  req.resume()
+}

@@ -5,9 +5,8 @@
 import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { ApiError, badRequest, envelope, invalidJsonBody } from "./ApiError.ts"
-
-const MAX_JSON_BYTES = 32 * 1024 * 1024
+import { ApiError, badRequest, envelope, invalidJsonBody, requestTooLarge } from "./ApiError.ts"
+import { parseRange } from "./ByteRange.ts"
 
 export const sendJson = (
   res: ServerResponse,
@@ -30,15 +29,28 @@ export const sendError = (res: ServerResponse, e: ApiError): void =>
 export const contentType = (req: IncomingMessage): string =>
   (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? ""
 
-export const readJson = async (req: IncomingMessage): Promise<unknown> => {
-  const chunks: Array<Buffer> = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_JSON_BYTES) throw badRequest("Request body too large.", null, "request_too_large")
-    chunks.push(chunk)
-  }
-  const text = Buffer.concat(chunks).toString("utf8")
+/** Reads a body of at most `maxBytes` into memory; refuses early (without destroying the socket) beyond. */
+const readBody = (req: IncomingMessage, maxBytes: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBytes) return void chunks.push(chunk)
+      req.off("data", onData)
+      chunks.length = 0
+      reject(requestTooLarge(maxBytes))
+    }
+    req.on("data", onData)
+    req.once("end", () => resolve(Buffer.concat(chunks)))
+    req.once("error", reject)
+    req.once("close", () => {
+      if (!req.complete) reject(badRequest("The request body ended early.", null, "invalid_request_body"))
+    })
+  })
+
+export const readJson = async (req: IncomingMessage, maxBytes: number): Promise<unknown> => {
+  const text = (await readBody(req, maxBytes)).toString("utf8")
   if (text.trim() === "") throw invalidJsonBody()
   try {
     return JSON.parse(text)
@@ -56,18 +68,56 @@ export interface DownloadFaults {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Streams a file (never buffered whole), applying download faults. */
+/** A validator for `If-Range`: changes whenever the file does. */
+const etagOf = (size: number, mtimeMs: number): string => `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`
+
+/**
+ * Streams a file (never buffered whole), honouring `Range` (ByteRange.ts) and `If-Range`, and
+ * applying the download faults to whatever body is sent (a slice included).
+ */
 export const sendFile = async (
+  req: IncomingMessage,
   res: ServerResponse,
   path: string,
   mime: string,
   faults: DownloadFaults
 ): Promise<void> => {
-  const { size } = await stat(path)
-  res.writeHead(200, { "content-type": mime, "content-length": size })
+  const { size, mtime, mtimeMs } = await stat(path)
+  const etag = etagOf(size, mtimeMs)
+  const lastModified = mtime.toUTCString()
+  const ifRange = req.headers["if-range"]
+  const rangeApplies = ifRange === undefined || ifRange === etag || ifRange === lastModified
+  const range = rangeApplies ? parseRange(req.headers.range, size) : ({ _tag: "Whole" } as const)
+  const common = { "accept-ranges": "bytes", etag, "last-modified": lastModified }
+  if (range._tag === "Unsatisfiable") {
+    const e = badRequest(
+      `Requested range not satisfiable: the content is ${size} bytes.`,
+      "range",
+      "range_not_satisfiable"
+    )
+    sendJson(res, 416, envelope(e), { ...common, "content-range": `bytes */${size}` })
+    return
+  }
+  const start = range._tag === "Slice" ? range.start : 0
+  const end = range._tag === "Slice" ? range.end : size - 1
+  res.writeHead(range._tag === "Slice" ? 206 : 200, {
+    ...common,
+    "content-type": mime,
+    "content-length": end - start + 1,
+    ...(range._tag === "Slice" ? { "content-range": `bytes ${start}-${end}/${size}` } : {})
+  })
+  if (size === 0) return void res.end()
+  await streamBody(res, createReadStream(path, { start, end, highWaterMark: 64 * 1024 }), faults)
+}
+
+const streamBody = async (
+  res: ServerResponse,
+  source: AsyncIterable<Buffer>,
+  faults: DownloadFaults
+): Promise<void> => {
   let sent = 0
   const slice = faults.bytesPerSecond ? Math.max(1, Math.floor(faults.bytesPerSecond / 10)) : undefined
-  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of source) {
     let rest = chunk
     while (rest.length > 0) {
       let piece = slice ? rest.subarray(0, slice) : rest

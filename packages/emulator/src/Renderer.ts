@@ -1,12 +1,15 @@
 /**
  * Renders a job's media with ffmpeg in one child process: an H.264/AAC MP4 (30 fps CFR, faststart),
  * a WebP thumbnail and a JPEG spritesheet. With a reference image the first frame IS the image:
- * every motion (scroll, moving bar, caption) starts at zero at t=0. Outputs are written to temp
- * names and renamed, so a half-written file is never served.
+ * every motion (scroll, moving bar, caption) starts at zero at t=0. With a last-frame image the
+ * picture fades into it over the final second and the last frame IS that image. Outputs are written
+ * to temp names unique to each render and renamed, so a half-written file is never served, and an
+ * ffmpeg orphaned by a killed emulator never writes into the files of the render that replaces it.
  */
 import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { existsSync } from "node:fs"
-import { rename, writeFile } from "node:fs/promises"
+import { rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Data } from "effect"
 import { seedOf } from "./Ids.ts"
@@ -21,6 +24,14 @@ export interface RenderJob {
   readonly height: number
   readonly referencePath: string | undefined
   readonly dir: string
+  /** When set, the clip's LAST frame is this image (the picture fades into it over the final second). */
+  readonly lastFramePath?: string | undefined
+  /**
+   * `exact` (default): the first frame is the reference. `conditioning`: the reference only guides
+   * the clip, as models that regenerate the opening frame do; the still is then shifted and graded,
+   * so a client can tell the first frame is not the image.
+   */
+  readonly firstFrame?: "exact" | "conditioning" | undefined
 }
 
 export interface RenderOutput {
@@ -28,6 +39,13 @@ export interface RenderOutput {
   readonly thumbnail: string
   readonly spritesheet: string
 }
+
+/** Where a job's media goes once rendered. */
+export const renderOutputs = (dir: string): RenderOutput => ({
+  video: join(dir, "video.mp4"),
+  thumbnail: join(dir, "thumbnail.webp"),
+  spritesheet: join(dir, "spritesheet.jpg")
+})
 
 export const FPS = 30
 const FONT_CANDIDATES = [
@@ -40,7 +58,7 @@ const FONT_CANDIDATES = [
 const font = FONT_CANDIDATES.find((f) => existsSync(f))
 
 /**
- * Builds the ffmpeg argument list; exported for inspection in tests.
+ * Builds the ffmpeg argument list writing to `out` (the render's temp names); exported for inspection in tests.
  *
  * CPU matters more than anything else here (renders share 2 cores with the tests and with each
  * other), so the still picture — the reference, or one frame of a seeded `gradients` source — is
@@ -64,22 +82,28 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
         "-i",
         `gradients=s=${W}x${H}:r=${FPS}:d=1:seed=${seed % 2147483647}:n=3:c0=${c(0)}:c1=${c(1)}:c2=${c(2)},trim=end_frame=1`
       ]
+  const ending = job.lastFramePath ? ["-threads", "1", "-framerate", String(FPS), "-i", job.lastFramePath] : []
+  const audioInput = job.lastFramePath ? 2 : 1
   const bar = Math.max(8, Math.round(W / 40))
   const caption =
     font && captionFile
       ? `,drawtext=fontfile=${font}:textfile=${captionFile}:fontcolor=white:fontsize=${Math.round(H / 24)}:box=1:boxcolor=black@0.5:x=20:y=${H}-th-30-n:enable='gte(n,1)'`
       : ""
   const step = Math.max(1, Math.floor(frames / 10))
+  // Conditioning models regenerate the opening frame: a zoomed, shifted, graded still shows it.
+  const conditioning = job.referencePath && job.firstFrame === "conditioning"
+  const still = `${conditioning ? "crop=iw*0.94:ih*0.94:iw*0.04:ih*0.02," : ""}${toStill(W, H)}${conditioning ? ",eq=gamma=1.12:saturation=0.8" : ""}`
+  const moving = job.lastFramePath ? "[moving]" : "[final]"
   const graph = [
-    // One colour description for every clip (BT.709, limited range), whatever the source: a JPEG
-    // reference is full-range BT.601, a lavfi source RGB, and clips must be joinable by copy.
-    `[0:v]trim=end_frame=1,scale=${W}:${H}:out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1,loop=loop=${frames - 1}:size=1,setpts=N/(${FPS}*TB),` +
+    `[0:v]${still},loop=loop=${frames - 1}:size=1,setpts=N/(${FPS}*TB),` +
       // Scrolling starts at offset 0, so the first frame is the still exactly.
       "scroll=h=0.003:v=0.001[base]",
     `color=c=white@0.35:s=${bar}x${H}:r=${FPS}:d=${seconds},format=yuva420p[bar]`,
     // A translucent bar sweeping across from frame 1 on: every frame differs from the previous one.
     // `repeatlast=0` ends the overlay with its main input (the default costs ~0.5 s more CPU).
-    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:repeatlast=0:enable='gte(n,1)'${caption},split=3[v][t][s0]`,
+    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:repeatlast=0:enable='gte(n,1)'${caption}${moving}`,
+    ...(job.lastFramePath ? endingGraph(W, H, frames) : []),
+    "[final]split=3[v][t][s0]",
     // The spritesheet is re-emitted (and rewritten, `-update 1`) at each of its 10 frames, the last
     // write being the whole sheet, and its timestamps run one cell ahead: ffmpeg pulls the graph
     // for its most-behind output, and a sheet waiting for frame 108 would make `loop` (which needs
@@ -95,6 +119,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "-filter_complex_threads",
     "1",
     ...source,
+    ...ending,
     "-f",
     "lavfi",
     "-i",
@@ -113,7 +138,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "0",
     "-f",
     "webp",
-    `${out.thumbnail}.part`,
+    out.thumbnail,
     "-map",
     "[s]",
     "-c:v",
@@ -124,11 +149,11 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "1",
     "-f",
     "image2",
-    `${out.spritesheet}.part`,
+    out.spritesheet,
     "-map",
     "[v]",
     "-map",
-    "1:a",
+    `${audioInput}:a`,
     "-frames:v",
     String(frames),
     "-t",
@@ -176,7 +201,29 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "+faststart",
     "-f",
     "mp4",
-    `${out.video}.part`
+    out.video
+  ]
+}
+
+/**
+ * Decodes a still once, scaled to the clip and converted to BT.709 limited-range yuv420p: one
+ * colour description for every clip, whatever the source (a JPEG is full-range BT.601, a lavfi
+ * source RGB), so clips join by copy.
+ */
+const toStill = (W: number, H: number): string =>
+  `trim=end_frame=1,scale=${W}:${H}:out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1`
+
+/**
+ * The last-frame image fades in (alpha) over the final second, drawn over bar and caption: on the
+ * last frame its alpha is full, so that frame IS the image (overlay at alpha 255 copies exactly).
+ */
+const endingGraph = (W: number, H: number, frames: number): Array<string> => {
+  const fadeFrames = Math.max(1, Math.min(FPS, frames - 1))
+  const start = frames - fadeFrames
+  return [
+    `[1:v]${toStill(W, H)},format=yuva420p,loop=loop=${fadeFrames - 1}:size=1,setpts=(N+${start})/(${FPS}*TB),` +
+      `fade=t=in:s=0:n=${fadeFrames - 1}:alpha=1[ending]`,
+    "[moving][ending]overlay=x=0:y=0:format=yuv420:eof_action=pass[final]"
   ]
 }
 
@@ -219,18 +266,26 @@ export class Renderer {
   async render(job: RenderJob, signal: AbortSignal): Promise<RenderOutput> {
     await this.acquire(signal)
     try {
-      const out: RenderOutput = {
-        video: join(job.dir, "video.mp4"),
-        thumbnail: join(job.dir, "thumbnail.webp"),
-        spritesheet: join(job.dir, "spritesheet.jpg")
+      const out = renderOutputs(job.dir)
+      const token = randomBytes(4).toString("hex")
+      const part = (path: string) => `${path}.${token}.part`
+      const parts: RenderOutput = {
+        video: part(out.video),
+        thumbnail: part(out.thumbnail),
+        spritesheet: part(out.spritesheet)
       }
-      const captionFile = join(job.dir, "caption.txt")
-      await writeFile(captionFile, wrap(job.prompt, Math.max(20, Math.floor(job.width / 22))))
-      await run(ffmpegArgs(job, captionFile, out), signal)
-      await rename(`${out.thumbnail}.part`, out.thumbnail)
-      await rename(`${out.spritesheet}.part`, out.spritesheet)
-      await rename(`${out.video}.part`, out.video)
-      return out
+      const captionFile = part(join(job.dir, "caption.txt"))
+      try {
+        await writeFile(captionFile, wrap(job.prompt, Math.max(20, Math.floor(job.width / 22))))
+        await run(ffmpegArgs(job, captionFile, parts), signal)
+        await rename(parts.thumbnail, out.thumbnail)
+        await rename(parts.spritesheet, out.spritesheet)
+        // The video last: its presence means the render is complete (VideoStore's restart relies on it).
+        await rename(parts.video, out.video)
+        return out
+      } finally {
+        await Promise.all([captionFile, ...Object.values(parts)].map((p) => rm(p, { force: true })))
+      }
     } finally {
       this.release()
     }

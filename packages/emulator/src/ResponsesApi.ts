@@ -78,7 +78,7 @@ const checkFormat = (text: unknown): Format | undefined => {
 }
 
 export const create = async (ctx: RequestContext): Promise<void> => {
-  const body = await readJson(ctx.req)
+  const body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
   if (!isObject(body)) throw badRequest("Invalid request body: expected a JSON object.", null, "invalid_type")
   for (const key of Object.keys(body)) if (!KNOWN.includes(key)) throw unknownParameter(key)
   if (typeof body.model !== "string") {

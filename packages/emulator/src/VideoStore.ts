@@ -2,20 +2,34 @@
  * Video jobs and their lifecycle: `queued` → `in_progress` (progress rising) → `completed` or
  * `failed`. A job completes only when BOTH its simulated render time has passed AND the real
  * ffmpeg render finished; content expires `expiresAfterSeconds` after completion.
+ *
+ * Every job lives in `<dataDir>/videos/<id>/` with its record (JobRecords.ts), its saved reference
+ * and its media, so `load()` on a restart picks up where the last process stopped: completed jobs
+ * serve until they expire, running ones continue their simulated time from `created_at` (the real
+ * render is redone if its output is missing), failed ones stay failed, deleted ones stay gone.
  */
-import { mkdir, rm } from "node:fs/promises"
+import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises"
 import { join } from "node:path"
 import { badRequest, tooManyRunningTasks, videoNotFound } from "./ApiError.ts"
 import { videoId } from "./Ids.ts"
+import {
+  type Fate,
+  type JobRecord,
+  type JobStat,
+  lifecycleAt,
+  RECORD_FILE,
+  readRecords,
+  statOf,
+  type Terminal,
+  type VideoError,
+  type VideoStatus,
+  videosDir,
+  writeRecord
+} from "./JobRecords.ts"
 import { parseSize } from "./Models.ts"
-import { Renderer, type RenderOutput } from "./Renderer.ts"
+import { Renderer, type RenderOutput, renderOutputs } from "./Renderer.ts"
 
-export type VideoStatus = "queued" | "in_progress" | "completed" | "failed"
-
-export interface VideoError {
-  readonly code: string
-  readonly message: string
-}
+export type { JobStat, VideoError, VideoStatus } from "./JobRecords.ts"
 
 /** The wire shape of `VideoResource`. */
 export interface VideoObject {
@@ -34,13 +48,10 @@ export interface VideoObject {
   readonly error: VideoError | null
 }
 
-export interface JobStat {
-  readonly id: string
-  readonly status: VideoStatus
-  readonly createdAt: number
-  readonly completedAt: number | null
-  /** When the real ffmpeg render finished (ms epoch; waiting for a render slot included), null before. */
-  readonly renderedAt: number | null
+/** A reference image for a new job: a request's own temp file (moved into the job) or a shared one (copied). */
+export interface NewReference {
+  readonly path: string
+  readonly transient: boolean
 }
 
 export interface NewJob {
@@ -49,9 +60,12 @@ export interface NewJob {
   readonly prompt: string
   readonly seconds: string
   readonly size: string
-  readonly referencePath: string | undefined
+  readonly reference: NewReference | undefined
   readonly remixedFrom: string | null
-  readonly fate: "normal" | "moderation" | "stuck"
+  readonly fate: Fate
+  /** Dialect renders: the clip ends on this image, and how the reference is used (see Renderer). */
+  readonly lastFrame?: NewReference | undefined
+  readonly firstFrame?: "exact" | "conditioning" | undefined
 }
 
 export interface StoreOptions {
@@ -63,19 +77,17 @@ export interface StoreOptions {
   readonly maxConcurrentRenders: number
 }
 
-interface Job extends NewJob {
-  readonly id: string
-  readonly createdAtMs: number
-  readonly simulatedMs: number
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+interface Job extends Mutable<JobRecord> {
   readonly dir: string
   readonly abort: AbortController
-  terminal: { status: "completed" | "failed"; atMs: number; error: VideoError | null } | undefined
   timeElapsed: boolean
   outputs: RenderOutput | undefined
-  renderedAtMs: number | undefined
-  renderFailure: string | undefined
   expired: boolean
   timers: Array<NodeJS.Timeout>
+  /** The chain of record writes: each writes the state current when it runs, in order. */
+  saving: Promise<void>
 }
 
 const MODERATION: VideoError = {
@@ -83,13 +95,19 @@ const MODERATION: VideoError = {
   message: "Your request was blocked by our moderation system."
 }
 const RENDER_FAILED: VideoError = { code: "internal_error", message: "Video generation failed. Please try again." }
+const REFERENCE_FILE = "reference"
+const LAST_FRAME_FILE = "last-frame"
+const MAX_TIMER_MS = 2 ** 31 - 1
 
-/** Share of the simulated time spent `queued` before `in_progress`. */
-const QUEUED_SHARE = 0.2
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false
+  )
 
 export class VideoStore {
   private readonly jobs = new Map<string, Job>()
-  /** Every job ever created, kept after delete, for `stats()`. */
+  /** Every job this data directory ever had (deleted ones and earlier processes' included), for `stats()`. */
   private readonly history: Array<Job> = []
   private readonly renderer: Renderer
   private readonly options: StoreOptions
@@ -98,6 +116,41 @@ export class VideoStore {
   constructor(options: StoreOptions) {
     this.options = options
     this.renderer = new Renderer(options.maxConcurrentRenders)
+  }
+
+  /** Picks up the jobs an earlier process left in the data directory. */
+  async load(): Promise<void> {
+    for (const record of await readRecords(this.options.dataDir)) {
+      const job = this.toJob(record)
+      this.history.push(job)
+      if (record.deleted) continue
+      this.jobs.set(job.id, job)
+      await this.resume(job)
+    }
+  }
+
+  private async resume(job: Job): Promise<void> {
+    await removeStaleParts(job.dir)
+    if (job.terminal?.status === "completed" && Date.now() >= this.expiresAtMs(job)) {
+      await this.expire(job)
+      return
+    }
+    const outputs = renderOutputs(job.dir)
+    if (await exists(outputs.video)) {
+      job.outputs = outputs
+      // Rendered, but the process died before recording it: the file's time is the render's end.
+      job.renderedAtMs ??= (await stat(outputs.video)).mtimeMs
+    }
+    if (job.terminal?.status === "completed") {
+      this.scheduleExpiry(job)
+      // Media lost while the record says completed: render again; content is "not ready" meanwhile.
+      if (!job.outputs) this.startRender(job)
+      return
+    }
+    if (job.terminal) return
+    // A render that failed in the dead process is tried again, like any unfinished one.
+    job.renderFailure = null
+    this.startLifecycle(job)
   }
 
   /** 429 "Too many running tasks" when the key is at its limit (we reject rather than queue). */
@@ -111,77 +164,164 @@ export class VideoStore {
 
   async create(input: NewJob): Promise<VideoObject> {
     const id = videoId()
-    const { width, height } = parseSize(input.size)
     const seconds = Number(input.seconds)
-    const simulatedMs = (this.options.fixedSeconds + this.options.secondsPerVideoSecond * seconds) * 1000
-    const dir = join(this.options.dataDir, "videos", id)
+    const dir = join(videosDir(this.options.dataDir), id)
     await mkdir(dir, { recursive: true })
-    const job: Job = {
-      ...input,
-      id,
-      createdAtMs: Date.now(),
-      simulatedMs,
-      dir,
-      abort: new AbortController(),
-      terminal: undefined,
-      timeElapsed: false,
-      outputs: undefined,
-      renderedAtMs: undefined,
-      renderFailure: undefined,
-      expired: false,
-      timers: []
+    for (const [image, name] of [
+      [input.reference, REFERENCE_FILE],
+      [input.lastFrame, LAST_FRAME_FILE]
+    ] as const) {
+      if (image) await (image.transient ? rename : copyFile)(image.path, join(dir, name))
     }
+    const job = this.toJob({
+      version: 1,
+      id,
+      key: input.key,
+      model: input.model,
+      prompt: input.prompt,
+      seconds: input.seconds,
+      size: input.size,
+      remixedFrom: input.remixedFrom,
+      fate: input.fate,
+      reference: input.reference ? REFERENCE_FILE : null,
+      lastFrame: input.lastFrame ? LAST_FRAME_FILE : null,
+      firstFrame: input.firstFrame ?? "exact",
+      createdAtMs: Date.now(),
+      simulatedMs: (this.options.fixedSeconds + this.options.secondsPerVideoSecond * seconds) * 1000,
+      terminal: null,
+      renderedAtMs: null,
+      renderFailure: null,
+      deleted: false
+    })
+    // Recorded before it is answered: a job the client heard of always survives a crash.
+    await this.save(job)
     this.jobs.set(id, job)
     this.history.push(job)
-    if (input.fate !== "stuck") {
-      job.timers.push(
-        setTimeout(() => {
+    this.startLifecycle(job)
+    return this.toObject(job)
+  }
+
+  private toJob(record: JobRecord): Job {
+    return {
+      ...record,
+      dir: join(videosDir(this.options.dataDir), record.id),
+      abort: new AbortController(),
+      timeElapsed: false,
+      outputs: undefined,
+      expired: false,
+      timers: [],
+      saving: Promise.resolve()
+    }
+  }
+
+  private record(job: Job): JobRecord {
+    return {
+      version: 1,
+      id: job.id,
+      key: job.key,
+      model: job.model,
+      prompt: job.prompt,
+      seconds: job.seconds,
+      size: job.size,
+      remixedFrom: job.remixedFrom,
+      fate: job.fate,
+      reference: job.reference,
+      lastFrame: job.lastFrame ?? null,
+      firstFrame: job.firstFrame ?? "exact",
+      createdAtMs: job.createdAtMs,
+      simulatedMs: job.simulatedMs,
+      terminal: job.terminal,
+      renderedAtMs: job.renderedAtMs,
+      renderFailure: job.renderFailure,
+      deleted: job.deleted
+    }
+  }
+
+  /** Queues a write of the job's current state; the returned promise settles when it is on disk. */
+  private save(job: Job): Promise<void> {
+    job.saving = job.saving
+      .then(() => writeRecord(job.dir, this.record(job)))
+      .catch((e: unknown) => console.error(`[emulator] could not record ${job.id}: ${String(e)}`))
+    return job.saving
+  }
+
+  /** Simulated time (counted from `created_at`, so a restart continues it) and, if needed, the render. */
+  private startLifecycle(job: Job): void {
+    if (job.fate === "stuck") return
+    job.timers.push(
+      setTimeout(
+        () => {
           job.timeElapsed = true
           this.settle(job)
-        }, simulatedMs)
+        },
+        Math.max(0, job.createdAtMs + job.simulatedMs - Date.now())
       )
-      if (input.fate === "normal") {
-        this.renderer
-          .render(
-            { id, prompt: input.prompt, seconds, width, height, referencePath: input.referencePath, dir },
-            job.abort.signal
-          )
-          .then(
-            (outputs) => {
-              job.outputs = outputs
-              job.renderedAtMs = Date.now()
-              this.settle(job)
-            },
-            (e: unknown) => {
-              job.renderFailure = e instanceof Error ? e.message : String(e)
-              if (!job.abort.signal.aborted) console.error(`[emulator] render of ${id} failed: ${job.renderFailure}`)
-              this.settle(job)
-            }
-          )
-      }
-    }
-    return this.toObject(job)
+    )
+    if (job.fate === "normal" && !job.outputs) this.startRender(job)
+  }
+
+  private startRender(job: Job): void {
+    const { width, height } = parseSize(job.size)
+    const inDir = (name: string | null | undefined) => (name ? join(job.dir, name) : undefined)
+    this.renderer
+      .render(
+        {
+          id: job.id,
+          prompt: job.prompt,
+          seconds: Number(job.seconds),
+          width,
+          height,
+          referencePath: inDir(job.reference),
+          lastFramePath: inDir(job.lastFrame),
+          firstFrame: job.firstFrame ?? "exact",
+          dir: job.dir
+        },
+        job.abort.signal
+      )
+      .then(
+        (outputs) => {
+          job.outputs = outputs
+          job.renderedAtMs = Date.now()
+          void this.save(job)
+          this.settle(job)
+        },
+        (e: unknown) => {
+          if (job.abort.signal.aborted) return
+          job.renderFailure = e instanceof Error ? e.message : String(e)
+          console.error(`[emulator] render of ${job.id} failed: ${job.renderFailure}`)
+          this.settle(job)
+        }
+      )
   }
 
   private settle(job: Job): void {
     if (job.terminal || this.closed || !this.jobs.has(job.id)) return
     if (!job.timeElapsed) return
     if (job.fate === "moderation") this.finish(job, "failed", MODERATION)
-    else if (job.renderFailure !== undefined) this.finish(job, "failed", RENDER_FAILED)
+    else if (job.renderFailure !== null) this.finish(job, "failed", RENDER_FAILED)
     else if (job.outputs) this.finish(job, "completed", null)
   }
 
-  private finish(job: Job, status: "completed" | "failed", error: VideoError | null): void {
-    const atMs = Date.now()
-    job.terminal = { status, atMs, error }
-    if (status === "completed") {
-      const timer = setTimeout(() => {
-        job.expired = true
-        void rm(job.dir, { recursive: true, force: true })
-      }, this.expiresAtMs(job) - atMs)
-      timer.unref()
-      job.timers.push(timer)
-    }
+  private finish(job: Job, status: Terminal["status"], error: VideoError | null): void {
+    job.terminal = { status, atMs: Date.now(), error }
+    void this.save(job)
+    if (status === "completed") this.scheduleExpiry(job)
+  }
+
+  private scheduleExpiry(job: Job): void {
+    const delay = Math.max(0, this.expiresAtMs(job) - Date.now())
+    // Beyond setTimeout's range (~24.8 days) `content()` still refuses expired content by the clock.
+    if (delay > MAX_TIMER_MS) return
+    const timer = setTimeout(() => void this.expire(job), delay)
+    timer.unref()
+    job.timers.push(timer)
+  }
+
+  /** Content is gone after expiry; the record stays, so the job still answers (and counts). */
+  private expire(job: Job): Promise<void> {
+    job.expired = true
+    job.outputs = undefined
+    return removeAllBut(job.dir, RECORD_FILE)
   }
 
   private expiresAtMs(job: Job): number {
@@ -198,11 +338,23 @@ export class VideoStore {
     return this.toObject(this.get(id))
   }
 
+  /**
+   * Milliseconds until a running job's simulated time is up: 0 once it is (or the job is terminal),
+   * undefined when it never will be (`stuck`).
+   */
+  remainingMs(id: string): number | undefined {
+    const job = this.get(id)
+    if (job.terminal) return 0
+    if (job.fate === "stuck") return undefined
+    return Math.max(0, job.createdAtMs + job.simulatedMs - Date.now())
+  }
+
   /** Media path for a completed, unexpired job; 404 otherwise, as the real API does. */
   content(id: string, variant: "video" | "thumbnail" | "spritesheet"): string | "not-ready" | "expired" {
     const job = this.get(id)
-    if (job.terminal?.status !== "completed" || !job.outputs) return "not-ready"
+    if (job.terminal?.status !== "completed") return "not-ready"
     if (job.expired || Date.now() >= this.expiresAtMs(job)) return "expired"
+    if (!job.outputs) return "not-ready"
     return job.outputs[variant]
   }
 
@@ -230,7 +382,10 @@ export class VideoStore {
     }
     this.jobs.delete(id)
     for (const t of job.timers) clearTimeout(t)
-    await rm(job.dir, { recursive: true, force: true })
+    job.deleted = true
+    job.outputs = undefined
+    await this.save(job)
+    await removeAllBut(job.dir, RECORD_FILE)
     return { id, object: "video.deleted", deleted: true }
   }
 
@@ -254,31 +409,17 @@ export class VideoStore {
   }
 
   stats(): Array<JobStat> {
-    return this.history.map((job) => {
-      const v = this.toObject(job)
-      return {
-        id: job.id,
-        status: v.status,
-        createdAt: job.createdAtMs,
-        completedAt: job.terminal?.atMs ?? null,
-        renderedAt: job.renderedAtMs ?? null
-      }
-    })
+    const now = Date.now()
+    return this.history.map((job) => statOf(job, now))
+  }
+
+  /** Jobs this data directory has ever had: this process's creates plus every earlier one's. */
+  totalCreates(): number {
+    return this.history.length
   }
 
   private toObject(job: Job): VideoObject {
-    const now = Date.now()
-    let status: VideoStatus
-    let progress: number
-    if (job.terminal) {
-      status = job.terminal.status
-      progress = status === "completed" ? 100 : 0
-    } else {
-      const elapsed = now - job.createdAtMs
-      const queued = job.fate === "stuck" || elapsed < job.simulatedMs * QUEUED_SHARE
-      status = queued ? "queued" : "in_progress"
-      progress = queued ? 0 : Math.max(1, Math.min(99, Math.floor((elapsed / Math.max(1, job.simulatedMs)) * 100)))
-    }
+    const { status, progress } = lifecycleAt(job, Date.now())
     const completedAt = job.terminal?.status === "completed" ? Math.floor(job.terminal.atMs / 1000) : null
     return {
       id: job.id,
@@ -297,11 +438,27 @@ export class VideoStore {
     }
   }
 
-  close(): void {
+  /** Stops timers and renders, and waits for pending record writes. */
+  async close(): Promise<void> {
     this.closed = true
     for (const job of this.history) {
       job.abort.abort()
       for (const t of job.timers) clearTimeout(t)
     }
+    await Promise.all(this.history.map((job) => job.saving))
   }
+}
+
+/** Empties a job directory except `keep` (the record). */
+const removeAllBut = async (dir: string, keep: string): Promise<void> => {
+  const names = await readdir(dir).catch(() => [])
+  await Promise.all(names.filter((n) => n !== keep).map((n) => rm(join(dir, n), { recursive: true, force: true })))
+}
+
+/** Half-written render outputs and records of a killed process (its ffmpeg may even still write them). */
+const removeStaleParts = async (dir: string): Promise<void> => {
+  const names = await readdir(dir).catch(() => [])
+  await Promise.all(
+    names.filter((n) => n.endsWith(".part") || n.endsWith(".tmp")).map((n) => rm(join(dir, n), { force: true }))
+  )
 }

@@ -7,13 +7,13 @@ import type { RequestContext } from "./AppContext.ts"
 import { contentType, readJson, sendFile, sendJson } from "./HttpIo.ts"
 import { parseSize } from "./Models.ts"
 import { type MultipartBody, parseMultipart } from "./Multipart.ts"
-import { checkDimensions, checkMime, fromDataUrl, fromHttpUrl, type ReferenceFile } from "./Reference.ts"
+import { checkDimensions, checkMime, fetchImageUrl, type ReferenceFile } from "./Reference.ts"
 import { type CreateRequest, checkCreate, checkRemix, fromJson, fromMultipart } from "./Validation.ts"
 
 const readCreateBody = async (ctx: RequestContext): Promise<{ request: CreateRequest; body?: MultipartBody }> => {
   const type = contentType(ctx.req)
   if (type === "multipart/form-data") {
-    const body = await parseMultipart(ctx.req, ctx.app.uploadDir)
+    const body = await parseMultipart(ctx.req, ctx.app.uploadDir, ctx.app.limits)
     try {
       return { request: checkCreate(fromMultipart(body), ctx.app.models), body }
     } catch (e) {
@@ -22,7 +22,7 @@ const readCreateBody = async (ctx: RequestContext): Promise<{ request: CreateReq
     }
   }
   if (type === "application/json" || type === "") {
-    return { request: checkCreate(fromJson(await readJson(ctx.req)), ctx.app.models) }
+    return { request: checkCreate(fromJson(await readJson(ctx.req, ctx.app.limits.maxJsonBytes)), ctx.app.models) }
   }
   throw badRequest(
     `Unsupported content type: '${type}'. This API method only accepts 'application/json' and 'multipart/form-data' requests.`,
@@ -31,19 +31,18 @@ const readCreateBody = async (ctx: RequestContext): Promise<{ request: CreateReq
   )
 }
 
-const resolveReference = async (ctx: RequestContext, request: CreateRequest): Promise<ReferenceFile | undefined> => {
+/** The reference's file; `transient` when it belongs to this request (removed if the request fails). */
+const resolveReference = async (
+  ctx: RequestContext,
+  request: CreateRequest
+): Promise<(ReferenceFile & { readonly transient: boolean }) | undefined> => {
   const ref = request.reference
   if (!ref) return undefined
-  let file: ReferenceFile
   switch (ref.kind) {
     case "upload":
-      file = { path: ref.file.path, mimeType: ref.file.mimeType }
-      break
+      return { path: ref.file.path, mimeType: ref.file.mimeType, transient: true }
     case "image_url":
-      if (ref.url.startsWith("data:")) file = await fromDataUrl(ref.url, ctx.app.uploadDir)
-      else if (/^https?:\/\//.test(ref.url)) file = await fromHttpUrl(ref.url, ctx.app.uploadDir)
-      else throw invalidValue("input_reference.image_url", ref.url.slice(0, 40), ["https URL", "data URL"])
-      break
+      return { ...(await fetchImageUrl(ref.url, ctx.app.uploadDir, ctx.app.limits)), transient: true }
     case "file_id": {
       const stored = ctx.app.files.get(ref.id)
       if (!stored) {
@@ -53,46 +52,71 @@ const resolveReference = async (ctx: RequestContext, request: CreateRequest): Pr
           "invalid_value"
         )
       }
-      file = { path: stored.path, mimeType: stored.mimeType }
-      break
+      return { path: stored.path, mimeType: stored.mimeType, transient: false }
     }
   }
+}
+
+const checkReference = async (request: CreateRequest, file: ReferenceFile): Promise<void> => {
   checkMime(file.mimeType)
   const { width, height } = parseSize(request.size)
   await checkDimensions(file, width, height)
-  return file
 }
 
 export const create = async (ctx: RequestContext): Promise<void> => {
-  const { request } = await readCreateBody(ctx)
-  const reference = await resolveReference(ctx, request)
-  ctx.app.store.checkCapacity(ctx.key)
-  const fate = ctx.app.faults.stuck(ctx.faults)
-    ? "stuck"
-    : ctx.app.faults.moderation(ctx.faults)
-      ? "moderation"
-      : "normal"
-  const video = await ctx.app.store.create({
-    key: ctx.key,
-    model: request.model,
-    prompt: request.prompt,
-    seconds: request.seconds,
-    size: request.size,
-    referencePath: reference?.path,
-    remixedFrom: null,
-    fate
-  })
-  ctx.app.creates++
-  if (ctx.app.faults.loseCreateResponse(ctx.faults)) {
-    // The job exists and will be billed, but the client never hears about it.
-    ctx.req.socket.destroy()
-    return
+  const { request, body } = await readCreateBody(ctx)
+  // Files this request brought: moved into the job when it is created, removed on any refusal.
+  const transient = new Set(body?.files.map((f) => f.path))
+  try {
+    const reference = await resolveReference(ctx, request)
+    if (reference?.transient) transient.add(reference.path)
+    if (reference) await checkReference(request, reference)
+    ctx.app.store.checkCapacity(ctx.key)
+    const fate = ctx.app.faults.stuck(ctx.faults)
+      ? "stuck"
+      : ctx.app.faults.moderation(ctx.faults)
+        ? "moderation"
+        : "normal"
+    const video = await ctx.app.store.create({
+      key: ctx.key,
+      model: request.model,
+      prompt: request.prompt,
+      seconds: request.seconds,
+      size: request.size,
+      reference: reference && { path: reference.path, transient: reference.transient },
+      remixedFrom: null,
+      fate
+    })
+    if (reference?.transient) transient.delete(reference.path)
+    ctx.app.creates++
+    if (ctx.app.faults.loseCreateResponse(ctx.faults)) {
+      // The job exists and will be billed, but the client never hears about it.
+      ctx.req.socket.destroy()
+      return
+    }
+    sendJson(ctx.res, 200, video)
+  } finally {
+    await Promise.all([...transient].map((path) => rm(path, { force: true })))
   }
-  sendJson(ctx.res, 200, video)
 }
 
-export const retrieve = async (ctx: RequestContext): Promise<void> =>
-  sendJson(ctx.res, 200, ctx.app.store.retrieve(ctx.params[0] ?? ""))
+/**
+ * `openai-poll-after-ms`: the wait openai-python's `videos.poll` (and the other SDK poll helpers)
+ * reads from a retrieve answer: the job's remaining simulated time, at least POLL_FLOOR_MS (the
+ * real render may still be running when it is up); the SDK's own default for a job that never ends.
+ */
+const POLL_FLOOR_MS = 50
+const POLL_UNKNOWN_MS = 1000
+const POLL_HEADER = "openai-poll-after-ms"
+
+export const retrieve = async (ctx: RequestContext): Promise<void> => {
+  const id = ctx.params[0] ?? ""
+  const video = ctx.app.store.retrieve(id)
+  if (video.status !== "queued" && video.status !== "in_progress") return sendJson(ctx.res, 200, video)
+  const remaining = ctx.app.store.remainingMs(id)
+  const wait = remaining === undefined ? POLL_UNKNOWN_MS : Math.max(POLL_FLOOR_MS, Math.ceil(remaining))
+  sendJson(ctx.res, 200, video, { [POLL_HEADER]: String(wait) })
+}
 
 export const list = async (ctx: RequestContext): Promise<void> => {
   const q = ctx.url.searchParams
@@ -123,20 +147,22 @@ export const remove = async (ctx: RequestContext): Promise<void> =>
 const VARIANTS = { video: "video/mp4", thumbnail: "image/webp", spritesheet: "image/jpeg" } as const
 
 export const content = async (ctx: RequestContext): Promise<void> => {
+  // On every content answer, errors included: clients probe for range support with any of them.
+  ctx.res.setHeader("accept-ranges", "bytes")
   const variant = ctx.url.searchParams.get("variant") ?? "video"
   if (!(variant in VARIANTS)) throw invalidValue("variant", variant, Object.keys(VARIANTS))
   const v = variant as keyof typeof VARIANTS
   const path = ctx.app.store.content(ctx.params[0] ?? "", v)
   if (path === "not-ready") throw notReady()
   if (path === "expired") throw contentExpired(ctx.params[0] ?? "")
-  await sendFile(ctx.res, path, VARIANTS[v], {
+  await sendFile(ctx.req, ctx.res, path, VARIANTS[v], {
     dropAfterBytes: ctx.app.faults.dropDownload(ctx.faults),
     bytesPerSecond: ctx.app.faults.slowDownload(ctx.faults)
   })
 }
 
 export const remix = async (ctx: RequestContext): Promise<void> => {
-  const prompt = checkRemix(await readJson(ctx.req))
+  const prompt = checkRemix(await readJson(ctx.req, ctx.app.limits.maxJsonBytes))
   const sourceId = ctx.params[0] ?? ""
   const source = ctx.app.store.requireCompleted(sourceId)
   ctx.app.store.checkCapacity(ctx.key)
@@ -146,7 +172,7 @@ export const remix = async (ctx: RequestContext): Promise<void> => {
     prompt,
     seconds: source.seconds,
     size: source.size,
-    referencePath: undefined,
+    reference: undefined,
     remixedFrom: sourceId,
     fate: ctx.app.faults.moderation(ctx.faults) ? "moderation" : "normal"
   })

@@ -19,6 +19,10 @@ const main = async (): Promise<void> => {
   }
   const emu = await start(options)
   process.stdout.write(`${emu.baseURL}\n`)
+  // stdout stays one line (the OpenAI base URL) for scripts; the dialects' URLs go to stderr.
+  process.stderr.write(
+    `longsora-emulator: OpenAI ${emu.baseURL} · Gemini ${emu.geminiBaseURL} · fal queue ${emu.falQueueURL} (stands for https://queue.fal.run)\n`
+  )
   const stop = (signal: string) => {
     process.stderr.write(`longsora-emulator: ${signal}, shutting down\n`)
     emu.close().then(

@@ -1,3 +1,5 @@
+export * as DialectModels from "./DialectModels.ts"
 export * as Emulator from "./Emulator.ts"
+export { falFetch } from "./FalApi.ts"
 export * as Faults from "./Faults.ts"
 export * as Models from "./Models.ts"

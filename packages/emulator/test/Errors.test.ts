@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { api, postJson, referencePng, useEmulator } from "./helpers.ts"
+import { api, multipart, postJson, referencePng, useEmulator } from "./helpers.ts"
 import { expectSchema } from "./openapi.ts"
 
 interface ErrorBody {
@@ -16,18 +16,6 @@ const expectError = async (res: Response, status: number, fields: Partial<ErrorB
 }
 
 /** A multipart body built by hand so the part's Content-Type is exactly what we say. */
-const multipart = (parts: Array<{ name: string; value: string | Buffer; filename?: string; type?: string }>) => {
-  const boundary = "----emulatortest7MA4YWxkTrZu0gW"
-  const chunks: Array<Buffer> = []
-  for (const p of parts) {
-    const disp = `Content-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ""}`
-    const type = p.type ? `\r\nContent-Type: ${p.type}` : ""
-    chunks.push(Buffer.from(`--${boundary}\r\n${disp}${type}\r\n\r\n`), Buffer.from(p.value), Buffer.from("\r\n"))
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return { body: Buffer.concat(chunks), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } }
-}
-
 describe("error table (§2.11)", { timeout: 40_000 }, () => {
   const emu = useEmulator()
 

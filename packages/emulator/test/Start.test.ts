@@ -43,12 +43,18 @@ describe("ways to start", { timeout: 20_000 }, () => {
         "1",
         "--slow-download",
         "1000",
-        "--extended-seconds"
+        "--extended-seconds",
+        "--data-dir",
+        "/tmp/emu",
+        "--request-timeout",
+        "5000"
       ])
     ).toMatchObject({
       port: 4010,
       apiKey: "k",
       extendedSeconds: true,
+      dataDir: "/tmp/emu",
+      timeouts: { requestTimeoutMs: 5000 },
       faults: {
         rateLimit: { count: 2, retryAfterMs: 1500 },
         dropDownload: { count: 1 },

@@ -1,4 +1,7 @@
-import { execFile } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { readdir, stat } from "node:fs/promises"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import sharp from "sharp"
 import { afterAll, beforeAll } from "vitest"
@@ -24,15 +27,13 @@ export const useEmulator = (options: Emulator.EmulatorOptions = {}): (() => Emul
   }
 }
 
-export const api = (emu: Emulator.RunningEmulator, path: string, init: RequestInit = {}): Promise<Response> =>
+/** Anything with a base URL: an in-process emulator or a child process. */
+export type Endpoint = Pick<Emulator.RunningEmulator, "baseURL">
+
+export const api = (emu: Endpoint, path: string, init: RequestInit = {}): Promise<Response> =>
   fetch(`${emu.baseURL}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } })
 
-export const postJson = (
-  emu: Emulator.RunningEmulator,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {}
-) =>
+export const postJson = (emu: Endpoint, path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(emu, path, {
     method: "POST",
     body: JSON.stringify(body),
@@ -47,7 +48,7 @@ export interface VideoJson {
 }
 
 /** Polls until the job leaves queued/in_progress (or the deadline passes). */
-export const waitDone = async (emu: Emulator.RunningEmulator, id: string, timeoutMs = 30_000): Promise<VideoJson> => {
+export const waitDone = async (emu: Endpoint, id: string, timeoutMs = 30_000): Promise<VideoJson> => {
   const deadline = Date.now() + timeoutMs
   const seen: Array<string> = []
   for (;;) {
@@ -80,4 +81,63 @@ export const ffprobe = async (path: string) => {
     streams: Array<Record<string, string | number>>
     format: { format_name: string }
   }
+}
+
+export interface ChildEmulator {
+  readonly baseURL: string
+  readonly child: ChildProcess
+  /** Sends `signal` and waits for the exit. */
+  stop(signal: NodeJS.Signals): Promise<void>
+}
+
+/** `longsora-emulator` in its own process (for crash and restart tests), ready once it printed its URL. */
+export const startChild = async (args: ReadonlyArray<string>): Promise<ChildEmulator> => {
+  const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+  const child = spawn(process.execPath, [bin, "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] })
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  const baseURL = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once("data", (d: Buffer) => resolve(d.toString().trim()))
+    child.once("exit", (code) => reject(new Error(`emulator exited (${code}) before it listened`)))
+  })
+  return {
+    baseURL,
+    child,
+    stop: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+    }
+  }
+}
+
+/** Total bytes of the files under `dir`. */
+export const bytesUnder = async (dir: string): Promise<number> => {
+  let total = 0
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
+}
+
+export interface Part {
+  readonly name: string
+  readonly value: string | Buffer
+  readonly filename?: string
+  readonly type?: string
+}
+
+export const BOUNDARY = "----emulatortest7MA4YWxkTrZu0gW"
+
+/** The bytes opening one multipart part (its headers). */
+export const partHead = (p: Omit<Part, "value">): Buffer => {
+  const disp = `Content-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ""}`
+  const type = p.type ? `\r\nContent-Type: ${p.type}` : ""
+  return Buffer.from(`--${BOUNDARY}\r\n${disp}${type}\r\n\r\n`)
+}
+
+/** A hand-built multipart body (exact part headers, e.g. a chosen Content-Type), with its header. */
+export const multipart = (parts: ReadonlyArray<Part>) => {
+  const chunks: Array<Buffer> = []
+  for (const p of parts) chunks.push(partHead(p), Buffer.from(p.value), Buffer.from("\r\n"))
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`))
+  return { body: Buffer.concat(chunks), headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` } }
 }

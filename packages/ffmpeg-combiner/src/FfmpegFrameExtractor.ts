@@ -12,7 +12,7 @@ import { Capabilities, Errors, FrameExtractor } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
 import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
-import { inspect, type Size, writeFitted } from "./internal/image.ts"
+import { checkDecodes, inspect, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
 import { lastFrameClip } from "./internal/lastFrameClip.ts"
 import { readMovie, type VideoTiming, videoTiming } from "./internal/mp4Tables.ts"
@@ -158,7 +158,14 @@ export const make = Effect.gen(function* () {
   })
 
   const inspectImage = (path: string) =>
-    Effect.tryPromise({ try: () => inspect(path), catch: frameError(path, "not a readable image") })
+    Effect.tryPromise({
+      try: async () => {
+        const info = await inspect(path)
+        await checkDecodes(path)
+        return info
+      },
+      catch: frameError(path, "not a readable image")
+    })
 
   return FrameExtractor.FrameExtractor.of({
     // Checking ffmpeg before a run also starts the decoder the first last frame will use.

@@ -1,10 +1,11 @@
 /**
  * Work a join can do before it is asked: probing a segment and encoding the head a smart cut needs.
  * `prepare(segment)` runs while the next segment renders, so the join after the last segment only
- * copies. Results are kept per file (path, size, modification time) for as long as the service
- * lives; anything not prepared in time is done by the join itself, the same way.
+ * copies. Results are kept per file (path, size, modification time) in a directory that lives as
+ * long as the service; anything not prepared in time is done by the join itself, the same way.
  */
-import { rm, stat } from "node:fs/promises"
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises"
+import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { Effect, type Scope } from "effect"
 import type { FfmpegBinary } from "./FfmpegBinary.ts"
@@ -18,6 +19,30 @@ export interface Preparation {
   readonly head: (segment: MediaInfo) => Effect.Effect<SmartCut.PreparedHead, unknown, FfmpegBinary | Probe>
 }
 
+const PREFIX = "longsora-prepared-"
+
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** Removes the head directories of processes that no longer run (killed before they could). */
+export const removeOrphans = async (directory: string): Promise<void> => {
+  const names = await readdir(directory).catch(() => [] as Array<string>)
+  await Promise.all(
+    names.flatMap((name) => {
+      const pid = Number(/^longsora-prepared-(\d+)-/.exec(name)?.[1])
+      return Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)
+        ? [rm(NodePath.join(directory, name), { recursive: true, force: true })]
+        : []
+    })
+  )
+}
+
 const identity = (path: string) =>
   Effect.promise(() =>
     stat(path).then(
@@ -28,11 +53,11 @@ const identity = (path: string) =>
 
 export const make: Effect.Effect<Preparation, never, Probe | Scope.Scope> = Effect.gen(function* () {
   const prober = yield* Probe
-  // Heads are written beside their segment (not in the system temp dir), so a killed run leaves
-  // them where the next run in that directory sweeps them; a closing service removes its own.
-  const written = new Set<string>()
-  yield* Effect.addFinalizer(() =>
-    Effect.promise(() => Promise.all([...written].map((file) => rm(file, { force: true }))))
+  // Named by the owning process, so one that was killed is recognised and its heads removed here.
+  yield* Effect.promise(() => removeOrphans(tmpdir()))
+  const directory = yield* Effect.acquireRelease(
+    Effect.promise(() => mkdtemp(NodePath.join(tmpdir(), `${PREFIX}${process.pid}-`))),
+    (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
   )
   const probes = new Map<string, Effect.Effect<MediaInfo, ProbeError>>()
   const heads = new Map<string, Effect.Effect<SmartCut.PreparedHead, unknown, FfmpegBinary | Probe>>()
@@ -55,12 +80,9 @@ export const make: Effect.Effect<Preparation, never, Probe | Scope.Scope> = Effe
         once(
           heads,
           key,
-          Effect.suspend(() => {
-            const name = `.longsora-prepared-${process.pid}-head_${String(++count).padStart(3, "0")}.mp4`
-            const file = NodePath.join(NodePath.dirname(segment.path), name)
-            written.add(file)
-            return SmartCut.prepareHead(segment, file)
-          })
+          Effect.suspend(() =>
+            SmartCut.prepareHead(segment, NodePath.join(directory, `head_${String(++count).padStart(3, "0")}.mp4`))
+          )
         )
       )
   } satisfies Preparation

@@ -1,5 +1,7 @@
-import { statSync } from "node:fs"
-import { assert, layer } from "@effect/vitest"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join as joinPath } from "node:path"
+import { assert, describe, layer, it as vitestIt } from "@effect/vitest"
 import { Combiner, Transition } from "@longsora/core"
 import { Effect } from "effect"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
@@ -51,4 +53,17 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("Preparation", (it)
       }),
     TIMEOUT
   )
+})
+
+describe("Preparation.removeOrphans", () => {
+  vitestIt("removes head directories of processes that no longer run, and only those", async () => {
+    const root = mkdtempSync(joinPath(tmpdir(), "longsora-orphans-"))
+    const dead = joinPath(root, `longsora-prepared-${2 ** 22 + 7}-abc`)
+    const alive = joinPath(root, `longsora-prepared-${process.ppid}-def`)
+    const other = joinPath(root, "someone-elses")
+    for (const dir of [dead, alive, other]) mkdirSync(dir)
+    await Preparation.removeOrphans(root)
+    assert.deepStrictEqual(readdirSync(root).sort(), [`longsora-prepared-${process.ppid}-def`, "someone-elses"])
+    rmSync(root, { recursive: true, force: true })
+  })
 })

@@ -10,7 +10,7 @@ import { Config, Data, Effect, Layer, Option } from "effect"
 import type OpenAI from "openai"
 import { APIError } from "openai"
 import { zodTextFormat } from "openai/helpers/zod"
-import * as PlannerPrompt from "./PlannerPrompt.ts"
+import * as PlanConversation from "./PlanConversation.ts"
 import * as PlanSchema from "./PlanSchema.ts"
 
 export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh"
@@ -30,11 +30,8 @@ export const PLAN_TIMEOUT_MS = 300_000
 
 class CallError extends Data.TaggedError("CallError")<{ readonly cause: unknown }> {}
 
-type Reply =
-  | { readonly _tag: "Plan"; readonly plan: PlanSchema.PlanOutput; readonly text: string }
-  | { readonly _tag: "Problem"; readonly problem: string; readonly text: string; readonly fatal: boolean }
-
-type Message = { readonly role: "developer" | "user" | "assistant"; readonly content: string }
+type Reply = PlanConversation.Reply
+type Message = PlanConversation.Message
 
 const format = zodTextFormat(PlanSchema.PlanOutput, PlanSchema.FORMAT_NAME)
 
@@ -113,32 +110,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
 
   const plan = Effect.fn("OpenAiPlanner.plan")(function* (input: Planner.PlanInput) {
-    if (input.durations.length === 0) return yield* failure("there are no segments to plan")
     const model = input.planModel.trim() || options.planModel || DEFAULT_PLAN_MODEL
-    const conversation: Array<Message> = [
-      { role: "developer", content: PlannerPrompt.instructions(input) },
-      { role: "user", content: PlannerPrompt.userInput(input) }
-    ]
-    for (let turn = 1; ; turn++) {
-      const reply = yield* ask(model, conversation)
-      const found = reply._tag === "Plan" ? PlanSchema.problems(reply.plan, input.durations) : [reply.problem]
-      if (reply._tag === "Plan" && found.length === 0) {
-        const original = reply.plan.segments
-        const prompts = original.map((s) => PlannerPrompt.fitPrompt(s.prompt, input.maxPromptLength))
-        const shortened = prompts.filter((p, i) => p.length < original[i]!.prompt.trim().length).length
-        if (shortened > 0) {
-          yield* Effect.logDebug(`shortened ${shortened} prompt(s) to ${input.maxPromptLength} characters`)
-        }
-        return PlanSchema.toPlan(reply.plan, prompts)
-      }
-      if ((reply._tag === "Problem" && reply.fatal) || turn >= 2) {
-        return yield* failure(`${model} gave no usable plan: ${found.join("; ")}`)
-      }
-      // One corrective turn: show the model its answer and say exactly what to fix.
-      yield* Effect.logDebug(`plan rejected, asking once more: ${found.join("; ")}`)
-      conversation.push({ role: "assistant", content: reply.text || "(no output)" })
-      conversation.push({ role: "user", content: PlannerPrompt.correction(found, input) })
-    }
+    return yield* PlanConversation.run(input, model, (conversation) => ask(model, conversation), scrub)
   })
 
   return Planner.Planner.of({ plan })

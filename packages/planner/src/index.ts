@@ -1,4 +1,5 @@
 export { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
 export * as OpenAiPlanner from "./OpenAiPlanner.ts"
+export * as PlanConversation from "./PlanConversation.ts"
 export * as PlannerPrompt from "./PlannerPrompt.ts"
 export * as PlanSchema from "./PlanSchema.ts"

@@ -3,21 +3,25 @@
  * their translation to core's request. Bytes given as the reference are written to a scoped temp
  * file, since core takes a path.
  */
+import { type AiSdkPlanner, type AiSdkSegmentGenerator, ModelObjects } from "@longsora/ai-sdk"
 import { Errors, LongVideoRequest, type Plan, type Progress, Transition } from "@longsora/core"
 import { Effect, FileSystem, Path, type Scope } from "effect"
 
 export interface CreateVideoParams {
   readonly prompt: string
-  /** Default `sora-2`. */
-  readonly model?: string
+  /**
+   * Default `sora-2`. A provider-prefixed id (`google:veo-3.1-generate-preview`, `fal:<app>`) uses
+   * that AI SDK provider; an AI SDK video model object is used as it is.
+   */
+  readonly model?: string | AiSdkSegmentGenerator.VideoModel
   /** Total seconds; with `numGenerations` it is split by the duration solver. */
   readonly seconds?: number
   /** Default `longsora-output`. */
   readonly outputDir?: string
   /** Default 3. */
   readonly numGenerations?: number
-  /** Default `gpt-5`. */
-  readonly planModel?: string
+  /** Default `gpt-5`. A provider-prefixed id (`google:gemini-2.5-flash`) or an AI SDK language model object. */
+  readonly planModel?: string | NonNullable<AiSdkPlanner.Options["model"]>
   /** Log progress lines to stderr. */
   readonly verbose?: boolean
   /** Default true: keep `segments/segment_NN.mp4` and `segment_NN_last.jpg` beside `output.mp4`. */
@@ -44,6 +48,8 @@ export interface CreateVideoParams {
    * it, create the segment anew (billed again) instead of failing with the candidates listed.
    */
   readonly recreateLost?: boolean
+  /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
+  readonly force?: boolean
   readonly onProgress?: (event: Progress.ProgressEvent) => void
   readonly signal?: AbortSignal
 }
@@ -76,6 +82,13 @@ const referencePath = Effect.fnUntraced(function* (reference: CreateVideoParams[
   return file
 })
 
+/** The id a model (given as an id or an AI SDK object) has in the request. */
+export const modelIdOf = (model: CreateVideoParams["model"]): string | undefined =>
+  model === undefined || typeof model === "string" ? model : ModelObjects.videoModelId(model)
+
+export const planModelIdOf = (model: CreateVideoParams["planModel"]): string | undefined =>
+  model === undefined ? undefined : ModelObjects.languageModelId(model)
+
 export const toRequest = (
   params: CreateVideoParams
 ): Effect.Effect<
@@ -89,8 +102,8 @@ export const toRequest = (
     const { defaults } = LongVideoRequest
     return new LongVideoRequest.LongVideoRequest({
       prompt: params.prompt,
-      model: params.model ?? defaults.model,
-      planModel: params.planModel ?? defaults.planModel,
+      model: modelIdOf(params.model) ?? defaults.model,
+      planModel: planModelIdOf(params.planModel) ?? defaults.planModel,
       outputDir: params.outputDir ?? defaults.outputDir,
       saveSegments: params.saveSegments ?? defaults.saveSegments,
       ...(params.seconds === undefined ? {} : { seconds: params.seconds }),
@@ -108,6 +121,7 @@ export const toRequest = (
       ...(params.plan === undefined ? {} : { plan: params.plan }),
       ...(params.restart === undefined ? {} : { restart: params.restart }),
       ...(params.retryFailed === undefined ? {} : { retryFailed: params.retryFailed }),
-      ...(params.recreateLost === undefined ? {} : { recreateLost: params.recreateLost })
+      ...(params.recreateLost === undefined ? {} : { recreateLost: params.recreateLost }),
+      ...(params.force === undefined ? {} : { force: params.force })
     })
   })

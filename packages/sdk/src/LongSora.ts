@@ -1,9 +1,12 @@
 /**
- * The Effect API: the orchestration program and the layers that run it with the OpenAI planner,
- * the Sora provider and ffmpeg. Swap the planner or the provider by passing your own layer.
+ * The Effect API: the orchestration program and the layers that run it with ffmpeg and, per model
+ * id, the AI SDK (provider-prefixed ids: `google:veo-3.1-generate-preview`, `fal:…`,
+ * `--plan-model google:gemini-2.5-flash`) or the OpenAI protocol (bare ids: `sora-2`, `gpt-5`, any
+ * gateway model). Swap the planner or the provider by passing your own layer.
  */
 // Deep import: the barrel would also load the Redis client (hundreds of modules) at start-up.
 import * as NodeServices from "@effect/platform-node/NodeServices"
+import { AiSdkPlanner, AiSdkSegmentGenerator, Routing } from "@longsora/ai-sdk"
 import {
   type Capabilities,
   type Combiner,
@@ -42,9 +45,45 @@ export interface Options {
   readonly polling?: SoraSegmentGenerator.Options["polling"]
   /** Use this planner instead of the OpenAI Responses planner. */
   readonly planner?: Layer.Layer<Planner.Planner> | undefined
-  /** Use this provider instead of the Sora provider. */
+  /** Use this provider instead of the routing one (AI SDK for prefixed ids, Sora protocol for bare ones). */
   readonly generator?: Layer.Layer<SegmentGenerator.SegmentGenerator> | undefined
+  /** AI SDK video model objects by the id requests use (see `ModelObjects.videoModelId`). */
+  readonly videoModels?: AiSdkSegmentGenerator.Options["videoModels"]
+  /** AI SDK language model objects by the id requests use as `planModel`. */
+  readonly languageModels?: AiSdkPlanner.Options["languageModels"]
+  /**
+   * AI SDK providers: key and base URL per provider id (else their env vars), models beyond the
+   * built-in table.
+   */
+  readonly aiSdk?: Pick<AiSdkSegmentGenerator.Options, "connections" | "models"> | undefined
 }
+
+const aiSdkOptions = (options: Options) => ({
+  ...options.aiSdk,
+  videoModels: options.videoModels,
+  polling: options.polling
+})
+
+/** The routing generator: AI SDK models by prefixed id, `openAiProtocol` for the rest. */
+const routedGenerator = <E, R>(
+  options: Options,
+  openAiProtocol: Layer.Layer<SegmentGenerator.SegmentGenerator, E, R>,
+  fromEnv: boolean
+) =>
+  options.generator ??
+  Routing.generator(
+    fromEnv
+      ? AiSdkSegmentGenerator.layerConfig(aiSdkOptions(options))
+      : AiSdkSegmentGenerator.layer(aiSdkOptions(options)),
+    openAiProtocol
+  )
+
+const routedPlanner = <E, R>(options: Options, openAiProtocol: Layer.Layer<Planner.Planner, E, R>) =>
+  options.planner ??
+  Routing.planner(
+    AiSdkPlanner.layer({ languageModels: options.languageModels, connections: options.aiSdk?.connections }),
+    openAiProtocol
+  )
 
 /** ffmpeg and the file system: what every run needs whatever the planner and provider. */
 export const layerLocal: Layer.Layer<
@@ -52,7 +91,7 @@ export const layerLocal: Layer.Layer<
   Config.ConfigError
 > = Layer.merge(FfmpegServices.layerConfig(), NodeServices.layer)
 
-const withLocal = (remote: Layer.Layer<Planner.Planner | SegmentGenerator.SegmentGenerator, Config.ConfigError>) =>
+const withLocal = <E>(remote: Layer.Layer<Planner.Planner | SegmentGenerator.SegmentGenerator, E>) =>
   Layer.mergeAll(remote, layerLocal)
 
 /**
@@ -62,10 +101,18 @@ const withLocal = (remote: Layer.Layer<Planner.Planner | SegmentGenerator.Segmen
 export const layerFromClient = (client: OpenAI, options: Omit<Options, keyof ClientSettings> = {}) => {
   const quiet = client.withOptions({ maxRetries: 0 })
   const shared = OpenAiClient.fromClient(quiet, Redacted.make(quiet.apiKey ?? ""))
-  const planner = options.planner ?? OpenAiPlanner.layerWithClient({ reasoningEffort: options.reasoningEffort })
-  const generator =
-    options.generator ?? SoraSegmentGenerator.layerWithClient({ models: options.models, polling: options.polling })
-  return withLocal(Layer.mergeAll(planner, generator).pipe(Layer.provide(shared)))
+  const planner = routedPlanner(
+    options,
+    OpenAiPlanner.layerWithClient({ reasoningEffort: options.reasoningEffort }).pipe(Layer.provide(shared))
+  )
+  const generator = routedGenerator(
+    options,
+    SoraSegmentGenerator.layerWithClient({ models: options.models, polling: options.polling }).pipe(
+      Layer.provide(shared)
+    ),
+    false
+  )
+  return withLocal(Layer.mergeAll(planner, generator))
 }
 
 type ClientSettings = Pick<Options, "apiKey" | "baseURL" | "organization" | "project" | "timeoutMs">
@@ -85,8 +132,9 @@ export const layer = (options: Options & { readonly apiKey: string | Redacted.Re
 }
 
 /**
- * Every service configured from the environment the way `openai` users expect (`OPENAI_API_KEY`,
- * `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`, plus `LONGSORA_VIDEO_MODELS`, …);
+ * Every service configured from the environment: the OpenAI protocol the way `openai` users expect
+ * (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`), each AI SDK provider
+ * from its own (`GOOGLE_GENERATIVE_AI_API_KEY`, `FAL_KEY`, …), plus `LONGSORA_VIDEO_MODELS`, …;
  * `options` override what is read.
  */
 export const layerConfig = (options: Options = {}) => {
@@ -99,11 +147,16 @@ export const layerConfig = (options: Options = {}) => {
     ...(options.project === undefined ? {} : { project: options.project }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
   }
-  const planner =
-    options.planner ?? OpenAiPlanner.layerConfig({ ...settings, reasoningEffort: options.reasoningEffort })
-  const generator =
-    options.generator ??
-    SoraSegmentGenerator.layerConfig({ ...settings, models: options.models, polling: options.polling })
+  // The OpenAI protocol needs OPENAI_API_KEY only when a bare model id is used.
+  const planner = routedPlanner(
+    options,
+    OpenAiPlanner.layerConfig({ ...settings, reasoningEffort: options.reasoningEffort })
+  )
+  const generator = routedGenerator(
+    options,
+    SoraSegmentGenerator.layerConfig({ ...settings, models: options.models, polling: options.polling }),
+    true
+  )
   return withLocal(Layer.mergeAll(planner, generator))
 }
 

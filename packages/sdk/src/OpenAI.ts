@@ -6,7 +6,7 @@
 import { type LongVideoResult, Progress } from "@longsora/core"
 import { Effect } from "effect"
 import BaseOpenAI from "openai"
-import { type CreateVideoParams, toRequest } from "./CreateVideoParams.ts"
+import { type CreateVideoParams, modelIdOf, planModelIdOf, toRequest } from "./CreateVideoParams.ts"
 import * as LongSora from "./LongSora.ts"
 
 /** Per-call options; the connection (key, base URL, organisation, project, timeout) is the client's own. */
@@ -24,7 +24,16 @@ export class OpenAI extends BaseOpenAI {
    * the job ids, the seconds billed and the estimated cost. Rejects with core's typed errors.
    */
   createVideo(params: CreateVideoParams, options: CreateVideoOptions = {}): Promise<LongVideoResult.LongVideoResult> {
-    const services = LongSora.layerFromClient(this, options)
+    // AI SDK model objects are used as they are, under the id the request names them by.
+    const objects = {
+      ...(typeof params.model === "object"
+        ? { videoModels: { ...options.videoModels, [modelIdOf(params.model)!]: params.model } }
+        : {}),
+      ...(typeof params.planModel === "object"
+        ? { languageModels: { ...options.languageModels, [planModelIdOf(params.planModel)!]: params.planModel } }
+        : {})
+    }
+    const services = LongSora.layerFromClient(this, { ...options, ...objects })
     const reporter = params.onProgress
       ? Progress.callbackReporter(params.onProgress)
       : params.verbose

@@ -3,7 +3,7 @@
  * examples, the drop-in promise (everything `openai` does still works), progress, references,
  * `saveSegments: false`, typed errors before any paid call, and cancellation.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Errors, type LongVideoResult, type Progress } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
@@ -221,7 +221,7 @@ describe.concurrent("createVideo", { timeout: 180_000 }, () => {
       const media = await Media.probe(result.output)
       expect(media.duration).toBeGreaterThan(3.5)
       expect(media.duration).toBeLessThan(4.5)
-      expect(filesUnder(outputDir)).toEqual([join(".longsora", "manifest.json"), "output.mp4"])
+      expect(filesUnder(outputDir)).toEqual([join(".longsora", "manifest.json"), "output.mp4", "plan.json"])
       expect(emu.stats().creates).toBe(1)
     }))
 
@@ -252,6 +252,42 @@ describe.concurrent("createVideo", { timeout: 180_000 }, () => {
 
       expect(emu.stats().creates).toBe(0)
       expect(existsSync(join(outputDir, "output.mp4"))).toBe(false)
+    }))
+
+  it("refuses, in its own field names and before writing or creating anything, a reference that does not decode, a count beyond a run, and a user's output.mp4 (unless force)", () =>
+    withEmulator("refusals", async (emu, dir) => {
+      const outputDir = join(dir, "output")
+      const client = new OpenAI({ apiKey: emu.apiKey, baseURL: emu.baseURL })
+      const failure = (params: Omit<Parameters<typeof client.createVideo>[0], "prompt">) =>
+        client.createVideo({ prompt, outputDir, ...params }).then(
+          () => undefined,
+          (cause: unknown) => cause as Errors.InvalidRequest
+        )
+      const png = readFileSync(await Media.makePng(join(dir, "ref.png"), "640x480"))
+      const truncated = await failure({
+        seconds: 4,
+        numGenerations: 1,
+        inputReference: png.subarray(0, png.length >> 1)
+      })
+      expect(truncated).toBeInstanceOf(Errors.InvalidRequest)
+      expect(truncated!.field).toBe("inputReference")
+      expect(truncated!.message).toMatch(/^Invalid inputReference: .*could not be read/)
+      expect(existsSync(outputDir)).toBe(false)
+
+      const tooMany = await failure({ seconds: 24, numGenerations: 1_000_000 })
+      expect(tooMany!.message).toMatch(/^Invalid numGenerations: 1000000\. .*Use numGenerations from 1 to 300\./)
+
+      mkdirSync(outputDir)
+      writeFileSync(join(outputDir, "output.mp4"), "my own video")
+      const overwrite = await failure({ seconds: 4, numGenerations: 1 })
+      expect(overwrite!.field).toBe("outputDir")
+      expect(overwrite!.message).toMatch(/not made by a LongSora run there.*pass force to overwrite it\./)
+      expect(readFileSync(join(outputDir, "output.mp4"), "utf8")).toBe("my own video")
+      expect(emu.stats().creates).toBe(0)
+
+      const forced = await client.createVideo({ prompt, outputDir, seconds: 4, numGenerations: 1, force: true })
+      expect((await Media.probe(forced.output)).videoCodec).toBe("h264")
+      expect(emu.stats().creates).toBe(1)
     }))
 
   it("stops when its signal aborts, leaving no output.mp4 and no working files", () =>

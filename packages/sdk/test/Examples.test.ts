@@ -15,12 +15,13 @@ const examples: ReadonlyArray<{ readonly name: string; readonly seconds: number 
   { name: "basic", seconds: 8 },
   { name: "custom-durations", seconds: 12 },
   { name: "swap-planner", seconds: 8 },
-  { name: "gateway", seconds: 10 }
+  { name: "gateway", seconds: 10 },
+  { name: "google-veo", seconds: 24 }
 ]
 
 /** No key or base URL from the developer's shell: the examples must run offline. */
 const offlineEnv = (): NodeJS.ProcessEnv => {
-  const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _url, ...rest } = process.env
+  const { OPENAI_API_KEY: _key, OPENAI_BASE_URL: _url, GOOGLE_GENERATIVE_AI_API_KEY: _google, ...rest } = process.env
   return rest
 }
 

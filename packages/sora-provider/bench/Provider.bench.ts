@@ -10,8 +10,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Progress, SegmentGenerator } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
+import type { PollingOptions } from "@longsora/provider-kit/Polling"
 import { Effect, Redacted } from "effect"
-import type { PollingOptions } from "../src/Polling.ts"
 import * as SoraSegmentGenerator from "../src/SoraSegmentGenerator.ts"
 
 const SEGMENTS = 3

@@ -4,21 +4,16 @@
  * one call; `complete` polls adaptively, then streams the MP4 to a temp file and renames it, and can
  * be called again for the same job after an interruption.
  */
-import { createHash, randomBytes } from "node:crypto"
-import { createWriteStream } from "node:fs"
-import { readFile, rename, stat, unlink } from "node:fs/promises"
-import { basename, dirname, join } from "node:path"
-import { Readable, Transform } from "node:stream"
-import { pipeline } from "node:stream/promises"
+import { readFile } from "node:fs/promises"
+import { basename } from "node:path"
 import type { ReadableStream as WebReadableStream } from "node:stream/web"
-import { Capabilities, Errors, Progress, SegmentGenerator } from "@longsora/core"
+import { Capabilities, Errors, SegmentGenerator } from "@longsora/core"
 import { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
-import { Clock, Config, Data, Duration, Effect, Layer, Option, Schema } from "effect"
+import { Download, Polling, ReferenceImage, SpecCheck, Watch } from "@longsora/provider-kit"
+import { Clock, Config, Data, Effect, Layer, Option, Schema } from "effect"
 import type OpenAI from "openai"
 import { APIError, toFile } from "openai"
 import * as JobRecovery from "./JobRecovery.ts"
-import * as Polling from "./Polling.ts"
-import * as ReferenceImage from "./ReferenceImage.ts"
 import * as Refusal from "./Refusal.ts"
 import * as SoraCapabilities from "./SoraCapabilities.ts"
 
@@ -93,46 +88,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   /** Checks the spec against the model's capabilities: a mistake here costs nothing yet. */
   const validate = (spec: SegmentSpec): Effect.Effect<ProviderCapabilities, Errors.GenerationError> => {
     const caps = models.get(spec.model)
-    if (!caps) {
-      return Effect.fail(
-        rejected(
-          spec,
-          `model "${spec.model}" is not known to this provider`,
-          `Use one of ${[...models.keys()].join(", ")}, or declare the model with layer({ models: [gatewayModel(...)] }).`
-        )
-      )
-    }
-    if (!Capabilities.acceptsClipLength(caps.clipLengths, spec.seconds)) {
-      return Effect.fail(
-        rejected(
-          spec,
-          `${spec.model} cannot make a ${spec.seconds} s clip`,
-          `Use ${Capabilities.describeClipLengths(caps.clipLengths)}.`
-        )
-      )
-    }
-    if (!Capabilities.sizeOption(caps, spec.size)) {
-      return Effect.fail(
-        rejected(
-          spec,
-          `${spec.model} does not render ${spec.size}`,
-          `Use one of ${caps.sizes.map((s) => s.size).join(", ")}.`
-        )
-      )
-    }
-    if (spec.prompt.trim().length === 0 || spec.prompt.length > caps.maxPromptLength) {
-      return Effect.fail(
-        rejected(
-          spec,
-          `the prompt has ${spec.prompt.length} characters`,
-          `Write 1 to ${caps.maxPromptLength} characters.`
-        )
-      )
-    }
-    if (spec.reference !== undefined && !caps.firstFrameImage) {
-      return Effect.fail(rejected(spec, `${spec.model} takes no first-frame image`, "Omit the reference."))
-    }
-    return Effect.succeed(caps)
+    const problem = SpecCheck.check(spec, caps, {
+      known: [...models.keys()],
+      declareHint: "declare the model with layer({ models: [gatewayModel(...)] })"
+    })
+    return problem || !caps ? Effect.fail(problem!) : Effect.succeed(caps)
   }
 
   const readReference = Effect.fnUntraced(function* (spec: SegmentSpec, path: string) {
@@ -340,117 +300,72 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
 
   /** Polls until the job finishes, at adaptive intervals (see `Polling`). */
-  const waitFor = Effect.fnUntraced(function* (job: SegmentJob) {
+  const waitFor = (job: SegmentJob) => {
     const spec = { segment: job.segment, model: "", size: "", seconds: job.seconds }
-    const started = yield* Clock.currentTimeMillis
-    const deadline = started + polling.timeoutMs
-    let submittedAt = started
-    // The poll budget runs from the create's answer (or, for a job taken over, its creation).
-    let watchingSince = started
-    let createdBetween: readonly [number, number] | undefined
-    let polls = 0
-    const observations: Array<Polling.Observation> = []
     // A job this generator just created: its create answer is the first observation, so the first
     // poll waits for the planned delay. A job taken over from elsewhere is looked at at once.
-    const created = createdJobs.get(job.id)
+    const started = createdJobs.get(job.id)
     createdJobs.delete(job.id)
-    if (created) {
-      submittedAt = created.createdAt
-      watchingSince = created.at
-      createdBetween = created.between
-      observations.push({ at: created.at, progress: created.progress })
-    }
-    for (;;) {
-      if (observations.length > 0) {
-        const now = yield* Clock.currentTimeMillis
-        const delay = Polling.nextDelayMs(
-          { submittedAt, now, seconds: job.seconds, observations, createdBetween, polls, watchingSince },
-          polling
-        )
-        yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(delay, deadline - now))))
-      }
-      // The server read the progress between this poll's send (its last attempt) and its answer.
-      let sentAt = 0
-      const video = yield* RetryPolicy.retrying(
-        () =>
-          Effect.flatMap(Clock.currentTimeMillis, (at) => {
-            sentAt = at
-            return call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal }))
-          }),
-        { policy: pollRetry, classify: classifyCall }
-      ).pipe(Effect.mapError(toGenerationError(spec, job.id)))
-      const now = yield* Clock.currentTimeMillis
-      polls++
-      if (observations.length === 0) {
-        submittedAt = Math.min(now, video.created_at * 1000)
-        watchingSince = submittedAt
-      }
-      observations.push({ sentAt, at: now, progress: video.progress ?? 0 })
-      yield* Progress.emit({
-        _tag: "SegmentProgress",
-        segment: job.segment,
-        jobId: job.id,
-        status: video.status,
-        percent: video.progress ?? 0
-      })
-      if (video.status === "completed") return video
-      if (video.status === "failed") return yield* failedJob(job.segment, video)
-      if (isTerminal(video.status)) {
-        return yield* new Errors.GenerationError({
-          segment: job.segment,
-          jobId: job.id,
-          kind: "failed",
-          reason: `job ${job.id} ended ${video.status}`,
-          fix: "Generate the segment again."
-        })
-      }
-      if (now >= deadline) {
-        return yield* new Errors.GenerationError({
+    return Watch.watch({
+      job,
+      polling,
+      started,
+      look: (stamp) =>
+        RetryPolicy.retrying(
+          () =>
+            Effect.andThen(
+              stamp,
+              call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal }))
+            ),
+          { policy: pollRetry, classify: classifyCall }
+        ).pipe(
+          Effect.mapError(toGenerationError(spec, job.id)),
+          Effect.flatMap((video) => {
+            const look = {
+              status: video.status,
+              progress: video.progress ?? 0,
+              createdAt: video.created_at * 1000,
+              done: video.status === "completed" ? video : undefined
+            }
+            if (video.status === "failed") return failedJob(job.segment, video)
+            if (isTerminal(video.status)) {
+              return Effect.fail(
+                new Errors.GenerationError({
+                  segment: job.segment,
+                  jobId: job.id,
+                  kind: "failed",
+                  reason: `job ${job.id} ended ${video.status}`,
+                  fix: "Generate the segment again."
+                })
+              )
+            }
+            return Effect.succeed(look)
+          })
+        ),
+      timedOut: (last) =>
+        new Errors.GenerationError({
           segment: job.segment,
           jobId: job.id,
           kind: "timeout",
-          reason: `job ${job.id} was still ${video.status} (${video.progress ?? 0}%) after ${Math.round(polling.timeoutMs / 1000)} s`,
+          reason: `job ${job.id} was still ${last.status} (${last.progress}%) after ${Math.round(polling.timeoutMs / 1000)} s`,
           fix: `Raise the poll timeout, or resume job ${job.id} later; it may still finish and is billed either way.`
         })
-      }
-    }
-  })
+    })
+  }
 
-  /** Streams the clip to `<destination>.<random>.part`, then renames it into place. */
+  /** Streams the clip to a `.part` file beside `destination`, then renames it into place. */
   const download = (job: SegmentJob, destination: string) => {
     const spec = { segment: job.segment, model: "", size: "", seconds: job.seconds }
-    const once = Effect.acquireUseRelease(
-      Effect.sync(() => join(dirname(destination), `.${basename(destination)}.${randomBytes(4).toString("hex")}.part`)),
-      (temp) =>
-        call("videos.downloadContent", async (signal) => {
-          const response = await client.videos.downloadContent(job.id, { variant: "video" }, { signal })
-          if (!response.body) throw new Error("the content response has no body")
-          const hash = createHash("sha256")
-          const hashing = new Transform({
-            transform(chunk: Buffer, _encoding, callback) {
-              hash.update(chunk)
-              callback(null, chunk)
-            }
-          })
-          // Streamed straight to disk: a clip is never held in memory whole.
-          await pipeline(
-            Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-            hashing,
-            createWriteStream(temp),
-            { signal }
-          )
-          const expected = Number(response.headers.get("content-length") ?? Number.NaN)
-          const written = (await stat(temp)).size
-          if (Number.isFinite(expected) && written !== expected) {
-            throw Object.assign(new Error(`download cut short: ${written} of ${expected} bytes`), {
-              code: "ERR_STREAM_PREMATURE_CLOSE"
-            })
-          }
-          await rename(temp, destination)
-          return hash.digest("hex")
-        }),
-      // Removes the partial file on failure or interruption (after a rename it is already gone).
-      (temp) => Effect.promise(() => unlink(temp).catch(() => undefined))
+    const once = Download.atomically(destination, (temp) =>
+      call("videos.downloadContent", async (signal) => {
+        const response = await client.videos.downloadContent(job.id, { variant: "video" }, { signal })
+        if (!response.body) throw new Error("the content response has no body")
+        // Streamed straight to disk: a clip is never held in memory whole.
+        return Download.streamToPath(response.body as WebReadableStream<Uint8Array>, temp, {
+          signal,
+          expectedBytes: Number(response.headers.get("content-length") ?? Number.NaN)
+        })
+      })
     )
     return RetryPolicy.retrying(() => once, {
       policy: retry,

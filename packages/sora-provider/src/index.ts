@@ -1,7 +1,6 @@
 export { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
+export { Polling, ReferenceImage } from "@longsora/provider-kit"
 export * as JobRecovery from "./JobRecovery.ts"
-export * as Polling from "./Polling.ts"
-export * as ReferenceImage from "./ReferenceImage.ts"
 export * as Refusal from "./Refusal.ts"
 export * as SoraCapabilities from "./SoraCapabilities.ts"
 export * as SoraSegmentGenerator from "./SoraSegmentGenerator.ts"

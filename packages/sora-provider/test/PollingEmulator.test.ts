@@ -5,9 +5,9 @@
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Progress, SegmentGenerator } from "@longsora/core"
+import { Polling } from "@longsora/provider-kit"
 import { Effect } from "effect"
 import { vi } from "vitest"
-import * as Polling from "../src/Polling.ts"
 import { generatorLayer, provide, spec, useEmulator } from "./helpers.ts"
 
 vi.setConfig({ testTimeout: 30_000 })

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Capabilities } from "@longsora/core"
+import { ReferenceImage } from "@longsora/provider-kit"
 import type OpenAI from "openai"
 import * as JobRecovery from "../src/JobRecovery.ts"
-import * as ReferenceImage from "../src/ReferenceImage.ts"
 import * as SoraCapabilities from "../src/SoraCapabilities.ts"
 
 const video = (overrides: Partial<OpenAI.Videos.Video>): OpenAI.Videos.Video => ({

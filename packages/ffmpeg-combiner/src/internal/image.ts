@@ -63,3 +63,11 @@ export const inspect = async (path: string) => {
   const mimeType = mimeTypes[metadata.format] ?? `image/${metadata.format}`
   return { width, height, mimeType }
 }
+
+/**
+ * Decodes every pixel, with the options `writeFitted`'s reads use: `metadata()` reads only the header, so a
+ * truncated or corrupt image would pass it and fail mid-run instead. `stats()` streams, holding no full bitmap.
+ */
+export const checkDecodes = async (path: string): Promise<void> => {
+  await sharp(path).stats()
+}

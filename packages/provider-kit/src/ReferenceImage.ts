@@ -1,8 +1,8 @@
 /**
- * The first-frame image, read and checked before upload. The SDK sends a part without a type as
- * `application/octet-stream`, which the API rejects, so the MIME type is derived from the file's
- * magic bytes (falling back to its extension). The pixel size must equal the video `size`
- * exactly, so it is checked here too rather than paying a round trip for the 400.
+ * The first-frame image, read and checked before upload. SDKs send a part without a type as
+ * `application/octet-stream`, which APIs reject, so the MIME type is derived from the file's
+ * magic bytes (falling back to its extension). Providers that want the pixel size to equal the
+ * video `size` exactly check it with `dimensions` rather than paying a round trip for the 400.
  */
 
 export type ImageType = "image/png" | "image/jpeg" | "image/webp"

@@ -1,0 +1,7 @@
+export * as AiSdkPlanner from "./AiSdkPlanner.ts"
+export * as AiSdkSegmentGenerator from "./AiSdkSegmentGenerator.ts"
+export * as JobId from "./JobId.ts"
+export * as ModelObjects from "./ModelObjects.ts"
+export * as Providers from "./Providers.ts"
+export * as Routing from "./Routing.ts"
+export * as VideoModels from "./VideoModels.ts"

@@ -1,0 +1,173 @@
+/**
+ * The AI SDK generator through the unmodified `@ai-sdk/google` and `@ai-sdk/fal` against the
+ * emulator's Gemini and fal dialects: real clips, the operation as the recorded job id, resume by
+ * a new generator (a new process's), and every fault counted in starts: none is paid twice.
+ */
+
+import { createHash } from "node:crypto"
+import { readFile } from "node:fs/promises"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import type { SegmentGenerator } from "@longsora/core"
+import { Effect } from "effect"
+import * as AiSdkSegmentGenerator from "../src/AiSdkSegmentGenerator.ts"
+import * as JobId from "../src/JobId.ts"
+import { emulator, ffprobe, picture, tempDir, viaEmulator } from "./helpers.ts"
+
+const VEO = "google:veo-3.1-generate-preview"
+const KLING = "fal:kling-video/v2.1/pro/image-to-video"
+
+const generator = (options: AiSdkSegmentGenerator.Options) => AiSdkSegmentGenerator.make(options)
+
+const spec = (model: string, overrides: Partial<SegmentGenerator.SegmentSpec> = {}): SegmentGenerator.SegmentSpec => ({
+  segment: 1,
+  prompt: "a paper boat drifts down a rainy street",
+  model,
+  seconds: model === VEO ? 4 : 5,
+  size: model === VEO ? "1280x720" : "1920x1080",
+  ...overrides
+})
+
+const sha256 = (path: string) =>
+  Effect.promise(async () =>
+    createHash("sha256")
+      .update(await readFile(path))
+      .digest("hex")
+  )
+
+describe("AiSdkSegmentGenerator", { timeout: 60_000 }, () => {
+  it.live("Veo over the Gemini API: one start, the operation as the job id, a real clip", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const reference = yield* picture(dir, "1280x720")
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(VEO, { reference }))
+      const decoded = JobId.decode(job.id)
+      assert.deepStrictEqual(Object.keys(decoded ?? {}), ["model", "operation"])
+      assert.notInclude(job.id, emu.apiKey)
+      const clip = yield* g.complete(job, join(dir, "segment_01.mp4"))
+      const probe = yield* ffprobe(clip.path)
+      assert.strictEqual(probe.streams.find((s) => s.codec_type === "video")?.width, 1280)
+      assert.strictEqual(clip.sha256, yield* sha256(clip.path))
+      assert.strictEqual(emu.stats().createsByDialect.gemini, 1)
+    })
+  )
+
+  it.live("Kling on fal: the queue through @ai-sdk/fal, 5 s at 1080p", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const reference = yield* picture(dir, "1920x1080")
+      const g = yield* generator(viaEmulator(emu))
+      const clip = yield* Effect.flatMap(g.submit(spec(KLING, { reference })), (job) =>
+        g.complete(job, join(dir, "segment_01.mp4"))
+      )
+      const probe = yield* ffprobe(clip.path)
+      assert.strictEqual(probe.streams.find((s) => s.codec_type === "video")?.height, 1080)
+      assert.strictEqual(emu.stats().createsByDialect.fal, 1)
+    })
+  )
+
+  it.live("a new generator (a rerun) polls the recorded operation instead of starting again", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const reference = yield* picture(dir, "1920x1080")
+      const job = yield* Effect.flatMap(generator(viaEmulator(emu)), (g) => g.submit(spec(KLING, { reference })))
+      const clip = yield* Effect.flatMap(generator(viaEmulator(emu)), (g) =>
+        g.complete(job, join(dir, "segment_01.mp4"))
+      )
+      assert.strictEqual(clip.jobId, job.id)
+      assert.strictEqual(emu.stats().createsByDialect.fal, 1)
+    })
+  )
+
+  it.live("429 on start is waited out: one start", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { rateLimit: { count: 2, retryAfterMs: 20 } } })
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      yield* Effect.flatMap(g.submit(spec(VEO)), (job) => g.complete(job, join(dir, "segment_01.mp4")))
+      assert.strictEqual(emu.stats().createsByDialect.gemini, 1)
+    })
+  )
+
+  it.live("5xx on start is not retried (the job may exist): unavailable, no second start", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { serverErrors: { count: 1, status: 503 } } })
+      const g = yield* generator(viaEmulator(emu))
+      const error = yield* Effect.flip(g.submit(spec(VEO)))
+      assert.strictEqual(error.kind, "unavailable")
+      assert.include(error.reason, "a job may have been created")
+      assert.strictEqual(emu.stats().requestsByRoute["POST /v1beta/models/{model}:predictLongRunning"] ?? 1, 1)
+      assert.strictEqual(emu.stats().createsByDialect.gemini, 0)
+    })
+  )
+
+  it.live("a lost start answer: one job exists, none started again; a rerun refuses to start blindly", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { loseCreateResponse: { count: 1 } } })
+      const reference = yield* picture(yield* tempDir, "1920x1080")
+      const g = yield* generator(viaEmulator(emu))
+      const error = yield* Effect.flip(g.submit(spec(KLING, { reference })))
+      assert.strictEqual(error.kind, "unavailable")
+      const rerun = yield* Effect.flip(
+        g.submit(spec(KLING, { reference, lostCreate: { sentAt: Date.now() - 1000, isOwned: () => false } }))
+      )
+      assert.include(rerun.reason, "never learnt its answer")
+      assert.include(rerun.fix ?? "", "--recreate-lost")
+      assert.strictEqual(emu.stats().createsByDialect.fal, 1)
+    })
+  )
+
+  it.live("5xx while polling is retried; the job completes with one start", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(KLING, { reference: yield* picture(dir, "1920x1080") }))
+      emu.setFaults({ serverErrors: { count: 2, status: 502 } })
+      yield* g.complete(job, join(dir, "segment_01.mp4"))
+      assert.strictEqual(emu.stats().createsByDialect.fal, 1)
+    })
+  )
+
+  it.live("a failed operation is a failed segment, not a new start", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { failOperation: { count: 1 } } })
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(VEO))
+      const error = yield* Effect.flip(g.complete(job, join(dir, "segment_01.mp4")))
+      assert.include(["failed", "moderation"], error.kind)
+      assert.strictEqual(error.jobId, job.id)
+      assert.strictEqual(emu.stats().createsByDialect.gemini, 1)
+    })
+  )
+
+  it.live("an expired result URL is gone, and no error text carries the key", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { expireResult: { count: 1 } } })
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(VEO))
+      const error = yield* Effect.flip(g.complete(job, join(dir, "segment_01.mp4")))
+      assert.strictEqual(error.kind, "gone")
+      assert.notInclude(JSON.stringify(error), emu.apiKey)
+      assert.notInclude(error.message, emu.apiKey)
+      assert.strictEqual(emu.stats().createsByDialect.gemini, 1)
+    })
+  )
+
+  it.live("an operation the provider no longer knows is gone", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const id = JobId.encode({ model: VEO, operation: { operationName: "operations/does-not-exist" } })
+      const error = yield* Effect.flip(g.complete({ segment: 1, id, seconds: 4 }, join(dir, "segment_01.mp4")))
+      assert.strictEqual(error.kind, "gone")
+    })
+  )
+})

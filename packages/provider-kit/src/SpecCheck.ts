@@ -1,0 +1,64 @@
+/**
+ * The spec checked against the model's capabilities before anything is billed: known model, a
+ * clip length and size it makes, a prompt it takes, and a first-frame image only where it takes one.
+ */
+import { Capabilities, Errors, type SegmentGenerator } from "@longsora/core"
+
+type ProviderCapabilities = Capabilities.ProviderCapabilities
+
+export interface CheckContext {
+  /** The models the provider knows, for the message when `spec.model` is none of them. */
+  readonly known: ReadonlyArray<string>
+  /** How a user declares a model the table lacks, e.g. `declare it with layer({ models: [...] })`. */
+  readonly declareHint: string
+}
+
+const rejected = (spec: SegmentGenerator.SegmentSpec, reason: string, fix: string) =>
+  new Errors.GenerationError({ segment: spec.segment, kind: "rejected", reason, fix })
+
+/** The reason `spec` cannot be sent to a model with `caps`, or `undefined` when it can. */
+export const check = (
+  spec: SegmentGenerator.SegmentSpec,
+  caps: ProviderCapabilities | undefined,
+  context: CheckContext
+): Errors.GenerationError | undefined => {
+  if (!caps) {
+    return rejected(
+      spec,
+      `model "${spec.model}" is not known to this provider`,
+      `Use one of ${context.known.join(", ")}, or ${context.declareHint}.`
+    )
+  }
+  if (!Capabilities.acceptsClipLength(caps.clipLengths, spec.seconds)) {
+    return rejected(
+      spec,
+      `${spec.model} cannot make a ${spec.seconds} s clip`,
+      `Use ${Capabilities.describeClipLengths(caps.clipLengths)}.`
+    )
+  }
+  if (!Capabilities.sizeOption(caps, spec.size)) {
+    return rejected(
+      spec,
+      `${spec.model} does not render ${spec.size}`,
+      `Use one of ${caps.sizes.map((s) => s.size).join(", ")}.`
+    )
+  }
+  if (spec.prompt.trim().length === 0 || spec.prompt.length > caps.maxPromptLength) {
+    return rejected(
+      spec,
+      `the prompt has ${spec.prompt.length} characters`,
+      `Write 1 to ${caps.maxPromptLength} characters.`
+    )
+  }
+  if (spec.reference !== undefined && !caps.firstFrameImage) {
+    return rejected(spec, `${spec.model} takes no first-frame image`, "Omit the reference.")
+  }
+  if (spec.reference === undefined && caps.imageRequired) {
+    return rejected(
+      spec,
+      `${spec.model} only animates an image and was given none`,
+      "Give a first-frame image (--input-reference), or pick a model that also makes video from text."
+    )
+  }
+  return undefined
+}

@@ -1,0 +1,7 @@
+export * as Download from "./Download.ts"
+export * as Polling from "./Polling.ts"
+export * as Redaction from "./Redaction.ts"
+export * as ReferenceImage from "./ReferenceImage.ts"
+export * as RetryPolicy from "./RetryPolicy.ts"
+export * as SpecCheck from "./SpecCheck.ts"
+export * as Watch from "./Watch.ts"
