@@ -96,10 +96,6 @@ const dryRunJson = (preview: LongVideo.Preview) => ({
   planError: Result.isFailure(preview.plan) ? preview.plan.failure.message : null
 })
 
-/** The offline emulator's jobs live beside the run's manifest, so a rerun of the command finds them. */
-const emulatorDataDir = (path: Path.Path, output: string): string =>
-  path.join(path.resolve(output), Manifest.directoryName, "emulator")
-
 export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const plan = Option.isSome(input.plan) ? yield* PlanFile.read(input.plan.value) : undefined
   const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
@@ -123,7 +119,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     baseUrl: input.baseUrl,
     models: declared ? [declared] : [],
     // A dry run writes nothing, so its emulator keeps to a temp dir.
-    emulatorDataDir: input.dryRun ? undefined : emulatorDataDir(path, input.output),
+    emulatorDataDir: input.dryRun ? undefined : Services.emulatorDataDir(path, input.output),
     model: input.model,
     planModel: input.planModel
   }

@@ -1,6 +1,6 @@
 /** `longsora mcp`: the MCP server over stdio, on the same services as every other command. */
 import * as Defaults from "@longsora/mcp/Defaults"
-import { Effect } from "effect"
+import { Effect, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import { requestFlags } from "./Flags.ts"
 import * as Services from "./Services.ts"
@@ -20,12 +20,21 @@ export const command = Command.make(
     )
   },
   Effect.fnUntraced(function* ({ offline, baseUrl, runsDir, confirmAbove }) {
-    const target = { offline, baseUrl, models: [] }
+    const path = yield* Path.Path
     // Loaded here, not at start-up: the MCP server's modules would slow every other command.
     const LongSoraMcp = yield* Effect.promise(() => import("@longsora/mcp/LongSoraMcp"))
     yield* LongSoraMcp.serve({
-      services: Services.layer(target),
-      previewServices: Services.layer({ ...target, dryRun: true }),
+      // One preview or one run at a time, wired as `plan` and `generate` wire theirs.
+      services: ({ purpose, model, planModel, outputDir }) =>
+        Services.layer({
+          offline,
+          baseUrl,
+          models: [],
+          model,
+          planModel,
+          dryRun: purpose === "preview",
+          emulatorDataDir: purpose === "run" ? Services.emulatorDataDir(path, outputDir) : undefined
+        }),
       runsDir,
       // Offline runs are not billed, so there is nothing to confirm (as with generate --offline).
       confirmAbove: offline ? undefined : confirmAbove

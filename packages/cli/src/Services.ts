@@ -7,10 +7,10 @@
  * them instead of meeting a 404.
  */
 import { Providers } from "@longsora/ai-sdk"
-import { Capabilities, Errors, Planner } from "@longsora/core"
+import { Capabilities, Errors, Manifest, Planner } from "@longsora/core"
 import { Emulator } from "@longsora/emulator"
 import { LongSora } from "@longsora/sdk"
-import { Config, Effect, Layer, Option } from "effect"
+import { Config, Effect, Layer, Option, type Path } from "effect"
 
 export interface Target {
   readonly offline: boolean
@@ -28,6 +28,10 @@ export interface Target {
   readonly model?: string | undefined
   readonly planModel?: string | undefined
 }
+
+/** The offline emulator's jobs live beside the run's manifest, so a rerun of the command finds them. */
+export const emulatorDataDir = (path: Path.Path, output: string): string =>
+  path.join(path.resolve(output), Manifest.directoryName, "emulator")
 
 /** The AI SDK providers a run uses (by its prefixed model ids). */
 const aiSdkProviders = (target: Target): ReadonlyArray<Providers.ProviderInfo> =>

@@ -7,7 +7,7 @@
  */
 import { LongVideo, type LongVideoRequest, type LongVideoResult, Progress } from "@longsora/core"
 import type { LongSora } from "@longsora/sdk"
-import { Cause, type Context, Deferred, Effect, Exit, type Scope } from "effect"
+import { Cause, type Context, Deferred, Effect, Exit, Scope } from "effect"
 
 export interface LiveRun {
   readonly name: string
@@ -69,6 +69,12 @@ export const progressOf = (run: LiveRun) => {
   return { progress: Math.round(progress * 100) / 100, total: run.segments + 1, message }
 }
 
+/** A run's services and the scope they live in; the run closes it when it ends. */
+export interface Services {
+  readonly context: Context.Context<LongSora.Services>
+  readonly scope: Scope.Closeable
+}
+
 export interface LiveRuns {
   readonly get: (outputDir: string) => LiveRun | undefined
   /**
@@ -78,7 +84,7 @@ export interface LiveRuns {
   readonly start: (
     name: string,
     request: LongVideoRequest.LongVideoRequest,
-    services: Context.Context<LongSora.Services>
+    services: Services
   ) => Effect.Effect<{ readonly run: LiveRun; readonly joined: boolean }, unknown>
 }
 
@@ -87,7 +93,10 @@ export const make = (scope: Scope.Scope): LiveRuns => {
   const start: LiveRuns["start"] = (name, request, services) =>
     Effect.gen(function* () {
       const running = runs.get(request.outputDir)
-      if (running?.state === "running") return { run: running, joined: true }
+      if (running?.state === "running") {
+        yield* Scope.close(services.scope, Exit.void)
+        return { run: running, joined: true }
+      }
       const run: LiveRun = {
         name,
         outputDir: request.outputDir,
@@ -116,13 +125,13 @@ export const make = (scope: Scope.Scope): LiveRuns => {
           }
           Deferred.doneUnsafe(run.started, Exit.isSuccess(exit) ? Exit.void : Exit.failCause(exit.cause))
           Deferred.doneUnsafe(run.done, Exit.void)
-        })
+        }).pipe(Effect.andThen(Scope.close(services.scope, exit)))
       yield* LongVideo.generate(request).pipe(
         Effect.provideService(
           Progress.ProgressReporter,
           Progress.callbackReporter((event) => record(run, event))
         ),
-        Effect.provideContext(services),
+        Effect.provideContext(services.context),
         Effect.onExit(finish),
         Effect.forkIn(scope)
       )

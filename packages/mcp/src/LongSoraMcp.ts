@@ -16,14 +16,14 @@ import * as Tools from "./Tools.ts"
 export const defaultRunsDir = Defaults.runsDir
 export const defaultConfirmAbove = Defaults.confirmAboveUsd
 
+export type ServiceRequest = Tools.ServiceRequest
+
 export interface Options {
-  /** The services runs use; built on first use and kept for the server's life. */
-  readonly services: Layer.Layer<LongSora.Services, unknown>
   /**
-   * Services for `plan` and `estimate` when `services` cannot be built (e.g. no API key): capabilities
-   * and prices still answer, and planning says why it cannot.
+   * The services for one preview (plan, estimate) or one run, by its models and output directory:
+   * built for that call or run, and closed when it ends.
    */
-  readonly previewServices?: Layer.Layer<LongSora.Services, unknown> | undefined
+  readonly services: (request: ServiceRequest) => Layer.Layer<LongSora.Services, unknown>
   /** Where runs live, one directory each (resolved against the working directory). */
   readonly runsDir: string
   /** Ask before runs estimated above this many USD; undefined when nothing is billed (offline). */
@@ -36,10 +36,6 @@ export const instructions =
   "from the previous one's last frame, and joins them. Use estimate (free) or plan first, then generate, which returns at " +
   "once; follow the run with status (watch: true), and check the result with inspect."
 
-/** Builds `layer` once, in `scope`, on first use; later calls get the same services (or the same failure). */
-const buildOnce = <A, E>(layer: Layer.Layer<A, E>) =>
-  Effect.flatMap(Effect.scope, (scope) => Effect.cached(Layer.buildWithScope(layer, scope)))
-
 /**
  * The tools and resources, for any transport: `layer` serves them over stdio; an HTTP front-end
  * passes them to `McpServer.layerHttp` as `registrations`.
@@ -49,16 +45,13 @@ export const registrations = (options: Options) =>
     Effect.gen(function* () {
       const scope = yield* Effect.scope
       const runsDir = (yield* Path.Path).resolve(options.runsDir)
-      const runServices = yield* buildOnce(options.services)
-      const fallback = options.previewServices ? yield* buildOnce(options.previewServices) : undefined
-      const previewServices = fallback ? Effect.catch(runServices, () => fallback) : runServices
       const liveRuns = LiveRuns.make(scope)
       const env: Tools.Environment = {
         runsDir,
         confirmAbove: options.confirmAbove,
         liveRuns,
-        runServices,
-        previewServices
+        scope,
+        services: options.services
       }
       yield* Tools.registerAll(env)
       yield* Resources.registerAll(runsDir, liveRuns)

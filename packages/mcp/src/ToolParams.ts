@@ -29,9 +29,15 @@ export const requestFields = {
       description: "A custom split in seconds, e.g. [12, 8, 4] (instead of seconds/numGenerations)"
     })
   ),
-  model: Schema.optionalKey(Schema.String.annotate({ description: "Video model (default sora-2)" })),
+  model: Schema.optionalKey(
+    Schema.String.annotate({
+      description: "Video model (default sora-2), or an AI SDK provider's, e.g. google:veo-3.1-generate-preview"
+    })
+  ),
   planModel: Schema.optionalKey(
-    Schema.String.annotate({ description: "Responses API model that writes the plan (default gpt-5)" })
+    Schema.String.annotate({
+      description: "Model that writes the plan (default gpt-5), or an AI SDK provider's, e.g. google:gemini-2.5-flash"
+    })
   ),
   size: Schema.optionalKey(
     Schema.String.annotate({ description: "WIDTHxHEIGHT, e.g. 1280x720 (default: the model's first size)" })

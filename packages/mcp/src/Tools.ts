@@ -6,7 +6,7 @@
 import { Errors, LongVideo, type LongVideoRequest, Manifest, Transition, Validation } from "@longsora/core"
 import { FfmpegBinary, Inspection, Probe } from "@longsora/ffmpeg-combiner"
 import { CreateVideoParams, type LongSora } from "@longsora/sdk"
-import { type Context, Deferred, Effect, FileSystem, Layer, Option, Path, Result } from "effect"
+import { Deferred, Effect, Exit, FileSystem, Layer, Option, Path, Result, Scope } from "effect"
 import { McpSchema, McpServer } from "effect/ai"
 import * as CostConfirmation from "./CostConfirmation.ts"
 import * as LiveRuns from "./LiveRuns.ts"
@@ -14,15 +14,29 @@ import * as Runs from "./Runs.ts"
 import * as ToolParams from "./ToolParams.ts"
 import { register } from "./ToolRegistry.ts"
 
+/** What services are asked for: a preview (plan, estimate) writes nothing; a run works in `outputDir`. */
+export interface ServiceRequest {
+  readonly purpose: "preview" | "run"
+  readonly model: string
+  readonly planModel: string
+  readonly outputDir: string
+}
+
 export interface Environment {
   readonly runsDir: string
   readonly confirmAbove: number | undefined
   readonly liveRuns: LiveRuns.LiveRuns
-  /** Services for runs (built once, on first use). */
-  readonly runServices: Effect.Effect<Context.Context<LongSora.Services>, unknown>
-  /** Services for plan and estimate: the run services, or keyless ones that can still price a run. */
-  readonly previewServices: Effect.Effect<Context.Context<LongSora.Services>, unknown>
+  /** The server's scope: runs live in scopes of their own inside it. */
+  readonly scope: Scope.Scope
+  /** The services for one preview or one run, as the CLI wires them for one command. */
+  readonly services: (request: ServiceRequest) => Layer.Layer<LongSora.Services, unknown>
 }
+
+const servicesFor = (
+  env: Environment,
+  request: LongVideoRequest.LongVideoRequest,
+  purpose: ServiceRequest["purpose"]
+) => env.services({ purpose, model: request.model, planModel: request.planModel, outputDir: request.outputDir })
 
 const usd = (amount: number) => `$${amount.toFixed(2)}`
 
@@ -62,7 +76,7 @@ const planTool = (env: Environment) =>
     handle: (params) =>
       Effect.gen(function* () {
         const request = yield* toRequest(params, yield* resolveRun(env, nameOf(params)))
-        const preview = yield* LongVideo.preview(request).pipe(Effect.provideContext(yield* env.previewServices))
+        const preview = yield* LongVideo.preview(request).pipe(Effect.provide(servicesFor(env, request, "preview")))
         if (Result.isFailure(preview.plan)) return yield* preview.plan.failure
         const plan = preview.plan.success
         return {
@@ -95,7 +109,7 @@ const estimateTool = (env: Environment) =>
         const run = nameOf(params)
         const request = yield* toRequest(params, yield* resolveRun(env, run))
         const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
-          Effect.provideContext(yield* env.previewServices)
+          Effect.provide(servicesFor(env, request, "preview"))
         )
         const needsConfirmation = env.confirmAbove !== undefined && validated.estimatedCostUsd > env.confirmAbove
         return {
@@ -127,25 +141,32 @@ const statusReply = (status: Runs.RunStatus, lead: string) => ({
   structured: { ...status }
 })
 
+/**
+ * Validates, asks about the cost, and starts the run. Its services are built once, in a scope of
+ * their own that the run closes when it ends (or that is closed here if it never starts).
+ */
 const start = Effect.fnUntraced(function* (
   env: Environment,
   name: string,
   request: LongVideoRequest.LongVideoRequest,
   confirmed: boolean
 ) {
-  const services = yield* env.runServices
-  const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
-    Effect.provideContext(services)
-  )
-  yield* CostConfirmation.confirm({
-    estimatedCostUsd: validated.estimatedCostUsd,
-    threshold: env.confirmAbove,
-    confirmed
-  })
-  const earlier = yield* Manifest.read(request.outputDir)
-  const { run, joined } = yield* env.liveRuns.start(name, request, services)
-  const resumed = Option.isSome(earlier) && !request.restart
-  return { run, joined, resumed, estimatedCostUsd: validated.estimatedCostUsd }
+  const scope = yield* Scope.fork(env.scope)
+  return yield* Effect.gen(function* () {
+    const context = yield* Layer.buildWithScope(servicesFor(env, request, "run"), scope)
+    const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
+      Effect.provideContext(context)
+    )
+    yield* CostConfirmation.confirm({
+      estimatedCostUsd: validated.estimatedCostUsd,
+      threshold: env.confirmAbove,
+      confirmed
+    })
+    const earlier = yield* Manifest.read(request.outputDir)
+    const { run, joined } = yield* env.liveRuns.start(name, request, { context, scope })
+    const resumed = Option.isSome(earlier) && !request.restart
+    return { run, joined, resumed, estimatedCostUsd: validated.estimatedCostUsd }
+  }).pipe(Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))))
 })
 
 const generateTool = (env: Environment) =>

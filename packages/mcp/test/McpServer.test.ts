@@ -36,6 +36,30 @@ interface Status {
 
 const prompt = "A lighthouse keeper climbs the stairs at dusk."
 
+interface RunManifest {
+  readonly request: { readonly durations: ReadonlyArray<number> }
+  readonly segments: ReadonlyArray<{ readonly segment: number; readonly state: string; readonly jobId?: string }>
+  readonly output: string | null
+}
+
+const manifestOf = (runDir: string) =>
+  JSON.parse(readFileSync(join(runDir, ".longsora", "manifest.json"), "utf8")) as RunManifest
+
+/** SIGKILLs the server once segment 1 is done and recorded (segment 2 is on its way), and checks it died mid-run. */
+const killWhileRendering = async (mcp: McpProcess.Connection, run: string, runDir: string) => {
+  const watched = mcp.call("status", { run, watch: true }, (progress) => {
+    if (progress.progress >= 1) process.kill(mcp.transport.pid!, "SIGKILL")
+  })
+  await expect(watched).rejects.toThrow()
+  await mcp.client.close()
+  const manifest = manifestOf(runDir)
+  expect(manifest.segments.find((s) => s.segment === 1)?.state).toBe("completed")
+  expect(manifest.segments.filter((s) => s.state === "completed").length).toBeLessThan(
+    manifest.request.durations.length
+  )
+  expect(manifest.output).toBeNull()
+}
+
 describe("longsora mcp --offline", { timeout: 60_000 }, () => {
   let mcp: McpProcess.Connection
   let run: string
@@ -140,6 +164,34 @@ describe("longsora mcp --offline", { timeout: 60_000 }, () => {
   })
 })
 
+describe("longsora mcp --offline, killed", { timeout: 60_000 }, () => {
+  it("resumes a run on the emulator's jobs kept in the run's directory: one create per segment", async () => {
+    const runsDir = join(dir, "offline-killed")
+    const request = { prompt, durations: [4, 4] }
+    const first = await McpProcess.connect(["--offline", "--runs-dir", runsDir])
+    const { run } = McpProcess.structured<Status>(await first.call("generate", request))
+    const runDir = join(runsDir, run)
+    await killWhileRendering(first, run, runDir)
+
+    const second = await McpProcess.connect(["--offline", "--runs-dir", runsDir])
+    try {
+      expect(McpProcess.structured<Status>(await second.call("status", {}))).toMatchObject({ run, state: "stopped" })
+      expect(McpProcess.structured<Status>(await second.call("generate", request))).toMatchObject({
+        run,
+        resumed: true
+      })
+      const done = McpProcess.structured<Status>(await second.call("status", { run, watch: true }))
+      expect(done).toMatchObject({ state: "completed", completedSegments: 2 })
+      // Both processes' embedded emulators recorded their creates there: one per segment in all.
+      const counted = await Emulator.readDataDir(join(runDir, ".longsora", "emulator"))
+      expect(counted.creates).toBe(2)
+      expect(new Set(done.segments.map((segment) => segment.jobId))).toEqual(new Set(counted.jobs.map((job) => job.id)))
+    } finally {
+      await second.client.close()
+    }
+  })
+})
+
 describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => {
   it("asks before paying, survives being killed mid-run, and resumes without paying twice", async () => {
     const emu = await Emulator.start({ render: { secondsPerVideoSecond: 0.25, fixedSeconds: 0.5 } })
@@ -157,19 +209,7 @@ describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => 
       expect(emu.stats().creates).toBe(0)
 
       const { run } = McpProcess.structured<Status>(await first.call("generate", { ...request, confirm: true }))
-      // Killed while segment 2 renders (segment 1 is done and recorded).
-      const watched = first.call("status", { run, watch: true }, (progress) => {
-        if (progress.progress >= 1) process.kill(first.transport.pid!, "SIGKILL")
-      })
-      await expect(watched).rejects.toThrow()
-      await first.client.close()
-      const manifest = JSON.parse(readFileSync(join(runsDir, run, ".longsora", "manifest.json"), "utf8")) as {
-        segments: Array<{ segment: number; state: string; jobId?: string }>
-        output: string | null
-      }
-      expect(manifest.segments.find((s) => s.segment === 1)?.state).toBe("completed")
-      expect(manifest.segments.filter((s) => s.state === "completed").length).toBeLessThan(3)
-      expect(manifest.output).toBeNull()
+      await killWhileRendering(first, run, join(runsDir, run))
 
       // A new server finds the run, and the same request resumes it (this client confirms when asked).
       second = await McpProcess.connect(args, { env, acceptElicitations: true })
