@@ -8,6 +8,7 @@
 import { LongVideo, type LongVideoRequest, type LongVideoResult, Progress } from "@longsora/core"
 import type { LongSora } from "@longsora/sdk"
 import { Cause, type Context, Deferred, Effect, Exit, Scope } from "effect"
+import { messageOf } from "./Messages.ts"
 
 export interface LiveRun {
   readonly name: string
@@ -110,18 +111,23 @@ export const make = (scope: Scope.Scope): LiveRuns => {
         started: Deferred.makeUnsafe(),
         done: Deferred.makeUnsafe()
       }
+      const previous = runs.get(request.outputDir)
       runs.set(request.outputDir, run)
       const finish = (exit: Exit.Exit<LongVideoResult.LongVideoResult, unknown>) =>
         Effect.sync(() => {
+          // Refused before it started (a conflict, a lock): the directory's earlier run is still the one there.
+          if (!Deferred.isDoneUnsafe(run.started)) {
+            if (previous) runs.set(request.outputDir, previous)
+            else runs.delete(request.outputDir)
+          }
           if (Exit.isSuccess(exit)) {
             run.state = "completed"
             run.result = exit.value
           } else if (Cause.hasInterruptsOnly(exit.cause)) {
             run.state = "interrupted"
           } else {
-            const error = Cause.squash(exit.cause)
             run.state = "failed"
-            run.error = error instanceof Error ? error.message : String(error)
+            run.error = messageOf(Cause.squash(exit.cause))
           }
           Deferred.doneUnsafe(run.started, Exit.isSuccess(exit) ? Exit.void : Exit.failCause(exit.cause))
           Deferred.doneUnsafe(run.done, Exit.void)

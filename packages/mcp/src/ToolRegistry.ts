@@ -7,6 +7,7 @@
  */
 import { Cause, Context, Effect, Schema } from "effect"
 import { McpSchema, McpServer } from "effect/ai"
+import { messageOf } from "./Messages.ts"
 
 export interface Image {
   readonly data: Uint8Array
@@ -33,9 +34,6 @@ export const inputJsonSchema = (schema: Schema.Top): McpSchema.ToolJson => {
   const root = document.schema as McpSchema.ToolJson
   return Object.keys(document.definitions).length === 0 ? root : { ...root, $defs: document.definitions }
 }
-
-const messageOf = (error: unknown): string =>
-  error instanceof Error && error.message !== "" ? error.message : String(error)
 
 const toResult = (reply: Reply): McpSchema.CallToolResult =>
   new McpSchema.CallToolResult({

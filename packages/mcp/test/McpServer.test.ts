@@ -134,6 +134,15 @@ describe("longsora mcp --offline", { timeout: 60_000 }, () => {
     expect(notifications.at(-1)).toMatchObject({ progress: 3, total: 3 })
   })
 
+  it("a different request under a finished run's name is refused in the tools' words, and the run stays as it was", async () => {
+    const conflict = await mcp.call("generate", { prompt: "A different story.", durations: [4], run })
+    expect(conflict.isError).toBe(true)
+    expect(McpProcess.text(conflict)).toMatch(
+      /^Invalid run: .* of a different request \(changed: prompt, durations\)\. Start over with restart, or use another output directory\./
+    )
+    expect(McpProcess.structured<Status>(await mcp.call("status", { run }))).toMatchObject({ state: "completed" })
+  })
+
   it("inspect: seam figures and the contact sheet as an image", async () => {
     const result = await mcp.call("inspect", { run })
     const report = McpProcess.structured<{ inSync: boolean; seams: { seams: Array<{ segment: number }> } }>(result)
