@@ -185,8 +185,8 @@ describe("longsora talks in its own flags", { timeout: 120_000 }, () => {
   it("--help stays on stdout and shows the defaults; plan lists only the flags it uses", async () => {
     const generateHelp = await CliProcess.run(["generate", "--help"], { env: env() })
     expect(generateHelp.code).toBe(0)
-    expect(generateHelp.stdout).toMatch(/--model string +Video model \(default sora-2\)/)
-    expect(generateHelp.stdout).toMatch(/--plan-model string +.*\(default gpt-5\)/)
+    expect(generateHelp.stdout).toMatch(/--model string +Video model: .*\(default sora-2\)/)
+    expect(generateHelp.stdout).toMatch(/--plan-model string +Model that writes the plan: .*\(default gpt-5\)/)
     expect(generateHelp.stdout).toMatch(/--output, -o string +Output directory \(default longsora-output\)/)
     expect(generateHelp.stdout).toMatch(/--force /)
     const planHelp = await CliProcess.run(["plan", "--help"], { env: env() })
