@@ -2,6 +2,7 @@
 import * as Defaults from "@longsora/mcp/Defaults"
 import { Effect, Path } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Confirm from "./Confirm.ts"
 import { requestFlags } from "./Flags.ts"
 import * as Services from "./Services.ts"
 
@@ -11,15 +12,18 @@ export const command = Command.make(
     offline: requestFlags.offline,
     baseUrl: requestFlags.baseUrl,
     runsDir: Flag.String("runs-dir").pipe(
-      Flag.withDescription("Where runs are made and found, one directory each"),
+      Flag.withDescription(`Where runs are made and found, one directory each (default ${Defaults.runsDir})`),
       Flag.withDefault(Defaults.runsDir)
     ),
     confirmAbove: Flag.Finite("confirm-above").pipe(
-      Flag.withDescription("Ask the user before runs estimated above this many USD"),
+      Flag.withDescription(
+        `Ask the user before runs estimated above this many USD (default ${Defaults.confirmAboveUsd})`
+      ),
       Flag.withDefault(Defaults.confirmAboveUsd)
     )
   },
   Effect.fnUntraced(function* ({ offline, baseUrl, runsDir, confirmAbove }) {
+    yield* Confirm.checkThreshold(confirmAbove)
     const path = yield* Path.Path
     // Loaded here, not at start-up: the MCP server's modules would slow every other command.
     const LongSoraMcp = yield* Effect.promise(() => import("@longsora/mcp/LongSoraMcp"))
