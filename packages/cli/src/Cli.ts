@@ -7,6 +7,7 @@ import * as ExitCode from "./ExitCode.ts"
 import * as GenerateCommand from "./GenerateCommand.ts"
 import * as InspectCommand from "./InspectCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
+import * as ServeCommand from "./ServeCommand.ts"
 
 export const version = "0.0.0"
 
@@ -19,6 +20,7 @@ export const command = Command.make("longsora").pipe(
     PlanCommand.command,
     InspectCommand.command,
     EmulatorCommand.command,
+    ServeCommand.command,
     DoctorCommand.command
   ])
 )

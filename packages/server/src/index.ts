@@ -1,0 +1,8 @@
+export * as ApiError from "./ApiError.ts"
+export * as ApiKeys from "./ApiKeys.ts"
+export * as Content from "./Content.ts"
+export * as Job from "./Job.ts"
+export * as JobRunner from "./JobRunner.ts"
+export * as JobStore from "./JobStore.ts"
+export * as Server from "./Server.ts"
+export * as VideoObject from "./VideoObject.ts"
