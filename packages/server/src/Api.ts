@@ -54,9 +54,9 @@ const create = (options: Options) =>
     const path = yield* Path.Path
     const id = newId()
     const outputDir = path.join(options.dataDir, "jobs", id)
+    const numGenerations = yield* CreateParams.segmentCount(params)
     const reference = yield* References.store(options.dataDir, id, body.file, params.imageUrl)
     const discardReference = reference ? References.remove(reference) : Effect.void
-    const numGenerations = yield* CreateParams.segmentCount(params)
     const seconds = CreateParams.secondsOf(params)
     const transition = CreateParams.transitionOf(params.transition)
     const request = new LongVideoRequest.LongVideoRequest({
@@ -202,25 +202,29 @@ const content = (options: Options) =>
 
 const finalTags = new Set(["Completed", "Failed"])
 
+/** Idle polls between two keep-alive comments (about 15 s at the default interval). */
+const keepAliveEvery = 75
+
 /** The job's events from `after` on, then live ones, until its final event. */
 const eventStream = (id: string, after: number, pollMs: number) =>
-  Stream.paginate(after, (seq: number) =>
+  Stream.paginate({ seq: after, idle: 0 }, ({ seq, idle }) =>
     Effect.gen(function* () {
       const store = yield* JobStore
       const events = yield* store.eventsAfter(id, seq)
       if (events.length === 0) {
-        const job = yield* store.get(id)
         // Deleted meanwhile: nothing more will come.
-        if (Option.isNone(job)) return [[], Option.none<number>()] as const
+        if (Option.isNone(yield* store.get(id))) return [[], Option.none()] as const
         yield* Effect.sleep(pollMs)
-        return [[": keep-alive\n\n"], Option.some(seq)] as const
+        const frames = idle % keepAliveEvery === keepAliveEvery - 1 ? [": keep-alive\n\n"] : []
+        return [frames, Option.some({ seq, idle: idle + 1 })] as const
       }
-      const frames = events.map(({ seq, data }) => {
-        const tag = (JSON.parse(data) as { _tag: string })._tag
-        return `id: ${seq}\nevent: ${finalTags.has(tag) ? tag.toLowerCase() : "progress"}\ndata: ${data}\n\n`
+      const tags = events.map(({ data }) => (JSON.parse(data) as { _tag: string })._tag)
+      const frames = events.map(({ seq, data }, i) => {
+        const event = finalTags.has(tags[i]!) ? tags[i]!.toLowerCase() : "progress"
+        return `id: ${seq}\nevent: ${event}\ndata: ${data}\n\n`
       })
-      const final = events.some(({ data }) => finalTags.has((JSON.parse(data) as { _tag: string })._tag))
-      return [frames, final ? Option.none<number>() : Option.some(events[events.length - 1]!.seq)] as const
+      const final = tags.some((tag) => finalTags.has(tag))
+      return [frames, final ? Option.none() : Option.some({ seq: events[events.length - 1]!.seq, idle: 0 })] as const
     })
   )
 

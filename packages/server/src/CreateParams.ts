@@ -98,6 +98,21 @@ const booleanOf = (name: string, value: unknown) => {
 
 const decodePlan = Schema.decodeUnknownEffect(Plan.Plan)
 
+/** Form fields carry every value as text: a segment's `seconds` of "8" is the number 8. */
+const withNumericSeconds = (plan: unknown): unknown => {
+  const segments = (plan as { segments?: unknown } | null)?.segments
+  if (!Array.isArray(segments)) return plan
+  return {
+    ...(plan as object),
+    segments: segments.map((segment: unknown) => {
+      const seconds = (segment as { seconds?: unknown } | null)?.seconds
+      return typeof seconds === "string" && /^\d+$/.test(seconds)
+        ? { ...(segment as object), seconds: Number(seconds) }
+        : segment
+    })
+  }
+}
+
 const planOf = (value: unknown) => {
   const parsed =
     typeof value === "string"
@@ -106,7 +121,7 @@ const planOf = (value: unknown) => {
           () => value
         )
       : value
-  return decodePlan(parsed).pipe(
+  return decodePlan(withNumericSeconds(parsed)).pipe(
     Effect.mapError((error) =>
       invalidRequest(
         `Invalid value for 'plan': ${error.message}. Expected {"brief": string, "segments": [{"prompt": string, "seconds": number}, …]}.`,

@@ -153,6 +153,7 @@ describe("longsora serve: the Videos API", { timeout: 120_000 }, () => {
       .split("\n\n")
       .filter((frame) => frame.includes("data: "))
       .map((frame) => ({
+        id: Number(/^id: (.*)$/m.exec(frame)![1]),
         event: /^event: (.*)$/m.exec(frame)![1],
         data: JSON.parse(/^data: (.*)$/m.exec(frame)![1]!) as { _tag: string; video?: { status: string } }
       }))
@@ -163,6 +164,14 @@ describe("longsora serve: the Videos API", { timeout: 120_000 }, () => {
     expect(tags.indexOf("Joined")).toBe(tags.length - 2)
     expect(frames[frames.length - 1]).toMatchObject({ event: "completed", data: { _tag: "Completed" } })
     expect(frames[frames.length - 1]!.data.video!.status).toBe("completed")
+    // Reconnecting with Last-Event-ID continues after that event.
+    const resumed = await ServeProcess.curl([
+      "-N",
+      "-H",
+      `Last-Event-ID: ${frames[frames.length - 2]!.id}`,
+      `${server.baseURL}/videos/${id}/events`
+    ])
+    expect(resumed.body.toString()).toMatch(new RegExp(`^id: ${frames[frames.length - 1]!.id}\nevent: completed\n`))
 
     const whole = await ServeProcess.curl([`${server.baseURL}/videos/${id}/content`])
     expect(whole.status).toBe(200)
@@ -194,6 +203,26 @@ describe("longsora serve: the Videos API", { timeout: 120_000 }, () => {
       input_reference: await toFile(readFileSync(png), "reference.png", { type: "image/png" })
     } as unknown as OpenAI.Videos.VideoCreateParams)
     expect((await finished(video.id)).status).toBe("completed")
+  })
+
+  it("openai package: a given plan (a nested extra field, sent as bracketed form fields) is used as it is", async () => {
+    const plan = {
+      brief: "Watercolour, a fox, late autumn.",
+      segments: [
+        { prompt: "A fox steps out of the ferns.", seconds: 8 },
+        { prompt: "The fox trots along a frosty log.", seconds: 4 }
+      ]
+    }
+    const created = (await client.videos.create({
+      prompt: "A fox steps out of the ferns.",
+      model: "tiny",
+      plan,
+      mode: "chained"
+    } as unknown as OpenAI.Videos.VideoCreateParams)) as Video
+    expect(created).toMatchObject({ seconds: "12", longsora: { durations: [8, 4] } })
+    const video = await finished(created.id)
+    expect(video.status).toBe("completed")
+    expect(video.longsora.plan).toEqual(plan)
   })
 
   it("refuses what cannot work before anything is paid, in the contract's error envelope, naming the fix", async () => {

@@ -81,7 +81,7 @@ describe("longsora serve: durable jobs", { timeout: 180_000 }, () => {
       models: { tiny: { seconds: ["2", "4"], sizes: ["320x180"] } }
     })
     const dataDir = join(dir, "killed")
-    const args = ["--base-url", emulator.baseURL, "--data-dir", dataDir, "--gateway-model", tiny, "--concurrency", "6"]
+    const args = ["--base-url", emulator.baseURL, "--data-dir", dataDir, "--gateway-model", tiny, "--concurrency", "3"]
     const env = ServeProcess.baseEnv({ OPENAI_API_KEY: emulator.apiKey })
     try {
       const first = await ServeProcess.start(args, env)
