@@ -15,6 +15,13 @@ const dataDir = Flag.String("data-dir").pipe(
   Flag.withDefault(Server.defaultDataDir())
 )
 
+const database = Flag.String("database").pipe(
+  Flag.withDescription(
+    "postgres://…: keep jobs in PostgreSQL and share them with the other runners on it (the data directory must be shared too)"
+  ),
+  Flag.optional
+)
+
 const optionalInt = (name: string, description: string) =>
   Flag.Int(name).pipe(Flag.withDescription(description), Flag.optional)
 
@@ -28,6 +35,15 @@ const serve = {
     Flag.withDefault(Server.defaults.port)
   ),
   dataDir,
+  database,
+  runnerHost: Flag.String("runner-host").pipe(
+    Flag.withDescription("With --database: the address other runners reach this one at (default 127.0.0.1)"),
+    Flag.withDefault("127.0.0.1")
+  ),
+  runnerPort: Flag.Int("runner-port").pipe(
+    Flag.withDescription(`With --database: this runner's port for the others (default ${Server.defaults.runnerPort})`),
+    Flag.withDefault(Server.defaults.runnerPort)
+  ),
   offline: Flag.Boolean("offline").pipe(
     Flag.withDescription("Run jobs on the embedded emulator: no network, no provider key, nothing billed"),
     Flag.withDefault(false)
@@ -67,14 +83,15 @@ const create = Command.make(
   {
     name: Argument.String("name").pipe(Argument.withDescription("Who the key is for")),
     dataDir,
+    database,
     maxRunningJobs: optionalInt("max-running-jobs", "This key's limit on jobs queued or running at once"),
     secondsPerDay: optionalInt("seconds-per-day", "This key's limit on video seconds per UTC day")
   },
-  Effect.fnUntraced(function* ({ name, dataDir, maxRunningJobs, secondsPerDay }) {
+  Effect.fnUntraced(function* ({ name, dataDir, database, maxRunningJobs, secondsPerDay }) {
     const { key } = yield* Server.issueKey(name, {
       maxRunningJobs: Option.getOrUndefined(maxRunningJobs),
       secondsPerDay: Option.getOrUndefined(secondsPerDay)
-    }).pipe(Effect.provide(Server.storeLayer(dataDir)))
+    }).pipe(Effect.provide(Server.storeLayer(dataDir, Option.getOrUndefined(database))))
     yield* Console.log(key)
     yield* Console.error(
       `Key "${name}" created. It is shown only now: hand it to the client (Authorization: Bearer …).`
@@ -84,9 +101,11 @@ const create = Command.make(
 
 const list = Command.make(
   "list",
-  { dataDir },
-  Effect.fnUntraced(function* ({ dataDir }) {
-    const keys = yield* Server.listKeys.pipe(Effect.provide(Server.storeLayer(dataDir)))
+  { dataDir, database },
+  Effect.fnUntraced(function* ({ dataDir, database }) {
+    const keys = yield* Server.listKeys.pipe(
+      Effect.provide(Server.storeLayer(dataDir, Option.getOrUndefined(database)))
+    )
     for (const key of keys) {
       const limits = [
         key.maxRunningJobs === null ? "" : ` max-running-jobs=${key.maxRunningJobs}`,
@@ -101,9 +120,11 @@ const list = Command.make(
 
 const revoke = Command.make(
   "revoke",
-  { name: Argument.String("name"), dataDir },
-  Effect.fnUntraced(function* ({ name, dataDir }) {
-    const removed = yield* Server.revokeKey(name).pipe(Effect.provide(Server.storeLayer(dataDir)))
+  { name: Argument.String("name"), dataDir, database },
+  Effect.fnUntraced(function* ({ name, dataDir, database }) {
+    const removed = yield* Server.revokeKey(name).pipe(
+      Effect.provide(Server.storeLayer(dataDir, Option.getOrUndefined(database)))
+    )
     yield* removed ? Console.log(`Key "${name}" revoked.`) : Effect.fail(new Error(`No key named "${name}".`))
   })
 ).pipe(Command.withDescription("Revoke an API key"))
@@ -146,6 +167,9 @@ export const command = Command.make(
       host: flags.host,
       port: flags.port,
       dataDir: flags.dataDir,
+      database: Option.getOrUndefined(flags.database),
+      runnerHost: flags.runnerHost,
+      runnerPort: flags.runnerPort,
       concurrency: Option.getOrUndefined(flags.concurrency),
       maxRunningJobsPerKey: Option.getOrUndefined(flags.maxRunningJobs),
       secondsPerDayPerKey: Option.getOrUndefined(flags.secondsPerDay),

@@ -77,7 +77,11 @@ const finalExtras = (extras: Extras, result: LongVideoResult.LongVideoResult): E
   join_method: result.joinMethod
 })
 
-const run = Effect.fnUntraced(function* (job: Job) {
+/**
+ * Runs one job to its end (completed or failed, recorded with a final event). Interrupted, it
+ * leaves the job's state as it is, to be resumed.
+ */
+export const run = Effect.fnUntraced(function* (job: Job) {
   const store = yield* JobStore
   const path = yield* Path.Path
   // Clients see files relative to the job, never where the server keeps them.
@@ -95,13 +99,18 @@ const run = Effect.fnUntraced(function* (job: Job) {
   })
 
   yield* record({ status: "in_progress" })
+  // Events come from concurrent fibers (segment 1 renders while the plan is made): one at a time,
+  // so each gets the next number and the extras are folded in order.
+  const serial = yield* Semaphore.make(1)
   const reporter: Progress.Reporter = {
     emit: (event) =>
-      Effect.gen(function* () {
-        extras = JobProgress.reduce(extras, event, percents)
-        yield* store.appendEvent(job.id, JSON.stringify(withRelativePath(event)))
-        yield* record({ extras, progress: JobProgress.percent(extras, percents) })
-      })
+      serial.withPermit(
+        Effect.gen(function* () {
+          extras = JobProgress.reduce(extras, event, percents)
+          yield* store.appendEvent(job.id, JSON.stringify(withRelativePath(event)))
+          yield* record({ extras, progress: JobProgress.percent(extras, percents) })
+        })
+      )
   }
   const outcome = yield* LongVideo.generate(coreRequest(job)).pipe(
     Effect.provideService(Progress.ProgressReporter, reporter),
