@@ -7,15 +7,22 @@
  * scheduling; LongSora has no scheduler of its own.
  */
 import type { LongVideo } from "@longsora/core"
-import { Effect, Fiber, Layer, Option, Semaphore } from "effect"
+import { Effect, Fiber, Layer, Option, PrimaryKey, Schema, Semaphore } from "effect"
 import { ClusterSchema, Entity, type Sharding } from "effect/cluster"
 import { Rpc } from "effect/rpc"
-import { isTerminal } from "./Job.ts"
+import { isTerminal, type Job } from "./Job.ts"
 import { JobRunner, type Options, run } from "./JobRunner.ts"
 import { JobStore } from "./JobStore.ts"
 
+/** One `Run` per job: sending it again (a runner restarting, say) is deduplicated by the storage. */
+export class RunPayload extends Schema.Class<RunPayload>("@longsora/server/RunPayload")({}) {
+  [PrimaryKey.symbol]() {
+    return "run"
+  }
+}
+
 /** Run the job whose id is the entity's id; persisted, so a dead runner's job is run again elsewhere. */
-export const Run = Rpc.make("Run").annotate(ClusterSchema.Persisted, true)
+export const Run = Rpc.make("Run", { payload: RunPayload }).annotate(ClusterSchema.Persisted, true)
 /** Stop the job if it runs here (volatile: a job that runs nowhere needs no stopping). */
 export const Cancel = Rpc.make("Cancel")
 
@@ -57,10 +64,14 @@ export const layer = (
         JobRunner,
         Effect.gen(function* () {
           const client = yield* VideoJob.client
-          return JobRunner.of({
-            submit: (job) => client(job.id).Run(undefined, { discard: true }).pipe(Effect.orDie),
-            cancel: (id) => client(id).Cancel().pipe(Effect.ignore)
-          })
+          const submit = (job: Job) => client(job.id).Run(new RunPayload({}), { discard: true }).pipe(Effect.orDie)
+          // A job stored whose Run was never sent (its runner died in between) is sent now; one
+          // already sent is not sent twice.
+          const unfinished = yield* (yield* JobStore).unfinished
+          const resend = (job: Job) =>
+            submit(job).pipe(Effect.catchCause((cause) => Effect.logWarning(`could not send job ${job.id}`, cause)))
+          yield* Effect.forkScoped(Effect.forEach(unfinished, resend, { discard: true }))
+          return JobRunner.of({ submit, cancel: (id) => client(id).Cancel().pipe(Effect.ignore) })
         })
       )
       return Layer.merge(service, entityLayer(slots))
