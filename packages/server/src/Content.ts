@@ -5,7 +5,7 @@
  */
 import { Effect, FileSystem } from "effect"
 import { HttpServerResponse } from "effect/http"
-import { ApiError } from "./ApiError.ts"
+import { ApiError, notFound } from "./ApiError.ts"
 
 export type ByteRange = { readonly start: number; readonly end: number }
 
@@ -32,7 +32,13 @@ export const parseRange = (header: string | undefined, size: number): ByteRange 
 export const serveFile = (file: string, contentType: string, rangeHeader: string | undefined) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const info = yield* fs.stat(file)
+    const info = yield* fs
+      .stat(file)
+      .pipe(
+        Effect.mapError(() =>
+          notFound("This video has no such content (it could not be made); the video itself may still be there.")
+        )
+      )
     const size = Number(info.size)
     const range = parseRange(rangeHeader, size)
     const common = { "accept-ranges": "bytes" }

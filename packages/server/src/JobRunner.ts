@@ -117,10 +117,10 @@ export const run = Effect.fnUntraced(function* (job: Job) {
     Effect.flatMap((result) =>
       Effect.gen(function* () {
         const extractor = yield* FrameExtractor.FrameExtractor
-        yield* extractor.lastFrame(result.output, {
-          size: result.size,
-          destination: path.join(job.outputDir, thumbnailFile)
-        })
+        // The video is made; a thumbnail that cannot be taken only leaves `variant=thumbnail` without one.
+        yield* extractor
+          .lastFrame(result.output, { size: result.size, destination: path.join(job.outputDir, thumbnailFile) })
+          .pipe(Effect.catch((error) => Effect.logWarning(`job ${job.id}: no thumbnail: ${error.message}`)))
         return result
       })
     ),
