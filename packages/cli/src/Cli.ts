@@ -10,6 +10,7 @@ import * as InspectCommand from "./InspectCommand.ts"
 import * as McpCommand from "./McpCommand.ts"
 import * as Messages from "./Messages.ts"
 import * as PlanCommand from "./PlanCommand.ts"
+import * as ServeCommand from "./ServeCommand.ts"
 
 /** The published package's version (`../package.json` from both `src/` and `dist/`). */
 export const version: string = createRequire(import.meta.url)("../package.json").version
@@ -24,6 +25,7 @@ export const command = Command.make("longsora").pipe(
     InspectCommand.command,
     EmulatorCommand.command,
     McpCommand.command,
+    ServeCommand.command,
     DoctorCommand.command
   ])
 )

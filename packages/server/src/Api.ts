@@ -1,0 +1,282 @@
+/**
+ * The Videos API routes: create, retrieve, list, delete, content (with Range), and the job's
+ * progress events as Server-Sent Events. Every answer that is not a success is in the contract's
+ * error envelope.
+ */
+import { randomBytes } from "node:crypto"
+import { type LongVideo, LongVideoRequest, Plan, Validation } from "@longsora/core"
+import { Effect, Layer, Option, Path, Schema, Stream } from "effect"
+import { type HttpPlatform, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ApiError, fromValidation, handle, invalidRequest, notFound } from "./ApiError.ts"
+import * as Auth from "./Auth.ts"
+import * as Content from "./Content.ts"
+import * as CreateParams from "./CreateParams.ts"
+import type { Job } from "./Job.ts"
+import * as JobProgress from "./JobProgress.ts"
+import { JobRunner, outputFile, removeFiles, thumbnailFile } from "./JobRunner.ts"
+import { JobStore } from "./JobStore.ts"
+import * as References from "./References.ts"
+import * as RequestBody from "./RequestBody.ts"
+import * as VideoObject from "./VideoObject.ts"
+
+export interface Options {
+  readonly dataDir: string
+  readonly auth: Auth.Options
+  readonly body: RequestBody.Limits
+  /** How often the event stream looks for new events. */
+  readonly eventPollMs?: number | undefined
+}
+
+const newId = () => `${VideoObject.idPrefix}${randomBytes(24).toString("hex")}`
+const now = () => Math.floor(Date.now() / 1000)
+const encodePlan = Schema.encodeSync(Plan.Plan)
+
+const json = (body: unknown, status = 200) => HttpServerResponse.jsonUnsafe(body, { status })
+
+/** The caller's job `id`, or 404 (another key's job reads as missing, as it does on OpenAI). */
+const ownJob = (id: string, principal: Auth.Principal) =>
+  Effect.gen(function* () {
+    const store = yield* JobStore
+    const job = yield* store.get(id)
+    if (Option.isNone(job) || job.value.owner !== principal.id) {
+      return yield* notFound(`No video found with id '${id}'.`)
+    }
+    return job.value
+  })
+
+const videoId = HttpRouter.params.pipe(Effect.map((params) => params.video_id ?? ""))
+
+const create = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const body = yield* RequestBody.read(options.body)
+    const params = yield* CreateParams.parse(body.fields)
+    const path = yield* Path.Path
+    const id = newId()
+    const outputDir = path.join(options.dataDir, "jobs", id)
+    const numGenerations = yield* CreateParams.segmentCount(params)
+    const reference = yield* References.store(options.dataDir, id, body.file, params.imageUrl)
+    const discardReference = reference ? References.remove(reference) : Effect.void
+    const seconds = CreateParams.secondsOf(params)
+    const transition = CreateParams.transitionOf(params.transition)
+    const request = new LongVideoRequest.LongVideoRequest({
+      prompt: params.prompt,
+      model: params.model,
+      planModel: params.planModel ?? LongVideoRequest.defaults.planModel,
+      outputDir,
+      saveSegments: false,
+      ...(seconds === undefined ? {} : { seconds }),
+      ...(numGenerations === undefined ? {} : { numGenerations }),
+      ...(params.durations === undefined ? {} : { durations: [...params.durations] }),
+      ...(params.size === undefined ? {} : { size: params.size }),
+      ...(reference === undefined ? {} : { inputReference: reference }),
+      ...(params.plan === undefined ? {} : { plan: params.plan }),
+      ...(transition === undefined ? {} : { transition }),
+      ...(params.mode === undefined ? {} : { mode: params.mode })
+    })
+    // Core's checks, all of them, before anything is stored or paid.
+    const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
+      Effect.mapError(fromValidation),
+      Effect.tapError(() => discardReference)
+    )
+    const job: Job = {
+      id,
+      owner: principal.id,
+      createdAt: now(),
+      status: "queued",
+      progress: 0,
+      seconds: validated.durations.reduce((sum, s) => sum + s, 0),
+      size: validated.size,
+      request: {
+        prompt: params.prompt,
+        model: params.model,
+        durations: validated.durations,
+        planModel: params.planModel,
+        mode: params.mode,
+        transition: params.transition,
+        plan: params.plan === undefined ? undefined : encodePlan(params.plan),
+        inputReference: reference
+      },
+      outputDir,
+      completedAt: null,
+      error: null,
+      extras: JobProgress.empty(validated.durations, validated.estimatedCostUsd)
+    }
+    const store = yield* JobStore
+    const over = yield* store.create(job, principal.limits)
+    if (Option.isSome(over)) {
+      yield* discardReference
+      const { limit, allowed, used } = over.value
+      const message =
+        limit === "running_jobs"
+          ? `Too many running jobs for this key: ${used} of ${allowed} are queued or in progress. Wait for one to finish, or ask the operator to raise the limit.`
+          : `This job's ${job.seconds} s would pass this key's limit of ${allowed} video seconds per day (${used} s used today, UTC). Ask for fewer seconds, wait until tomorrow, or ask the operator to raise the limit.`
+      return yield* new ApiError({
+        status: 429,
+        message,
+        type: "rate_limit_error",
+        param: null,
+        code: limit === "running_jobs" ? "too_many_running_jobs" : "daily_seconds_exceeded"
+      })
+    }
+    yield* (yield* JobRunner).submit(job)
+    return json(VideoObject.of(job))
+  })
+
+const retrieve = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const job = yield* ownJob(yield* videoId, principal)
+    return json(VideoObject.of(job))
+  })
+
+const listQuery = Effect.gen(function* () {
+  const query = yield* HttpServerRequest.ParsedSearchParams
+  const single = (name: string) => {
+    const value = query[name]
+    return Array.isArray(value) ? value[0] : value
+  }
+  const limitText = single("limit")
+  const limit = limitText === undefined ? 20 : Number(limitText)
+  if (!Number.isInteger(limit) || limit < 0 || limit > 100) {
+    return yield* invalidRequest(
+      `Invalid value for 'limit': '${limitText}'. Expected an integer from 0 to 100.`,
+      "limit"
+    )
+  }
+  const order = single("order") ?? "desc"
+  if (order !== "asc" && order !== "desc") {
+    return yield* invalidRequest(`Invalid value: '${order}'. Supported values are: 'asc' and 'desc'.`, "order")
+  }
+  return { limit, order, after: single("after") } as const
+})
+
+const list = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const { limit, order, after } = yield* listQuery
+    const page = yield* (yield* JobStore).list({ owner: principal.id, limit, order, after })
+    const data = page.data.map(VideoObject.of)
+    return json({
+      object: "list",
+      data,
+      first_id: data[0]?.id ?? null,
+      last_id: data[data.length - 1]?.id ?? null,
+      has_more: page.hasMore
+    })
+  })
+
+const remove = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const job = yield* ownJob(yield* videoId, principal)
+    // A running job is stopped first; what it already paid for is not refunded by deleting it.
+    yield* (yield* JobRunner).cancel(job.id)
+    yield* (yield* JobStore).remove(job.id)
+    yield* removeFiles(job)
+    return json({ id: job.id, object: "video.deleted", deleted: true })
+  })
+
+const content = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const job = yield* ownJob(yield* videoId, principal)
+    const query = yield* HttpServerRequest.ParsedSearchParams
+    const variant = query.variant ?? "video"
+    if (variant !== "video" && variant !== "thumbnail") {
+      return yield* invalidRequest(
+        `Invalid value: '${variant}'. Supported values are: 'video' and 'thumbnail' (this server makes no spritesheet).`,
+        "variant"
+      )
+    }
+    if (job.status !== "completed") {
+      return yield* notFound(
+        `Video is not ready yet (status ${job.status}, ${job.progress}%), use GET /v1/videos/${job.id} to check status.`
+      )
+    }
+    const path = yield* Path.Path
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const file = path.join(job.outputDir, variant === "video" ? outputFile : thumbnailFile)
+    return yield* Content.serveFile(file, variant === "video" ? "video/mp4" : "image/jpeg", request.headers.range)
+  })
+
+const finalTags = new Set(["Completed", "Failed"])
+
+/** Idle polls between two keep-alive comments (about 15 s at the default interval). */
+const keepAliveEvery = 75
+
+/** The job's events from `after` on, then live ones, until its final event. */
+const eventStream = (id: string, after: number, pollMs: number) =>
+  Stream.paginate({ seq: after, idle: 0 }, ({ seq, idle }) =>
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      const events = yield* store.eventsAfter(id, seq)
+      if (events.length === 0) {
+        // Deleted meanwhile: nothing more will come.
+        if (Option.isNone(yield* store.get(id))) return [[], Option.none()] as const
+        yield* Effect.sleep(pollMs)
+        const frames = idle % keepAliveEvery === keepAliveEvery - 1 ? [": keep-alive\n\n"] : []
+        return [frames, Option.some({ seq, idle: idle + 1 })] as const
+      }
+      const tags = events.map(({ data }) => (JSON.parse(data) as { _tag: string })._tag)
+      const frames = events.map(({ seq, data }, i) => {
+        const event = finalTags.has(tags[i]!) ? tags[i]!.toLowerCase() : "progress"
+        return `id: ${seq}\nevent: ${event}\ndata: ${data}\n\n`
+      })
+      const final = tags.some((tag) => finalTags.has(tag))
+      return [frames, final ? Option.none() : Option.some({ seq: events[events.length - 1]!.seq, idle: 0 })] as const
+    })
+  )
+
+const events = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const job = yield* ownJob(yield* videoId, principal)
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const lastEventId = Number(request.headers["last-event-id"] ?? 0)
+    const after = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0
+    const store = yield* JobStore
+    const stream = eventStream(job.id, after, options.eventPollMs ?? 200).pipe(
+      Stream.provideService(JobStore, store),
+      Stream.encodeText
+    )
+    return HttpServerResponse.stream(stream, {
+      contentType: "text/event-stream",
+      headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+    })
+  })
+
+const notFoundRoute = Effect.gen(function* () {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  return yield* notFound(`Invalid URL (${request.method} ${request.url}).`)
+})
+
+/** The routes, with the services they use taken from the layer's context. */
+export const layer = (
+  options: Options
+): Layer.Layer<
+  never,
+  never,
+  HttpRouter.HttpRouter | HttpPlatform.HttpPlatform | JobStore | JobRunner | LongVideo.Requirements
+> =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const services = yield* Effect.context<
+        HttpPlatform.HttpPlatform | JobStore | JobRunner | LongVideo.Requirements
+      >()
+      const route = <E, R>(
+        method: "GET" | "POST" | "DELETE" | "*",
+        path: HttpRouter.PathInput,
+        handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+      ) => HttpRouter.route(method, path, handle(handler).pipe(Effect.provideContext(services)))
+      return HttpRouter.addAll([
+        route("POST", "/v1/videos", create(options)),
+        route("GET", "/v1/videos", list(options)),
+        route("GET", "/v1/videos/:video_id", retrieve(options)),
+        route("DELETE", "/v1/videos/:video_id", remove(options)),
+        route("GET", "/v1/videos/:video_id/content", content(options)),
+        route("GET", "/v1/videos/:video_id/events", events(options)),
+        route("*", "*", notFoundRoute)
+      ])
+    })
+  )

@@ -1,0 +1,73 @@
+/** A long-video job as the server keeps it: what was asked, by whom, where it runs, how far it is. */
+
+export type Status = "queued" | "in_progress" | "completed" | "failed"
+
+export const isTerminal = (status: Status): boolean => status === "completed" || status === "failed"
+
+/** The create request as accepted, in core's terms; replayed as it is when the job resumes. */
+export interface JobRequest {
+  readonly prompt: string
+  readonly model: string
+  readonly durations: ReadonlyArray<number>
+  readonly size?: string | undefined
+  readonly planModel?: string | undefined
+  readonly mode?: "chained" | "independent" | undefined
+  /** `cut`, `keep`, `crossfade` or `crossfade:SECONDS`. */
+  readonly transition?: string | undefined
+  /** A given plan, encoded (core's `Plan` as JSON). */
+  readonly plan?: unknown
+  /** The uploaded or linked first frame, stored under the server's data directory. */
+  readonly inputReference?: string | undefined
+}
+
+/** One segment as the API shows it. */
+export interface SegmentState {
+  readonly segment: number
+  /** `pending`, `queued`, `in_progress`, `completed`, `failed`, … (the provider's job status). */
+  readonly state: string
+  readonly job_id: string | null
+  readonly seconds: number
+  readonly cost_usd: number
+}
+
+export interface ReplacedJob {
+  readonly segment: number
+  readonly job_id: string
+  readonly reason: "failed" | "gone"
+  readonly seconds: number
+}
+
+/** LongSora's own fields of a Video object, all under `longsora`. */
+export interface Extras {
+  /** The plan (core's `Plan` encoded) once there is one. */
+  readonly plan: unknown
+  readonly segments: ReadonlyArray<SegmentState>
+  readonly estimated_cost_usd: number
+  readonly replaced_jobs: ReadonlyArray<ReplacedJob>
+  readonly join_method: string | null
+}
+
+export interface JobError {
+  readonly code: string
+  readonly message: string
+}
+
+export interface Job {
+  readonly id: string
+  /** The API key's id that created it (`local` when the server runs without keys). */
+  readonly owner: string
+  /** Unix seconds. */
+  readonly createdAt: number
+  readonly status: Status
+  readonly progress: number
+  readonly seconds: number
+  readonly size: string
+  readonly request: JobRequest
+  /** The job's run directory: its manifest, clips and `output.mp4`. */
+  readonly outputDir: string
+  readonly completedAt: number | null
+  readonly error: JobError | null
+  readonly extras: Extras
+}
+
+export type JobUpdate = Partial<Pick<Job, "status" | "progress" | "completedAt" | "error" | "extras">>

@@ -1,0 +1,194 @@
+/**
+ * The job store in PostgreSQL (`--database postgres://…`), shared by every runner of a cluster:
+ * the same tables and guarantees as the embedded SQLite store, through `effect/sql`. A database
+ * failure is a defect here: the runner cannot go on without its store.
+ */
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import type { Extras, Job, JobError, JobRequest, Status } from "./Job.ts"
+import { JobStore, type KeyRecord, type LimitExceeded, type Service } from "./JobStore.ts"
+
+const schema = [
+  `CREATE TABLE IF NOT EXISTS longsora_jobs (
+    n BIGSERIAL PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    progress INTEGER NOT NULL,
+    seconds INTEGER NOT NULL,
+    size TEXT NOT NULL,
+    request TEXT NOT NULL,
+    output_dir TEXT NOT NULL,
+    completed_at BIGINT,
+    error TEXT,
+    extras TEXT NOT NULL
+  )`,
+  "CREATE INDEX IF NOT EXISTS longsora_jobs_owner ON longsora_jobs (owner, n)",
+  "CREATE INDEX IF NOT EXISTS longsora_jobs_status ON longsora_jobs (status)",
+  `CREATE TABLE IF NOT EXISTS longsora_events (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+  )`,
+  `CREATE TABLE IF NOT EXISTS longsora_api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    salt TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    max_running_jobs INTEGER,
+    seconds_per_day INTEGER
+  )`
+]
+
+type Row = Record<string, unknown>
+
+const nullableNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value))
+
+const toJob = (row: Row): Job => ({
+  id: row.id as string,
+  owner: row.owner as string,
+  createdAt: Number(row.created_at),
+  status: row.status as Status,
+  progress: Number(row.progress),
+  seconds: Number(row.seconds),
+  size: row.size as string,
+  request: JSON.parse(row.request as string) as JobRequest,
+  outputDir: row.output_dir as string,
+  completedAt: nullableNumber(row.completed_at),
+  error: row.error === null ? null : (JSON.parse(row.error as string) as JobError),
+  extras: JSON.parse(row.extras as string) as Extras
+})
+
+const toKey = (row: Row): KeyRecord => ({
+  id: row.id as string,
+  name: row.name as string,
+  salt: row.salt as string,
+  hash: row.hash as string,
+  createdAt: Number(row.created_at),
+  maxRunningJobs: nullableNumber(row.max_running_jobs),
+  secondsPerDay: nullableNumber(row.seconds_per_day)
+})
+
+// Any fixed number: serialises schema creation across runners starting together.
+const schemaLock = 7_421_016
+
+export const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql
+    .withTransaction(
+      Effect.gen(function* () {
+        yield* sql`SELECT pg_advisory_xact_lock(${schemaLock})`
+        for (const statement of schema) yield* sql.unsafe(statement)
+      })
+    )
+    .pipe(Effect.orDie)
+  const rows = <A>(effect: Effect.Effect<A, unknown>) => Effect.orDie(effect)
+
+  const create: Service["create"] = (job, limits) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          // One create per owner at a time, across every runner: the check and the insert are atomic.
+          yield* sql`SELECT pg_advisory_xact_lock(hashtext(${job.owner}))`
+          const [running] = yield* sql<Row>`SELECT count(*) AS c FROM longsora_jobs
+            WHERE owner = ${job.owner} AND status IN ('queued', 'in_progress')`
+          if (Number(running!.c) >= limits.maxRunningJobs) {
+            return Option.some<LimitExceeded>({
+              limit: "running_jobs",
+              allowed: limits.maxRunningJobs,
+              used: Number(running!.c)
+            })
+          }
+          const dayStart = job.createdAt - (job.createdAt % 86_400)
+          const [today] = yield* sql<Row>`SELECT coalesce(sum(seconds), 0) AS s FROM longsora_jobs
+            WHERE owner = ${job.owner} AND created_at >= ${dayStart}`
+          if (Number(today!.s) + job.seconds > limits.secondsPerDay) {
+            return Option.some<LimitExceeded>({
+              limit: "seconds_per_day",
+              allowed: limits.secondsPerDay,
+              used: Number(today!.s)
+            })
+          }
+          yield* sql`INSERT INTO longsora_jobs (id, owner, created_at, status, progress, seconds, size, request,
+            output_dir, completed_at, error, extras) VALUES (${job.id}, ${job.owner}, ${job.createdAt}, ${job.status},
+            ${job.progress}, ${job.seconds}, ${job.size}, ${JSON.stringify(job.request)}, ${job.outputDir},
+            ${job.completedAt}, ${job.error === null ? null : JSON.stringify(job.error)}, ${JSON.stringify(job.extras)})`
+          return Option.none<LimitExceeded>()
+        })
+      )
+      .pipe(Effect.orDie)
+
+  const service: Service = {
+    create,
+    get: (id) =>
+      rows(sql<Row>`SELECT * FROM longsora_jobs WHERE id = ${id}`).pipe(
+        Effect.map((found) => Option.map(Option.fromNullishOr(found[0]), toJob))
+      ),
+    list: ({ owner, after, limit, order }) =>
+      Effect.gen(function* () {
+        const cursor = after === undefined ? [] : yield* rows(sql<Row>`SELECT n FROM longsora_jobs WHERE id = ${after}`)
+        const direction = sql.literal(order === "asc" ? "ASC" : "DESC")
+        const comparison = sql.literal(order === "asc" ? ">" : "<")
+        const found = cursor[0]
+          ? yield* rows(sql<Row>`SELECT * FROM longsora_jobs WHERE owner = ${owner} AND n ${comparison} ${cursor[0].n}
+              ORDER BY n ${direction} LIMIT ${limit + 1}`)
+          : yield* rows(
+              sql<Row>`SELECT * FROM longsora_jobs WHERE owner = ${owner} ORDER BY n ${direction} LIMIT ${limit + 1}`
+            )
+        return { data: found.slice(0, limit).map(toJob), hasMore: found.length > limit }
+      }),
+    update: (id, update) => {
+      const values: Record<string, unknown> = {}
+      if (update.status !== undefined) values.status = update.status
+      if (update.progress !== undefined) values.progress = update.progress
+      if (update.completedAt !== undefined) values.completed_at = update.completedAt
+      if (update.error !== undefined) values.error = update.error === null ? null : JSON.stringify(update.error)
+      if (update.extras !== undefined) values.extras = JSON.stringify(update.extras)
+      if (Object.keys(values).length === 0) return Effect.void
+      return rows(sql`UPDATE longsora_jobs SET ${sql.update(values)} WHERE id = ${id}`).pipe(Effect.asVoid)
+    },
+    remove: (id) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            yield* sql`DELETE FROM longsora_events WHERE job_id = ${id}`
+            yield* sql`DELETE FROM longsora_jobs WHERE id = ${id}`
+          })
+        )
+        .pipe(Effect.orDie),
+    unfinished: rows(
+      sql<Row>`SELECT * FROM longsora_jobs WHERE status IN ('queued', 'in_progress') ORDER BY n ASC`
+    ).pipe(Effect.map((found) => found.map(toJob))),
+    appendEvent: (id, data) =>
+      rows(
+        sql<Row>`INSERT INTO longsora_events (job_id, seq, data)
+          SELECT ${id}, coalesce(max(seq), 0) + 1, ${data} FROM longsora_events WHERE job_id = ${id}
+          RETURNING seq`
+      ).pipe(Effect.map((inserted) => Number(inserted[0]!.seq))),
+    eventsAfter: (id, seq) =>
+      rows(sql<Row>`SELECT seq, data FROM longsora_events WHERE job_id = ${id} AND seq > ${seq} ORDER BY seq`).pipe(
+        Effect.map((found) => found.map((row) => ({ seq: Number(row.seq), data: row.data as string })))
+      ),
+    addKey: (key) =>
+      rows(sql`INSERT INTO longsora_api_keys (id, name, salt, hash, created_at, max_running_jobs, seconds_per_day)
+        VALUES (${key.id}, ${key.name}, ${key.salt}, ${key.hash}, ${key.createdAt}, ${key.maxRunningJobs},
+        ${key.secondsPerDay})`).pipe(Effect.asVoid),
+    findKey: (id) =>
+      rows(sql<Row>`SELECT * FROM longsora_api_keys WHERE id = ${id}`).pipe(
+        Effect.map((found) => Option.map(Option.fromNullishOr(found[0]), toKey))
+      ),
+    listKeys: rows(sql<Row>`SELECT * FROM longsora_api_keys ORDER BY created_at, name`).pipe(
+      Effect.map((found) => found.map(toKey))
+    ),
+    removeKey: (name) =>
+      rows(sql<Row>`DELETE FROM longsora_api_keys WHERE name = ${name} RETURNING id`).pipe(
+        Effect.map((deleted) => deleted.length > 0)
+      )
+  }
+  return service
+})
+
+export const layer: Layer.Layer<JobStore, never, SqlClient.SqlClient> = Layer.effect(JobStore, make)
