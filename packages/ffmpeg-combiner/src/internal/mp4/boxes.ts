@@ -97,7 +97,8 @@ const findTrack = async (path: string, handler: string) => {
   const moov = await readMoov(path)
   if (!moov) return undefined
   const [root] = boxes(moov, 0, moov.length)
-  if (!root) return undefined
+  // A fragmented file's samples are in its fragments, not in these tables: nothing here describes them.
+  if (!root || child(moov, root, "mvex")) return undefined
   for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
     const mdia = child(moov, trak, "mdia")
     const hdlr = mdia && child(moov, mdia, "hdlr")
