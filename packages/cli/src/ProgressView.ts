@@ -151,8 +151,66 @@ export const overallLine = (view: View, now: number): string =>
   `${bar(overallPercent(view), 30)} ${String(Math.round(overallPercent(view))).padStart(3)}%  ` +
   `elapsed ${clock(now - view.startedAt)}  ${view.planned ? "plan ready" : "planning…"}  est. $${view.estimatedCostUsd.toFixed(2)}`
 
-export const lines = (view: View, now: number): ReadonlyArray<string> => [
-  ...view.segments.map((s) => segmentLine(s, view.segments.length, now)),
-  overallLine(view, now),
-  ...view.notices
-]
+/** Below this many columns the block drops its words ("segment", "elapsed") and shortens the bar. */
+const wideColumns = 80
+
+/** One segment in a narrow terminal: `1/2  4 s  rendering  40%  00:03  ETA 00:04`. */
+export const compactSegmentLine = (s: SegmentView, count: number, now: number): string => {
+  const elapsed = s.startedAt === undefined ? "--:--" : clock((s.finishedAt ?? now) - s.startedAt)
+  return [
+    `${String(s.segment).padStart(String(count).length)}/${count}`,
+    `${String(s.seconds).padStart(3)} s`,
+    stateLabel[s.state].padEnd(10),
+    `${String(Math.round(s.percent)).padStart(3)}%`,
+    elapsed,
+    `ETA ${eta(s, now)}`
+  ].join(" ")
+}
+
+/** The overall line in a narrow terminal: a bar as wide as the words beside it allow. */
+export const compactOverallLine = (view: View, now: number, width: number): string => {
+  const percent = overallPercent(view)
+  const words = ` ${String(Math.round(percent)).padStart(3)}% ${clock(now - view.startedAt)} ${view.planned ? "ready" : "planning…"} $${view.estimatedCostUsd.toFixed(2)}`
+  return `${bar(percent, Math.max(5, Math.min(30, width - words.length - 2)))}${words}`
+}
+
+/** `line` cut to `width` characters, the last one an ellipsis when something was cut. */
+export const cut = (line: string, width: number): string =>
+  [...line].length <= width ? line : `${[...line].slice(0, Math.max(0, width - 1)).join("")}…`
+
+/** `text` broken at spaces into lines of at most `width` characters (a word longer than that is cut). */
+export const wrap = (text: string, width: number): ReadonlyArray<string> => {
+  const out: Array<string> = []
+  let line = ""
+  for (const word of text.split(" ")) {
+    const next = line === "" ? word : `${line} ${word}`
+    if ([...next].length <= width) line = next
+    else {
+      if (line !== "") out.push(line)
+      line = cut(word, width)
+    }
+  }
+  if (line !== "") out.push(line)
+  return out
+}
+
+/**
+ * The block's lines. With `width` (a terminal's columns), no line is longer: a narrow terminal gets the compact
+ * layout, anything still too long is cut, and notices (what the user pays beyond the estimate) are wrapped, not cut.
+ */
+export const lines = (view: View, now: number, width?: number): ReadonlyArray<string> => {
+  if (width === undefined) {
+    return [
+      ...view.segments.map((s) => segmentLine(s, view.segments.length, now)),
+      overallLine(view, now),
+      ...view.notices
+    ]
+  }
+  const narrow = width < wideColumns
+  const segment = narrow ? compactSegmentLine : segmentLine
+  return [
+    ...view.segments.map((s) => cut(segment(s, view.segments.length, now), width)),
+    cut(narrow ? compactOverallLine(view, now, width) : overallLine(view, now), width),
+    ...view.notices.flatMap((notice) => wrap(notice, width))
+  ]
+}

@@ -8,10 +8,23 @@ import * as ProgressView from "./ProgressView.ts"
 
 export interface Sink {
   readonly write: (text: string) => void
+  /** The terminal's width, when the sink is one. */
+  readonly columns?: () => number | undefined
+  /** Calls `f` when the terminal is resized; returns what stops that. */
+  readonly onResize?: (f: () => void) => () => void
 }
 
-export const stderr: Sink = { write: (text) => process.stderr.write(text) }
-export const stdout: Sink = { write: (text) => process.stdout.write(text) }
+const streamSink = (stream: NodeJS.WriteStream): Sink => ({
+  write: (text) => stream.write(text),
+  columns: () => (stream.isTTY ? stream.columns : undefined),
+  onResize: (f) => {
+    stream.on("resize", f)
+    return () => stream.off("resize", f)
+  }
+})
+
+export const stderr: Sink = streamSink(process.stderr)
+export const stdout: Sink = streamSink(process.stdout)
 
 /** NDJSON: every core event as one line. */
 export const json = (sink: Sink): Progress.Reporter =>
@@ -58,9 +71,15 @@ export const plain = (sink: Sink, now: () => number = Date.now): Progress.Report
   })
 }
 
+/** Characters a line takes on screen (the block has no escape codes inside its lines). */
+const visibleLength = (line: string) => [...line].length
+
 /**
- * A live block redrawn in place (at most 10 times a second, and every second for the clocks).
- * The block is finished with a newline when the scope closes.
+ * A live block redrawn in place (at most 10 times a second, and every second for the clocks), and at once when the
+ * terminal is resized. Lines are cut to one column less than the terminal's width, so none wraps. After a resize
+ * the block drawn before may have been re-wrapped by the terminal: the redraw moves up over as many rows as those
+ * lines take at the new width and clears to the end of the screen before drawing. The block is finished with a
+ * newline when the scope closes.
  */
 export const terminal = (
   sink: Sink,
@@ -68,19 +87,27 @@ export const terminal = (
 ): Effect.Effect<Progress.Reporter, never, Scope.Scope> =>
   Effect.gen(function* () {
     let view = ProgressView.initial(now())
-    let drawn = 0
+    let drawn: ReadonlyArray<string> = []
     let lastDraw = 0
     const draw = () => {
-      const lines = ProgressView.lines(view, now())
-      const up = drawn > 0 ? `\x1b[${drawn}F` : ""
+      const columns = sink.columns?.()
+      const width = columns === undefined ? undefined : Math.max(20, columns - 1)
+      const lines = ProgressView.lines(view, now(), width)
+      const rows = drawn.reduce(
+        (sum, line) => sum + (columns ? Math.max(1, Math.ceil(visibleLength(line) / columns)) : 1),
+        0
+      )
+      const up = rows > 0 ? `\x1b[${rows}F\x1b[J` : ""
       sink.write(`${up}${lines.map((line) => `\x1b[2K${line}`).join("\n")}\n`)
-      drawn = lines.length
+      drawn = lines
       lastDraw = now()
     }
     const timer = setInterval(() => view.segments.length > 0 && draw(), 1000)
+    const stopWatchingResize = sink.onResize?.(() => view.segments.length > 0 && draw())
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         clearInterval(timer)
+        stopWatchingResize?.()
         if (view.segments.length > 0) draw()
       })
     )

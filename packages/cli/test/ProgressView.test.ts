@@ -51,4 +51,27 @@ describe("ProgressView", () => {
     expect(ProgressView.bar(50, 10)).toBe("[#####-----]")
     expect(ProgressView.bar(150, 4)).toBe("[####]")
   })
+
+  it("fits a narrow terminal: a compact layout, no line longer than the width, notices wrapped not cut", () => {
+    let view = ProgressView.reduce(started, { _tag: "SegmentQueued", segment: 1, jobId: "video_1" }, 1_000)
+    view = ProgressView.reduce(
+      view,
+      { _tag: "SegmentProgress", segment: 1, jobId: "video_1", status: "in_progress", percent: 25 },
+      11_000
+    )
+    view = {
+      ...view,
+      notices: ["segment 2: job video_9 failed (moderation); creating it again: 4 s more, about $0.40"]
+    }
+    const lines = ProgressView.lines(view, 11_000, 49)
+    expect(lines.slice(0, 2)).toEqual([
+      "1/2   8 s rendering   25% 00:10 ETA 00:30",
+      "2/2   4 s waiting      0% --:-- ETA --:--"
+    ])
+    expect(lines[2]).toMatch(/^\[#*-+\] {2}17% 00:11 planning… \$1\.20$/)
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(49)
+    // The notice keeps every word (it says what the user pays) over as many lines as it needs.
+    expect(lines.slice(3).join(" ")).toBe(view.notices[0])
+    expect(ProgressView.cut("abcdef", 4)).toBe("abc…")
+  })
 })

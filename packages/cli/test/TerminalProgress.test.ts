@@ -71,6 +71,54 @@ describe("terminal progress", { timeout: 240_000 }, () => {
     for (const text of done.seen) expect((text.match(/segment 1\/2/g) ?? []).length).toBeLessThanOrEqual(1)
   })
 
+  it("fits a 50-column terminal: lines cut to the width, redrawn in place after a resize from 90 columns", async () => {
+    const narrowSession = `${session}-narrow`
+    const output = join(dir, "narrow")
+    const command = [
+      process.execPath,
+      CliProcess.bin,
+      "generate",
+      "'A paper boat drifts down a rain gutter.'",
+      `--seconds 8 --segments 2 --offline --output ${output}`,
+      "; echo EXIT=$?; sleep 600"
+    ].join(" ")
+    const read = () => tmux("capture-pane", "-p", "-t", narrowSession)
+    const waitFor = async (predicate: (text: string) => boolean, seen: Array<string>) => {
+      const started = Date.now()
+      while (Date.now() - started < 200_000) {
+        const text = read()
+        seen.push(text)
+        if (predicate(text)) return text
+        await new Promise((resolve) => setTimeout(resolve, 150))
+      }
+      throw new Error(`screen never matched; last screen:\n${seen.at(-1)}`)
+    }
+    try {
+      tmux("new-session", "-d", "-s", narrowSession, "-x", "90", "-y", "30", "-e", "NO_COLOR=1", command)
+      const wide: Array<string> = []
+      await waitFor((text) => /segment 1\/2 /.test(text), wide)
+      tmux("resize-window", "-t", narrowSession, "-x", "50", "-y", "30")
+      const narrow: Array<string> = []
+      const during = await waitFor((text) => /^1\/2 /m.test(text), narrow)
+      expect(during).toMatch(/^\[[#-]+\] +\d+% \d\d:\d\d /m)
+      const done = await waitFor((text) => text.includes("EXIT="), narrow)
+      expect(done).toContain("EXIT=0")
+      // One compact block, redrawn in place: no segment line twice, no wide line left over, nothing wrapped.
+      for (const text of narrow.slice(1)) {
+        expect((text.match(/^1\/2 /gm) ?? []).length).toBeLessThanOrEqual(1)
+        expect((text.match(/^2\/2 /gm) ?? []).length).toBeLessThanOrEqual(1)
+        expect((text.match(/^\[[#-]+\]/gm) ?? []).length).toBeLessThanOrEqual(1)
+      }
+      expect(done).not.toMatch(/segment 1\/2/)
+      expect(done).toMatch(/^2\/2 +4 s done +100% /m)
+      expect(done).toMatch(/^\[#+\] 100% /m)
+      // A line cut to the width ends in an ellipsis; none runs on into the next row (it would start mid-word).
+      for (const row of done.split("\n")) expect(row.length).toBeLessThanOrEqual(50)
+    } finally {
+      tmux("kill-session", "-t", narrowSession)
+    }
+  })
+
   it("asks before spending above the threshold, and a no cancels with nothing created", async () => {
     const emu = await Emulator.start()
     const confirmSession = `${session}-confirm`

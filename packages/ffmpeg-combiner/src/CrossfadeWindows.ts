@@ -11,7 +11,7 @@ import * as NodePath from "node:path"
 import { Effect } from "effect"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
 import { type ConcatEntry, concatList } from "./internal/concat.ts"
-import { videoSyncSamples } from "./internal/mp4.ts"
+import { videoSyncSamples } from "./internal/mp4/index.ts"
 import { run } from "./internal/process.ts"
 import * as JoinPlan from "./JoinPlan.ts"
 import type { MediaInfo } from "./Probe.ts"
@@ -135,7 +135,7 @@ export const videoEntries = (
 /** Reads every segment's keyframes from its MP4 header; `undefined` when one is not an MP4. */
 export const keyframesOf = (segments: ReadonlyArray<MediaInfo>) =>
   Effect.promise(async () => {
-    const all = await Promise.all(segments.map((s) => videoSyncSamples(s.path).catch(() => undefined)))
+    const all = await Promise.all(segments.map((s) => videoSyncSamples(s.path)))
     return all.some((k) => k === undefined) ? undefined : (all as ReadonlyArray<Keyframes>)
   })
 

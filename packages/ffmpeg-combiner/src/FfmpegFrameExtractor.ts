@@ -14,8 +14,7 @@ import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import { checkDecodes, inspect, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
-import { lastFrameClip } from "./internal/lastFrameClip.ts"
-import { readMovie, type VideoTiming, videoTiming } from "./internal/mp4Tables.ts"
+import { lastFrameClip, readMovie, type VideoTiming, videoTiming } from "./internal/mp4/index.ts"
 import { run } from "./internal/process.ts"
 import { WarmProcess } from "./internal/warmProcess.ts"
 import * as Probe from "./Probe.ts"
@@ -124,7 +123,7 @@ export const make = Effect.gen(function* () {
     const target = yield* targetSize(video, options.size)
     const source = NodePath.resolve(video)
     // An MP4's header says what ffprobe would, in a millisecond rather than a process start.
-    const movie = yield* Effect.promise(() => readMovie(source).catch(() => undefined))
+    const movie = yield* Effect.promise(() => readMovie(source))
     const fromHeader = movie && videoTiming(movie)
     const clip = movie && fromHeader && lastFrameClip(movie)
     const piped = clip && fromHeader ? yield* decodeLastFrameClip(source, clip, fromHeader) : undefined

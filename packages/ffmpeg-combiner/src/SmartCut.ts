@@ -2,16 +2,13 @@
  * The smart cut behind the default `Cut` seam. Segment k+1 opens on segment k's last frame; dropping that one frame
  * by stream copy is impossible (frame 1 depends on frame 0), so only the stretch from frame 1 to the segment's
  * first later IDR is re-encoded (the head), with the source's codec parameters, time base and B-frame delay, and
- * everything from that IDR on is copied: muxed in-process by `SmartCutJoin`, else by ffmpeg's concat demuxer. The
+ * everything from that IDR on is copied: muxed in-process (`internal/mp4`), else by ffmpeg's concat demuxer. The
  * cost per seam is one GOP at most, whatever the segment's length (a clip of open GOPs only: the whole clip).
  */
-import { open } from "node:fs/promises"
 import { Effect } from "effect"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
-import { avcConfig, isIdrSample } from "./internal/avc.ts"
 import type { ConcatEntry } from "./internal/concat.ts"
-import { videoSyncSamples } from "./internal/mp4.ts"
-import { readMovie } from "./internal/mp4Tables.ts"
+import { videoIdrFrames, videoSyncSamples } from "./internal/mp4/index.ts"
 import { run } from "./internal/process.ts"
 import { type MediaInfo, Probe, type VideoStream } from "./Probe.ts"
 
@@ -31,39 +28,16 @@ const timeBaseSeconds = (video: VideoStream) => {
 }
 
 /**
- * Indices of the IDR frames among the video's sync samples, from the MP4 header and each candidate's NAL headers.
- * For an IDR the decode and display indices are the same. `undefined` when `readMovie` does not take the header.
- */
-const idrFrames = async (path: string): Promise<ReadonlyArray<number> | undefined> => {
-  const video = (await readMovie(path).catch(() => undefined))?.tracks.find((t) => t.handler === "vide")
-  const config = video && avcConfig(video.headers.stsd)
-  if (!video || !config) return undefined
-  const candidates = video.sync ?? Array.from(video.sizes.keys())
-  const file = await open(path, "r")
-  try {
-    const idr: Array<number> = []
-    for (const sample of candidates) {
-      if (await isIdrSample(file, video.offsets[sample]!, video.sizes[sample]!, config.lengthSize)) idr.push(sample)
-      // Frame 0 and the first IDR after it are all a seam needs.
-      if (idr.length === 2) break
-    }
-    return idr
-  } finally {
-    await file.close()
-  }
-}
-
-/**
  * The first IDR after frame 0 from the MP4 header, when its time is exact: constant frame rate and a time base in
  * which every frame falls on a whole tick. An open GOP's I-frames are skipped: after one, frames still refer to the
  * pictures before it, which the head replaces (so a clip with only open GOPs is re-encoded from frame 1 on).
  */
 const seamFromHeader = (segment: MediaInfo) =>
   Effect.promise(async () => {
-    const idr = await idrFrames(segment.path).catch(() => undefined)
+    const idr = await videoIdrFrames(segment.path)
     if (idr) return idr
     // Headers `readMovie` does not take (several edits, an empty edit): their sync samples, taken as IDRs.
-    const sync = await videoSyncSamples(segment.path).catch(() => undefined)
+    const sync = await videoSyncSamples(segment.path)
     return sync === "all" ? [0, 1] : sync
   }).pipe(
     Effect.map((keyframes): Seam | undefined => {

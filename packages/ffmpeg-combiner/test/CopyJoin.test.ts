@@ -4,9 +4,8 @@ import * as NodePath from "node:path"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Combiner, Transition } from "@longsora/core"
 import { Effect } from "effect"
-import * as CopyJoin from "../src/CopyJoin.ts"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
-import { readMovie } from "../src/internal/mp4Tables.ts"
+import * as Mp4 from "../src/internal/mp4/index.ts"
 import { decodeGray, ffmpeg, makeClip, tempDir } from "./fixtures.ts"
 import {
   assertAudioInSync,
@@ -98,20 +97,20 @@ describe("CopyJoin of separately encoded segments", () => {
   })
 })
 
-describe("CopyJoin.planFor", () => {
+describe("the in-process copy plan (Mp4.planCopy)", () => {
   const { dir, cleanup } = tempDir("copy-plan")
   const clip = (name: string, options: Parameters<typeof makeClip>[1]) => makeClip(NodePath.join(dir, name), options)
-  const movies = (paths: ReadonlyArray<string>) => Promise.all(paths.map(async (path) => (await readMovie(path))!))
+  const movies = (paths: ReadonlyArray<string>) => Promise.all(paths.map(async (path) => (await Mp4.readMovie(path))!))
 
   it(
     "keeps B-frame segments whole, and refuses to cut them by copy (their last frame is referenced)",
     async () => {
       const paths = [clip("b1.mp4", { frames: 30 }), clip("b2.mp4", { frames: 30, startFrame: 29 })]
       const read = await movies(paths)
-      const plan = CopyJoin.planFor(read, false)
+      const plan = Mp4.planCopy(read, false)
       assert.isTrue(typeof plan !== "string", String(plan))
       if (typeof plan !== "string") assert.strictEqual(plan.frames, 60)
-      assert.strictEqual(CopyJoin.planFor(read, true), "B-frames: the last frame is referenced")
+      assert.strictEqual(Mp4.planCopy(read, true), "B-frames: the last frame is referenced")
     },
     TIMEOUT
   )
@@ -125,22 +124,13 @@ describe("CopyJoin.planFor", () => {
       const shortAudio = NodePath.join(dir, "short-audio.mp4")
       // 0.5 s of audio under 1 s of video.
       ffmpeg(["-i", base, "-c:v", "copy", "-c:a", "aac", "-af", "atrim=0:0.5", "-movflags", "+faststart", shortAudio])
+      assert.strictEqual(Mp4.planCopy(await movies([base, bigger]), true), "segments differ in video codec parameters")
+      assert.strictEqual(Mp4.planCopy(await movies([base, noAudio]), true), "segments order their tracks differently")
       assert.strictEqual(
-        CopyJoin.planFor(await movies([base, bigger]), true),
-        "segments differ in video codec parameters"
-      )
-      assert.strictEqual(
-        CopyJoin.planFor(await movies([base, noAudio]), true),
-        "segments order their tracks differently"
-      )
-      assert.strictEqual(
-        CopyJoin.planFor(await movies([base, shortAudio]), true),
+        Mp4.planCopy(await movies([base, shortAudio]), true),
         "a segment's audio is shorter than its video"
       )
-      assert.match(
-        String(await CopyJoin.readSegments([base, NodePath.join(dir, "missing.mp4")])),
-        /segment 2 is not an MP4/
-      )
+      assert.match(String(await Mp4.readSegments([base, NodePath.join(dir, "missing.mp4")])), /segment 2 is not an MP4/)
       cleanup()
     },
     TIMEOUT

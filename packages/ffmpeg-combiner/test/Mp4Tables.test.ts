@@ -3,7 +3,7 @@ import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as FfmpegBinary from "../src/FfmpegBinary.ts"
-import { readMovie, videoTiming } from "../src/internal/mp4Tables.ts"
+import { readMovie, videoTiming } from "../src/internal/mp4/index.ts"
 import * as Probe from "../src/Probe.ts"
 import { ffmpeg, makeClip, tempDir } from "./fixtures.ts"
 

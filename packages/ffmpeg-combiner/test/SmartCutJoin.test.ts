@@ -4,13 +4,10 @@ import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Combiner, Transition } from "@longsora/core"
 import { Effect } from "effect"
-import * as CopyJoin from "../src/CopyJoin.ts"
 import * as FfmpegServices from "../src/FfmpegServices.ts"
-import * as Avc from "../src/internal/avc.ts"
-import { type Movie, readMovie, type Track } from "../src/internal/mp4Tables.ts"
+import * as Mp4 from "../src/internal/mp4/index.ts"
 import * as Probe from "../src/Probe.ts"
 import * as SmartCut from "../src/SmartCut.ts"
-import * as SmartCutJoin from "../src/SmartCutJoin.ts"
 import { type ClipOptions, decodeGray, makeClip, meanDifference } from "./fixtures.ts"
 import {
   assertAudioInSync,
@@ -28,7 +25,7 @@ import {
 // libx264's defaults: B-frames (a B-frame delay of 2), so the seam duplicate cannot be dropped by copy alone.
 const { state } = useChain("smart-join")
 
-const videoOf = (movie: Movie): Track => movie.tracks.find((t) => t.handler === "vide")!
+const videoOf = (movie: Mp4.Movie): Mp4.Track => movie.tracks.find((t) => t.handler === "vide")!
 
 const prepareHeads = Effect.fnUntraced(function* (dir: string) {
   const prober = yield* Probe.Probe
@@ -40,7 +37,7 @@ const prepareHeads = Effect.fnUntraced(function* (dir: string) {
 })
 
 const moviesOf = (paths: ReadonlyArray<string>) =>
-  Effect.promise(() => CopyJoin.readSegments(paths)).pipe(
+  Effect.promise(() => Mp4.readSegments(paths)).pipe(
     Effect.map((movies) => (typeof movies === "string" ? assert.fail(movies) : movies))
   )
 
@@ -96,12 +93,12 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
           [24, 24]
         )
         const movies = yield* moviesOf(state.chain)
-        const plan = yield* Effect.promise(() => SmartCutJoin.read(movies, heads))
+        const plan = yield* Effect.promise(() => Mp4.readSmartCut(movies, heads))
         if (typeof plan === "string") return assert.fail(plan)
         assert.strictEqual(plan.frames, 3 * FRAMES - 2)
         assert.closeTo(plan.seconds, (3 * FRAMES - 2) / 30, 1e-9)
         const output = NodePath.join(state.dir, "smart.mp4")
-        yield* Effect.promise(() => CopyJoin.write(plan, output))
+        yield* Effect.promise(() => Mp4.writeJoin(plan, output))
 
         // Segment 1 whole; then each later segment's head (frames 1–23, as its own file decodes) and its tail.
         const headFrames = heads.map((h) => decodeGray(h.head!, W, H))
@@ -119,8 +116,8 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
 
         // The heads have other picture parameters (another x264 preset than the clips'): each head switches to its
         // own in-band, its tail back to the source's, and no other sample carries any.
-        const head = yield* Effect.promise(() => readMovie(heads[0]!.head!))
-        const setsOf = (movie: Movie) => Avc.inBandParameterSets(Avc.avcConfig(videoOf(movie).headers.stsd)!)
+        const head = yield* Effect.promise(() => Mp4.readMovie(heads[0]!.head!))
+        const setsOf = (movie: Mp4.Movie) => Mp4.parameterSetsInBand(Mp4.avcConfig(videoOf(movie).headers.stsd)!)
         assert.isFalse(setsOf(head!).equals(setsOf(movies[1]!)))
         const headStarts = [FRAMES, 2 * FRAMES - 1]
         assert.deepStrictEqual(
@@ -137,7 +134,7 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
       Effect.gen(function* () {
         const clips = makePair("silent", () => ({ audio: false }))
         const output = yield* smartCut(clips)
-        const movie = (yield* Effect.promise(() => readMovie(output)))!
+        const movie = (yield* Effect.promise(() => Mp4.readMovie(output)))!
         assert.deepStrictEqual(
           movie.tracks.map((t) => [t.handler, t.sizes.length]),
           [["vide", 2 * FRAMES - 1]]
@@ -168,8 +165,8 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
       Effect.gen(function* () {
         const heads = yield* prepareHeads(state.dir)
         const movies = yield* moviesOf(state.chain)
-        const head = yield* Effect.promise(() => readMovie(heads[0]!.head!))
-        const plan = (seams: ReadonlyArray<SmartCutJoin.SeamHead>) => SmartCutJoin.planFor(movies.slice(0, 2), seams)
+        const head = yield* Effect.promise(() => Mp4.readMovie(heads[0]!.head!))
+        const plan = (seams: ReadonlyArray<Mp4.SeamHead>) => Mp4.planSmartCut(movies.slice(0, 2), seams)
         assert.match(String(plan([{ keyframe: 25, head }])), /does not show frames 1–24 in order/)
         assert.match(String(plan([{ keyframe: 24, head: undefined }])), /head is not H.264/)
         assert.match(String(plan([{ keyframe: 1, head: undefined }])), /frame 1 is not a clean entry point/)
@@ -186,7 +183,7 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
         const video = videoOf((yield* moviesOf(state.chain))[1]!)
         const ticks = video.durations[0]!
         const run = (first: number, frameTicks = ticks) =>
-          SmartCutJoin.showsInOrder([{ track: video, first, count: FRAMES - first }], video.editMediaTime, frameTicks)
+          Mp4.showsInOrder([{ track: video, first, count: FRAMES - first }], video.editMediaTime, frameTicks)
         assert.isNotEmpty(Array.from(video.compositionOffsets ?? []).filter((v) => v !== video.editMediaTime))
         assert.deepStrictEqual(
           [0, 24, 48].map((first) => run(first)),
@@ -211,7 +208,7 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("SmartCutJoin", (it
         // open-gop=1: every I-frame after the first is a sync sample in the MP4 but no IDR; the frames after it
         // build their reference lists from the pictures before it, which a head would replace.
         const clips = makePair("open-gop", () => ({ x264Params: "open-gop=1:scenecut=0" }))
-        const video = videoOf((yield* Effect.promise(() => readMovie(clips[1]!)))!)
+        const video = videoOf((yield* Effect.promise(() => Mp4.readMovie(clips[1]!)))!)
         assert.isAbove(video.sync?.length ?? 0, 1)
         const prober = yield* Probe.Probe
         const seam = yield* SmartCut.findSeam(yield* prober.probe(clips[1]!))

@@ -6,7 +6,7 @@ import { assert } from "@effect/vitest"
 import { Combiner, type Transition } from "@longsora/core"
 import { Effect } from "effect"
 import { afterAll, beforeAll } from "vitest"
-import { readMovie } from "../src/internal/mp4Tables.ts"
+import { readMovie } from "../src/internal/mp4/index.ts"
 import { type ClipOptions, decodeGray, makeChain, soundOnsets, streamDurations, tempDir } from "./fixtures.ts"
 
 /** ffmpeg on two shared cores: generous, the clips are tiny. */

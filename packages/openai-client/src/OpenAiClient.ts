@@ -7,8 +7,17 @@
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import OpenAI from "openai"
 
+/**
+ * A key as every LongSora package takes it: a plain string (what JavaScript users have) or a `Redacted` (what
+ * Effect's `Config.Redacted` gives). It is redacted at once either way.
+ */
+export type ApiKey = string | Redacted.Redacted<string>
+
+export const redactKey = (key: ApiKey): Redacted.Redacted<string> =>
+  Redacted.isRedacted(key) ? (key as Redacted.Redacted<string>) : Redacted.make(key)
+
 export interface Options {
-  readonly apiKey: Redacted.Redacted<string>
+  readonly apiKey: ApiKey
   /** e.g. `http://127.0.0.1:8787/v1` for the emulator, or a gateway's OpenAI-compatible URL. */
   readonly baseURL?: string | undefined
   readonly organization?: string | undefined
@@ -34,11 +43,12 @@ export class OpenAiClient extends Context.Service<
 
 export const DEFAULT_TIMEOUT_MS = 120_000
 
-export const make = (options: Options): OpenAiClient["Service"] =>
-  OpenAiClient.of({
-    apiKey: options.apiKey,
+export const make = (options: Options): OpenAiClient["Service"] => {
+  const apiKey = redactKey(options.apiKey)
+  return OpenAiClient.of({
+    apiKey,
     client: new OpenAI({
-      apiKey: Redacted.value(options.apiKey),
+      apiKey: Redacted.value(apiKey),
       maxRetries: 0,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       // `null` stops the SDK from reading the env itself: config comes through Effect's Config.
@@ -48,13 +58,14 @@ export const make = (options: Options): OpenAiClient["Service"] =>
       ...(options.fetch ? { fetch: options.fetch } : {})
     })
   })
+}
 
 export const layer = (options: Options): Layer.Layer<OpenAiClient> => Layer.succeed(OpenAiClient, make(options))
 
 /** Reads the client settings from config (env by default); `options` override what is read. */
 export const config = (options: Partial<Options> = {}): Config.Config<Options> =>
   Config.all({
-    apiKey: options.apiKey ? Config.succeed(options.apiKey) : Config.Redacted("OPENAI_API_KEY"),
+    apiKey: options.apiKey ? Config.succeed(redactKey(options.apiKey)) : Config.Redacted("OPENAI_API_KEY"),
     baseURL: optionalString("OPENAI_BASE_URL", options.baseURL),
     organization: optionalString("OPENAI_ORG_ID", options.organization),
     project: optionalString("OPENAI_PROJECT_ID", options.project),

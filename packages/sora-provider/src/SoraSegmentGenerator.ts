@@ -419,7 +419,7 @@ export const layerWithClient = (
 ): Layer.Layer<SegmentGenerator.SegmentGenerator, never, OpenAiClient.OpenAiClient> =>
   Layer.effect(SegmentGenerator.SegmentGenerator, make(options))
 
-/** The generator with its own client from explicit settings: `layer({ apiKey: Redacted.make(key), baseURL })`. */
+/** The generator with its own client from explicit settings: `layer({ apiKey: "sk-…", baseURL })` (a string or a `Redacted`). */
 export const layer = (options: Options & OpenAiClient.Options): Layer.Layer<SegmentGenerator.SegmentGenerator> =>
   layerWithClient(options).pipe(Layer.provide(OpenAiClient.layer(options)))
 

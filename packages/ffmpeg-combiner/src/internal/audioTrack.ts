@@ -6,9 +6,8 @@ import { closeSync, openSync, readSync, writeSync } from "node:fs"
 import { Effect } from "effect"
 import * as JoinPlan from "../JoinPlan.ts"
 import type { MediaInfo } from "../Probe.ts"
-import { AdtsSplitter } from "./adts.ts"
 import { aacOutput, concatGraph, segmentPlans, targetOf } from "./filters.ts"
-import { audioPrimingSeconds } from "./mp4.ts"
+import { AdtsSplitter, audioPrimingSeconds } from "./mp4/index.ts"
 import type { ProcessError, RunResult } from "./process.ts"
 
 export type Ffmpeg = (args: ReadonlyArray<string>) => Effect.Effect<RunResult, ProcessError>
@@ -25,9 +24,7 @@ export const copyAudio = Effect.fnUntraced(function* (
   if (JoinPlan.audioCopyBlocker(segments)) return undefined
   const sampleRate = segments[0]!.audio!.sampleRate
   // Copied packets include the encoder's priming, which the probe's (edit-list) view hides.
-  const priming = yield* Effect.forEach(segments, (s) =>
-    Effect.promise(() => audioPrimingSeconds(s.path).catch(() => undefined))
-  )
+  const priming = yield* Effect.forEach(segments, (s) => Effect.promise(() => audioPrimingSeconds(s.path)))
   if (priming.some((p) => p === undefined)) return undefined
   const ranges = JoinPlan.selectAudioPackets(
     segments.map((segment, i) => {
@@ -52,7 +49,8 @@ export const copyAudio = Effect.fnUntraced(function* (
   // Synchronous reads into one reused buffer: no garbage per chunk, so memory stays flat however long the audio.
   const fd = openSync(file, "w")
   const chunk = Buffer.alloc(64 * 1024)
-  yield* Effect.forEach(segments, (segment, i) =>
+  // A stream that does not split into the packets the probe counted is re-encoded instead (`undefined`).
+  const split = yield* Effect.forEach(segments, (segment, i) =>
     Effect.try(() => {
       const { first, count } = ranges[i]!
       const splitter = new AdtsSplitter((frame, index) => {
@@ -66,11 +64,18 @@ export const copyAudio = Effect.fnUntraced(function* (
       } finally {
         closeSync(input)
       }
+      if (splitter.failure) return `${segment.path}: ${splitter.failure}`
       if (splitter.frames !== segment.audio!.packets || splitter.pending !== 0) {
-        throw new Error(`${segment.path}: ${splitter.frames} ADTS frames, the probe said ${segment.audio!.packets}`)
+        return `${segment.path}: ${splitter.frames} ADTS frames, the probe said ${segment.audio!.packets}`
       }
+      return undefined
     })
   ).pipe(Effect.ensuring(Effect.sync(() => closeSync(fd))))
+  const failure = split.find((reason) => reason !== undefined)
+  if (failure) {
+    yield* Effect.logDebug(`audio re-encoded: ${failure}`)
+    return undefined
+  }
   return file
 })
 

@@ -5,8 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { Effect } from "effect"
-import type { Layout } from "./mp4Concat.ts"
-import { streamLayout } from "./mp4Concat.ts"
+import { type Layout, streamLayout } from "./mp4/index.ts"
 import { ProcessError } from "./process.ts"
 
 const setReferenced = (child: ChildProcess, referenced: boolean) => {

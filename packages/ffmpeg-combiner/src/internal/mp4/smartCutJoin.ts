@@ -7,11 +7,11 @@
  * run is checked to show its frames in order at the output's frame rate, so a layout the encoder did not
  * reproduce (another B-frame delay) falls back to ffmpeg instead of shipping a wrong frame.
  */
-import { audioRuns, type Blocker, isSync, type Plan, sharedTracks } from "./CopyJoin.ts"
-import { avcConfig, parameterSetSwitcher } from "./internal/avc.ts"
-import type { Piece, SampleRun } from "./internal/mp4Concat.ts"
-import { type Movie, readMovie } from "./internal/mp4Tables.ts"
-import type { PreparedHead } from "./SmartCut.ts"
+
+import { avcConfig, parameterSetSwitcher } from "./avc.ts"
+import { audioRuns, type Blocker, isSync, type Plan, sharedTracks } from "./copyJoin.ts"
+import type { Piece, SampleRun } from "./layout.ts"
+import type { Movie } from "./tables.ts"
 
 export interface SeamHead {
   /** The later segment's first keyframe after frame 0 (its tail starts there; `frames` when it has none). */
@@ -123,16 +123,9 @@ export const planFor = (movies: ReadonlyArray<Movie>, seams: ReadonlyArray<SeamH
   }
 }
 
-/** Reads the heads' headers and plans the join; a blocker when a head cannot be read. */
-export const read = async (
-  movies: ReadonlyArray<Movie>,
-  heads: ReadonlyArray<PreparedHead>
-): Promise<Plan | Blocker> => {
-  const seams: Array<SeamHead> = []
-  for (const { seam, head } of heads) {
-    const movie = head === undefined ? undefined : await readMovie(head).catch(() => undefined)
-    if (head !== undefined && movie === undefined) return `the re-encoded head ${head} is not a plain MP4`
-    seams.push({ keyframe: seam.keyframe, head: movie })
-  }
-  return planFor(movies, seams)
+/** A later segment's seam as `SmartCut` prepared it: where its tail starts, and the file its head was encoded to. */
+export interface HeadFile {
+  readonly seam: { readonly keyframe: number }
+  /** The re-encoded frames `[1, seam.keyframe)`; absent when frame 1 is already a keyframe. */
+  readonly head: string | undefined
 }

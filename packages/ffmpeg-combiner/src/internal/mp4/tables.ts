@@ -5,7 +5,7 @@
  * (fragmented files, several edits, several sample descriptions): callers then use ffmpeg.
  */
 import { open } from "node:fs/promises"
-import { type Box, boxes, child, mediaTimescale, topLevelBoxes } from "./mp4.ts"
+import { type Box, boxes, child, maxHeaderBytes, mediaTimescale, topLevelBoxes } from "./boxes.ts"
 
 export interface Track {
   /** `vide`, `soun`, … */
@@ -41,21 +41,28 @@ export interface Movie {
 }
 
 const whole = (buffer: Buffer, box: Box) => {
-  // A box's header is 8 bytes, or 16 with a 64-bit size; both sit right before its payload.
-  const headerSize = buffer.readUInt32BE(box.start - 8) === box.end - box.start + 8 ? 8 : 16
-  return buffer.subarray(box.start - headerSize, box.end)
+  const at = box.start - box.header
+  // Copied into another file, a box must say its own size (not 0, "to the end of what holds me").
+  if (box.header === 8 && buffer.readUInt32BE(at) !== box.end - at) throw new RangeError(`${box.type} has no size`)
+  return buffer.subarray(at, box.end)
 }
 
-/** Expands run-length `(count, value)` pairs (`stts`, `ctts`) into one value per sample. */
+/**
+ * Expands run-length `(count, value)` pairs (`stts`, `ctts`) into one value per sample: exactly `samples` of them
+ * (the `stsz` count), else `undefined`. The runs' counts are summed before anything is allocated, so a header that
+ * claims billions of samples costs nothing.
+ */
 const runs = <A extends Uint32Array | Int32Array>(
   buffer: Buffer,
   box: Box,
+  samples: number,
   make: (length: number) => A
 ): A | undefined => {
   const count = buffer.readUInt32BE(box.start + 4)
   if (box.start + 8 + count * 8 > box.end) return undefined
   let total = 0
   for (let i = 0; i < count; i++) total += buffer.readUInt32BE(box.start + 8 + i * 8)
+  if (total !== samples) return undefined
   const values = make(total)
   let at = 0
   for (let i = 0; i < count; i++) {
@@ -92,7 +99,70 @@ const chunkTable = (buffer: Buffer, box: Box): Float64Array | undefined => {
   return values
 }
 
-const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
+/**
+ * Sample sizes from `stsz`: a table, or one size for all. Every sample is at least a byte of the file, so a count
+ * the file cannot hold is refused before the table is made.
+ */
+const sampleSizes = (buffer: Buffer, stsz: Box, fileSize: number): Uint32Array | undefined => {
+  const fixedSize = buffer.readUInt32BE(stsz.start + 4)
+  if (fixedSize === 0) return table32(buffer, stsz, 4)
+  const count = buffer.readUInt32BE(stsz.start + 8)
+  return count * fixedSize <= fileSize ? new Uint32Array(count).fill(fixedSize) : undefined
+}
+
+/**
+ * Each sample's file offset: walks the chunks, each holding the samples its `stsc` run says, back to back. The
+ * runs' first chunks must rise (as the format requires), so the walk visits each chunk once.
+ */
+const sampleOffsets = (
+  buffer: Buffer,
+  stsc: Box,
+  chunks: Float64Array,
+  sizes: Uint32Array
+): Float64Array | undefined => {
+  const stscCount = buffer.readUInt32BE(stsc.start + 4)
+  if (stsc.start + 8 + stscCount * 12 > stsc.end) return undefined
+  const offsets = new Float64Array(sizes.length)
+  let filled = 0
+  for (let entry = 0; entry < stscCount; entry++) {
+    const at = stsc.start + 8 + entry * 12
+    const firstChunk = buffer.readUInt32BE(at) - 1
+    const perChunk = buffer.readUInt32BE(at + 4)
+    const lastChunk = entry + 1 < stscCount ? buffer.readUInt32BE(at + 12) - 1 : chunks.length
+    if (firstChunk < 0 || lastChunk <= firstChunk || lastChunk > chunks.length) return undefined
+    for (let chunk = firstChunk; chunk < lastChunk && filled < sizes.length; chunk++) {
+      let offset = chunks[chunk]!
+      for (let n = 0; n < perChunk && filled < sizes.length; n++) {
+        offsets[filled] = offset
+        offset += sizes[filled++]!
+      }
+    }
+  }
+  return filled === sizes.length ? offsets : undefined
+}
+
+/** The single edit's media time; 0 without an edit list; `undefined` for several edits or an empty one (a delay). */
+const editStart = (moov: Buffer, elst: Box | undefined): number | undefined => {
+  if (!elst) return 0
+  const count = moov.readUInt32BE(elst.start + 4)
+  if (count > 1) return undefined
+  if (count === 0) return 0
+  const version = moov.readUInt8(elst.start)
+  const mediaTime = version === 1 ? Number(moov.readBigInt64BE(elst.start + 16)) : moov.readInt32BE(elst.start + 12)
+  // An empty edit (a delay) is not something a copy reproduces.
+  return mediaTime < 0 ? undefined : mediaTime
+}
+
+/** Bytes a sample entry needs before its child boxes: visual entries 8 + 78, audio entries 8 + 28. */
+const entryFields: Record<string, number> = { vide: 86, soun: 36 }
+
+/** Whether every sample lies inside the file and every sync sample number names a sample, in rising order. */
+const consistent = (offsets: Float64Array, sizes: Uint32Array, sync: Uint32Array | undefined, fileSize: number) => {
+  for (let i = 0; i < sizes.length; i++) if (offsets[i]! + sizes[i]! > fileSize) return false
+  return !sync || sync.every((n, i) => n < sizes.length && (i === 0 || n > sync[i - 1]!))
+}
+
+const readTrack = (moov: Buffer, trak: Box, fileSize: number): Track | undefined => {
   const find = (parent: Box | undefined, type: string) => (parent ? child(moov, parent, type) : undefined)
   const tkhd = find(trak, "tkhd")
   const mdia = find(trak, "mdia")
@@ -111,56 +181,28 @@ const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
     return undefined
   // One sample description: a join copies it, so every sample must use it.
   if (moov.readUInt32BE(stsd.start + 4) !== 1) return undefined
+  const handler = moov.toString("latin1", hdlr.start + 8, hdlr.start + 12)
+  // The entry's fixed fields are read at known offsets (size, codec, audio rate): they must be there.
+  const entrySize = moov.readUInt32BE(stsd.start + 8)
+  if (entrySize < (entryFields[handler] ?? 8) || stsd.start + 8 + entrySize > stsd.end) return undefined
   const timescale = mediaTimescale(moov, mdhd)
+  if (timescale === 0) return undefined
 
-  const durations = runs(moov, stts, (n) => new Uint32Array(n))
+  const sizes = sampleSizes(moov, stsz, fileSize)
+  if (!sizes) return undefined
+  const durations = runs(moov, stts, sizes.length, (n) => new Uint32Array(n))
   const ctts = find(stbl, "ctts")
-  const compositionOffsets = ctts ? runs(moov, ctts, (n) => new Int32Array(n)) : undefined
-  const fixedSize = moov.readUInt32BE(stsz.start + 4)
-  const sizes =
-    fixedSize === 0 ? table32(moov, stsz, 4) : new Uint32Array(moov.readUInt32BE(stsz.start + 8)).fill(fixedSize)
+  const compositionOffsets = ctts ? runs(moov, ctts, sizes.length, (n) => new Int32Array(n)) : undefined
   const chunks = chunkTable(moov, chunkBox)
   const stss = find(stbl, "stss")
   const sync = stss ? table32(moov, stss)?.map((n) => n - 1) : undefined
-  if (!durations || !sizes || !chunks || (ctts && !compositionOffsets) || (stss && !sync)) return undefined
-  if (durations.length !== sizes.length || (compositionOffsets && compositionOffsets.length !== sizes.length)) {
-    return undefined
-  }
-
-  // Sample offsets: walk the chunks, each holding the samples its `stsc` run says, back to back.
-  const stscCount = moov.readUInt32BE(stsc.start + 4)
-  if (stsc.start + 8 + stscCount * 12 > stsc.end) return undefined
-  const offsets = new Float64Array(sizes.length)
-  let filled = 0
-  for (let entry = 0; entry < stscCount; entry++) {
-    const at = stsc.start + 8 + entry * 12
-    const firstChunk = moov.readUInt32BE(at) - 1
-    const perChunk = moov.readUInt32BE(at + 4)
-    const lastChunk = entry + 1 < stscCount ? moov.readUInt32BE(at + 12) - 1 : chunks.length
-    for (let chunk = firstChunk; chunk < lastChunk; chunk++) {
-      let offset = chunks[chunk]!
-      for (let n = 0; n < perChunk && filled < sizes.length; n++) {
-        offsets[filled] = offset
-        offset += sizes[filled++]!
-      }
-    }
-  }
-  if (filled !== sizes.length) return undefined
-
-  let editMediaTime = 0
-  const elst = find(find(trak, "edts"), "elst")
-  if (elst) {
-    const count = moov.readUInt32BE(elst.start + 4)
-    if (count > 1) return undefined
-    if (count === 1) {
-      const version = moov.readUInt8(elst.start)
-      editMediaTime = version === 1 ? Number(moov.readBigInt64BE(elst.start + 16)) : moov.readInt32BE(elst.start + 12)
-      // An empty edit (a delay) is not something a copy reproduces.
-      if (editMediaTime < 0) return undefined
-    }
-  }
+  if (!durations || !chunks || (ctts && !compositionOffsets) || (stss && !sync)) return undefined
+  const offsets = sampleOffsets(moov, stsc, chunks, sizes)
+  if (!offsets || !consistent(offsets, sizes, sync, fileSize)) return undefined
+  const editMediaTime = editStart(moov, find(find(trak, "edts"), "elst"))
+  if (editMediaTime === undefined) return undefined
   return {
-    handler: moov.toString("latin1", hdlr.start + 8, hdlr.start + 12),
+    handler,
     timescale,
     headers: {
       tkhd: whole(moov, tkhd),
@@ -179,7 +221,11 @@ const readTrack = (moov: Buffer, trak: Box): Track | undefined => {
   }
 }
 
-/** Reads the top-level `ftyp` and `moov` of `path`; `undefined` when it is not a plain (unfragmented) MP4. */
+/**
+ * Reads the top-level `ftyp` and `moov` of `path`; `undefined` when it is not a plain (unfragmented) MP4. Nothing
+ * larger than the file is allocated: boxes must lie inside it, and every table is checked against its box (or, for
+ * sample counts, against the file) before it is made.
+ */
 export const readMovie = async (path: string): Promise<Movie | undefined> => {
   const file = await open(path, "r")
   try {
@@ -188,7 +234,7 @@ export const readMovie = async (path: string): Promise<Movie | undefined> => {
     for await (const { type, at, size: boxSize } of topLevelBoxes(file, size)) {
       if (boxSize < 8 || at + boxSize > size) return undefined
       if (type === "moof") return undefined
-      if ((type === "ftyp" || type === "moov") && boxSize <= 64 * 1024 * 1024) {
+      if ((type === "ftyp" || type === "moov") && boxSize <= maxHeaderBytes && !found.has(type)) {
         const box = Buffer.alloc(boxSize)
         await file.read(box, 0, boxSize, at)
         found.set(type, box)
@@ -203,7 +249,7 @@ export const readMovie = async (path: string): Promise<Movie | undefined> => {
     if (!mvhd || child(moov, root, "mvex")) return undefined
     const tracks: Array<Track> = []
     for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
-      const track = readTrack(moov, trak)
+      const track = readTrack(moov, trak, size)
       if (!track) return undefined
       tracks.push(track)
     }
@@ -274,6 +320,7 @@ export const videoTiming = (movie: Movie): VideoTiming | undefined => {
   // stsd: header 8, version/flags 4, count 4; the visual entry's width and height sit 24 bytes into its payload.
   const width = stsd.readUInt16BE(16 + 8 + 24)
   const height = stsd.readUInt16BE(16 + 8 + 26)
+  if (track.durations[0] === 0) return undefined
   if (width === 0 || height === 0 || tkhd.readUInt32BE(matrix + 36) >>> 16 !== width) return undefined
   // The first frame shown is the earliest composition time (decode time + offset), not the smallest offset.
   let first = Number.POSITIVE_INFINITY

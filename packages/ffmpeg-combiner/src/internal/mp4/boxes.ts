@@ -1,7 +1,8 @@
 /**
  * MP4/MOV box walking, and two facts read straight from a header without starting ffprobe: the video track's
  * sync samples (`stss`) and the audio's encoder priming. Returns `undefined` for anything it does not understand
- * (the caller then asks ffprobe). `mp4Tables.ts` reads whole sample tables on top of the same walk.
+ * (the caller then asks ffprobe). `tables.ts` reads whole sample tables on top of the same walk. Reads past a box
+ * may throw a `RangeError`: `index.ts` turns every throw into a fall back.
  */
 import { type FileHandle, open } from "node:fs/promises"
 
@@ -10,6 +11,8 @@ export interface Box {
   /** Offsets of the payload within the buffer or file. */
   readonly start: number
   readonly end: number
+  /** The header's length in front of `start`: 8, or 16 with a 64-bit size. */
+  readonly header: number
 }
 
 export const boxes = (buffer: Buffer, start: number, end: number): Array<Box> => {
@@ -19,11 +22,12 @@ export const boxes = (buffer: Buffer, start: number, end: number): Array<Box> =>
     let size = buffer.readUInt32BE(at)
     let header = 8
     if (size === 1) {
+      if (at + 16 > end) break
       size = Number(buffer.readBigUInt64BE(at + 8))
       header = 16
     } else if (size === 0) size = end - at
     if (size < header || at + size > end) break
-    found.push({ type: buffer.toString("latin1", at + 4, at + 8), start: at + header, end: at + size })
+    found.push({ type: buffer.toString("latin1", at + 4, at + 8), start: at + header, end: at + size, header })
     at += size
   }
   return found
@@ -44,13 +48,20 @@ export interface TopLevelBox {
   readonly size: number
 }
 
+/**
+ * A plain MP4 has a handful of top-level boxes (`ftyp`, `moov`, `mdat`, maybe `free`/`uuid`): a walk that meets more
+ * is reading something else, and stops rather than issue a read per 8 bytes of a large file.
+ */
+export const maxTopLevelBoxes = 1024
+
 /** Walks the top-level box headers of an open file of `size` bytes, reading 16 bytes per box. */
 export async function* topLevelBoxes(file: FileHandle, size: number): AsyncGenerator<TopLevelBox> {
   const header = Buffer.alloc(16)
-  for (let at = 0; at + 8 <= size; ) {
+  for (let at = 0, count = 0; at + 8 <= size && count < maxTopLevelBoxes; count++) {
+    header.fill(0)
     await file.read(header, 0, 16, at)
     let boxSize = header.readUInt32BE(0)
-    if (boxSize === 1) boxSize = Number(header.readBigUInt64BE(8))
+    if (boxSize === 1) boxSize = at + 16 <= size ? Number(header.readBigUInt64BE(8)) : 0
     else if (boxSize === 0) boxSize = size - at
     yield { type: header.toString("latin1", 4, 8), at, size: boxSize }
     if (boxSize < 8) return
@@ -58,14 +69,18 @@ export async function* topLevelBoxes(file: FileHandle, size: number): AsyncGener
   }
 }
 
+/** The largest `moov` (or `ftyp`) read into memory: a 40-minute video's is about 5 MB. */
+export const maxHeaderBytes = 64 * 1024 * 1024
+
 /** Finds the top-level `moov` box by walking the file's box headers, then reads just that box. */
 const readMoov = async (path: string): Promise<Buffer | undefined> => {
   const file = await open(path, "r")
   try {
-    for await (const box of topLevelBoxes(file, (await file.stat()).size)) {
-      if (box.size < 8) return undefined
+    const { size } = await file.stat()
+    for await (const box of topLevelBoxes(file, size)) {
+      if (box.size < 8 || box.at + box.size > size) return undefined
       if (box.type === "moov") {
-        if (box.size > 64 * 1024 * 1024) return undefined
+        if (box.size > maxHeaderBytes) return undefined
         const moov = Buffer.alloc(box.size)
         await file.read(moov, 0, box.size, box.at)
         return moov
@@ -82,7 +97,8 @@ const findTrack = async (path: string, handler: string) => {
   const moov = await readMoov(path)
   if (!moov) return undefined
   const [root] = boxes(moov, 0, moov.length)
-  if (!root) return undefined
+  // A fragmented file's samples are in its fragments, not in these tables: nothing here describes them.
+  if (!root || child(moov, root, "mvex")) return undefined
   for (const trak of boxes(moov, root.start, root.end).filter((b) => b.type === "trak")) {
     const mdia = child(moov, trak, "mdia")
     const hdlr = mdia && child(moov, mdia, "hdlr")
@@ -109,7 +125,9 @@ export const videoSyncSamples = async (path: string): Promise<ReadonlyArray<numb
   if (!stss) return "all"
   const count = moov.readUInt32BE(stss.start + 4)
   if (stss.start + 8 + count * 4 > stss.end) return undefined
-  return Array.from({ length: count }, (_, i) => moov.readUInt32BE(stss.start + 8 + i * 4) - 1)
+  const sync = Array.from({ length: count }, (_, i) => moov.readUInt32BE(stss.start + 8 + i * 4) - 1)
+  // Sample numbers count from 1 and rise: anything else is not a sync sample table.
+  return sync.every((n, i) => n >= 0 && (i === 0 || n > sync[i - 1]!)) ? sync : undefined
 }
 
 /**

@@ -3,8 +3,8 @@
  * last frame: a decoder fed with it (through a pipe, no seeking) decodes exactly the frames the last one depends on
  * and outputs just that one.
  */
-import { type Layout, layoutMovies } from "./mp4Concat.ts"
-import { eachSample, type Movie } from "./mp4Tables.ts"
+import { type Layout, layoutMovies } from "./layout.ts"
+import { eachSample, type Movie } from "./tables.ts"
 
 /** `undefined` when the header does not allow it (several video tracks, a last frame before the last keyframe). */
 export const lastFrameClip = (movie: Movie): Layout | undefined => {

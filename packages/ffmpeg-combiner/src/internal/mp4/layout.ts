@@ -5,8 +5,8 @@
  * sets carried in-band as a run's `prefix`; this module only lays out tables and bytes.
  */
 import { open } from "node:fs/promises"
-import { type Laid, movieHeader } from "./mp4Header.ts"
-import type { Movie, Track } from "./mp4Tables.ts"
+import { type Laid, movieHeader } from "./header.ts"
+import type { Movie, Track } from "./tables.ts"
 
 export interface SampleRun {
   /** A track of the piece's movie. */
@@ -160,16 +160,12 @@ export const streamLayout = async (
   }
 }
 
-/** Writes `destination` (not atomically: the caller writes to a temporary name). */
-export const concatMovies = async (
-  pieces: ReadonlyArray<Piece>,
-  outputs: ReadonlyArray<OutputTrack>,
-  destination: string
-): Promise<void> => {
+/** Writes `layout` to `destination` (not atomically: the caller writes to a temporary name). */
+export const writeLayout = async (layout: Layout, destination: string): Promise<void> => {
   const out = await open(destination, "w")
   try {
     let position = 0
-    await streamLayout(layoutMovies(pieces, outputs), async (chunk) => {
+    await streamLayout(layout, async (chunk) => {
       await out.write(chunk, 0, chunk.length, position)
       position += chunk.length
     })

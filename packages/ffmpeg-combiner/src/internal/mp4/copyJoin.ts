@@ -8,11 +8,11 @@
  * smart cut instead (`SmartCutJoin`, which shares the checks and audio runs here).
  */
 
-import { type AvcConfig, avcConfig, parameterSetSwitcher } from "./internal/avc.ts"
-import { boxes } from "./internal/mp4.ts"
-import { concatMovies, type OutputTrack, type Piece, type SampleRun } from "./internal/mp4Concat.ts"
-import { type Movie, readMovie, type Track } from "./internal/mp4Tables.ts"
-import * as JoinPlan from "./JoinPlan.ts"
+import * as JoinPlan from "../../JoinPlan.ts"
+import { type AvcConfig, avcConfig, parameterSetSwitcher } from "./avc.ts"
+import { boxes } from "./boxes.ts"
+import type { OutputTrack, Piece, SampleRun } from "./layout.ts"
+import { type Movie, readMovie, type Track } from "./tables.ts"
 
 export type Blocker = string
 
@@ -221,9 +221,6 @@ export const readSegments = async (paths: ReadonlyArray<string>): Promise<Readon
     ? `segment ${unreadable + 1} is not an MP4 whose header can be copied`
     : (movies as Array<Movie>)
 }
-
-/** Writes the plan's output to `destination`. */
-export const write = (plan: Plan, destination: string) => concatMovies(plan.pieces, plan.outputs, destination)
 
 /** Whether a later `Cut` join could copy this segment whole but its last frame (no smart cut to prepare). */
 export const cuttableByCopy = async (path: string): Promise<boolean> => {

@@ -3,7 +3,7 @@
  * lists of buffers and joined once: nesting `Buffer.concat` per level copied a long video's tables five times over,
  * twice (about 17× the header's size in garbage; 25 MB for a 40-minute join).
  */
-import { shownTicks, type Track } from "./mp4Tables.ts"
+import { shownTicks, type Track } from "./tables.ts"
 
 /** One output track's samples, in decode order. */
 export interface Laid {

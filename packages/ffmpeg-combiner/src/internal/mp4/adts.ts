@@ -1,6 +1,7 @@
 /**
  * Splits an ADTS stream (what `ffmpeg -c:a copy -f adts` writes) into its frames without decoding, so exact
- * packet ranges of AAC can be copied from several files into one.
+ * packet ranges of AAC can be copied from several files into one. It never throws: a stream that loses its sync
+ * stops the split and says why in `failure` (the caller then re-encodes the audio).
  */
 export class AdtsSplitter {
   /** Holds a frame cut by a chunk boundary; ADTS frames are at most 8191 bytes. */
@@ -8,6 +9,7 @@ export class AdtsSplitter {
   private carried = 0
   private index = 0
   private readonly onFrame: (frame: Buffer, index: number) => void
+  private failed: string | undefined = undefined
 
   constructor(onFrame: (frame: Buffer, index: number) => void) {
     this.onFrame = onFrame
@@ -15,6 +17,20 @@ export class AdtsSplitter {
 
   /** Frames are passed as views of `chunk` (or of the carry buffer): use them before the next write. */
   readonly write = (chunk: Buffer): void => {
+    if (this.failed !== undefined) return
+    try {
+      this.split(chunk)
+    } catch (error) {
+      this.failed = error instanceof Error ? error.message : String(error)
+    }
+  }
+
+  /** Why the stream could not be split (sync lost, a bad frame length); `undefined` while it splits. */
+  get failure(): string | undefined {
+    return this.failed
+  }
+
+  private split(chunk: Buffer): void {
     let position = 0
     // Complete a frame carried over from the previous chunk: its header first, then the rest.
     while (this.carried > 0) {

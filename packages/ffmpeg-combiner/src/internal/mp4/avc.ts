@@ -5,7 +5,7 @@
  * write such joins.
  */
 import type { FileHandle } from "node:fs/promises"
-import { boxes } from "./mp4.ts"
+import { boxes } from "./boxes.ts"
 
 export interface AvcConfig {
   /** Bytes of the length in front of each NAL unit in a sample (1, 2 or 4). */
@@ -16,14 +16,14 @@ export interface AvcConfig {
 
 /** The first sample entry's `avcC`; `undefined` when the entry is not `avc1`/`avc3` or the box is malformed. */
 export const avcConfig = (stsd: Buffer): AvcConfig | undefined => {
-  // stsd: header 8, version/flags 4, count 4; the entry: size and type (8), 78 bytes of visual fields, its boxes.
-  const entry = 16
-  const type = stsd.toString("latin1", entry + 4, entry + 8)
-  if (type !== "avc1" && type !== "avc3") return undefined
-  const entryEnd = Math.min(stsd.length, entry + stsd.readUInt32BE(entry))
-  const avcC = boxes(stsd, entry + 8 + 78, entryEnd).find((b) => b.type === "avcC")
-  if (!avcC) return undefined
   try {
+    // stsd: header 8, version/flags 4, count 4; the entry: size and type (8), 78 bytes of visual fields, its boxes.
+    const entry = 16
+    const type = stsd.toString("latin1", entry + 4, entry + 8)
+    if (type !== "avc1" && type !== "avc3") return undefined
+    const entryEnd = Math.min(stsd.length, entry + stsd.readUInt32BE(entry))
+    const avcC = boxes(stsd, entry + 8 + 78, entryEnd).find((b) => b.type === "avcC")
+    if (!avcC) return undefined
     const lengthSize = (stsd.readUInt8(avcC.start + 4) & 0x03) + 1
     const parameterSets: Array<Buffer> = []
     let at = avcC.start + 5
