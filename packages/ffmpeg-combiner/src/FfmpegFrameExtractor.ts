@@ -10,9 +10,8 @@
 import * as NodePath from "node:path"
 import { Capabilities, Errors, FrameExtractor } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
-import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
-import { checkDecodes, inspect, type Size, writeFitted } from "./internal/image.ts"
+import { checkDecodes, inspect, loadSharp, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
 import { lastFrameClip } from "./internal/lastFrameClip.ts"
 import { readMovie, type VideoTiming, videoTiming } from "./internal/mp4Tables.ts"
@@ -136,9 +135,11 @@ export const make = Effect.gen(function* () {
           ? // Should the decode disagree with the header (an unusual file), ffprobe decides.
             yield* lastDecodedFrame(source, fromHeader).pipe(Effect.catch(() => probed))
           : yield* probed
-    const image = sharp(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
     return yield* Effect.tryPromise({
-      try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),
+      try: async () => {
+        const image = (await loadSharp())(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
+        return writeFitted(image, size, target, NodePath.resolve(options.destination))
+      },
       catch: frameError(options.destination, "could not write the frame")
     })
   })
@@ -151,7 +152,12 @@ export const make = Effect.gen(function* () {
     return yield* Effect.tryPromise({
       try: async () => {
         const { width, height } = await inspect(image)
-        return writeFitted(sharp(image).autoOrient(), { width, height }, target, NodePath.resolve(options.destination))
+        return writeFitted(
+          (await loadSharp())(image).autoOrient(),
+          { width, height },
+          target,
+          NodePath.resolve(options.destination)
+        )
       },
       catch: frameError(image, "could not fit the image")
     })
