@@ -19,6 +19,9 @@ import { run } from "./internal/process.ts"
 import { WarmProcess } from "./internal/warmProcess.ts"
 import * as Probe from "./Probe.ts"
 
+/** After the preflight, when sharp is loaded in the background (ms): after the first create has left. */
+const SHARP_PRELOAD_MS = 300
+
 /** First seek window before the end, in seconds; grows ×4 while it yields no frame. */
 export const initialWindowSeconds = 1
 
@@ -173,9 +176,14 @@ export const make = Effect.gen(function* () {
       catch: frameError(path, "not a readable image")
     })
 
+  // sharp (libvips) is loaded while the first clip renders, not before the first create, nor at the first seam.
+  const preloadSharp = Effect.sync(() => {
+    setTimeout(() => void loadSharp().catch(() => undefined), SHARP_PRELOAD_MS).unref()
+  })
+
   return FrameExtractor.FrameExtractor.of({
     // Checking ffmpeg before a run also starts the decoder the first last frame will use.
-    preflight: Effect.asVoid(warmDecoder),
+    preflight: Effect.andThen(warmDecoder, preloadSharp),
     inspectImage,
     fitImage,
     lastFrame
