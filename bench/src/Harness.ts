@@ -2,11 +2,12 @@
  * One benchmark run: the emulator in one child process, the LongSora side in another (fresh, so
  * its peak RSS is its own), then the timeline and the emulator's job stats turned into metrics.
  */
-import { type ChildProcess, fork } from "node:child_process"
+import { fork } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Emulator } from "@longsora/emulator"
+import { once, type Runner, runCli, runLoop, startEmulator } from "./Runners.ts"
 import type { ChildConfig, ChildReport, RequestRecord } from "./Timeline.ts"
 
 export interface Scenario {
@@ -18,6 +19,54 @@ export interface Scenario {
   readonly maxConcurrency?: number | undefined
   /** `keep`: join without a transition (every frame kept, a pure copy); default: the mode's own seam. */
   readonly seam?: "default" | "keep" | undefined
+  /** Clip length in seconds (default 4). */
+  readonly clipSeconds?: number | undefined
+  /** Throttle every content download to this many bytes per second (the emulator's slow-download fault). */
+  readonly bytesPerSecond?: number | undefined
+  /** Which runners run it, in this order, against one emulator (default: the loop, the command, the SDK). */
+  readonly runners?: ReadonlyArray<Runner> | undefined
+}
+
+/** One runner's figures in one run, from the emulator's job stats and the process's spawn and exit. */
+export interface RunnerMetrics {
+  readonly runner: Runner
+  /** Spawn to exit: process start included. */
+  readonly wallS: number
+  readonly overheadS: number
+  readonly overheadPct: number
+  readonly wallOverReference: number
+  /** Spawn to the emulator's `createdAt` of the first job. */
+  readonly firstCreateS: number
+  /** Per seam: the emulator's `completedAt` of segment k to the `createdAt` of segment k+1 (chained). */
+  readonly seamGapsS: ReadonlyArray<number>
+  readonly seamGapMeanS: number
+  /** The last job's `completedAt` to the process's exit: download, last steps and the join. */
+  readonly tailS: number
+  readonly emulatorJobsS: number
+  readonly ownOverheadS: number
+  /** The emulator's real render work for these jobs: `renderedAt − createdAt`, summed. */
+  readonly renderWorkS: number
+  readonly creates: number
+  /** SDK runs only: the in-process timeline (requests and progress events). */
+  readonly detail?: RunMetrics | undefined
+  /** SDK runs only: where each seam's gap went. */
+  readonly seams?: ReadonlyArray<SeamTimeline> | undefined
+}
+
+/** Where one seam's time went (SDK run, chained mode), seconds. */
+export interface SeamTimeline {
+  readonly seam: number
+  readonly gapS: number
+  /** Job completed → the poll that saw it answered. */
+  readonly noticeS: number
+  /** The content request, first byte asked to last byte written. */
+  readonly downloadS: number
+  /** Clip written → last frame written: header read, decode, resize, JPEG encode. */
+  readonly extractS: number
+  /** Next create sent → the emulator made the job (the reference's upload). */
+  readonly uploadS: number
+  /** The rest: waits between these steps (manifest writes, scheduling). */
+  readonly otherS: number
 }
 
 /** Every metric of one run; seconds unless named otherwise. */
@@ -65,33 +114,6 @@ export interface RunMetrics {
 
 const here = (file: string) => new URL(file, import.meta.url).pathname
 const nodeArgs = ["--disable-warning=ExperimentalWarning"]
-
-const once = <A>(child: ChildProcess, pick: (message: unknown) => A | undefined, what: string): Promise<A> =>
-  new Promise((resolve, reject) => {
-    const onMessage = (message: unknown) => {
-      const picked = pick(message)
-      if (picked === undefined) return
-      cleanup()
-      resolve(picked)
-    }
-    const onExit = (code: number | null) => {
-      cleanup()
-      reject(new Error(`${what}: the child exited (${code}) before answering`))
-    }
-    const cleanup = () => {
-      child.off("message", onMessage)
-      child.off("exit", onExit)
-    }
-    child.on("message", onMessage)
-    child.on("exit", onExit)
-  })
-
-const field =
-  <K extends string>(key: K, type: string) =>
-  (message: unknown) =>
-    typeof message === "object" && message !== null && (message as { type?: unknown }).type === type
-      ? ((message as Record<K, unknown>)[key] as never)
-      : undefined
 
 const mean = (xs: ReadonlyArray<number>) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length)
 const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
@@ -188,60 +210,172 @@ export const analyze = (scenario: Scenario, report: ChildReport, stats: Emulator
   }
 }
 
+/** Figures every runner has: from its spawn/exit and the emulator's stats for its jobs. */
+export const common = (
+  scenario: Scenario,
+  runner: Runner,
+  spawnedAt: number,
+  exitedAt: number,
+  jobIds: ReadonlyArray<string>,
+  allJobs: ReadonlyArray<Emulator.EmulatorStats["jobs"][number]>
+): RunnerMetrics => {
+  const jobs = allJobs.filter((job) => jobIds.includes(job.id)).sort((a, b) => a.createdAt - b.createdAt)
+  const simMs = scenario.simulatedSeconds * 1000
+  const referenceMs = scenario.mode === "chained" ? simMs * scenario.segments : simMs
+  const wallMs = exitedAt - spawnedAt
+  const jobMs = jobs.map((job) => (job.completedAt ?? Number.NaN) - job.createdAt)
+  const emulatorJobsMs = scenario.mode === "chained" ? sum(jobMs) : Math.max(...jobMs)
+  const gaps =
+    scenario.mode === "chained"
+      ? jobs.slice(1).map((job, k) => job.createdAt - (jobs[k]!.completedAt ?? Number.NaN))
+      : []
+  const lastCompleted = Math.max(...jobs.map((job) => job.completedAt ?? Number.NaN))
+  return {
+    runner,
+    wallS: round(s(wallMs)),
+    overheadS: round(s(wallMs - referenceMs)),
+    overheadPct: round(((wallMs - referenceMs) / referenceMs) * 100, 2),
+    wallOverReference: round(wallMs / referenceMs),
+    firstCreateS: round(s((jobs[0]?.createdAt ?? Number.NaN) - spawnedAt)),
+    seamGapsS: gaps.map((gap) => round(s(gap))),
+    seamGapMeanS: round(s(mean(gaps))),
+    tailS: round(s(exitedAt - lastCompleted)),
+    emulatorJobsS: round(s(emulatorJobsMs)),
+    ownOverheadS: round(s(wallMs - emulatorJobsMs)),
+    renderWorkS: round(s(sum(jobs.map((job) => (job.renderedAt ?? Number.NaN) - job.createdAt)))),
+    creates: jobs.length
+  }
+}
+
+/** Where each seam's gap went, from the SDK run's request timeline and progress events. */
+export const seamTimelines = (report: ChildReport, stats: Emulator.EmulatorStats): Array<SeamTimeline> => {
+  const jobs = stats.jobs.filter((job) => report.jobIds.includes(job.id)).sort((a, b) => a.createdAt - b.createdAt)
+  const at = (tag: string, segment: number) =>
+    report.events.find((e) => e.tag === tag && e.segment === segment)?.at ?? Number.NaN
+  return jobs.slice(0, -1).map((job, k) => {
+    const next = jobs[k + 1]!
+    const completedAt = job.completedAt ?? Number.NaN
+    const seen = report.requests.find((r) => r.kind === "poll" && r.jobId === job.id && r.videoStatus === "completed")
+    const download = report.requests.find((r) => r.kind === "download" && r.jobId === job.id)
+    const create = report.requests.find((r) => r.kind === "create" && r.jobId === next.id)
+    const parts = {
+      noticeS: (seen?.end ?? Number.NaN) - completedAt,
+      downloadS: download ? download.end - download.start : Number.NaN,
+      extractS: at("FrameExtracted", k + 1) - at("SegmentCompleted", k + 1),
+      uploadS: create ? next.createdAt - create.start : Number.NaN
+    }
+    const gap = next.createdAt - completedAt
+    return {
+      seam: k + 1,
+      gapS: round(s(gap)),
+      noticeS: round(s(parts.noticeS)),
+      downloadS: round(s(parts.downloadS)),
+      extractS: round(s(parts.extractS)),
+      uploadS: round(s(parts.uploadS)),
+      otherS: round(s(gap - sum(Object.values(parts))))
+    }
+  })
+}
+
 export interface RunOptions {
-  /** Keep the output directory (default: removed after the run). */
+  /** Keep the output directories (default: removed after the run). */
   readonly keepOutput?: boolean
 }
 
-/** Runs one scenario once and returns its metrics. */
-export const runScenario = async (scenario: Scenario, options: RunOptions = {}): Promise<RunMetrics> => {
-  const emulatorOptions: Emulator.EmulatorOptions = {
-    apiKey: "sk-bench",
-    render: { fixedSeconds: scenario.simulatedSeconds, secondsPerVideoSecond: 0 },
-    // Independent mode: every segment renders at once, as the request's maxConcurrency allows.
-    maxConcurrentRenders: Math.max(2, scenario.maxConcurrency ?? 1)
+const emulatorOptionsFor = (scenario: Scenario): Emulator.EmulatorOptions => ({
+  apiKey: "sk-bench",
+  render: { fixedSeconds: scenario.simulatedSeconds, secondsPerVideoSecond: 0 },
+  // Independent mode: every segment renders at once, as the request's maxConcurrency allows.
+  maxConcurrentRenders: Math.max(2, scenario.maxConcurrency ?? 1),
+  maxConcurrentJobsPerKey: Math.max(2, scenario.maxConcurrency ?? 1),
+  ...(scenario.bytesPerSecond ? { faults: { slowDownload: { bytesPerSecond: scenario.bytesPerSecond } } } : {})
+})
+
+/** Runs one scenario once: each runner in turn against one emulator. */
+export const runScenario = async (
+  scenario: Scenario,
+  options: RunOptions = {}
+): Promise<Partial<Record<Runner, RunnerMetrics>>> => {
+  const emulator = await startEmulator(emulatorOptionsFor(scenario))
+  const dirs: Array<string> = []
+  const fresh = () => {
+    const dir = mkdtempSync(join(tmpdir(), "longsora-bench-"))
+    dirs.push(dir)
+    return dir
   }
-  const emulator = fork(here("./EmulatorChild.ts"), [JSON.stringify(emulatorOptions)], {
+  const clipSeconds = scenario.clipSeconds ?? 4
+  const size = "1280x720"
+  const out: Partial<Record<Runner, RunnerMetrics>> = {}
+  try {
+    for (const runner of scenario.runners ?? (["loop", "cli", "sdk"] as const)) {
+      if (runner === "loop") {
+        const loop = await runLoop({
+          ...emulator,
+          segments: scenario.segments,
+          seconds: clipSeconds,
+          size,
+          outputDir: fresh()
+        })
+        out.loop = common(scenario, "loop", loop.spawnedAt, loop.exitedAt, loop.jobIds, (await emulator.stats()).jobs)
+      } else if (runner === "cli") {
+        const cli = await runCli(
+          {
+            durations: Array.from({ length: scenario.segments }, () => clipSeconds),
+            size,
+            outputDir: fresh(),
+            mode: scenario.mode,
+            maxConcurrency: scenario.maxConcurrency,
+            seam: scenario.seam,
+            emulator
+          },
+          process.env
+        )
+        out.cli = common(scenario, "cli", cli.spawnedAt, cli.exitedAt, cli.jobIds, (await emulator.stats()).jobs)
+      } else {
+        const spawnedAt = Date.now()
+        const report = await runSdk(scenario, emulator, fresh(), clipSeconds)
+        const exitedAt = Date.now()
+        const stats = await emulator.stats()
+        out.sdk = {
+          ...common(scenario, "sdk", spawnedAt, exitedAt, report.jobIds, stats.jobs),
+          detail: analyze(scenario, report, stats),
+          seams: scenario.mode === "chained" ? seamTimelines(report, stats) : undefined
+        }
+      }
+    }
+    return out
+  } finally {
+    await emulator.close()
+    if (!options.keepOutput) for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const runSdk = async (
+  scenario: Scenario,
+  emulator: { readonly baseURL: string; readonly apiKey: string },
+  outputDir: string,
+  clipSeconds: number
+): Promise<ChildReport> => {
+  const config: ChildConfig = {
+    baseURL: emulator.baseURL,
+    apiKey: emulator.apiKey,
+    segments: scenario.segments,
+    clipSeconds,
+    mode: scenario.mode,
+    maxConcurrency: scenario.maxConcurrency,
+    seam: scenario.seam ?? "default",
+    outputDir
+  }
+  const side = fork(here("./LongSoraChild.ts"), [JSON.stringify(config)], {
     execArgv: nodeArgs,
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
-  const outputDir = mkdtempSync(join(tmpdir(), "longsora-bench-"))
-  try {
-    const ready = await once(
-      emulator,
-      (m) => {
-        const baseURL = field("baseURL", "ready")(m) as string | undefined
-        return baseURL === undefined ? undefined : { baseURL, apiKey: (m as { apiKey: string }).apiKey }
-      },
-      "emulator"
-    )
-    const config: ChildConfig = {
-      baseURL: ready.baseURL,
-      apiKey: ready.apiKey,
-      segments: scenario.segments,
-      mode: scenario.mode,
-      maxConcurrency: scenario.maxConcurrency,
-      seam: scenario.seam ?? "default",
-      outputDir
-    }
-    const side = fork(here("./LongSoraChild.ts"), [JSON.stringify(config)], {
-      execArgv: nodeArgs,
-      stdio: ["ignore", "inherit", "inherit", "ipc"]
-    })
-    const report = await once(
-      side,
-      (m) => (typeof m === "object" && m !== null && "t0" in m ? (m as ChildReport) : undefined),
-      "LongSora"
-    )
-    if (report.error !== undefined) throw new Error(`${scenario.name}: the run failed: ${report.error}`)
-    emulator.send("stats")
-    const stats = await once<Emulator.EmulatorStats>(emulator, field("stats", "stats"), "emulator stats")
-    return analyze(scenario, report, stats)
-  } finally {
-    if (emulator.connected) emulator.send("close")
-    await new Promise<void>((resolve) =>
-      emulator.exitCode !== null ? resolve() : emulator.once("exit", () => resolve())
-    )
-    if (!options.keepOutput) rmSync(outputDir, { recursive: true, force: true })
-  }
+  const report = await once(
+    side,
+    (m) => (typeof m === "object" && m !== null && "t0" in m ? (m as ChildReport) : undefined),
+    "LongSora"
+  )
+  await new Promise<void>((resolve) => (side.exitCode !== null ? resolve() : side.once("exit", () => resolve())))
+  if (report.error !== undefined) throw new Error(`${scenario.name}: the SDK run failed: ${report.error}`)
+  return report
 }

@@ -82,7 +82,7 @@ const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, fetc
 const request = new LongVideoRequest({
   prompt: "A paper boat drifts down a rainy street at dusk",
   model: "sora-2",
-  durations: Array.from({ length: config.segments }, () => 4),
+  durations: Array.from({ length: config.segments }, () => config.clipSeconds),
   size: "1280x720",
   planModel: "gpt-5",
   outputDir: config.outputDir,

@@ -31,6 +31,8 @@ export interface ChildConfig {
   readonly baseURL: string
   readonly apiKey: string
   readonly segments: number
+  /** Seconds per clip. */
+  readonly clipSeconds: number
   readonly mode: "chained" | "independent"
   readonly maxConcurrency: number | undefined
   /** The seam: the mode's default, or a hard cut that keeps every frame (a pure copy join). */

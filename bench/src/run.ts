@@ -5,10 +5,23 @@
  * `--only NAME[,NAME]`: just those scenarios (e.g. chained-3-8s), written to results/quick.json only.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { availableParallelism, cpus, loadavg } from "node:os"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os"
+import { join } from "node:path"
 import { runScenario, type Scenario } from "./Harness.ts"
-import { aggregate, type ScenarioResult, table, targets, targetTable } from "./Report.ts"
+import {
+  aggregate,
+  type OfflineResult,
+  offlineTable,
+  type ScenarioResult,
+  type StartupResult,
+  seamTable,
+  spread,
+  table,
+  targets,
+  targetTable
+} from "./Report.ts"
+import { runOffline, timeCommand } from "./Runners.ts"
 
 const args = process.argv.slice(2)
 const onlyFlag = args.indexOf("--only")
@@ -16,33 +29,42 @@ const only = onlyFlag >= 0 ? (args[onlyFlag + 1] ?? "").split(",") : undefined
 // A partial run never replaces the full results.
 const quick = args.includes("--quick") || only !== undefined
 const runsFlag = args.indexOf("--runs")
-const runs = runsFlag >= 0 ? Number(args[runsFlag + 1]) : quick ? 1 : 3
-const SHORT = 2
-const LONG = SHORT * 4
+const runs = runsFlag >= 0 ? Number(args[runsFlag + 1]) : 1
 
-const scenariosFor = (seconds: number): Array<Scenario> => [
-  { name: `chained-3-${seconds}s`, mode: "chained", segments: 3, simulatedSeconds: seconds },
-  { name: `chained-10-${seconds}s`, mode: "chained", segments: 10, simulatedSeconds: seconds },
+/**
+ * Issue 15's settings. Loopback: the emulator's clips (about 0.7 MB per 4 s, 1.4 MB per 8 s) as fast
+ * as loopback serves them. Throttled: 8 s clips at 1.4 MB/s, so each download takes as long as a
+ * realistic 5 MB 720p clip at 5 MB/s (about 1 s).
+ */
+const all: Array<Scenario> = [
+  { name: "chained-3-8s", mode: "chained", segments: 3, simulatedSeconds: 8 },
+  { name: "chained-10-8s", mode: "chained", segments: 10, simulatedSeconds: 8 },
+  { name: "chained-3-4s", mode: "chained", segments: 3, simulatedSeconds: 4 },
+  { name: "chained-10-4s", mode: "chained", segments: 10, simulatedSeconds: 4 },
   {
-    name: `independent-10-${seconds}s`,
-    mode: "independent",
-    segments: 10,
-    simulatedSeconds: seconds,
-    maxConcurrency: 10
+    name: "chained-3-8s-throttled",
+    mode: "chained",
+    segments: 3,
+    simulatedSeconds: 8,
+    clipSeconds: 8,
+    bytesPerSecond: 1_400_000
   },
-  // The same without a crossfade: what the mode costs when the join is a copy.
   {
-    name: `independent-10-${seconds}s-keep`,
+    name: "independent-10-8s-keep",
     mode: "independent",
     segments: 10,
-    simulatedSeconds: seconds,
+    simulatedSeconds: 8,
     maxConcurrency: 10,
-    seam: "keep"
+    seam: "keep",
+    runners: ["cli"]
   }
 ]
-// The long setting first: the targets are judged on it.
-const all = [...scenariosFor(LONG), ...scenariosFor(SHORT)]
-const scenarios = only ? all.filter((s) => only.includes(s.name)) : quick ? [scenariosFor(SHORT)[0]!] : all
+const offlineSegments = quick ? [] : [3, 10, 30]
+const scenarios = only
+  ? all.filter((s) => only.includes(s.name))
+  : quick
+    ? [{ ...all[2]!, name: "quick-2-1s", segments: 2, simulatedSeconds: 1 }]
+    : all
 if (only && scenarios.length !== only.length) {
   console.error(`--only takes scenario names among: ${all.map((s) => s.name).join(", ")}`)
   process.exit(2)
@@ -62,44 +84,81 @@ const meta = {
   loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   runsPerScenario: runs,
   settings: {
-    clip: "4 s, 1280x720, sora-2",
-    simulatedSecondsPerClip: [...new Set(scenarios.map((s) => s.simulatedSeconds))],
-    emulator: "child process; maxConcurrentRenders = max(2, maxConcurrency)",
-    longsora:
-      "child process per run (fresh, for its own peak RSS), SDK layers over the real planner, provider and ffmpeg"
+    clip: "4 s (throttled: 8 s), 1280x720, sora-2",
+    emulator: "child process, one per scenario run, shared by its runners in turn (plain loop, longsora, SDK)",
+    runners:
+      "each its own process timed from spawn to exit: PlainLoop.ts; node packages/cli/dist/bin.js generate …; LongSoraChild.ts (SDK layers)",
+    offline: "node packages/cli/dist/bin.js generate … --offline (embedded emulator, default render settings)"
   }
 }
 
 const results: Array<ScenarioResult> = []
+const offline: Array<OfflineResult> = []
+let startup: StartupResult | undefined
 // --from-results: only regenerate the README from results/latest.json (e.g. after an interrupted run).
 const fromResults = args.includes("--from-results")
 if (fromResults) {
   const saved = JSON.parse(readFileSync(new URL("results/latest.json", root), "utf8")) as typeof meta & {
     scenarios: Array<ScenarioResult>
+    offline: Array<OfflineResult>
+    startup: StartupResult | undefined
   }
-  Object.assign(meta, { ...saved, scenarios: undefined, targets: undefined })
+  Object.assign(meta, { ...saved, scenarios: undefined, targets: undefined, offline: undefined, startup: undefined })
   results.push(...saved.scenarios)
+  offline.push(...saved.offline)
+  startup = saved.startup
+}
+if (!fromResults && !quick) {
+  // One `generate` fills the ffmpeg check's cache first, as any earlier run on a user's machine has.
+  await timeCommand(["--version"], 1)
+  const help = await timeCommand(["--help"], 7)
+  const version = await timeCommand(["--version"], 7)
+  startup = { helpS: spread(help), versionS: spread(version) }
+  console.log(`longsora --help: ${startup.helpS.median} s; --version: ${startup.versionS.median} s`)
 }
 for (const scenario of fromResults ? [] : scenarios) {
   const raw = []
   for (let i = 1; i <= runs; i++) {
     const metrics = await runScenario(scenario)
-    console.log(
-      `${scenario.name} run ${i}/${runs}: wall ${metrics.wallS} s, overhead ${metrics.overheadS} s (${metrics.overheadPct} %), own ${metrics.ownOverheadS} s, real render ${metrics.realRenderMeanS} s, RSS ${metrics.peakRssMiB} MiB`
-    )
+    for (const [runner, m] of Object.entries(metrics)) {
+      console.log(
+        `${scenario.name} run ${i}/${runs} ${runner}: wall ${m.wallS} s, overhead ${m.overheadS} s, first create ${m.firstCreateS} s, seam gap ${m.seamGapMeanS} s`
+      )
+    }
     raw.push(metrics)
   }
   results.push(aggregate(scenario, raw))
   // Written after every scenario, so an interrupted run keeps what it measured.
   write()
 }
+for (const segments of fromResults ? [] : offlineSegments) {
+  const dir = mkdtempSync(join(tmpdir(), "longsora-bench-offline-"))
+  try {
+    const run = await runOffline(segments, dir)
+    const jobs = run.jobs.filter((job) => run.jobIds.includes(job.id))
+    const work = jobs.reduce((total, job) => total + ((job.renderedAt ?? Number.NaN) - job.createdAt), 0)
+    const first = Math.min(...jobs.map((job) => job.createdAt))
+    offline.push({
+      segments,
+      wallS: (run.exitedAt - run.spawnedAt) / 1000,
+      renderWorkS: work / 1000,
+      firstCreateS: (first - run.spawnedAt) / 1000
+    })
+    console.log(`offline ${segments}: wall ${(run.exitedAt - run.spawnedAt) / 1000} s, render work ${work / 1000} s`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  write()
+}
 
 function write() {
-  const judged = quick ? [] : targets(results, LONG)
+  const judged = quick ? [] : targets(results, offline, startup)
   const document = {
     ...meta,
     loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    startup,
     scenarios: results,
+    offline,
     targets: judged
   }
   mkdirSync(new URL("results/", root), { recursive: true })
@@ -109,10 +168,10 @@ function write() {
   )
   return { judged, document }
 }
-const { judged, document } = fromResults ? { judged: targets(results, LONG), document: meta } : write()
-console.log(`\n${table(results)}\n`)
+const { judged, document } = fromResults ? { judged: targets(results, offline, startup), document: meta } : write()
+console.log(`\n${table(results)}\n\n${seamTable(results)}\n`)
 if (!quick) {
-  console.log(`${targetTable(judged)}\n`)
+  console.log(`${offlineTable(offline)}\n\n${targetTable(judged)}\n`)
   const readmeUrl = new URL("README.md", root)
   const MARKER = "<!-- results: regenerated by `pnpm bench`; edit above this line -->"
   const readme = readFileSync(readmeUrl, "utf8")
@@ -120,9 +179,13 @@ if (!quick) {
   const generated = [
     MARKER,
     "",
-    `Commit \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " (with uncommitted changes)" : ""}, ${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpuModel}), load average ${meta.loadAverageAtStart.join(" ")} at start and ${(document as { loadAverageAtEnd?: Array<number> }).loadAverageAtEnd?.join(" ")} at the end; ${meta.runsPerScenario} runs per scenario (${results.map((r) => `${r.name}: ${r.runs}`).join(", ")}), medians shown (min/max in \`results/latest.json\`).`,
+    `Commit \`${meta.commit.slice(0, 10)}\`${meta.dirty ? " (with uncommitted changes)" : ""}, ${meta.date}, Node ${meta.node}, ${meta.cpus} CPUs (${meta.cpuModel}), load average ${meta.loadAverageAtStart.join(" ")} at start and ${(document as { loadAverageAtEnd?: Array<number> }).loadAverageAtEnd?.join(" ")} at the end; ${meta.runsPerScenario} run(s) per scenario, medians shown (every run in \`results/latest.json\`).`,
     "",
     table(results),
+    "",
+    seamTable(results),
+    "",
+    offlineTable(offline),
     "",
     targetTable(judged),
     ""

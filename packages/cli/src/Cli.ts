@@ -6,9 +6,9 @@ import * as DoctorCommand from "./DoctorCommand.ts"
 import * as EmulatorCommand from "./EmulatorCommand.ts"
 import * as ExitCode from "./ExitCode.ts"
 import * as GenerateCommand from "./GenerateCommand.ts"
+import * as HelpOutput from "./HelpOutput.ts"
 import * as InspectCommand from "./InspectCommand.ts"
 import * as McpCommand from "./McpCommand.ts"
-import * as Messages from "./Messages.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as ServeCommand from "./ServeCommand.ts"
 
@@ -32,16 +32,19 @@ export const command = Command.make("longsora").pipe(
 
 /**
  * Prints a failure the way a person can act on it, in the flags they typed (parse errors are
- * printed by `Messages.presenter`).
+ * printed by `HelpOutput.presenter`).
  */
-const report = <A, E>(exit: Exit.Exit<A, E>) =>
-  Effect.sync(() => {
-    if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return
-    const error = Cause.squash(exit.cause)
-    if ((error as { _tag?: string })._tag === "ShowHelp") return
+const report = <A, E>(exit: Exit.Exit<A, E>) => {
+  if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return Effect.void
+  const error = Cause.squash(exit.cause)
+  if ((error as { _tag?: string })._tag === "ShowHelp") return Effect.void
+  // Loaded only when there is something to say: `Messages` brings core's errors with it.
+  return Effect.promise(async () => {
+    const Messages = await import("./Messages.ts")
     process.stderr.write(`error: ${Messages.render(error)}\n`)
   })
+}
 
-export const main = Command.run(command, { version }).pipe(Effect.onExit(report), Effect.provide(Messages.layer))
+export const main = Command.run(command, { version }).pipe(Effect.onExit(report), Effect.provide(HelpOutput.layer))
 
 export const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void) => onExit(ExitCode.of(exit))

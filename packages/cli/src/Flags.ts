@@ -1,5 +1,6 @@
 /** The flags that describe a request: all of them for `generate`, `planFlags` for `plan`. */
-import { LongVideoRequest } from "@longsora/core"
+// Deep import: the defaults without the rest of core, so `--help` stays light.
+import * as LongVideoRequest from "@longsora/core/LongVideoRequest"
 import { Flag } from "effect/cli"
 
 const { defaults } = LongVideoRequest

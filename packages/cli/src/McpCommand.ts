@@ -4,7 +4,6 @@ import { Effect, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
 import { requestFlags } from "./Flags.ts"
-import * as Services from "./Services.ts"
 
 export const command = Command.make(
   "mcp",
@@ -27,6 +26,7 @@ export const command = Command.make(
     const path = yield* Path.Path
     // Loaded here, not at start-up: the MCP server's modules would slow every other command.
     const LongSoraMcp = yield* Effect.promise(() => import("@longsora/mcp/LongSoraMcp"))
+    const Services = yield* Effect.promise(() => import("./Services.ts"))
     yield* LongSoraMcp.serve({
       // One preview or one run at a time, wired as `plan` and `generate` wire theirs.
       services: ({ purpose, model, planModel, outputDir }) =>

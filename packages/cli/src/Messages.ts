@@ -5,8 +5,6 @@
  * when asked for.
  */
 import { Errors } from "@longsora/core"
-import { Console } from "effect"
-import { CliOutput } from "effect/cli"
 
 /** Request field (or CLI option) → how the user writes it. The one mapping every message goes through. */
 const flags: Readonly<Record<string, string>> = {
@@ -50,18 +48,5 @@ export const render = (error: unknown): string => {
   return Errors.nameFields(message, flagName)
 }
 
-/** The hint printed under a parse error instead of the whole help. */
-export const helpHint = (commandPath: ReadonlyArray<string>): string =>
-  `Run \`${[...commandPath, "--help"].join(" ")}\` for the flags.`
-
-/** Help and `--version` on stdout; a bad invocation's errors and the hint on stderr. */
-export const presenter: CliOutput.Presenter = {
-  present: (event) =>
-    event._tag === "InvalidInvocation"
-      ? Console.error(
-          [...event.errors.map((error) => `error: ${error.message}`), helpHint(event.commandPath)].join("\n")
-        )
-      : CliOutput.defaultPresenter.present(event)
-}
-
-export const layer = CliOutput.layerPresenter(presenter)
+/** Help, `--version` and parse errors (in `HelpOutput`, which loads no LongSora package). */
+export { helpHint, layer, presenter } from "./HelpOutput.ts"

@@ -4,15 +4,15 @@
  * create|list|revoke` for the API keys its clients use.
  */
 import { type Capabilities, Errors } from "@longsora/core"
-import { Server } from "@longsora/server"
+import * as Defaults from "@longsora/server/Defaults"
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as RequestOptions from "./RequestOptions.ts"
-import * as Services from "./Services.ts"
+import type * as Services from "./Services.ts"
 
 const dataDir = Flag.String("data-dir").pipe(
-  Flag.withDescription(`Jobs, their videos and the key store (default ${Server.defaultDataDir()})`),
-  Flag.withDefault(Server.defaultDataDir())
+  Flag.withDescription(`Jobs, their videos and the key store (default ${Defaults.defaultDataDir()})`),
+  Flag.withDefault(Defaults.defaultDataDir())
 )
 
 const database = Flag.String("database").pipe(
@@ -22,17 +22,20 @@ const database = Flag.String("database").pipe(
   Flag.optional
 )
 
+/** The server's modules, loaded when a serve command runs (not for `--help`). */
+const loadServer = Effect.promise(() => import("@longsora/server/Server"))
+
 const optionalInt = (name: string, description: string) =>
   Flag.Int(name).pipe(Flag.withDescription(description), Flag.optional)
 
 const serve = {
   host: Flag.String("host").pipe(
     Flag.withDescription("Address to listen on (a server off loopback needs API keys)"),
-    Flag.withDefault(Server.defaults.host)
+    Flag.withDefault(Defaults.defaults.host)
   ),
   port: Flag.Int("port").pipe(
     Flag.withDescription("Port (0 picks a free one)"),
-    Flag.withDefault(Server.defaults.port)
+    Flag.withDefault(Defaults.defaults.port)
   ),
   dataDir,
   database,
@@ -41,8 +44,10 @@ const serve = {
     Flag.withDefault("127.0.0.1")
   ),
   runnerPort: Flag.Int("runner-port").pipe(
-    Flag.withDescription(`With --database: this runner's port for the others (default ${Server.defaults.runnerPort})`),
-    Flag.withDefault(Server.defaults.runnerPort)
+    Flag.withDescription(
+      `With --database: this runner's port for the others (default ${Defaults.defaults.runnerPort})`
+    ),
+    Flag.withDefault(Defaults.defaults.runnerPort)
   ),
   offline: Flag.Boolean("offline").pipe(
     Flag.withDescription("Run jobs on the embedded emulator: no network, no provider key, nothing billed"),
@@ -58,19 +63,22 @@ const serve = {
     ),
     Flag.optional
   ),
-  concurrency: optionalInt("concurrency", `Jobs run at once (default ${Server.defaults.concurrency})`),
+  concurrency: optionalInt("concurrency", `Jobs run at once (default ${Defaults.defaults.concurrency})`),
   maxRunningJobs: optionalInt(
     "max-running-jobs",
-    `Per key: jobs queued or running at once (default ${Server.defaults.maxRunningJobsPerKey})`
+    `Per key: jobs queued or running at once (default ${Defaults.defaults.maxRunningJobsPerKey})`
   ),
   secondsPerDay: optionalInt(
     "seconds-per-day",
-    `Per key: video seconds per UTC day (default ${Server.defaults.secondsPerDayPerKey})`
+    `Per key: video seconds per UTC day (default ${Defaults.defaults.secondsPerDayPerKey})`
   ),
-  maxBodyBytes: optionalInt("max-body-bytes", `JSON bodies and form fields (default ${Server.defaults.maxBodyBytes})`),
+  maxBodyBytes: optionalInt(
+    "max-body-bytes",
+    `JSON bodies and form fields (default ${Defaults.defaults.maxBodyBytes})`
+  ),
   maxUploadBytes: optionalInt(
     "max-upload-bytes",
-    `An uploaded input_reference (default ${Server.defaults.maxUploadBytes})`
+    `An uploaded input_reference (default ${Defaults.defaults.maxUploadBytes})`
   ),
   corsOrigins: Flag.String("cors-origin").pipe(
     Flag.withDescription("Allow browser calls from these origins (comma-separated); CORS is off without it"),
@@ -88,6 +96,7 @@ const create = Command.make(
     secondsPerDay: optionalInt("seconds-per-day", "This key's limit on video seconds per UTC day")
   },
   Effect.fnUntraced(function* ({ name, dataDir, database, maxRunningJobs, secondsPerDay }) {
+    const Server = yield* loadServer
     const { key } = yield* Server.issueKey(name, {
       maxRunningJobs: Option.getOrUndefined(maxRunningJobs),
       secondsPerDay: Option.getOrUndefined(secondsPerDay)
@@ -103,6 +112,7 @@ const list = Command.make(
   "list",
   { dataDir, database },
   Effect.fnUntraced(function* ({ dataDir, database }) {
+    const Server = yield* loadServer
     const keys = yield* Server.listKeys.pipe(
       Effect.provide(Server.storeLayer(dataDir, Option.getOrUndefined(database)))
     )
@@ -122,6 +132,7 @@ const revoke = Command.make(
   "revoke",
   { name: Argument.String("name"), dataDir, database },
   Effect.fnUntraced(function* ({ name, dataDir, database }) {
+    const Server = yield* loadServer
     const removed = yield* Server.revokeKey(name).pipe(
       Effect.provide(Server.storeLayer(dataDir, Option.getOrUndefined(database)))
     )
@@ -161,6 +172,7 @@ export const command = Command.make(
   "serve",
   serve,
   Effect.fnUntraced(function* (flags) {
+    const Server = yield* loadServer
     const declared = Option.isSome(flags.gatewayModel) ? [yield* gatewayModel(flags.gatewayModel.value)] : []
     const target: Services.Target = { offline: flags.offline, baseUrl: flags.baseUrl, models: declared }
     const server = Server.layer({
@@ -184,7 +196,8 @@ export const command = Command.make(
           `longsora serve listening on ${baseURL} (data: ${flags.dataDir}${flags.offline ? ", offline" : ""})`
         )
     })
-    return yield* Layer.launch(server.pipe(Layer.provide(Services.layer(target))))
+    const { layer } = yield* Effect.promise(() => import("./Services.ts"))
+    return yield* Layer.launch(server.pipe(Layer.provide(layer(target))))
   })
 ).pipe(
   Command.withDescription("Serve the OpenAI-compatible Videos API for long videos, with jobs that survive restarts"),

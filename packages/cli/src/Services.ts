@@ -8,7 +8,7 @@
  */
 import { Providers } from "@longsora/ai-sdk"
 import { Capabilities, Errors, Manifest, Planner } from "@longsora/core"
-import { Emulator } from "@longsora/emulator"
+import type { Emulator } from "@longsora/emulator"
 import { LongSora } from "@longsora/sdk"
 import { Config, Effect, Layer, Option, type Path } from "effect"
 
@@ -79,27 +79,37 @@ const keylessPreview = (target: Target) =>
     )
   })
 
+/** The services on an emulator started in this process, speaking every protocol the run uses. */
+const offlineLayer = (target: Target, emulator: typeof Emulator) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const server = yield* emulator.EmulatorServer
+      const connections = yield* emulatorConnections(target, server.baseURL, server.apiKey)
+      return LongSora.layer({
+        apiKey: server.apiKey,
+        baseURL: server.baseURL,
+        models: target.models,
+        aiSdk: { connections, models: target.models }
+      })
+    })
+  ).pipe(
+    Layer.provide(
+      emulator.layer({
+        models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)])),
+        ...(target.emulatorDataDir === undefined ? {} : { dataDir: target.emulatorDataDir })
+      })
+    )
+  )
+
 export const layer = (
   target: Target
 ): Layer.Layer<LongSora.Services, Errors.InvalidRequest | Config.ConfigError | Emulator.EmulatorStartError> => {
   if (target.offline) {
+    // The emulator (and its multipart parser) is loaded only for offline runs.
     return Layer.unwrap(
-      Effect.gen(function* () {
-        const server = yield* Emulator.EmulatorServer
-        const connections = yield* emulatorConnections(target, server.baseURL, server.apiKey)
-        return LongSora.layer({
-          apiKey: server.apiKey,
-          baseURL: server.baseURL,
-          models: target.models,
-          aiSdk: { connections, models: target.models }
-        })
-      })
-    ).pipe(
-      Layer.provide(
-        Emulator.layer({
-          models: Object.fromEntries(target.models.map((model) => [model.model, emulatorModel(model)])),
-          ...(target.emulatorDataDir === undefined ? {} : { dataDir: target.emulatorDataDir })
-        })
+      Effect.map(
+        Effect.promise(() => import("@longsora/emulator")),
+        ({ Emulator }) => offlineLayer(target, Emulator)
       )
     )
   }

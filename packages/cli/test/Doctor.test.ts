@@ -1,6 +1,6 @@
 import { Emulator } from "@longsora/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { nodeCheck } from "../src/DoctorCommand.ts"
+import { nodeCheck } from "../src/DoctorRun.ts"
 import * as CliProcess from "./CliProcess.ts"
 
 let emu: Emulator.RunningEmulator

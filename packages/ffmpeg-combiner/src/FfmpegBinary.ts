@@ -7,6 +7,7 @@ import { access } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Errors } from "@longsora/core"
 import { Config, Context, Effect, Layer, Option } from "effect"
+import * as CheckCache from "./internal/checkCache.ts"
 import { run } from "./internal/process.ts"
 
 /** xfade/acrossfade need 4.3; everything else is older. */
@@ -89,30 +90,39 @@ const checkTool = (dependency: string, binary: string, args: ReadonlyArray<strin
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const ffmpeg = yield* resolve(options.ffmpegPath ?? "ffmpeg")
   const ffprobe = yield* resolve(options.ffprobePath ?? "ffprobe")
+  const fresh = Effect.gen(function* () {
+    // One ffmpeg start answers both questions (its banner on stderr has the version, stdout the encoders), and
+    // ffprobe starts beside it: each start costs ~0.2 s on a busy box, before the first paid call.
+    const [{ stdout: encoders, stderr: banner }] = yield* Effect.all(
+      [checkTool("ffmpeg", ffmpeg, ["-encoders"]), checkTool("ffprobe", ffprobe, ["-version"])],
+      { concurrency: 2 }
+    )
+    const version = parseVersion(banner)
+    if (version === undefined || !isSupported(version)) {
+      return yield* new Errors.MissingDependency({
+        dependency: "ffmpeg",
+        detail: `${ffmpeg} is version ${version?.text ?? "unknown"}, ${minimumVersion.major}.${minimumVersion.minor} or newer is needed`,
+        fix: installHint
+      })
+    }
+    // The smart cut and every re-encode need libx264; minimal builds can lack it.
+    if (!/\blibx264\b/.test(encoders)) {
+      return yield* new Errors.MissingDependency({
+        dependency: "ffmpeg",
+        detail: `${ffmpeg} (version ${version.text}) was built without the libx264 encoder`,
+        fix: installHint
+      })
+    }
+    return version
+  })
+  // A pass is remembered across processes (keyed by both binaries' path, size and mtime).
   const check = yield* Effect.cached(
     Effect.gen(function* () {
-      // One ffmpeg start answers both questions (its banner on stderr has the version, stdout the encoders), and
-      // ffprobe starts beside it: each start costs ~0.2 s on a busy box, before the first paid call.
-      const [{ stdout: encoders, stderr: banner }] = yield* Effect.all(
-        [checkTool("ffmpeg", ffmpeg, ["-encoders"]), checkTool("ffprobe", ffprobe, ["-version"])],
-        { concurrency: 2 }
-      )
-      const version = parseVersion(banner)
-      if (version === undefined || !isSupported(version)) {
-        return yield* new Errors.MissingDependency({
-          dependency: "ffmpeg",
-          detail: `${ffmpeg} is version ${version?.text ?? "unknown"}, ${minimumVersion.major}.${minimumVersion.minor} or newer is needed`,
-          fix: installHint
-        })
-      }
-      // The smart cut and every re-encode need libx264; minimal builds can lack it.
-      if (!/\blibx264\b/.test(encoders)) {
-        return yield* new Errors.MissingDependency({
-          dependency: "ffmpeg",
-          detail: `${ffmpeg} (version ${version.text}) was built without the libx264 encoder`,
-          fix: installHint
-        })
-      }
+      const key = yield* Effect.promise(() => CheckCache.keyOf([ffmpeg, ffprobe]))
+      const cached = key === undefined ? undefined : yield* Effect.promise(() => CheckCache.lookup(key))
+      if (cached) return cached
+      const version = yield* fresh
+      if (key !== undefined) yield* Effect.promise(() => CheckCache.store(key, version))
       return version
     })
   )

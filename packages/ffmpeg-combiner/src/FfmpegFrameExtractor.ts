@@ -10,14 +10,16 @@
 import * as NodePath from "node:path"
 import { Capabilities, Errors, FrameExtractor } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
-import sharp from "sharp"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
-import { checkDecodes, inspect, type Size, writeFitted } from "./internal/image.ts"
+import { checkDecodes, inspect, loadSharp, type Size, writeFitted } from "./internal/image.ts"
 import { LastFrameSink } from "./internal/LastFrame.ts"
 import { lastFrameClip, readMovie, type VideoTiming, videoTiming } from "./internal/mp4/index.ts"
 import { run } from "./internal/process.ts"
 import { WarmProcess } from "./internal/warmProcess.ts"
 import * as Probe from "./Probe.ts"
+
+/** After the preflight, when sharp is loaded in the background (ms): after the first create has left. */
+const SHARP_PRELOAD_MS = 300
 
 /** First seek window before the end, in seconds; grows ×4 while it yields no frame. */
 export const initialWindowSeconds = 1
@@ -135,9 +137,11 @@ export const make = Effect.gen(function* () {
           ? // Should the decode disagree with the header (an unusual file), ffprobe decides.
             yield* lastDecodedFrame(source, fromHeader).pipe(Effect.catch(() => probed))
           : yield* probed
-    const image = sharp(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
     return yield* Effect.tryPromise({
-      try: () => writeFitted(image, size, target, NodePath.resolve(options.destination)),
+      try: async () => {
+        const image = (await loadSharp())(frame, { raw: { width: size.width, height: size.height, channels: 3 } })
+        return writeFitted(image, size, target, NodePath.resolve(options.destination))
+      },
       catch: frameError(options.destination, "could not write the frame")
     })
   })
@@ -150,7 +154,12 @@ export const make = Effect.gen(function* () {
     return yield* Effect.tryPromise({
       try: async () => {
         const { width, height } = await inspect(image)
-        return writeFitted(sharp(image).autoOrient(), { width, height }, target, NodePath.resolve(options.destination))
+        return writeFitted(
+          (await loadSharp())(image).autoOrient(),
+          { width, height },
+          target,
+          NodePath.resolve(options.destination)
+        )
       },
       catch: frameError(image, "could not fit the image")
     })
@@ -166,9 +175,14 @@ export const make = Effect.gen(function* () {
       catch: frameError(path, "not a readable image")
     })
 
+  // sharp (libvips) is loaded while the first clip renders, not before the first create, nor at the first seam.
+  const preloadSharp = Effect.sync(() => {
+    setTimeout(() => void loadSharp().catch(() => undefined), SHARP_PRELOAD_MS).unref()
+  })
+
   return FrameExtractor.FrameExtractor.of({
     // Checking ffmpeg before a run also starts the decoder the first last frame will use.
-    preflight: Effect.asVoid(warmDecoder),
+    preflight: Effect.andThen(warmDecoder, preloadSharp),
     inspectImage,
     fitImage,
     lastFrame

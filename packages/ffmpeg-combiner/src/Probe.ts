@@ -4,7 +4,6 @@
  * listings go straight to ffprobe (the wrapper only parses stream and format sections).
  */
 import { Context, Data, Effect, Layer } from "effect"
-import ffmpeg from "fluent-ffmpeg"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
 import { run } from "./internal/process.ts"
 
@@ -157,16 +156,25 @@ export const make = Effect.gen(function* () {
   const binary = yield* FfmpegBinary
 
   const read = (path: string, counting: boolean) =>
-    Effect.callback<{ format: Raw; streams: Array<Raw> }, ProbeError>((resume) => {
-      ffmpeg(path)
-        .setFfprobePath(binary.ffprobe)
-        .ffprobe(counting ? ["-count_packets"] : [], (error, data) => {
-          if (error) return resume(Effect.fail(new ProbeError({ path, reason: String(error.message), cause: error })))
-          resume(
-            Effect.succeed({ format: data.format as unknown as Raw, streams: data.streams as unknown as Array<Raw> })
-          )
+    Effect.flatMap(
+      // Loaded on first use: an MP4's header answers most questions without it.
+      Effect.promise(() => import("fluent-ffmpeg")),
+      ({ default: ffmpeg }) =>
+        Effect.callback<{ format: Raw; streams: Array<Raw> }, ProbeError>((resume) => {
+          ffmpeg(path)
+            .setFfprobePath(binary.ffprobe)
+            .ffprobe(counting ? ["-count_packets"] : [], (error, data) => {
+              if (error)
+                return resume(Effect.fail(new ProbeError({ path, reason: String(error.message), cause: error })))
+              resume(
+                Effect.succeed({
+                  format: data.format as unknown as Raw,
+                  streams: data.streams as unknown as Array<Raw>
+                })
+              )
+            })
         })
-    })
+    )
 
   const probe = Effect.fnUntraced(function* (path: string, options: ProbeOptions = {}) {
     let { format, streams } = yield* read(path, false)

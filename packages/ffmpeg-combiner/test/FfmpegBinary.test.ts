@@ -1,9 +1,10 @@
-import { chmodSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { afterAll } from "vitest"
 import * as FfmpegBinary from "../src/FfmpegBinary.ts"
+import * as CheckCache from "../src/internal/checkCache.ts"
 import { tempDir } from "./fixtures.ts"
 
 const { dir, cleanup } = tempDir("binary")
@@ -76,4 +77,52 @@ describe("FfmpegBinary", () => {
       assert.include(error.detail, "4.1.11")
     })
   )
+})
+
+describe("FfmpegBinary check cache", () => {
+  /** A passing stand-in that appends a line to `calls` every time it starts. */
+  const countingTool = (name: string, calls: string) => {
+    const path = NodePath.join(dir, name)
+    const banner = "ffmpeg version 6.1.1 Copyright"
+    writeFileSync(
+      path,
+      `#!/bin/sh\necho "$0" >> "${calls}"\nif [ "$1" = "-encoders" ]; then echo "${banner}" >&2; echo " V....D libx264 H.264"; else echo "${banner}"; fi\n`
+    )
+    chmodSync(path, 0o755)
+    return path
+  }
+  const starts = (calls: string) => (existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n").length : 0)
+
+  it.effect("a passed check is reused by a later process until either binary changes", () =>
+    Effect.gen(function* () {
+      const previous = process.env.LONGSORA_CACHE_DIR
+      process.env.LONGSORA_CACHE_DIR = NodePath.join(dir, "cache")
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          if (previous === undefined) delete process.env.LONGSORA_CACHE_DIR
+          else process.env.LONGSORA_CACHE_DIR = previous
+        })
+      )
+      const calls = NodePath.join(dir, "calls.txt")
+      const options = {
+        ffmpegPath: countingTool("ffmpeg-cached", calls),
+        ffprobePath: countingTool("ffprobe-cached", calls)
+      }
+      // Each `make` stands for a new process: its in-memory cache starts empty.
+      const first = yield* (yield* FfmpegBinary.make(options)).check
+      assert.strictEqual(starts(calls), 2)
+      const second = yield* (yield* FfmpegBinary.make(options)).check
+      assert.deepStrictEqual(second, first)
+      assert.strictEqual(starts(calls), 2, "the second process starts neither binary")
+      // An upgrade (new mtime) is checked again.
+      utimesSync(options.ffprobePath, new Date(), new Date(Date.now() + 5_000))
+      yield* (yield* FfmpegBinary.make(options)).check
+      assert.strictEqual(starts(calls), 4)
+    })
+  )
+
+  it("the cache lives under XDG_CACHE_HOME/longsora unless LONGSORA_CACHE_DIR says otherwise", () => {
+    assert.strictEqual(CheckCache.cacheDir({ XDG_CACHE_HOME: "/x" }), NodePath.join("/x", "longsora"))
+    assert.strictEqual(CheckCache.cacheDir({ XDG_CACHE_HOME: "/x", LONGSORA_CACHE_DIR: "/y" }), "/y")
+  })
 })

@@ -46,6 +46,18 @@ export interface PollingOptions {
   readonly maxBurstPolls: number
   /** The poll budget: on average at most one poll per this long over a job's life (ms). */
   readonly averageIntervalMs: number
+  /**
+   * Renders expected to take at least this long (ms) get the full budget and intervals above; shorter ones get
+   * them scaled down in proportion (see `scaledTo`), so a 0.3 s render is not polled as if it took a minute.
+   */
+  readonly fullBudgetRenderMs: number
+  /** The shortest interval and budget scaling may give (ms); also the shortest server hint followed. */
+  readonly floorMs: number
+  /**
+   * The first look at a job just created on a server that may send `openai-poll-after-ms` (until one answer
+   * comes without it): one cheap early poll learns the server's own estimate of the wait.
+   */
+  readonly hintProbeMs: number
 }
 
 export const defaultPollingOptions: PollingOptions = {
@@ -61,8 +73,35 @@ export const defaultPollingOptions: PollingOptions = {
   lastLookMs: 500,
   burstIntervalMs: 60,
   maxBurstPolls: 6,
-  averageIntervalMs: 2_000
+  averageIntervalMs: 2_000,
+  fullBudgetRenderMs: 20_000,
+  floorMs: 50,
+  hintProbeMs: 150
 }
+
+/**
+ * The options for a job expected to render in `expectedMs`: below `fullBudgetRenderMs` the budget, the shortest
+ * and first intervals and the burst spacing shrink in proportion (never below `floorMs`), so a short render is
+ * noticed within about a tenth of its length while a long one keeps to one poll per `averageIntervalMs`.
+ */
+export const scaledTo = (options: PollingOptions, expectedMs: number): PollingOptions => {
+  const factor = Math.min(1, Math.max(0, expectedMs) / options.fullBudgetRenderMs)
+  const scale = (ms: number) => Math.max(options.floorMs, ms * factor)
+  return {
+    ...options,
+    expectedRenderMs: () => expectedMs,
+    averageIntervalMs: scale(options.averageIntervalMs),
+    minIntervalMs: scale(options.minIntervalMs),
+    firstPollMs: scale(options.firstPollMs),
+    aimWithinMs: scale(options.aimWithinMs),
+    lastLookMs: scale(options.lastLookMs),
+    burstIntervalMs: Math.min(options.burstIntervalMs, scale(options.burstIntervalMs))
+  }
+}
+
+/** The wait a server asked for (`openai-poll-after-ms`), within `floorMs` and `maxIntervalMs`. */
+export const hintedDelayMs = (hintMs: number, options: PollingOptions): number =>
+  Math.min(options.maxIntervalMs, Math.max(options.floorMs, hintMs))
 
 export interface Observation {
   /** When the answer arrived (client clock, ms). */

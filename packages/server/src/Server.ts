@@ -5,9 +5,10 @@
  */
 import { mkdirSync } from "node:fs"
 import { createServer } from "node:http"
-import { homedir } from "node:os"
 import { join, resolve } from "node:path"
-import { NodeClusterSocket, NodeHttpServer } from "@effect/platform-node"
+// Deep imports: the package barrel would also load the Redis client.
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { PgClient } from "@effect/sql-pg"
 import * as RunLock from "@longsora/core/RunLock"
 import { Effect, Layer, Option, Redacted } from "effect"
@@ -50,21 +51,9 @@ export interface Options {
   readonly onListening?: ((baseURL: string) => Effect.Effect<void>) | undefined
 }
 
-export const defaults = {
-  host: "127.0.0.1",
-  port: 8080,
-  concurrency: 4,
-  maxRunningJobsPerKey: 20,
-  secondsPerDayPerKey: 3600,
-  maxBodyBytes: 1024 * 1024,
-  maxUploadBytes: 20 * 1024 * 1024,
-  runnerPort: 34431
-} as const
+import { defaults } from "./Defaults.ts"
 
-/** `$LONGSORA_DATA_DIR`, else `$XDG_DATA_HOME/longsora/server`, else `~/.local/share/longsora/server`. */
-export const defaultDataDir = (): string =>
-  process.env.LONGSORA_DATA_DIR ||
-  join(process.env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "longsora", "server")
+export { defaultDataDir, defaults } from "./Defaults.ts"
 
 /** Issues an API key (see `ApiKeys.issue`). */
 export const issueKey = ApiKeys.issue

@@ -58,6 +58,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const retry: RetryPolicy.RetryOptions = { ...RetryPolicy.defaultRetryOptions, ...options.retry }
   const pollRetry: RetryPolicy.RetryOptions = { ...retry, maxRetries: Math.max(retry.maxRetries, POLL_RETRY_FLOOR) }
   const recovery: JobRecovery.RecoveryOptions = { ...JobRecovery.defaultRecoveryOptions, ...options.recovery }
+  // Whether the server sends poll hints, and how long its renders take: shared by this generator's jobs.
+  const watchMemory = Watch.memory()
   // Jobs this generator created or took over; recovery never hands one job to two submits.
   const owned = new Set<string>()
   // What each create answered, so the first poll can wait instead of asking again at once.
@@ -310,22 +312,24 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       job,
       polling,
       started,
+      memory: watchMemory,
       look: (stamp) =>
         RetryPolicy.retrying(
           () =>
             Effect.andThen(
               stamp,
-              call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal }))
+              call("videos.retrieve", (signal) => client.videos.retrieve(job.id, { signal }).withResponse())
             ),
           { policy: pollRetry, classify: classifyCall }
         ).pipe(
           Effect.mapError(toGenerationError(spec, job.id)),
-          Effect.flatMap((video) => {
+          Effect.flatMap(({ data: video, response }) => {
             const look = {
               status: video.status,
               progress: video.progress ?? 0,
               createdAt: video.created_at * 1000,
-              done: video.status === "completed" ? video : undefined
+              done: video.status === "completed" ? video : undefined,
+              pollAfterMs: pollAfter(response.headers)
             }
             if (video.status === "failed") return failedJob(job.segment, video)
             if (isTerminal(video.status)) {
@@ -394,6 +398,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
 
   return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
 })
+
+/** The wait the server asks for (`openai-poll-after-ms`, read by openai-python's poll helper), if a number. */
+const pollAfter = (headers: Headers): number | undefined => {
+  const value = Number(headers.get("openai-poll-after-ms") ?? Number.NaN)
+  return Number.isFinite(value) && value >= 0 ? value : undefined
+}
 
 const isExpired = (cause: unknown) => cause instanceof APIError && /expired|no longer available/i.test(cause.message)
 

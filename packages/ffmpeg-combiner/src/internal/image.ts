@@ -3,9 +3,12 @@ import { randomBytes } from "node:crypto"
 import { rename, rm } from "node:fs/promises"
 import * as NodePath from "node:path"
 import type { Capabilities } from "@longsora/core"
-import sharp, { type Sharp } from "sharp"
+import type { Sharp } from "sharp"
 
 export type Size = Capabilities.Dimensions
+
+/** sharp (libvips) is loaded on first use: a run needs it only after its first clip, a `--help` never. */
+export const loadSharp = async () => (await import("sharp")).default
 
 /** Cropping happens when scaling to either target side leaves the other off by more than a pixel. */
 export const needsCrop = (source: Size, target: Size): boolean =>
@@ -58,7 +61,7 @@ const mimeTypes: Record<string, string> = {
 
 /** Size as displayed (EXIF orientation applied) and the MIME type of the actual bytes, not the file name. */
 export const inspect = async (path: string) => {
-  const metadata = await sharp(path).metadata()
+  const metadata = await (await loadSharp())(path).metadata()
   const { width, height } = metadata.autoOrient ?? metadata
   const mimeType = mimeTypes[metadata.format] ?? `image/${metadata.format}`
   return { width, height, mimeType }
@@ -69,5 +72,5 @@ export const inspect = async (path: string) => {
  * truncated or corrupt image would pass it and fail mid-run instead. `stats()` streams, holding no full bitmap.
  */
 export const checkDecodes = async (path: string): Promise<void> => {
-  await sharp(path).stats()
+  await (await loadSharp())(path).stats()
 }
