@@ -29,7 +29,15 @@ export const requestFlags = {
   ),
   size: Flag.String("size").pipe(Flag.withDescription("WIDTHxHEIGHT (default: the model's first size)"), Flag.optional),
   inputReference: Flag.String("input-reference").pipe(
-    Flag.withDescription("Image that becomes the first frame of segment 1 (JPEG, PNG or WebP)"),
+    Flag.withDescription(
+      "Image that becomes the first frame of segment 1 (JPEG, PNG or WebP), or a video (MP4, MOV, WebM) to continue from its last frame"
+    ),
+    Flag.optional
+  ),
+  chain: Flag.Literals("chain", ["last-frame", "extend", "keyframes"]).pipe(
+    Flag.withDescription(
+      "How each segment continues the previous: last-frame (default; from its last frame), extend (the provider extends its own clip; e.g. sora-2), keyframes (images first, then every segment at once between two; first+last-frame models)"
+    ),
     Flag.optional
   ),
   durations: Flag.String("durations").pipe(

@@ -29,8 +29,14 @@ export const flags = {
     Flag.withDefault("chained")
   ),
   maxConcurrency: Flag.Int("max-concurrency").pipe(
-    Flag.withDescription("With --mode independent: segments rendered at once (default: the provider's limit)"),
+    Flag.withDescription(
+      "With --mode independent or --chain keyframes: segments rendered at once (default: the provider's limit)"
+    ),
     Flag.optional
+  ),
+  includeReference: Flag.Boolean("include-reference").pipe(
+    Flag.withDescription("With a video --input-reference: the output starts with your clip"),
+    Flag.withDefault(false)
   ),
   dryRun: Flag.Boolean("dry-run").pipe(
     Flag.withDescription("Show the split, the plan and the cost; generate nothing"),
@@ -112,7 +118,8 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
     retryFailed: input.retryFailed,
     recreateLost: input.recreateLost,
-    force: input.force
+    force: input.force,
+    includeReference: input.includeReference
   })
   yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)

@@ -23,6 +23,8 @@ const flags: Readonly<Record<string, string>> = {
   saveSegments: "--save-segments",
   transition: "--transition",
   mode: "--mode",
+  chain: "--chain",
+  includeReference: "--include-reference",
   maxConcurrency: "--max-concurrency",
   restart: "--restart",
   force: "--force",
