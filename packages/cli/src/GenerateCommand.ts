@@ -34,10 +34,6 @@ export const flags = {
     ),
     Flag.optional
   ),
-  includeReference: Flag.Boolean("include-reference").pipe(
-    Flag.withDescription("With a video --input-reference: the output starts with your clip"),
-    Flag.withDefault(false)
-  ),
   dryRun: Flag.Boolean("dry-run").pipe(
     Flag.withDescription("Show the split, the plan and the cost; generate nothing"),
     Flag.withDefault(false)
@@ -118,8 +114,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
     retryFailed: input.retryFailed,
     recreateLost: input.recreateLost,
-    force: input.force,
-    includeReference: input.includeReference
+    force: input.force
   })
   yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)

@@ -24,7 +24,6 @@ const flags: Readonly<Record<string, string>> = {
   transition: "--transition",
   mode: "--mode",
   chain: "--chain",
-  includeReference: "--include-reference",
   maxConcurrency: "--max-concurrency",
   restart: "--restart",
   force: "--force",

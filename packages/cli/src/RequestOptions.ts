@@ -93,7 +93,6 @@ export const toRequest = Effect.fnUntraced(function* (
     readonly retryFailed?: number | undefined
     readonly recreateLost?: boolean | undefined
     readonly force?: boolean | undefined
-    readonly includeReference?: boolean | undefined
   }
 ) {
   const transition = Option.isSome(flags.transition) ? Transition.parse(flags.transition.value) : undefined
@@ -129,7 +128,6 @@ export const toRequest = Effect.fnUntraced(function* (
     ...(extra.retryFailed ? { retryFailed: extra.retryFailed } : {}),
     ...(extra.recreateLost ? { recreateLost: true } : {}),
     ...(extra.force ? { force: true } : {}),
-    ...(Option.isSome(flags.chain) ? { chain: flags.chain.value } : {}),
-    ...(extra.includeReference ? { includeReference: true } : {})
+    ...(Option.isSome(flags.chain) ? { chain: flags.chain.value } : {})
   })
 })

@@ -59,8 +59,7 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     mode: request.mode ?? "chained",
     plan: request.plan ? JSON.stringify(request.plan) : null,
     // Absent for the default, so manifests written before strategies existed still match.
-    ...(validated.chain === "last-frame" ? {} : { chain: validated.chain }),
-    ...(request.includeReference ? { includeReference: true } : {})
+    ...(validated.chain === "last-frame" ? {} : { chain: validated.chain })
   }
   return fingerprint
 })
@@ -219,17 +218,12 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
         })
       : Effect.void
   })()
-  const opening = request.includeReference && validated.reference?.video ? [validated.reference.path] : []
   const destination = path.join(outputDir, outputFileName)
   const [joined] = yield* Effect.all(
     [
-      chained.stitched !== undefined && opening.length === 0
+      chained.stitched !== undefined
         ? copyAtomically(chained.stitched, destination)
-        : combiner.join({
-            segments: [...opening, ...(chained.stitched ? [chained.stitched] : generated.map(({ clip }) => clip.path))],
-            destination,
-            transition
-          }),
+        : combiner.join({ segments: generated.map(({ clip }) => clip.path), destination, transition }),
       finalFrame
     ],
     { concurrency: 2 }

@@ -24,9 +24,7 @@ export const RequestFingerprint = Schema.Struct({
   /** The plan given by the user, if any, as JSON. */
   plan: Schema.NullOr(Schema.String),
   /** How segments continue each other, when not the default `last-frame` (older manifests lack it). */
-  chain: Schema.optionalKey(Schema.String),
-  /** Whether the user's video reference opens the output. */
-  includeReference: Schema.optionalKey(Schema.Boolean)
+  chain: Schema.optionalKey(Schema.String)
 })
 export type RequestFingerprint = typeof RequestFingerprint.Type
 

@@ -41,7 +41,10 @@ export interface ValidatedRequest {
   readonly images?: ImageCapabilities | undefined
   /** Absolute path of the output directory, created if it was missing. */
   readonly outputDir: string
-  /** The user's reference: an image, or a video (`video`) whose last frame opens segment 1. */
+  /**
+   * The user's reference: an image, or (`video`) a video whose exact last frame opens segment 1.
+   * Validation accepts images only so far; `LongVideo.generate` already opens on a video's last frame.
+   */
   readonly reference?: { readonly path: string; readonly info: ImageInfo; readonly video?: boolean }
 }
 

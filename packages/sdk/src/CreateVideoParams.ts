@@ -43,8 +43,6 @@ export interface CreateVideoParams {
    * keyframe images first, then every segment at once between two (first+last-frame models).
    */
   readonly chain?: LongVideoRequest.ChainStrategy
-  /** With a video `inputReference`: the output starts with the user's clip. */
-  readonly includeReference?: boolean
   /** Use this plan as it is instead of planning. */
   readonly plan?: Plan.Plan
   /** Discard an earlier run in `outputDir` instead of resuming it. */
@@ -127,7 +125,6 @@ export const toRequest = (
       ...(params.mode === undefined ? {} : { mode: params.mode }),
       ...(params.maxConcurrency === undefined ? {} : { maxConcurrency: params.maxConcurrency }),
       ...(params.chain === undefined ? {} : { chain: params.chain }),
-      ...(params.includeReference === undefined ? {} : { includeReference: params.includeReference }),
       ...(params.plan === undefined ? {} : { plan: params.plan }),
       ...(params.restart === undefined ? {} : { restart: params.restart }),
       ...(params.retryFailed === undefined ? {} : { retryFailed: params.retryFailed }),
