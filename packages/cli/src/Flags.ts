@@ -33,6 +33,12 @@ export const requestFlags = {
     Flag.withDescription("Image that becomes the first frame of segment 1 (JPEG, PNG or WebP)"),
     Flag.optional
   ),
+  chain: Flag.Literals("chain", ["last-frame", "extend", "keyframes"]).pipe(
+    Flag.withDescription(
+      "How each segment continues the previous: last-frame (default; from its last frame), extend (the provider extends its own clip; e.g. sora-2), keyframes (images first, then every segment at once between two; first+last-frame models)"
+    ),
+    Flag.optional
+  ),
   durations: Flag.String("durations").pipe(
     Flag.withDescription("A custom split, e.g. 12,8,4 (instead of --seconds/--segments)"),
     Flag.optional

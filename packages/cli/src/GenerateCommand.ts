@@ -22,7 +22,9 @@ export const flags = {
     Flag.withDefault("chained")
   ),
   maxConcurrency: Flag.Int("max-concurrency").pipe(
-    Flag.withDescription("With --mode independent: segments rendered at once (default: the provider's limit)"),
+    Flag.withDescription(
+      "With --mode independent or --chain keyframes: segments rendered at once (default: the provider's limit)"
+    ),
     Flag.optional
   ),
   dryRun: Flag.Boolean("dry-run").pipe(

@@ -21,6 +21,7 @@ const flags: Readonly<Record<string, string>> = {
   saveSegments: "--save-segments",
   transition: "--transition",
   mode: "--mode",
+  chain: "--chain",
   maxConcurrency: "--max-concurrency",
   restart: "--restart",
   force: "--force",

@@ -99,6 +99,10 @@ export const reduce = (view: View, event: Progress.ProgressEvent, now: number): 
       return updateSegment(view, event.segment, (s) => ({ ...s, state: s.state === "reused" ? "reused" : "done" }))
     case "Joined":
       return { ...view, output: event.path }
+    case "KeyframeRendered":
+    case "PhaseTimed":
+      // Plain and JSON output report them; the live block shows segments only.
+      return view
   }
 }
 

@@ -52,6 +52,12 @@ const plainLine = (event: Progress.ProgressEvent, view: ProgressView.View, now: 
       return `segment ${event.segment}: last frame ${event.path}`
     case "Joined":
       return `joined (${event.method}): ${event.path}`
+    case "KeyframeRendered":
+      return event.reused
+        ? `keyframe ${event.index}: kept ${event.path} from the earlier run`
+        : `keyframe ${event.index}: ${event.path} (${(event.ms / 1000).toFixed(1)} s)`
+    case "PhaseTimed":
+      return `${event.phase} took ${(event.ms / 1000).toFixed(1)} s`
   }
 }
 

@@ -14,6 +14,7 @@ export interface RequestFlags {
   readonly size: Option.Option<string>
   readonly inputReference: Option.Option<string>
   readonly durations: Option.Option<string>
+  readonly chain: Option.Option<LongVideoRequest.ChainStrategy>
   readonly clipSeconds: Option.Option<string>
   readonly usdPerSecond: Option.Option<number>
   readonly transition: Option.Option<string>
@@ -126,6 +127,7 @@ export const toRequest = Effect.fnUntraced(function* (
     ...(extra.maxConcurrency === undefined ? {} : { maxConcurrency: extra.maxConcurrency }),
     ...(extra.retryFailed ? { retryFailed: extra.retryFailed } : {}),
     ...(extra.recreateLost ? { recreateLost: true } : {}),
-    ...(extra.force ? { force: true } : {})
+    ...(extra.force ? { force: true } : {}),
+    ...(Option.isSome(flags.chain) ? { chain: flags.chain.value } : {})
   })
 })

@@ -40,6 +40,22 @@ export const SizeOption = Schema.Struct({
 })
 export type SizeOption = typeof SizeOption.Type
 
+/**
+ * Native extension (`chain: extend`): the provider continues a finished clip of its own and answers
+ * with the stitched video. Sora 2: +4 to 20 s a step, at most 6 steps and 120 s in all.
+ */
+export const Extension = Schema.Struct({
+  /** Lengths one extension step may add. */
+  clipLengths: ClipLengths,
+  /** The most extension steps after the first clip. */
+  maxExtensions: Schema.Int.check(Schema.isGreaterThan(0)),
+  /** The longest stitched video, in seconds. */
+  maxTotalSeconds: Schema.Int.check(Schema.isGreaterThan(0)),
+  /** `stitched` (default): the extension's video is the whole so far; `part`: only the new part. */
+  returns: Schema.optionalKey(Schema.Literals(["stitched", "part"]))
+})
+export type Extension = typeof Extension.Type
+
 export const ProviderCapabilities = Schema.Struct({
   model: Schema.NonEmptyString,
   clipLengths: ClipLengths,
@@ -54,8 +70,10 @@ export const ProviderCapabilities = Schema.Struct({
   firstFrame: Schema.optionalKey(Schema.Literals(["exact", "conditioning"])),
   /** Whether the model only animates an image (image-to-video): every clip needs a first-frame image. */
   imageRequired: Schema.optionalKey(Schema.Boolean),
-  /** Whether the model also takes an image for the clip's last frame. */
+  /** Whether the model also takes an image for the clip's last frame (needed by `chain: keyframes`). */
   lastFrameImage: Schema.optionalKey(Schema.Boolean),
+  /** Whether and how the model extends its own clips (needed by `chain: extend`). */
+  extension: Schema.optionalKey(Extension),
   /** Sound: `none`, `always`, or `optional` (on request). */
   audio: Schema.optionalKey(Schema.Literals(["none", "always", "optional"])),
   maxPromptLength: Schema.Int.check(Schema.isGreaterThan(0)),

@@ -207,3 +207,83 @@ const unformable = ({ seconds, count, clipLengths }: SolveInput, lengths: Length
     nearestTotals: lengths ? nearestTotals(seconds, count, lengths) : [],
     validCounts: lengths ? validCounts(seconds, lengths) : []
   })
+
+export interface ExtendedSolveInput {
+  readonly seconds: number
+  /** Clips in all: the first clip and `count - 1` extension steps. */
+  readonly count: number
+  /** Lengths of the first clip. */
+  readonly first: ClipLengths
+  /** Lengths of each extension step. */
+  readonly extension: ClipLengths
+  /** The most clips (first plus steps) and seconds the provider allows; bound the suggestions. */
+  readonly maxCount?: number | undefined
+  readonly maxSeconds?: number | undefined
+}
+
+/** `[first, ...steps]` of `count` clips adding up to `seconds`, the most even, if there is one. */
+const extendedSplit = (
+  seconds: number,
+  count: number,
+  input: ExtendedSolveInput
+): ReadonlyArray<number> | undefined => {
+  if (count === 1) return Result.getOrUndefined(solve({ seconds, count: 1, clipLengths: input.first }))
+  let best: ReadonlyArray<number> | undefined
+  for (const first of clipLengthValues(input.first)) {
+    const rest = solve({ seconds: seconds - first, count: count - 1, clipLengths: input.extension })
+    if (Result.isFailure(rest)) continue
+    const split = [first, ...rest.success]
+    if (best === undefined || unevenness(split) < unevenness(best)) best = split
+  }
+  return best
+}
+
+/**
+ * The most even split for native extension (`chain: extend`): a first clip of the model's lengths,
+ * then `count - 1` steps of its extension lengths. The first clip's lengths are at most
+ * `maxClipLengthChoices` (or a bounded range), so this is that many ordinary solves.
+ */
+export const solveExtended = (input: ExtendedSolveInput): Result.Result<ReadonlyArray<number>, UnformableDuration> => {
+  const { seconds, count } = input
+  const usable =
+    clipLengthsProblem(input.first) === undefined &&
+    clipLengthsProblem(input.extension) === undefined &&
+    isPositiveInteger(seconds) &&
+    isPositiveInteger(count) &&
+    count <= maxSegments
+  const split = usable ? extendedSplit(seconds, count, input) : undefined
+  if (split) return Result.succeed(split)
+  const longest = (lengths: ClipLengths) => clipLengthValues(lengths).at(-1) ?? 0
+  const shortest = (lengths: ClipLengths) => clipLengthValues(lengths)[0] ?? 1
+  const reach = (n: number) => longest(input.first) + (n - 1) * longest(input.extension)
+  const works = (total: number, n: number) => usable && extendedSplit(total, n, input) !== undefined
+  const nearestTotals: Array<number> = []
+  if (usable) {
+    const top = Math.min(reach(count), input.maxSeconds ?? Number.POSITIVE_INFINITY)
+    for (let total = Math.min(seconds - 1, top); total > 0; total--) {
+      if (works(total, count)) {
+        nearestTotals.push(total)
+        break
+      }
+    }
+    for (let total = Math.max(1, seconds + 1); total <= top; total++) {
+      if (works(total, count)) {
+        nearestTotals.push(total)
+        break
+      }
+    }
+  }
+  const validCounts: Array<number> = []
+  const fewest = (n: number) => shortest(input.first) + (n - 1) * shortest(input.extension)
+  const lastCount = Math.min(maxSegments, input.maxCount ?? maxSegments)
+  for (let n = 1; usable && n <= lastCount && fewest(n) <= seconds; n++) if (works(seconds, n)) validCounts.push(n)
+  return Result.fail(
+    new UnformableDuration({
+      seconds: Number.isFinite(seconds) ? Math.trunc(seconds) : 0,
+      count: Number.isFinite(count) ? Math.trunc(count) : 0,
+      clipLengths: `a first clip of ${describeClipLengths(input.first)} then extensions of ${describeClipLengths(input.extension)}`,
+      nearestTotals,
+      validCounts
+    })
+  )
+}

@@ -135,6 +135,21 @@ export class GenerationError extends Schema.TaggedError<GenerationError>()("Gene
   }
 }
 
+/** A keyframe image (`chain: keyframes`) could not be made. */
+export class KeyframeError extends Schema.TaggedError<KeyframeError>()("KeyframeError", {
+  /** 0-based: keyframe `i` opens segment `i + 1` and closes segment `i`. */
+  index: Schema.Int,
+  /** `rejected`: the input was refused (fix it); `failed`: the call failed; `unavailable`: transport. */
+  kind: Schema.Literals(["rejected", "failed", "unavailable"]),
+  reason: Schema.String,
+  fix: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {
+  override get message(): string {
+    return `Keyframe ${this.index} ${this.kind}: ${sentence(this.reason)}${this.fix ? ` ${sentence(this.fix)}` : ""}`
+  }
+}
+
 /** A frame or image could not be read, extracted or resized. */
 export class FrameError extends Schema.TaggedError<FrameError>()("FrameError", {
   path: Schema.String,
@@ -211,6 +226,7 @@ export type LongVideoError =
   | MissingDependency
   | PlannerError
   | GenerationError
+  | KeyframeError
   | FrameError
   | CombineError
   | OutputError

@@ -4,44 +4,35 @@
  * planner, provider, extractor and combiner can be plugged in through layers. Every step is recorded
  * in the run manifest, so running the same request again resumes instead of paying twice.
  */
-import { Effect, FileSystem, Option, Path, type Result, Semaphore } from "effect"
+import { Clock, Effect, FileSystem, Option, Path, type Result } from "effect"
 import { Digest } from "effect/crypto"
-import { Combiner } from "./Combiner.ts"
-import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
+import type * as Chain from "./Chain.ts"
+import * as ChainExtend from "./ChainExtend.ts"
+import * as ChainKeyframes from "./ChainKeyframes.ts"
+import * as ChainLastFrame from "./ChainLastFrame.ts"
+import { Combiner, type JoinResult } from "./Combiner.ts"
+import { OutputError, type PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
+import * as Independent from "./Independent.ts"
 import * as Leftovers from "./Leftovers.ts"
 import { type LongVideoRequest, transitionFor } from "./LongVideoRequest.ts"
 import { LongVideoResult, ReplacedJob, SegmentResult } from "./LongVideoResult.ts"
 import * as Manifest from "./Manifest.ts"
-import { Plan, PlannedSegment } from "./Plan.ts"
+import type { Plan } from "./Plan.ts"
 import * as PlanFile from "./PlanFile.ts"
-import { Planner } from "./Planner.ts"
+import type { Planner } from "./Planner.ts"
+import * as Planning from "./Planning.ts"
 import * as Progress from "./Progress.ts"
 import * as RunLock from "./RunLock.ts"
 import type { SegmentGenerator } from "./SegmentGenerator.ts"
 import * as SegmentRunner from "./SegmentRunner.ts"
 import { format as formatTransition } from "./Transition.ts"
-import { usd, type ValidatedRequest, validate } from "./Validation.ts"
+import { outputFileName, usd, type ValidatedRequest, validate } from "./Validation.ts"
+
+/** Checks that a plan fits the solved split (kept here for existing importers; see `Planning`). */
+export const checkPlan = Planning.checkPlan
 
 export type Requirements = Planner | SegmentGenerator | FrameExtractor | Combiner | FileSystem.FileSystem | Path.Path
-
-/** Checks that a plan fits the solved split; planners are external code, so trust nothing. */
-export const checkPlan = (plan: Plan, durations: ReadonlyArray<number>): Effect.Effect<Plan, PlannerError> => {
-  if (plan.segments.length !== durations.length) {
-    return Effect.fail(
-      new PlannerError({ reason: `the plan has ${plan.segments.length} segments, expected ${durations.length}` })
-    )
-  }
-  const mismatch = plan.segments.findIndex((segment, i) => segment.seconds !== durations[i])
-  if (mismatch >= 0) {
-    return Effect.fail(
-      new PlannerError({
-        reason: `segment ${mismatch + 1} of the plan lasts ${plan.segments[mismatch]!.seconds} s, expected ${durations[mismatch]} s`
-      })
-    )
-  }
-  return Effect.succeed(plan)
-}
 
 const outputError = (path: string, reason: string) => (cause: unknown) => new OutputError({ path, reason, cause })
 
@@ -66,7 +57,9 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     inputReference: reference,
     transition: formatTransition(transitionFor(request, validated.capabilities)),
     mode: request.mode ?? "chained",
-    plan: request.plan ? JSON.stringify(request.plan) : null
+    plan: request.plan ? JSON.stringify(request.plan) : null,
+    // Absent for the default, so manifests written before strategies existed still match.
+    ...(validated.chain === "last-frame" ? {} : { chain: validated.chain })
   }
   return fingerprint
 })
@@ -76,7 +69,9 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const fingerprint = yield* fingerprintOf(validated)
   const previous = yield* Manifest.read(validated.outputDir)
   // An earlier run that never sent a create paid for nothing: a changed request simply replaces it.
-  const paidFor = Option.isSome(previous) && previous.value.segments.some(Manifest.sentCreate)
+  const paidFor =
+    Option.isSome(previous) &&
+    (previous.value.segments.some(Manifest.sentCreate) || (previous.value.keyframes?.length ?? 0) > 0)
   if (Option.isSome(previous) && paidFor && !validated.request.restart) {
     const changed = Manifest.changedFields(previous.value.request, fingerprint)
     if (changed.length > 0) return yield* new RunConflict({ outputDir: validated.outputDir, changed })
@@ -89,6 +84,7 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
     const path = yield* Path.Path
     const files = [
       ...previous.value.segments.flatMap((record) => [record.file, record.lastFrame]),
+      ...(previous.value.keyframes ?? []).map((record) => record.file),
       path.join(validated.outputDir, PlanFile.fileName)
     ]
     yield* Effect.forEach(files, (file) => (file ? fs.remove(file).pipe(Effect.ignore) : Effect.void))
@@ -97,77 +93,6 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
     validated.outputDir,
     new Manifest.Manifest({ version: 1, request: fingerprint, plan: null, segments: [], output: null })
   )
-})
-
-/** A plan for the validated request: the given one, or the planner's with segment 1 the user's prompt. */
-const planFor = Effect.fnUntraced(function* (validated: ValidatedRequest) {
-  const { request, durations, capabilities } = validated
-  if (request.plan) return yield* checkPlan(request.plan, durations)
-  const plan = yield* (yield* Planner).plan({
-    prompt: request.prompt,
-    durations,
-    planModel: request.planModel,
-    videoModel: capabilities.model,
-    maxPromptLength: capabilities.maxPromptLength,
-    hasReference: validated.reference !== undefined
-  })
-  const checked = yield* checkPlan(plan, durations)
-  // Segment 1 is the user's own prompt, as in the original client; the plan records that.
-  const [first, ...rest] = checked.segments
-  return new Plan({
-    brief: checked.brief,
-    segments: [new PlannedSegment({ prompt: request.prompt, seconds: first.seconds }), ...rest]
-  })
-})
-
-/**
- * The plan with the user's edits of the run's `plan.json` taken in: prompts may change for segments
- * not yet made (a refused prompt, a better idea); lengths, count and finished segments may not.
- */
-const withEdits = Effect.fnUntraced(function* (plan: Plan, planFile: string, store: Manifest.Store) {
-  const fs = yield* FileSystem.FileSystem
-  if (!(yield* fs.exists(planFile).pipe(Effect.orElseSucceed(() => false)))) return plan
-  const edited = yield* PlanFile.read(planFile)
-  const refuse = (reason: string) => new PlanFile.PlanFileError({ path: planFile, reason })
-  const lengths = (p: Plan) => p.segments.map((segment) => segment.seconds).join(",")
-  if (lengths(edited) !== lengths(plan)) {
-    return yield* refuse(
-      `its segments last ${lengths(edited)} s but this run's split is ${lengths(plan)} s; only prompts can be edited`
-    )
-  }
-  const manifest = yield* store.get
-  const changed = edited.segments.flatMap((segment, i) => (segment.prompt === plan.segments[i]!.prompt ? [] : [i + 1]))
-  const made = changed.filter((segment) => Manifest.segmentRecord(manifest, segment)?.state === "completed")
-  if (made.length > 0) {
-    return yield* refuse(
-      `segment ${made.join(", ")} is already made, so its prompt can no longer change; restore it, or start over with \`restart\``
-    )
-  }
-  if (changed.includes(1)) {
-    return yield* refuse("segment 1 is the request's own prompt; change the prompt itself (and --restart) instead")
-  }
-  return edited
-})
-
-/**
- * The run's plan: the one recorded by an earlier run of the same request (with the user's edits of
- * its plan file), else a new one. Recorded in the manifest, and a planner's plan also in `plan.json`.
- */
-const makePlan = Effect.fnUntraced(function* (validated: ValidatedRequest, store: Manifest.Store) {
-  const path = yield* Path.Path
-  const planFile = path.join(validated.outputDir, PlanFile.fileName)
-  const recorded = (yield* store.get).plan
-  const written = !validated.request.plan
-  const base = recorded ? yield* checkPlan(recorded, validated.durations) : yield* planFor(validated)
-  const plan = recorded && written ? yield* withEdits(base, planFile, store) : base
-  if (plan !== recorded) yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, plan }))
-  if (written) {
-    yield* PlanFile.write(planFile, plan).pipe(
-      Effect.mapError((cause) => new OutputError({ path: planFile, reason: "could not write the plan", cause }))
-    )
-  }
-  yield* Progress.emit({ _tag: "Planned", plan })
-  return plan
 })
 
 export interface Preview {
@@ -186,7 +111,7 @@ export interface Preview {
  */
 export const preview = Effect.fn("LongVideo.preview")(function* (request: LongVideoRequest) {
   const validated = yield* validate(request, { createOutputDir: false })
-  const plan = yield* Effect.result(planFor(validated))
+  const plan = yield* Effect.result(Planning.planFor(validated))
   const result: Preview = {
     durations: validated.durations,
     size: validated.size,
@@ -196,6 +121,33 @@ export const preview = Effect.fn("LongVideo.preview")(function* (request: LongVi
     plan
   }
   return result
+})
+
+const mode = (request: LongVideoRequest) => request.mode ?? "chained"
+
+/** The strategy that makes the segments: independent, or chained by the request's `chain`. */
+const runStrategy = (context: Chain.Context) => {
+  if (mode(context.validated.request) === "independent") return Independent.run(context)
+  switch (context.validated.chain) {
+    case "extend":
+      return ChainExtend.run(context)
+    case "keyframes":
+      return ChainKeyframes.run(context)
+    case "last-frame":
+      return ChainLastFrame.run(context)
+  }
+}
+
+/** The provider's stitched video, copied into place (a temp name, then a rename: never half a file). */
+const copyAtomically = Effect.fnUntraced(function* (source: string, destination: string) {
+  const fs = yield* FileSystem.FileSystem
+  const temporary = `${destination}.${process.pid}.part`
+  yield* fs.copyFile(source, temporary).pipe(
+    Effect.flatMap(() => fs.rename(temporary, destination)),
+    Effect.mapError(outputError(destination, "could not write the output")),
+    Effect.onError(() => fs.remove(temporary).pipe(Effect.ignore))
+  )
+  return { path: destination, seconds: 0, method: "provider" } satisfies JoinResult
 })
 
 /** Makes the long video described by `request`. Interrupting it stops all work and removes temp files. */
@@ -222,90 +174,62 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     .makeTempDirectoryScoped({ directory: stateDir, prefix: "work-" })
     .pipe(Effect.mapError(outputError(stateDir, "could not create a working directory")))
 
-  const firstReference = validated.reference
-    ? yield* extractor.fitImage(validated.reference.path, { size, destination: path.join(workDir, "reference.png") })
+  // Segment 1 opens on the user's image, or continues their video from its exact last frame.
+  const reference = validated.reference
+  const referenceFrame = { size, destination: path.join(workDir, "reference.png") }
+  const firstReference = reference
+    ? yield* reference.video
+        ? extractor.lastFrame(reference.path, referenceFrame)
+        : extractor.fitImage(reference.path, referenceFrame)
     : undefined
 
   const segments = yield* SegmentRunner.make(validated, store, segmentsDir, {
     retryFailed: request.retryFailed ?? 0,
     planFile: path.join(outputDir, PlanFile.fileName)
   })
-  // Segment 1's prompt is the user's; the others are the planner's unless the user gave the plan.
-  const promptBy = (segment: number): SegmentRunner.Run["promptBy"] =>
-    segment === 1 || request.plan ? "user" : "planner"
   const transition = transitionFor(request, validated.capabilities)
-  const mode = request.mode ?? "chained"
-  const count = durations.length
-  // Segment 1 needs only the user's prompt (or a given plan's), so it renders while planning.
-  const firstPrompt = request.plan ? request.plan.segments[0].prompt : request.prompt
-  const first = (lastFrame: boolean) =>
-    segments.run(1, { prompt: firstPrompt, promptBy: "user", reference: firstReference?.path, lastFrame })
-
-  let plan: Plan
-  let generated: Array<SegmentRunner.Outcome>
-  if (mode === "chained") {
-    // Segment 1 first: its create goes out before the planner builds its request.
-    const [opening, planned] = yield* Effect.all([first(count > 1), makePlan(validated, store)], { concurrency: 2 })
-    plan = planned
-    generated = [opening]
-    for (let segment = 2; segment <= count; segment++) {
-      const previous = generated[segment - 2]!
-      const outcome = yield* segments.run(segment, {
-        prompt: plan.segments[segment - 1]!.prompt,
-        promptBy: promptBy(segment),
-        reference: previous.lastFrame?.path,
-        // The last clip's frame is only saved, not needed: it is extracted while the join runs.
-        lastFrame: segment < count
-      })
-      // The join's share of this segment is done while the next one renders (the last one's, by the join).
-      if (segment < count) yield* Effect.forkScoped(combiner.prepare(outcome.clip.path, transition))
-      generated.push(outcome)
-    }
-  } else {
-    // Independent: every segment from its own prompt, as many at once as the provider allows.
-    const slots = yield* Semaphore.make(Math.max(1, request.maxConcurrency ?? validated.capabilities.maxConcurrentJobs))
-    const rest = (planned: Plan) =>
-      Effect.forEach(
-        planned.segments.slice(1),
-        (segment, i) =>
-          slots.withPermit(
-            segments.run(i + 2, { prompt: segment.prompt, promptBy: promptBy(i + 2), lastFrame: request.saveSegments })
-          ),
-        { concurrency: "unbounded" }
-      )
-    const [[planned, others], opening] = yield* Effect.all(
-      [
-        Effect.flatMap(makePlan(validated, store), (planned) =>
-          Effect.map(rest(planned), (o) => [planned, o] as const)
-        ),
-        slots.withPermit(first(request.saveSegments))
-      ],
-      { concurrency: 2 }
-    )
-    plan = planned
-    generated = [opening, ...others]
+  const context: Chain.Context = {
+    validated,
+    store,
+    segments,
+    plan: Planning.make(validated, store),
+    firstReference: firstReference?.path,
+    // Segment 1 needs only the user's prompt (or a given plan's), so it can render while planning.
+    firstPrompt: request.plan ? request.plan.segments[0].prompt : request.prompt,
+    // Segment 1's prompt is the user's; the others are the planner's unless the user gave the plan.
+    promptBy: (segment) => (segment === 1 || request.plan ? "user" : "planner"),
+    transition,
+    segmentsDir,
+    workDir
   }
+  const segmentsStarted = yield* Clock.currentTimeMillis
+  const chained: Chain.Chained = yield* runStrategy(context)
+  const { plan } = chained
+  const generated = [...chained.outcomes]
+  const count = generated.length
+  const joinStarted = yield* Clock.currentTimeMillis
+  yield* Progress.emit({ _tag: "PhaseTimed", phase: "segments", ms: joinStarted - segmentsStarted })
 
   const finalFrame = (() => {
     const last = generated[count - 1]!
-    return mode === "chained" && request.saveSegments && !last.lastFrame
+    return validated.chain === "last-frame" && mode(request) === "chained" && request.saveSegments && !last.lastFrame
       ? Effect.map(segments.lastFrameOf(count, last.clip), (lastFrame) => {
           generated[count - 1] = { ...last, lastFrame }
         })
       : Effect.void
   })()
+  const destination = path.join(outputDir, outputFileName)
   const [joined] = yield* Effect.all(
     [
-      combiner.join({
-        segments: generated.map(({ clip }) => clip.path),
-        destination: path.join(outputDir, "output.mp4"),
-        transition
-      }),
+      chained.stitched !== undefined
+        ? copyAtomically(chained.stitched, destination)
+        : combiner.join({ segments: generated.map(({ clip }) => clip.path), destination, transition }),
       finalFrame
     ],
     { concurrency: 2 }
   )
   yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
+  yield* Progress.emit({ _tag: "PhaseTimed", phase: "join", ms: (yield* Clock.currentTimeMillis) - joinStarted })
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })
   if (!request.saveSegments) {
     yield* fs.remove(segmentsDir, { recursive: true }).pipe(Effect.ignore)
@@ -316,6 +240,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   )
   const secondsBilled =
     generated.reduce((sum, { clip }) => sum + clip.seconds, 0) + replacedJobs.reduce((sum, job) => sum + job.seconds, 0)
+  const imagesBilled = chained.keyframesBilled ?? 0
   return new LongVideoResult({
     output: joined.path,
     durations: [...durations],
@@ -333,13 +258,14 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
           referenceCropped:
             i === 0
               ? (firstReference?.cropped ?? false)
-              : mode === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false)
+              : mode(request) === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false)
         })
     ),
     jobIds: generated.map(({ clip }) => clip.jobId),
     replacedJobs,
     secondsBilled,
-    estimatedCostUsd: usd(secondsBilled * validated.usdPerSecond),
+    ...(chained.keyframesBilled === undefined ? {} : { keyframesBilled: imagesBilled }),
+    estimatedCostUsd: usd(secondsBilled * validated.usdPerSecond + imagesBilled * (validated.images?.usdPerImage ?? 0)),
     joinMethod: joined.method
   })
 }, Effect.scoped)

@@ -7,6 +7,14 @@ import { crossfade, cut, defaultCrossfadeSeconds, Transition } from "./Transitio
 export const Mode = Schema.Literals(["chained", "independent"])
 export type Mode = typeof Mode.Type
 
+/**
+ * How chained segments continue one another (see `Chain`): `last-frame` (default), each from the
+ * previous clip's last frame; `extend`, the provider extends its own clip; `keyframes`, every
+ * segment at once between keyframe images rendered first.
+ */
+export const ChainStrategy = Schema.Literals(["last-frame", "extend", "keyframes"])
+export type ChainStrategy = typeof ChainStrategy.Type
+
 export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/core/LongVideoRequest")({
   prompt: Schema.String,
   model: Schema.String,
@@ -27,7 +35,9 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   saveSegments: Schema.Boolean,
   transition: Schema.optionalKey(Transition),
   mode: Schema.optionalKey(Mode),
-  /** Independent mode: how many segments render at once, 1 to `maxSegments` (default: the provider's limit). */
+  /** Chained mode: how each segment continues the previous one (default `last-frame`). */
+  chain: Schema.optionalKey(ChainStrategy),
+  /** Independent and keyframes modes: how many segments render at once, 1 to `maxSegments` (default: the provider's limit). */
   maxConcurrency: Schema.optionalKey(Schema.Number),
   /** Discard an earlier run's manifest in `outputDir` instead of resuming it. */
   restart: Schema.optionalKey(Schema.Boolean),
@@ -65,6 +75,7 @@ export const defaults = {
  */
 export const transitionFor = (request: LongVideoRequest, capabilities?: ProviderCapabilities): Transition =>
   request.transition ??
-  ((request.mode ?? "chained") === "chained" && (capabilities === undefined || opensOnImage(capabilities))
+  ((request.mode ?? "chained") === "chained" &&
+  (request.chain === "extend" || capabilities === undefined || opensOnImage(capabilities))
     ? cut
     : crossfade(defaultCrossfadeSeconds))

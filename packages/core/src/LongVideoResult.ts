@@ -36,7 +36,13 @@ export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/co
   replacedJobs: Schema.Array(ReplacedJob),
   /** Seconds of every job paid for, the replaced ones included. */
   secondsBilled: Schema.Int,
+  /** `chain: keyframes`: keyframe images paid for, over every run in this directory. */
+  keyframesBilled: Schema.optionalKey(Schema.Int),
+  /** Seconds at their price, plus keyframe images at theirs. */
   estimatedCostUsd: Schema.Finite,
-  /** How the combiner joined the segments (`copy`, `copy-cut`, `smart-cut`, `reencode`, `crossfade`). */
+  /**
+   * How the segments were joined: the combiner's `copy`, `copy-cut`, `smart-cut`, `reencode`,
+   * `crossfade`, or `provider` (the provider's stitched video, `chain: extend`).
+   */
   joinMethod: Schema.String
 }) {}

@@ -22,7 +22,9 @@ export const RequestFingerprint = Schema.Struct({
   transition: Schema.String,
   mode: Schema.String,
   /** The plan given by the user, if any, as JSON. */
-  plan: Schema.NullOr(Schema.String)
+  plan: Schema.NullOr(Schema.String),
+  /** How segments continue each other, when not the default `last-frame` (older manifests lack it). */
+  chain: Schema.optionalKey(Schema.String)
 })
 export type RequestFingerprint = typeof RequestFingerprint.Type
 
@@ -60,11 +62,27 @@ export const SegmentRecord = Schema.Struct({
 })
 export type SegmentRecord = typeof SegmentRecord.Type
 
+/**
+ * A keyframe image of `chain: keyframes`: `requested` when its (billed, synchronous) call was sent,
+ * `completed` with its file once written. A `requested` one found by a rerun was lost with its
+ * answer: it is requested again, and that is billed again.
+ */
+export const KeyframeRecord = Schema.Struct({
+  index: Schema.Int,
+  state: Schema.Literals(["requested", "completed"]),
+  requestedAt: Schema.Finite,
+  file: Schema.optionalKey(Schema.String),
+  /** Images paid for this keyframe whose answers were lost (each billed). */
+  lost: Schema.optionalKey(Schema.Int)
+})
+export type KeyframeRecord = typeof KeyframeRecord.Type
+
 export class Manifest extends Schema.Class<Manifest>("@longsora/core/Manifest")({
   version: Schema.Literal(1),
   request: RequestFingerprint,
   plan: Schema.NullOr(Plan),
   segments: Schema.Array(SegmentRecord),
+  keyframes: Schema.optionalKey(Schema.Array(KeyframeRecord)),
   output: Schema.NullOr(Schema.String)
 }) {}
 
@@ -119,6 +137,14 @@ export const confine = (manifest: Manifest, outputDir: string, path: Path.Path):
   const inside = (file: string | undefined) => file !== undefined && isInside(file, outputDir, path)
   return new Manifest({
     ...manifest,
+    ...(manifest.keyframes
+      ? {
+          keyframes: manifest.keyframes.map(({ file, ...record }) => ({
+            ...record,
+            ...(inside(file) ? { file: file! } : {})
+          }))
+        }
+      : {}),
     segments: manifest.segments.map(({ file, lastFrame, bytes, sha256, ...record }) => ({
       ...record,
       ...(inside(file)
@@ -182,6 +208,20 @@ export const setSegment =
 /** Whether a create was ever sent for the segment (so a job may exist and be billed). */
 export const sentCreate = (record: SegmentRecord): boolean =>
   record.jobId !== undefined || record.state === "submitting" || (record.replaced?.length ?? 0) > 0
+
+/** Replaces (or adds) the record of one keyframe. */
+export const setKeyframe =
+  (record: KeyframeRecord) =>
+  (manifest: Manifest): Manifest =>
+    new Manifest({
+      ...manifest,
+      keyframes: [...(manifest.keyframes ?? []).filter((k) => k.index !== record.index), record].sort(
+        (a, b) => a.index - b.index
+      )
+    })
+
+export const keyframeRecord = (manifest: Manifest, index: number): KeyframeRecord | undefined =>
+  manifest.keyframes?.find((record) => record.index === index)
 
 export const segmentRecord = (manifest: Manifest, segment: number): SegmentRecord | undefined =>
   manifest.segments.find((record) => record.segment === segment)

@@ -13,6 +13,8 @@ export interface PlanInput {
   readonly maxPromptLength: number
   /** Whether segment 1 starts from a user-supplied image. */
   readonly hasReference: boolean
+  /** Also describe `durations.length + 1` keyframes (`Plan.keyframes`), for `chain: keyframes`. */
+  readonly keyframes?: boolean | undefined
 }
 
 export class Planner extends Context.Service<

@@ -41,6 +41,21 @@ export const SegmentRecreated = Schema.TaggedStruct("SegmentRecreated", {
   seconds: Schema.Int,
   estimatedCostUsd: Schema.Finite
 })
+/** A keyframe (`chain: keyframes`) is ready: rendered now (`ms` of wall time) or kept from an earlier run. */
+export const KeyframeRendered = Schema.TaggedStruct("KeyframeRendered", {
+  index: Schema.Int,
+  path: Schema.String,
+  reused: Schema.Boolean,
+  ms: Schema.Finite
+})
+/**
+ * A phase of the run is over, with its wall time: `keyframes`, `segments` (every clip made) and
+ * `join`; benchmarks compare them (keyframes mode aims at keyframes + one segment's render).
+ */
+export const PhaseTimed = Schema.TaggedStruct("PhaseTimed", {
+  phase: Schema.Literals(["keyframes", "segments", "join"]),
+  ms: Schema.Finite
+})
 export const FrameExtracted = Schema.TaggedStruct("FrameExtracted", { segment: Schema.Int, path: Schema.String })
 export const Joined = Schema.TaggedStruct("Joined", { path: Schema.String, method: Schema.String })
 
@@ -53,6 +68,8 @@ export const ProgressEvent = Schema.Union([
   SegmentReused,
   SegmentRecreated,
   FrameExtracted,
+  KeyframeRendered,
+  PhaseTimed,
   Joined
 ])
 export type ProgressEvent = typeof ProgressEvent.Type

@@ -16,6 +16,14 @@ export interface SegmentSpec {
   readonly size: string
   /** An image of exactly `size` to use as the first frame. */
   readonly reference?: string | undefined
+  /** An image of exactly `size` the clip must end on (models whose capabilities declare `lastFrameImage`). */
+  readonly lastFrame?: string | undefined
+  /**
+   * Native extension (capabilities' `extension`): continue the provider's finished job `jobId`, whose
+   * video lasts `sourceSeconds`, by `seconds`. The job's clip is then the stitched video (or only the
+   * new part, as the capability's `returns` says).
+   */
+  readonly extend?: { readonly jobId: string; readonly sourceSeconds: number } | undefined
   /**
    * Set when an earlier run sent this create and never learnt its answer: the provider should adopt
    * the job that create made, if it can prove which one it is, instead of paying for a new one.

@@ -11,7 +11,7 @@ import { FrameExtractor } from "./FrameExtractor.ts"
 import * as JobRegistry from "./JobRegistry.ts"
 import * as Manifest from "./Manifest.ts"
 import * as Progress from "./Progress.ts"
-import { type GeneratedClip, SegmentGenerator, type SegmentJob } from "./SegmentGenerator.ts"
+import { type GeneratedClip, SegmentGenerator, type SegmentJob, type SegmentSpec } from "./SegmentGenerator.ts"
 import { usd, type ValidatedRequest } from "./Validation.ts"
 
 /** `segment_01`, `segment_02`, …: the file names the original client writes. */
@@ -29,6 +29,10 @@ export interface Run {
   readonly promptBy: "user" | "planner"
   /** Image of exactly the request's size to use as the first frame. */
   readonly reference?: string | undefined
+  /** Image of exactly the request's size the clip must end on (`chain: keyframes`). */
+  readonly endImage?: string | undefined
+  /** The provider's job this segment extends (`chain: extend`), and how long its video is. */
+  readonly extend?: SegmentSpec["extend"]
   /** Whether the clip's last frame is extracted (needed by the next segment, or saved). */
   readonly lastFrame: boolean
 }
@@ -80,7 +84,7 @@ export const make = Effect.fnUntraced(function* (
   })
 
   /** Sends the create, recorded before (so a lost answer can be adopted) and after. */
-  const create = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
+  const create = Effect.fnUntraced(function* (segment: number, run: Run) {
     const seconds = durations[segment - 1]!
     const record = yield* recordOf(segment)
     const replaced = record?.replaced ? { replaced: record.replaced } : {}
@@ -91,11 +95,13 @@ export const make = Effect.fnUntraced(function* (
     const job = yield* generator
       .submit({
         segment,
-        prompt,
+        prompt: run.prompt,
         model: request.model,
         seconds,
         size,
-        reference,
+        reference: run.reference,
+        lastFrame: run.endImage,
+        extend: run.extend,
         lostCreate: owned && lost !== undefined ? { sentAt: lost, isOwned: (id) => owned.has(id) } : undefined
       })
       .pipe(
@@ -154,7 +160,7 @@ export const make = Effect.fnUntraced(function* (
   })
 
   /** The job to wait for: the recorded one when it may still deliver, else a new create. */
-  const jobFor = Effect.fnUntraced(function* (segment: number, prompt: string, reference: string | undefined) {
+  const jobFor = Effect.fnUntraced(function* (segment: number, run: Run) {
     const record = yield* recordOf(segment)
     if (record?.state === "failed" && record.jobId) {
       yield* replaceJob(segment, "failed", record.failure?.reason ?? "the job failed")
@@ -164,7 +170,7 @@ export const make = Effect.fnUntraced(function* (
       return job
     }
     // A fresh create, or (state `submitting`) the retry of one whose answer was lost.
-    return yield* create(segment, prompt, reference)
+    return yield* create(segment, run)
   })
 
   const recordFailure = (segment: number, error: GenerationError) =>
@@ -222,7 +228,7 @@ export const make = Effect.fnUntraced(function* (
     let retries = 0
     let recreated = false
     for (;;) {
-      const job = yield* jobFor(segment, run.prompt, run.reference)
+      const job = yield* jobFor(segment, run)
       const outcome = yield* Effect.result(generator.complete(job, destination))
       if (outcome._tag === "Success") {
         yield* recordCompleted(outcome.success)
@@ -277,3 +283,6 @@ export const make = Effect.fnUntraced(function* (
 
   return { run, lastFrameOf, replacedJobs } as const
 })
+
+/** What `make` gives: run a segment, extract a clip's last frame, the replaced jobs so far. */
+export type Runner = Effect.Success<ReturnType<typeof make>>

@@ -17,10 +17,12 @@ import {
   parseSize,
   sizeOption
 } from "./Capabilities.ts"
+import * as Chain from "./Chain.ts"
 import { Combiner } from "./Combiner.ts"
 import * as DurationSolver from "./DurationSolver.ts"
 import { InvalidRequest, type MissingDependency, type UnformableDuration } from "./Errors.ts"
 import { FrameExtractor, type ImageInfo } from "./FrameExtractor.ts"
+import { type ImageCapabilities, KeyframeGenerator } from "./KeyframeGenerator.ts"
 import { type LongVideoRequest, maxSegments } from "./LongVideoRequest.ts"
 import * as Manifest from "./Manifest.ts"
 import { SegmentGenerator } from "./SegmentGenerator.ts"
@@ -31,10 +33,19 @@ export interface ValidatedRequest {
   readonly size: string
   readonly durations: ReadonlyArray<number>
   readonly usdPerSecond: number
+  /** Video seconds and, with `chain: keyframes`, the keyframe images. */
   readonly estimatedCostUsd: number
+  /** How chained segments continue each other (`last-frame` unless asked). */
+  readonly chain: Chain.Strategy
+  /** The image model, when one is configured (`chain: keyframes` needs it). */
+  readonly images?: ImageCapabilities | undefined
   /** Absolute path of the output directory, created if it was missing. */
   readonly outputDir: string
-  readonly reference?: { readonly path: string; readonly info: ImageInfo }
+  /**
+   * The user's reference: an image, or (`video`) a video whose exact last frame opens segment 1.
+   * Validation accepts images only so far; `LongVideo.generate` already opens on a video's last frame.
+   */
+  readonly reference?: { readonly path: string; readonly info: ImageInfo; readonly video?: boolean }
 }
 
 const referenceMimeTypes = ["image/jpeg", "image/png", "image/webp"]
@@ -123,6 +134,9 @@ export const resolveDurations = (
     )
   }
   const custom = request.plan ? request.plan.segments.map((segment) => segment.seconds) : request.durations
+  if (request.chain === "extend" && capabilities.extension) {
+    return Chain.extendDurations(request, capabilities, capabilities.extension, custom)
+  }
   if (custom !== undefined) return checkCustomSplit(request, capabilities, custom)
   const most = maxSeconds(capabilities)
   if (!isPositiveInteger(request.seconds) || request.seconds > most) {
@@ -166,10 +180,11 @@ const checkConcurrency = (request: LongVideoRequest): Result.Result<void, Invali
       )
 }
 
-/** The checks that need no I/O: prompt, model arguments, size, durations, transition. */
+/** The checks that need no I/O: prompt, model arguments, size, chain strategy, durations, transition. */
 export const checkArguments = (
   request: LongVideoRequest,
-  capabilities: ProviderCapabilities
+  capabilities: ProviderCapabilities,
+  images?: ImageCapabilities
 ): Result.Result<
   { readonly size: string; readonly durations: ReadonlyArray<number>; readonly usdPerSecond: number },
   InvalidRequest | UnformableDuration
@@ -234,6 +249,8 @@ export const checkArguments = (
   }
   const concurrency = checkConcurrency(request)
   if (Result.isFailure(concurrency)) return Result.fail(concurrency.failure)
+  const chain = Chain.check(request, capabilities, images)
+  if (Result.isFailure(chain)) return Result.fail(chain.failure)
   return Result.map(resolveDurations(request, capabilities), (durations) => {
     return { size, durations, usdPerSecond: option.usdPerSecond }
   }).pipe(
@@ -388,7 +405,8 @@ export const validate = Effect.fn("Validation.validate")(function* (
 ) {
   const generator = yield* SegmentGenerator
   const capabilities = yield* generator.capabilities(request.model)
-  const checked = yield* Effect.fromResult(checkArguments(request, capabilities))
+  const images = Option.getOrUndefined(yield* Effect.serviceOption(KeyframeGenerator))?.capabilities
+  const checked = yield* Effect.fromResult(checkArguments(request, capabilities, images))
   // Both checks start processes (ffprobe, ffmpeg): run them side by side, and report the first failure in this
   // order whatever finishes first. The output directory is created only once they pass.
   const [referenceResult, preflightResult] = yield* Effect.all(
@@ -399,13 +417,17 @@ export const validate = Effect.fn("Validation.validate")(function* (
   yield* Effect.fromResult(preflightResult)
   const outputDir = yield* prepareOutputDir(request, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
+  const chain = request.chain ?? Chain.defaultStrategy
+  const keyframeCost = chain === "keyframes" ? Chain.keyframeCount(checked.durations) * (images?.usdPerImage ?? 0) : 0
   const validated: ValidatedRequest = {
     request,
     capabilities,
     size: checked.size,
     durations: checked.durations,
     usdPerSecond: checked.usdPerSecond,
-    estimatedCostUsd: usd(seconds * checked.usdPerSecond),
+    estimatedCostUsd: usd(seconds * checked.usdPerSecond + keyframeCost),
+    chain,
+    ...(images ? { images } : {}),
     outputDir,
     ...(reference ? { reference } : {})
   }

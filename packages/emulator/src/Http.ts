@@ -2,10 +2,12 @@
  * The HTTP front: request ids, request counting, bearer auth, the request-level faults
  * (rate limit, 5xx), routing, and turning thrown ApiErrors into the OpenAI error envelope.
  */
+
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { ApiError, badKey, missingKey, notFound, rateLimited, requestTooLarge, serverError } from "./ApiError.ts"
 import type { App, RequestContext } from "./AppContext.ts"
 import { dispatch } from "./Dialects.ts"
+import * as Extensions from "./Extensions.ts"
 import { fal } from "./FalApi.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import * as FilesApi from "./FilesApi.ts"
@@ -40,6 +42,7 @@ const ROUTES: ReadonlyArray<Route> = [
   route("DELETE", "/v1/videos/{id}", VideosApi.remove),
   route("GET", "/v1/videos/{id}/content", VideosApi.content),
   route("POST", "/v1/videos/{id}/remix", VideosApi.remix),
+  route("POST", "/v1/videos/extensions", Extensions.extend),
   route("POST", "/v1/responses", ResponsesApi.create),
   route("POST", "/v1/files", FilesApi.upload)
 ]

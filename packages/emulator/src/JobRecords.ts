@@ -43,6 +43,16 @@ export interface JobRecord {
   readonly lastFrame?: string | null
   /** Whether the reference is the exact first frame or only conditions it; absent in older records. */
   readonly firstFrame?: "exact" | "conditioning"
+  /**
+   * An extension (`/v1/videos/extensions`): the source video (copied into the job's directory as
+   * `extended`), its length, and how many extensions the result counts. `seconds` is the total.
+   */
+  readonly extension?: {
+    readonly sourceId: string
+    readonly file: string
+    readonly seconds: string
+    readonly count: number
+  } | null
   readonly createdAtMs: number
   /** Simulated render time, fixed at create. */
   readonly simulatedMs: number

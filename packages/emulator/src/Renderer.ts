@@ -32,6 +32,11 @@ export interface RenderJob {
    * so a client can tell the first frame is not the image.
    */
   readonly firstFrame?: "exact" | "conditioning" | undefined
+  /**
+   * An extension: `seconds` of new video continue this source clip (`sourceSeconds` long) from its
+   * last frame, with the sweep going on where it stopped, and the output is both stitched.
+   */
+  readonly extension?: { readonly video: string; readonly sourceSeconds: number } | undefined
 }
 
 export interface RenderOutput {
@@ -69,6 +74,8 @@ const font = FONT_CANDIDATES.find((f) => existsSync(f))
 export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out: RenderOutput): Array<string> => {
   const { width: W, height: H, seconds } = job
   const frames = FPS * seconds
+  // An extension's sweep continues from the source's last frame.
+  const offset = job.extension ? FPS * job.extension.sourceSeconds : 0
   const seed = seedOf(job.id)
   const freq = 220 + (seed % 660)
   const palette = ["0x1b3a6b", "0x6b1b4a", "0x1b6b3a", "0x6b5a1b", "0x3a1b6b", "0x1b5a6b"]
@@ -101,7 +108,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     `color=c=white@0.35:s=${bar}x${H}:r=${FPS}:d=${seconds},format=yuva420p[bar]`,
     // A translucent bar sweeping across from frame 1 on: every frame differs from the previous one.
     // `repeatlast=0` ends the overlay with its main input (the default costs ~0.5 s more CPU).
-    `[base][bar]overlay=x='mod(n*${Math.round(W / 90)},${W})':y=0:repeatlast=0:enable='gte(n,1)'${caption}${moving}`,
+    `[base][bar]overlay=x='mod((n+${offset})*${Math.round(W / 90)},${W})':y=0:repeatlast=0:enable='gte(n,1)'${caption}${moving}`,
     ...(job.lastFramePath ? endingGraph(W, H, frames) : []),
     "[final]split=3[v][t][s0]",
     // The spritesheet is re-emitted (and rewritten, `-update 1`) at each of its 10 frames, the last
@@ -275,16 +282,70 @@ export class Renderer {
         spritesheet: part(out.spritesheet)
       }
       const captionFile = part(join(job.dir, "caption.txt"))
+      const extension = job.extension
+      // An extension renders its new part from the source's last frame, then stitches the two.
+      const lastFrame = part(join(job.dir, "source-last.png"))
+      const newPart = part(join(job.dir, "new-part.mp4"))
+      const list = part(join(job.dir, "concat.txt"))
       try {
         await writeFile(captionFile, wrap(job.prompt, Math.max(20, Math.floor(job.width / 22))))
-        await run(ffmpegArgs(job, captionFile, parts), signal)
+        if (extension) {
+          await run(
+            [
+              "-hide_banner",
+              "-loglevel",
+              "error",
+              "-y",
+              "-sseof",
+              "-1",
+              "-i",
+              extension.video,
+              "-update",
+              "1",
+              "-f",
+              "image2",
+              "-c:v",
+              "png",
+              lastFrame
+            ],
+            signal
+          )
+          await run(ffmpegArgs({ ...job, referencePath: lastFrame }, captionFile, { ...parts, video: newPart }), signal)
+          await writeFile(list, [extension.video, newPart].map((p) => `file '${p.replace(/'/g, "'\\''")}'`).join("\n"))
+          await run(
+            [
+              "-hide_banner",
+              "-loglevel",
+              "error",
+              "-y",
+              "-f",
+              "concat",
+              "-safe",
+              "0",
+              "-i",
+              list,
+              "-c",
+              "copy",
+              "-movflags",
+              "+faststart",
+              "-f",
+              "mp4",
+              parts.video
+            ],
+            signal
+          )
+        } else {
+          await run(ffmpegArgs(job, captionFile, parts), signal)
+        }
         await rename(parts.thumbnail, out.thumbnail)
         await rename(parts.spritesheet, out.spritesheet)
         // The video last: its presence means the render is complete (VideoStore's restart relies on it).
         await rename(parts.video, out.video)
         return out
       } finally {
-        await Promise.all([captionFile, ...Object.values(parts)].map((p) => rm(p, { force: true })))
+        await Promise.all(
+          [captionFile, lastFrame, newPart, list, ...Object.values(parts)].map((p) => rm(p, { force: true }))
+        )
       }
     } finally {
       this.release()

@@ -66,6 +66,20 @@ export interface NewJob {
   /** Dialect renders: the clip ends on this image, and how the reference is used (see Renderer). */
   readonly lastFrame?: NewReference | undefined
   readonly firstFrame?: "exact" | "conditioning" | undefined
+  /** An extension of a completed video: its file (copied into the job), id, length and extension count. */
+  readonly extension?:
+    | { readonly sourceId: string; readonly video: string; readonly seconds: string; readonly count: number }
+    | undefined
+}
+
+/** What an extension needs of its source video. */
+export interface ExtensionSource {
+  readonly model: string
+  readonly size: string
+  readonly seconds: string
+  readonly video: string
+  /** How many extensions the source already is (0 for a created video). */
+  readonly extensions: number
 }
 
 export interface StoreOptions {
@@ -97,6 +111,7 @@ const MODERATION: VideoError = {
 const RENDER_FAILED: VideoError = { code: "internal_error", message: "Video generation failed. Please try again." }
 const REFERENCE_FILE = "reference"
 const LAST_FRAME_FILE = "last-frame"
+const EXTENDED_FILE = "extended.mp4"
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 const exists = (path: string): Promise<boolean> =>
@@ -173,6 +188,16 @@ export class VideoStore {
     ] as const) {
       if (image) await (image.transient ? rename : copyFile)(image.path, join(dir, name))
     }
+    // The source is copied: the extension renders (and re-renders after a restart) whatever becomes of it.
+    if (input.extension) await copyFile(input.extension.video, join(dir, EXTENDED_FILE))
+    const extension = input.extension && {
+      sourceId: input.extension.sourceId,
+      file: EXTENDED_FILE,
+      seconds: input.extension.seconds,
+      count: input.extension.count
+    }
+    // An extension renders (and is simulated for) only its new part.
+    const rendered = seconds - Number(extension?.seconds ?? 0)
     const job = this.toJob({
       version: 1,
       id,
@@ -186,8 +211,9 @@ export class VideoStore {
       reference: input.reference ? REFERENCE_FILE : null,
       lastFrame: input.lastFrame ? LAST_FRAME_FILE : null,
       firstFrame: input.firstFrame ?? "exact",
+      extension: extension ?? null,
       createdAtMs: Date.now(),
-      simulatedMs: (this.options.fixedSeconds + this.options.secondsPerVideoSecond * seconds) * 1000,
+      simulatedMs: (this.options.fixedSeconds + this.options.secondsPerVideoSecond * rendered) * 1000,
       terminal: null,
       renderedAtMs: null,
       renderFailure: null,
@@ -228,6 +254,7 @@ export class VideoStore {
       reference: job.reference,
       lastFrame: job.lastFrame ?? null,
       firstFrame: job.firstFrame ?? "exact",
+      extension: job.extension ?? null,
       createdAtMs: job.createdAtMs,
       simulatedMs: job.simulatedMs,
       terminal: job.terminal,
@@ -263,12 +290,16 @@ export class VideoStore {
   private startRender(job: Job): void {
     const { width, height } = parseSize(job.size)
     const inDir = (name: string | null | undefined) => (name ? join(job.dir, name) : undefined)
+    const extension = job.extension
     this.renderer
       .render(
         {
           id: job.id,
           prompt: job.prompt,
-          seconds: Number(job.seconds),
+          seconds: Number(job.seconds) - Number(extension?.seconds ?? 0),
+          extension: extension
+            ? { video: join(job.dir, extension.file), sourceSeconds: Number(extension.seconds) }
+            : undefined,
           width,
           height,
           referencePath: inDir(job.reference),
@@ -369,6 +400,20 @@ export class VideoStore {
       )
     }
     return this.toObject(job)
+  }
+
+  /** The source of an extension: a completed video whose content is still there. */
+  extensionSource(id: string): ExtensionSource {
+    const job = this.get(id)
+    const video = this.content(id, "video")
+    if (job.terminal?.status !== "completed" || video === "not-ready" || video === "expired") {
+      throw badRequest(
+        `Video '${id}' is not ${video === "expired" ? "available any more" : "completed"}; only completed videos can be extended.`,
+        "video",
+        "invalid_value"
+      )
+    }
+    return { model: job.model, size: job.size, seconds: job.seconds, video, extensions: job.extension?.count ?? 0 }
   }
 
   async delete(id: string): Promise<{ id: string; object: "video.deleted"; deleted: true }> {

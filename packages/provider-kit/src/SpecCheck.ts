@@ -1,6 +1,7 @@
 /**
  * The spec checked against the model's capabilities before anything is billed: known model, a
- * clip length and size it makes, a prompt it takes, and a first-frame image only where it takes one.
+ * clip length and size it makes (an extension step's length when extending), a prompt it takes, and
+ * first- and last-frame images and extension only where it takes them.
  */
 import { Capabilities, Errors, type SegmentGenerator } from "@longsora/core"
 
@@ -29,12 +30,23 @@ export const check = (
       `Use one of ${context.known.join(", ")}, or ${context.declareHint}.`
     )
   }
-  if (!Capabilities.acceptsClipLength(caps.clipLengths, spec.seconds)) {
+  if (spec.extend !== undefined && !caps.extension) {
+    return rejected(spec, `${spec.model} does not extend its clips`, "Chain segments by their last frame instead.")
+  }
+  // An extension step has its own lengths.
+  const lengths = spec.extend !== undefined && caps.extension ? caps.extension.clipLengths : caps.clipLengths
+  if (!Capabilities.acceptsClipLength(lengths, spec.seconds)) {
     return rejected(
       spec,
-      `${spec.model} cannot make a ${spec.seconds} s clip`,
-      `Use ${Capabilities.describeClipLengths(caps.clipLengths)}.`
+      `${spec.model} cannot ${spec.extend ? "extend a clip by" : "make a"} ${spec.seconds} s${spec.extend ? "" : " clip"}`,
+      `Use ${Capabilities.describeClipLengths(lengths)}.`
     )
+  }
+  if (spec.extend !== undefined && (spec.reference !== undefined || spec.lastFrame !== undefined)) {
+    return rejected(spec, "an extension takes no image", "Extend without a reference image.")
+  }
+  if (spec.lastFrame !== undefined && !caps.lastFrameImage) {
+    return rejected(spec, `${spec.model} takes no last-frame image`, "Chain segments by their first frame only.")
   }
   if (!Capabilities.sizeOption(caps, spec.size)) {
     return rejected(

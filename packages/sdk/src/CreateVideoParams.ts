@@ -35,8 +35,14 @@ export interface CreateVideoParams {
   readonly transition?: Transition.TransitionText | Transition.Transition
   /** `chained` (default): each segment starts from the previous last frame; `independent`: all at once. */
   readonly mode?: "chained" | "independent"
-  /** Independent mode: segments rendered at once (default: the provider's limit). */
+  /** Independent and keyframes modes: segments rendered at once (default: the provider's limit). */
   readonly maxConcurrency?: number
+  /**
+   * Chained mode: `last-frame` (default), each segment from the previous one's last frame; `extend`,
+   * the provider extends its own clip (models that declare `extension`, e.g. sora-2); `keyframes`,
+   * keyframe images first, then every segment at once between two (first+last-frame models).
+   */
+  readonly chain?: LongVideoRequest.ChainStrategy
   /** Use this plan as it is instead of planning. */
   readonly plan?: Plan.Plan
   /** Discard an earlier run in `outputDir` instead of resuming it. */
@@ -118,6 +124,7 @@ export const toRequest = (
       ...(transition === undefined ? {} : { transition }),
       ...(params.mode === undefined ? {} : { mode: params.mode }),
       ...(params.maxConcurrency === undefined ? {} : { maxConcurrency: params.maxConcurrency }),
+      ...(params.chain === undefined ? {} : { chain: params.chain }),
       ...(params.plan === undefined ? {} : { plan: params.plan }),
       ...(params.restart === undefined ? {} : { restart: params.restart }),
       ...(params.retryFailed === undefined ? {} : { retryFailed: params.retryFailed }),

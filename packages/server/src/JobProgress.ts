@@ -63,6 +63,8 @@ export const reduce = (extras: Extras, event: Progress.ProgressEvent, percents: 
     case "Joined":
       return { ...extras, join_method: event.method }
     case "FrameExtracted":
+    case "KeyframeRendered":
+    case "PhaseTimed":
       return extras
   }
 }

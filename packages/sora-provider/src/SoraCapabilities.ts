@@ -14,6 +14,17 @@ export const SORA_MAX_CONCURRENT_JOBS = 2
 
 const soraLengths: Capabilities.ClipLengthSet = { _tag: "ClipLengthSet", seconds: [4, 8, 12] }
 
+/**
+ * `POST /v1/videos/extensions`: +4 to 20 s a step, at most 6 steps and 120 s in all; the answer's
+ * video is the stitched whole (openai-videos-api.md §2.10, the OpenAPI file's `CreateVideoExtend…`).
+ */
+export const soraExtension: Capabilities.Extension = {
+  clipLengths: { _tag: "ClipLengthSet", seconds: [4, 8, 12, 16, 20] },
+  maxExtensions: 6,
+  maxTotalSeconds: 120,
+  returns: "stitched"
+}
+
 export const sora2 = (model = "sora-2"): ProviderCapabilities => ({
   model,
   clipLengths: soraLengths,
@@ -22,6 +33,7 @@ export const sora2 = (model = "sora-2"): ProviderCapabilities => ({
     { size: "720x1280", usdPerSecond: 0.1 }
   ],
   firstFrameImage: true,
+  extension: soraExtension,
   maxPromptLength: SORA_MAX_PROMPT_LENGTH,
   maxConcurrentJobs: SORA_MAX_CONCURRENT_JOBS
 })
@@ -38,6 +50,7 @@ export const sora2Pro = (model = "sora-2-pro"): ProviderCapabilities => ({
     { size: "1080x1920", usdPerSecond: 0.7 }
   ],
   firstFrameImage: true,
+  extension: soraExtension,
   maxPromptLength: SORA_MAX_PROMPT_LENGTH,
   maxConcurrentJobs: SORA_MAX_CONCURRENT_JOBS
 })
@@ -58,6 +71,10 @@ export interface GatewayModel {
   /** `WxH` sizes with their price per second; the first is the default. */
   readonly sizes: ReadonlyArray<{ readonly size: string; readonly usdPerSecond?: number }>
   readonly firstFrameImage?: boolean
+  /** Whether the gateway takes a last-frame image for this model (how is not in the OpenAI contract). */
+  readonly lastFrameImage?: boolean
+  /** Whether and how the gateway extends this model's clips through `/v1/videos/extensions`. */
+  readonly extension?: Capabilities.Extension
   readonly maxPromptLength?: number
   readonly maxConcurrentJobs?: number
 }
@@ -83,6 +100,8 @@ export const gatewayModel = (declared: GatewayModel): ProviderCapabilities => {
     clipLengths,
     sizes: [first, ...rest],
     firstFrameImage: declared.firstFrameImage ?? true,
+    ...(declared.lastFrameImage ? { lastFrameImage: true } : {}),
+    ...(declared.extension ? { extension: declared.extension } : {}),
     maxPromptLength: declared.maxPromptLength ?? 2_000,
     maxConcurrentJobs: declared.maxConcurrentJobs ?? 2
   }

@@ -219,21 +219,31 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const submit = Effect.fn("SoraSegmentGenerator.submit")(function* (spec: SegmentSpec) {
     yield* validate(spec)
     const reference = spec.reference === undefined ? undefined : yield* readReference(spec, spec.reference)
-    const body: OpenAI.Videos.VideoCreateParams = {
-      prompt: spec.prompt,
-      model: spec.model,
-      // The wire type is a string; gateway models may take lengths outside the SDK's 4/8/12 union.
-      seconds: String(spec.seconds) as OpenAI.Videos.VideoSeconds,
-      size: spec.size as OpenAI.Videos.VideoSize,
-      ...(reference ? { input_reference: reference } : {})
-    }
+    // The wire type is a string; gateway models (and extensions: 16, 20) take lengths outside the SDK's union.
+    const seconds = String(spec.seconds) as OpenAI.Videos.VideoSeconds
+    const extend = spec.extend
+    const send = extend
+      ? (signal: AbortSignal) =>
+          client.videos.extend({ prompt: spec.prompt, seconds, video: { id: extend.jobId } }, { signal })
+      : (signal: AbortSignal) =>
+          client.videos.create(
+            {
+              prompt: spec.prompt,
+              model: spec.model,
+              seconds,
+              size: spec.size as OpenAI.Videos.VideoSize,
+              ...(reference ? { input_reference: reference } : {})
+            },
+            { signal }
+          )
     // `lostCreate`: an earlier run sent this create then and never learnt the answer.
     const lost = spec.lostCreate
     const sent = lost?.sentAt ?? (yield* Clock.currentTimeMillis)
     const request: JobRecovery.CreateRequest = {
       prompt: spec.prompt,
       model: spec.model,
-      seconds: String(spec.seconds),
+      // An extension's job answers the stitched total.
+      seconds: String(spec.seconds + (extend?.sourceSeconds ?? 0)),
       size: spec.size,
       startedAt: Math.floor(sent / 1000),
       // Every attempt of that create ended within its timeout (and the retries' waits).
@@ -242,7 +252,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     }
     if (lost !== undefined) {
       const adopted = yield* findCreated(request).pipe(Effect.mapError(createError(spec)))
-      if (adopted) return { segment: spec.segment, id: adopted.id, seconds: Number(adopted.seconds) || spec.seconds }
+      if (adopted) return { segment: spec.segment, id: adopted.id, seconds: jobSeconds(spec, adopted) }
     }
     // When the create that answered was sent, and what it answered: the job was made in between.
     let sentAt: number | undefined
@@ -251,7 +261,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       () =>
         Effect.gen(function* () {
           sentAt = yield* Clock.currentTimeMillis
-          answered = yield* call("videos.create", (signal) => client.videos.create(body, { signal }))
+          answered = yield* call(extend ? "videos.extend" : "videos.create", send)
           return answered
         }),
       {
@@ -281,7 +291,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       createdAt: Math.min(answeredAt, video.created_at * 1000),
       between: video === answered && sentAt !== undefined ? [sentAt, answeredAt] : undefined
     })
-    return { segment: spec.segment, id: video.id, seconds: Number(video.seconds) || spec.seconds } satisfies SegmentJob
+    return { segment: spec.segment, id: video.id, seconds: jobSeconds(spec, video) } satisfies SegmentJob
   })
 
   const failedJob = (segment: number, video: Video) => {
@@ -404,6 +414,10 @@ const pollAfter = (headers: Headers): number | undefined => {
   const value = Number(headers.get("openai-poll-after-ms") ?? Number.NaN)
   return Number.isFinite(value) && value >= 0 ? value : undefined
 }
+
+/** The seconds a job bills: its video's, except an extension's, whose video is the stitched total. */
+const jobSeconds = (spec: SegmentSpec, video: Video) =>
+  spec.extend ? spec.seconds : Number(video.seconds) || spec.seconds
 
 const isExpired = (cause: unknown) => cause instanceof APIError && /expired|no longer available/i.test(cause.message)
 

@@ -1,0 +1,111 @@
+/**
+ * `chain: keyframes`: the seams are fixed before any video is made. The plan describes N+1
+ * keyframes; the image model renders them in order — keyframe 0 is the user's reference (or is
+ * rendered from the prompt), each next one an edit of the previous, so the look holds — and then
+ * every segment renders at once (as many as the provider allows) from keyframe i to keyframe i+1.
+ * Both sides of each seam are the same picture, so a cut join is exact, and the wall time is about
+ * the keyframes plus one segment's render. Every keyframe and every job is recorded in the manifest
+ * before it is waited on, so a rerun keeps what was made and pays for nothing twice.
+ */
+import { Clock, Effect, FileSystem, Option, Path, Semaphore } from "effect"
+import type { Chained, Context } from "./Chain.ts"
+import { InvalidRequest } from "./Errors.ts"
+import { FrameExtractor } from "./FrameExtractor.ts"
+import { KeyframeGenerator } from "./KeyframeGenerator.ts"
+import * as Manifest from "./Manifest.ts"
+import * as Planning from "./Planning.ts"
+import * as Progress from "./Progress.ts"
+
+/** `keyframe_00.png`, `keyframe_01.png`, …, beside the segments. */
+export const keyframeName = (index: number): string => `keyframe_${String(index).padStart(2, "0")}.png`
+
+const makeKeyframes = Effect.fnUntraced(function* (context: Context) {
+  const { validated, store } = context
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const extractor = yield* FrameExtractor
+  const images = yield* Effect.serviceOption(KeyframeGenerator)
+  if (Option.isNone(images)) {
+    return yield* new InvalidRequest({
+      field: "chain",
+      given: "keyframes",
+      allowed: "keyframes only with an image model",
+      fix: "Configure an image model for the keyframes, or use another strategy."
+    })
+  }
+  const exists = (file: string | undefined) =>
+    file === undefined ? Effect.succeed(false) : fs.exists(file).pipe(Effect.orElseSucceed(() => false))
+
+  /** Keyframe `index`: an earlier run's, or rendered now as an edit of `source` (or from text). */
+  return Effect.fnUntraced(function* (index: number, prompt: string, source: string | undefined) {
+    const started = yield* Clock.currentTimeMillis
+    const destination = path.join(context.segmentsDir, keyframeName(index))
+    const record = Manifest.keyframeRecord(yield* store.get, index)
+    if (record?.state === "completed" && (yield* exists(record.file))) {
+      yield* Progress.emit({ _tag: "KeyframeRendered", index, path: record.file!, reused: true, ms: 0 })
+      return record.file!
+    }
+    // A request sent by an earlier run whose answer never arrived: that image was paid for and is lost.
+    const lost = record?.state === "requested" ? (record.lost ?? 0) + 1 : record?.lost
+    const counted = lost ? { lost } : {}
+    yield* store.update(Manifest.setKeyframe({ index, state: "requested", requestedAt: started, ...counted }))
+    const raw = yield* images.value.generate({
+      index,
+      prompt,
+      size: validated.size,
+      source,
+      destination: path.join(context.workDir, `keyframe_${index}_raw`)
+    })
+    // Image models answer their own sizes: the keyframe is fitted to the video's (cropped, not distorted).
+    const fitted = yield* extractor.fitImage(raw, { size: validated.size, destination })
+    yield* store.update(
+      Manifest.setKeyframe({ index, state: "completed", requestedAt: started, file: fitted.path, ...counted })
+    )
+    const ms = (yield* Clock.currentTimeMillis) - started
+    yield* Progress.emit({ _tag: "KeyframeRendered", index, path: fitted.path, reused: false, ms })
+    return fitted.path
+  })
+})
+
+/** Images paid for: every keyframe the image model made, in any run, and every one whose answer was lost. */
+const keyframesBilled = (manifest: Manifest.Manifest): number =>
+  (manifest.keyframes ?? []).reduce(
+    (sum, record) => sum + (record.state === "completed" ? 1 : 0) + (record.lost ?? 0),
+    0
+  )
+
+export const run = Effect.fnUntraced(function* (context: Context) {
+  const { validated, segments, store } = context
+  const { request } = validated
+  const keyframe = yield* makeKeyframes(context)
+  const plan = yield* context.plan
+  const descriptions = Planning.keyframesOf(plan)
+  const started = yield* Clock.currentTimeMillis
+  // Keyframe 0 is the user's reference itself when there is one: their picture opens the video.
+  const keyframes: Array<string> = []
+  for (let index = 0; index < descriptions.length; index++) {
+    const image =
+      index === 0 && context.firstReference !== undefined
+        ? context.firstReference
+        : yield* keyframe(index, descriptions[index]!, keyframes[index - 1])
+    keyframes.push(image)
+  }
+  yield* Progress.emit({ _tag: "PhaseTimed", phase: "keyframes", ms: (yield* Clock.currentTimeMillis) - started })
+  const slots = yield* Semaphore.make(Math.max(1, request.maxConcurrency ?? validated.capabilities.maxConcurrentJobs))
+  const outcomes = yield* Effect.forEach(
+    plan.segments,
+    (segment, i) =>
+      slots.withPermit(
+        segments.run(i + 1, {
+          prompt: i === 0 ? context.firstPrompt : segment.prompt,
+          promptBy: i === 0 ? "user" : context.promptBy(i + 1),
+          // The seams: segment i+1 runs from keyframe i to keyframe i+1.
+          reference: keyframes[i],
+          endImage: keyframes[i + 1],
+          lastFrame: request.saveSegments
+        })
+      ),
+    { concurrency: "unbounded" }
+  )
+  return { plan, outcomes, keyframesBilled: keyframesBilled(yield* store.get) } satisfies Chained
+})
