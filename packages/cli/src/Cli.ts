@@ -10,6 +10,7 @@ import * as InspectCommand from "./InspectCommand.ts"
 import * as McpCommand from "./McpCommand.ts"
 import * as Messages from "./Messages.ts"
 import * as PlanCommand from "./PlanCommand.ts"
+import * as RegenerateCommand from "./RegenerateCommand.ts"
 
 /** The published package's version (`../package.json` from both `src/` and `dist/`). */
 export const version: string = createRequire(import.meta.url)("../package.json").version
@@ -22,6 +23,7 @@ export const command = Command.make("longsora").pipe(
     GenerateCommand.command,
     PlanCommand.command,
     InspectCommand.command,
+    RegenerateCommand.command,
     EmulatorCommand.command,
     McpCommand.command,
     DoctorCommand.command

@@ -1,5 +1,5 @@
 /** `longsora generate PROMPT …`: the whole run, with cost shown (or asked) before spending. */
-import { Errors, LongVideo, Manifest, Progress, Validation } from "@longsora/core"
+import { Errors, LongVideo, LongVideoRequest, Manifest, Progress, Validation } from "@longsora/core"
 import { Console, Effect, Option, Path, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
@@ -7,6 +7,7 @@ import { requestFlags } from "./Flags.ts"
 import * as PlanFile from "./PlanFile.ts"
 import * as Reporters from "./Reporters.ts"
 import * as RequestOptions from "./RequestOptions.ts"
+import * as SeamFlags from "./SeamFlags.ts"
 import * as Services from "./Services.ts"
 import * as Summary from "./Summary.ts"
 
@@ -16,6 +17,8 @@ export const flags = {
     Argument.optional
   ),
   ...requestFlags,
+  ...SeamFlags.anchorFlag,
+  ...SeamFlags.flags,
   plan: Flag.String("plan").pipe(
     Flag.withDescription("Use this plan.json as it is (see `longsora plan`)"),
     Flag.optional
@@ -100,7 +103,8 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const plan = Option.isSome(input.plan) ? yield* PlanFile.read(input.plan.value) : undefined
   const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
   if (prompt === "") return yield* missingPrompt
-  const request = yield* RequestOptions.toRequest(prompt, input, {
+  yield* SeamFlags.check(input)
+  const base = yield* RequestOptions.toRequest(prompt, input, {
     saveSegments: input.saveSegments,
     plan,
     restart: input.restart,
@@ -109,6 +113,11 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     retryFailed: input.retryFailed,
     recreateLost: input.recreateLost,
     force: input.force
+  })
+  const request = new LongVideoRequest.LongVideoRequest({
+    ...base,
+    ...(input.anchor === "best" ? { anchor: "best" as const } : {}),
+    ...SeamFlags.requestFields(input)
   })
   yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)

@@ -6,7 +6,10 @@
  */
 import { Effect, FileSystem, Option, Path, type Result, Semaphore } from "effect"
 import { Digest } from "effect/crypto"
+import * as Anchor from "./Anchor.ts"
+import * as AudioSeam from "./AudioSeam.ts"
 import { Combiner } from "./Combiner.ts"
+import * as Drift from "./Drift.ts"
 import { OutputError, PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
 import * as Leftovers from "./Leftovers.ts"
@@ -66,7 +69,8 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     inputReference: reference,
     transition: formatTransition(transitionFor(request, validated.capabilities)),
     mode: request.mode ?? "chained",
-    plan: request.plan ? JSON.stringify(request.plan) : null
+    plan: request.plan ? JSON.stringify(request.plan) : null,
+    ...(request.anchor === "best" ? { anchor: "best" } : {})
   }
   return fingerprint
 })
@@ -87,10 +91,7 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
     // ones. `read` has dropped every path outside the output directory, so nothing else is touched.
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const files = [
-      ...previous.value.segments.flatMap((record) => [record.file, record.lastFrame]),
-      path.join(validated.outputDir, PlanFile.fileName)
-    ]
+    const files = [...Manifest.segmentFiles(previous.value), path.join(validated.outputDir, PlanFile.fileName)]
     yield* Effect.forEach(files, (file) => (file ? fs.remove(file).pipe(Effect.ignore) : Effect.void))
   }
   return yield* Manifest.make(
@@ -206,6 +207,12 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   const path = yield* Path.Path
   const extractor = yield* FrameExtractor
   const combiner = yield* Combiner
+  // Checked before anything is written or paid for.
+  const drift = yield* Drift.gate(request.maxDrift, outputDir)
+  if (request.audioSeam !== "hard") yield* AudioSeam.blendSeconds(request.audioSeamSeconds)
+  const drifts = new Map<number, Drift.DriftFigures>()
+  const checkDrift = (segment: number, clip: string) =>
+    Effect.map(drift.check(segment, clip), (figures) => void (figures && drifts.set(segment, figures)))
 
   // One run per directory; what killed runs left there goes before anything new is written.
   yield* RunLock.acquire(outputDir)
@@ -248,6 +255,8 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     const [opening, planned] = yield* Effect.all([first(count > 1), makePlan(validated, store)], { concurrency: 2 })
     plan = planned
     generated = [opening]
+    // With `maxDrift`: every segment that a later one would follow is measured before that one is paid for.
+    if (count > 1) yield* checkDrift(1, opening.clip.path)
     for (let segment = 2; segment <= count; segment++) {
       const previous = generated[segment - 2]!
       const outcome = yield* segments.run(segment, {
@@ -258,8 +267,10 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
         lastFrame: segment < count
       })
       // The join's share of this segment is done while the next one renders (the last one's, by the join).
-      if (segment < count) yield* Effect.forkScoped(combiner.prepare(outcome.clip.path, transition))
+      if (segment < count)
+        yield* Effect.forkScoped(combiner.prepare(Anchor.joinedFile(outcome.clip.path, outcome.anchor), transition))
       generated.push(outcome)
+      if (segment < count) yield* checkDrift(segment, outcome.clip.path)
     }
   } else {
     // Independent: every segment from its own prompt, as many at once as the provider allows.
@@ -294,10 +305,12 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
         })
       : Effect.void
   })()
+  // A segment trimmed after its anchor frame joins as its trimmed copy, so the seam stays exact.
+  const joinedFiles = generated.map(({ clip, anchor }) => Anchor.joinedFile(clip.path, anchor))
   const [joined] = yield* Effect.all(
     [
       combiner.join({
-        segments: generated.map(({ clip }) => clip.path),
+        segments: joinedFiles,
         destination: path.join(outputDir, "output.mp4"),
         transition
       }),
@@ -305,7 +318,20 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     ],
     { concurrency: 2 }
   )
-  yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
+  const audioSeam = yield* AudioSeam.apply(request.audioSeam, request.audioSeamSeconds, {
+    output: joined.path,
+    segments: joinedFiles,
+    transition
+  })
+  const versionOf = (segment: number, manifest: Manifest.Manifest) => Manifest.currentVersion(manifest, segment)
+  const recorded = yield* store.update(
+    (manifest) =>
+      new Manifest.Manifest({
+        ...manifest,
+        output: joined.path,
+        outputSegments: joinedFiles.map((file, i) => ({ segment: i + 1, version: versionOf(i + 1, manifest), file }))
+      })
+  )
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })
   if (!request.saveSegments) {
     yield* fs.remove(segmentsDir, { recursive: true }).pipe(Effect.ignore)
@@ -333,13 +359,17 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
           referenceCropped:
             i === 0
               ? (firstReference?.cropped ?? false)
-              : mode === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false)
+              : mode === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false),
+          ...(generated[i]!.anchor ? { anchor: generated[i]!.anchor } : {}),
+          ...(drifts.has(i + 1) ? { drift: drifts.get(i + 1)! } : {}),
+          ...(versionOf(i + 1, recorded) > 1 ? { version: versionOf(i + 1, recorded) } : {})
         })
     ),
     jobIds: generated.map(({ clip }) => clip.jobId),
     replacedJobs,
     secondsBilled,
     estimatedCostUsd: usd(secondsBilled * validated.usdPerSecond),
-    joinMethod: joined.method
+    joinMethod: joined.method,
+    ...(audioSeam ? { audioSeam } : {})
   })
 }, Effect.scoped)

@@ -27,7 +27,7 @@ import {
   writeRecord
 } from "./JobRecords.ts"
 import { parseSize } from "./Models.ts"
-import { Renderer, type RenderOutput, renderOutputs } from "./Renderer.ts"
+import { type ClipEnding, Renderer, type RenderOutput, renderOutputs } from "./Renderer.ts"
 
 export type { JobStat, VideoError, VideoStatus } from "./JobRecords.ts"
 
@@ -66,6 +66,8 @@ export interface NewJob {
   /** Dialect renders: the clip ends on this image, and how the reference is used (see Renderer). */
   readonly lastFrame?: NewReference | undefined
   readonly firstFrame?: "exact" | "conditioning" | undefined
+  /** A flawed ending asked for by a fault (see `Renderer.ClipEnding`). */
+  readonly ending?: ClipEnding | undefined
 }
 
 export interface StoreOptions {
@@ -186,6 +188,7 @@ export class VideoStore {
       reference: input.reference ? REFERENCE_FILE : null,
       lastFrame: input.lastFrame ? LAST_FRAME_FILE : null,
       firstFrame: input.firstFrame ?? "exact",
+      ...(input.ending ? { ending: input.ending } : {}),
       createdAtMs: Date.now(),
       simulatedMs: (this.options.fixedSeconds + this.options.secondsPerVideoSecond * seconds) * 1000,
       terminal: null,
@@ -228,6 +231,7 @@ export class VideoStore {
       reference: job.reference,
       lastFrame: job.lastFrame ?? null,
       firstFrame: job.firstFrame ?? "exact",
+      ...(job.ending ? { ending: job.ending } : {}),
       createdAtMs: job.createdAtMs,
       simulatedMs: job.simulatedMs,
       terminal: job.terminal,
@@ -274,6 +278,7 @@ export class VideoStore {
           referencePath: inDir(job.reference),
           lastFramePath: inDir(job.lastFrame),
           firstFrame: job.firstFrame ?? "exact",
+          ending: job.ending,
           dir: job.dir
         },
         job.abort.signal
