@@ -22,6 +22,8 @@ export const referenceSeconds = 0.5
 /** A frame within this share of the best score counts as good as the best (the later one wins). */
 export const tolerance = 0.97
 const scoreWidth = 160
+/** Audio kept past the trimmed picture's end: two AAC packets at 48 kHz. */
+const audioOverhang = 0.05
 
 export interface FrameScore {
   /** 0-based index in the clip. */
@@ -177,23 +179,31 @@ export const make = Effect.gen(function* () {
     return { image, choice }
   })
 
-  /** Copies the first `keep` frames' packets (and the audio up to then); re-encodes the video if a copy cannot. */
-  const trim = (source: string, destination: string, keep: number, end: number) =>
-    Effect.gen(function* () {
-      const part = `${destination}.part.mp4`
-      const write = (video: ReadonlyArray<string>) =>
-        ffmpeg([
-          ...["-i", source, "-map", "0:v:0", "-map", "0:a:0?", ...video, "-c:a", "copy"],
-          ...["-t", end.toFixed(6), "-movflags", "+faststart", "-f", "mp4", part]
-        ])
-      yield* write(["-frames:v", String(keep), "-c:v", "copy"])
-      const copied = yield* prober.probe(part, { countPackets: true })
+  /**
+   * Copies the first `keep` frames' packets, then muxes them with the audio a little past their end (an AAC
+   * packet that ends short of the picture would leave a gap the join or the audio blend fills with silence;
+   * the join trims audio to its video). Two passes, since ffmpeg ends a file's every stream once a frame
+   * limit ends one. Re-encodes the video if a copy cannot keep exactly `keep` frames.
+   */
+  const trim = (source: string, destination: string, keep: number, end: number) => {
+    const video = `${destination}.video.mp4`
+    const part = `${destination}.part.mp4`
+    return Effect.gen(function* () {
+      const cutVideo = (codec: ReadonlyArray<string>) =>
+        ffmpeg(["-i", source, "-map", "0:v:0", "-frames:v", String(keep), ...codec, "-f", "mp4", video])
+      yield* cutVideo(["-c:v", "copy"])
+      const copied = yield* prober.probe(video, { countPackets: true })
       if (copied.video?.frames !== keep) {
         yield* Effect.logWarning(`a packet copy kept ${copied.video?.frames} frames, not ${keep}: re-encoding the trim`)
-        yield* write(["-vf", `trim=end_frame=${keep}`, "-c:v", "libx264", "-preset", "fast", "-crf", "18"])
+        yield* cutVideo(["-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p"])
       }
+      yield* ffmpeg([
+        ...["-i", video, "-t", (end + audioOverhang).toFixed(6), "-i", source],
+        ...["-map", "0:v:0", "-map", "1:a:0?", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", part]
+      ])
       yield* Effect.promise(() => rename(part, destination))
-    }).pipe(Effect.ensuring(Effect.promise(() => rm(`${destination}.part.mp4`, { force: true }))))
+    }).pipe(Effect.ensuring(Effect.promise(() => Promise.all([rm(video, { force: true }), rm(part, { force: true })]))))
+  }
 
   return Anchor.AnchorPicker.of({ pick })
 })

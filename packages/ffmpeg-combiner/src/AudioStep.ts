@@ -24,8 +24,11 @@ export interface AudioSeamStep {
   readonly withinBaseline: boolean
 }
 
-/** A click ratio up to this is the sound's own movement (a crossfade of two tones reaches about 1.2). */
-export const clickLimit = 1.5
+/**
+ * A click ratio up to this is the sound's own movement: an equal-power crossfade of two tones peaks at
+ * √2 times the larger tone's own step; a cut between unrelated sounds jumps by many times it.
+ */
+export const clickLimit = 2
 
 export const sampleRate = 48_000
 const clickWindow = Math.round(0.025 * sampleRate)
@@ -104,8 +107,8 @@ export const measureSamples = (samples: Float32Array, seams: ReadonlyArray<numbe
   })
 }
 
-/** Decodes `output`'s audio (mono, 48 kHz) and measures each seam; `undefined` when it has no audio. */
-export const measure = Effect.fn("AudioStep.measure")(function* (output: string, seams: ReadonlyArray<number>) {
+/** `output`'s first audio track as mono 48 kHz samples. */
+export const decodeMono = Effect.fn("AudioStep.decodeMono")(function* (output: string) {
   const binary = yield* FfmpegBinary
   const chunks: Array<Buffer> = []
   yield* run(
@@ -117,6 +120,10 @@ export const measure = Effect.fn("AudioStep.measure")(function* (output: string,
     { onStdout: (chunk) => void chunks.push(chunk) }
   )
   const bytes = Buffer.concat(chunks)
-  const samples = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4))
-  return measureSamples(samples.slice(), seams)
+  return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4)).slice()
+})
+
+/** Decodes `output`'s audio and measures each of `seams` (output seconds). */
+export const measure = Effect.fn("AudioStep.measure")(function* (output: string, seams: ReadonlyArray<number>) {
+  return measureSamples(yield* decodeMono(output), seams)
 })
