@@ -137,18 +137,23 @@ describe("seams: anchor, drift, audio, regenerate", { timeout: 240_000 }, () => 
 
   it("regenerate --segment 2 creates exactly 2, 3 and 4, keeps the old clips, and the seams pass inspect", async () => {
     const before = emu.stats().creates
-    const result = await run([
-      "regenerate",
-      output("chain"),
-      "--segment",
-      "2",
-      "--base-url",
-      emu.baseURL,
-      "--json",
-      "--yes"
-    ])
+    const newPrompt = "The keeper reaches the lamp room and lights the lamp."
+    const args = ["regenerate", output("chain"), "--segment", "2", "--prompt", newPrompt, "--base-url", emu.baseURL]
+    const dryRun = await run([...args, "--dry-run", "--json"])
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({ _tag: "RegenerateDryRun", segments: [2, 3, 4], seconds: 12 })
+    expect(emu.stats().creates - before).toBe(0)
+    const result = await run([...args, "--json", "--yes"])
     expect(result.code, result.stderr).toBe(0)
     expect(emu.stats().creates - before).toBe(3)
+    const plan = JSON.parse(readFileSync(join(output("chain"), "plan.json"), "utf8")) as {
+      segments: Array<{ prompt: string }>
+    }
+    expect(plan.segments[1]!.prompt).toBe(newPrompt)
+    const final = events(result.stdout).at(-1)!
+    expect((final.segments as Array<{ prompt: string; version?: number }>)[1]).toMatchObject({
+      prompt: newPrompt,
+      version: 2
+    })
     for (const k of [2, 3, 4]) {
       expect(existsSync(join(output("chain"), "segments", `segment_0${k}.v1.mp4`))).toBe(true)
       expect(existsSync(join(output("chain"), "segments", `segment_0${k}.mp4`))).toBe(true)
