@@ -10,6 +10,7 @@ import * as HelpOutput from "./HelpOutput.ts"
 import * as InspectCommand from "./InspectCommand.ts"
 import * as McpCommand from "./McpCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
+import * as RegenerateCommand from "./RegenerateCommand.ts"
 import * as ServeCommand from "./ServeCommand.ts"
 
 /** The published package's version (`../package.json` from both `src/` and `dist/`). */
@@ -23,6 +24,7 @@ export const command = Command.make("longsora").pipe(
     GenerateCommand.command,
     PlanCommand.command,
     InspectCommand.command,
+    RegenerateCommand.command,
     EmulatorCommand.command,
     McpCommand.command,
     ServeCommand.command,

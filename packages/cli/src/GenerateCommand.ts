@@ -2,6 +2,7 @@
 import { Argument, Command, Flag } from "effect/cli"
 import { requestFlags } from "./Flags.ts"
 import * as Lazy from "./Lazy.ts"
+import * as SeamFlags from "./SeamFlags.ts"
 
 export const flags = {
   prompt: Argument.String("prompt").pipe(
@@ -9,6 +10,8 @@ export const flags = {
     Argument.optional
   ),
   ...requestFlags,
+  ...SeamFlags.anchorFlag,
+  ...SeamFlags.flags,
   plan: Flag.String("plan").pipe(
     Flag.withDescription("Use this plan.json as it is (see `longsora plan`)"),
     Flag.optional

@@ -1,11 +1,12 @@
 /** What `longsora generate` runs (loaded by its handler): the whole run, with cost shown (or asked) before spending. */
-import { Errors, LongVideo, Manifest, Progress, Validation } from "@longsora/core"
+import { Errors, LongVideo, LongVideoRequest, Manifest, Progress, Validation } from "@longsora/core"
 import { Console, Effect, Option, Path, Result } from "effect"
 import * as Confirm from "./Confirm.ts"
 import type { GenerateFlags } from "./GenerateCommand.ts"
 import * as PlanFile from "./PlanFile.ts"
 import * as Reporters from "./Reporters.ts"
 import * as RequestOptions from "./RequestOptions.ts"
+import * as SeamFlags from "./SeamFlags.ts"
 import * as Services from "./Services.ts"
 import * as Summary from "./Summary.ts"
 
@@ -38,7 +39,8 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const plan = Option.isSome(input.plan) ? yield* PlanFile.read(input.plan.value) : undefined
   const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
   if (prompt === "") return yield* missingPrompt
-  const request = yield* RequestOptions.toRequest(prompt, input, {
+  yield* SeamFlags.check(input)
+  const base = yield* RequestOptions.toRequest(prompt, input, {
     saveSegments: input.saveSegments,
     plan,
     restart: input.restart,
@@ -47,6 +49,11 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     retryFailed: input.retryFailed,
     recreateLost: input.recreateLost,
     force: input.force
+  })
+  const request = new LongVideoRequest.LongVideoRequest({
+    ...base,
+    ...(input.anchor === "best" ? { anchor: "best" as const } : {}),
+    ...SeamFlags.requestFields(input)
   })
   yield* Confirm.checkThreshold(input.confirmAbove)
   const declared = yield* RequestOptions.declaredModel(input)

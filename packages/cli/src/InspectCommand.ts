@@ -14,5 +14,7 @@ export const command = Command.make(
   flags,
   Lazy.handler(() => import("./InspectRun.ts"))
 ).pipe(
-  Command.withDescription("Check a finished run: streams, A/V sync, seam quality, and a contact sheet of every seam")
+  Command.withDescription(
+    "Check a finished run: streams, A/V sync, seam quality (picture and sound), drift from segment 1, and a contact sheet of every seam"
+  )
 )

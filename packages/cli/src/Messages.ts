@@ -30,7 +30,12 @@ const flags: Readonly<Record<string, string>> = {
   confirmAbove: "--confirm-above",
   clipSeconds: "--clip-seconds",
   usdPerSecond: "--usd-per-second",
-  out: "--out"
+  out: "--out",
+  anchor: "--anchor",
+  maxDrift: "--max-drift",
+  audioSeam: "--audio-seam",
+  audioSeamSeconds: "--audio-blend-ms",
+  segment: "--segment"
 }
 
 export const flagName: Errors.FieldNames = (field) => flags[field] ?? field

@@ -7,13 +7,30 @@ const planLines = (plan: Plan.Plan): ReadonlyArray<string> => [
   ...plan.segments.map((segment, i) => `  ${i + 1}. (${segment.seconds} s) ${segment.prompt}`)
 ]
 
+/** Where an anchor trimmed a segment, how far one drifted, and how the audio meets at the seams. */
+const seamLines = (r: LongVideoResult.LongVideoResult): ReadonlyArray<string> => [
+  ...r.segments.flatMap((s) =>
+    s.anchor?.trimmed
+      ? [`  anchor: segment ${s.index} ends at frame ${s.anchor.frame} of ${s.anchor.frames} (${s.anchor.reason})`]
+      : []
+  ),
+  ...r.segments.flatMap((s) =>
+    s.drift ? [`  drift: segment ${s.index} ${s.drift.drift.toFixed(3)} from segment 1`] : []
+  ),
+  ...(r.audioSeam && r.audioSeam.seams > 0
+    ? [`audio: blended over ${Math.round(r.audioSeam.seconds * 1000)} ms at ${r.audioSeam.seams} seam(s)`]
+    : [])
+]
+
 export const result = (r: LongVideoResult.LongVideoResult): string =>
   [
     `output: ${r.output}`,
     `segments: ${r.durations.join(" + ")} s at ${r.size}, joined by ${r.joinMethod}`,
     ...r.segments.map(
-      (s) => `  ${s.index}. ${s.jobId}  ${s.path}${s.lastFrame ? `  (last frame ${s.lastFrame})` : ""}`
+      (s) =>
+        `  ${s.index}. ${s.jobId}  ${s.path}${s.version ? ` (version ${s.version})` : ""}${s.lastFrame ? `  (last frame ${s.lastFrame})` : ""}`
     ),
+    ...seamLines(r),
     ...r.replacedJobs.map(
       (job) =>
         `  replaced: segment ${job.segment}'s job ${job.jobId} (${job.reason === "gone" ? "the server no longer had it" : "failed"}), ${job.seconds} s billed`

@@ -9,7 +9,7 @@
  * - `keyframes` (`ChainKeyframes`): an image model renders every seam first; then all segments
  *   render at once, each from keyframe i to keyframe i+1. Models that take a first and a last frame.
  */
-import { Result } from "effect"
+import { type Effect, Result } from "effect"
 import {
   acceptsClipLength,
   clipLengthValues,
@@ -18,8 +18,9 @@ import {
   orList,
   type ProviderCapabilities
 } from "./Capabilities.ts"
+import type { DriftExceeded } from "./Drift.ts"
 import * as DurationSolver from "./DurationSolver.ts"
-import { InvalidRequest, type UnformableDuration } from "./Errors.ts"
+import { type FrameError, InvalidRequest, type UnformableDuration } from "./Errors.ts"
 import type { ImageCapabilities } from "./KeyframeGenerator.ts"
 import type { ChainStrategy, LongVideoRequest } from "./LongVideoRequest.ts"
 import type * as Manifest from "./Manifest.ts"
@@ -187,6 +188,8 @@ export interface Context {
   readonly segmentsDir: string
   /** Scratch space removed at the end of the run. */
   readonly workDir: string
+  /** Measures a finished segment's drift before a later one that follows it is paid for (`maxDrift`). */
+  readonly checkDrift: (segment: number, clip: string) => Effect.Effect<void, DriftExceeded | FrameError>
 }
 
 /** What a strategy made: the plan and every segment, in order. */

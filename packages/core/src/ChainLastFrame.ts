@@ -6,6 +6,7 @@
  * Motion restarts at every seam (the model sees one still), and the wall time is the sum of renders.
  */
 import { Effect } from "effect"
+import * as Anchor from "./Anchor.ts"
 import type { Chained, Context } from "./Chain.ts"
 import { Combiner } from "./Combiner.ts"
 import type * as SegmentRunner from "./SegmentRunner.ts"
@@ -28,6 +29,7 @@ export const run = Effect.fnUntraced(function* (context: Context) {
     { concurrency: 2 }
   )
   const outcomes: Array<SegmentRunner.Outcome> = [opening]
+  if (count > 1) yield* context.checkDrift(1, opening.clip.path)
   for (let segment = 2; segment <= count; segment++) {
     const previous = outcomes[segment - 2]!
     const outcome = yield* segments.run(segment, {
@@ -39,8 +41,11 @@ export const run = Effect.fnUntraced(function* (context: Context) {
       lastFrame: segment < count
     })
     // The join's share of this segment is done while the next one renders (the last one's, by the join).
-    if (segment < count) yield* Effect.forkScoped(combiner.prepare(outcome.clip.path, transition))
+    if (segment < count) {
+      yield* Effect.forkScoped(combiner.prepare(Anchor.joinedFile(outcome.clip.path, outcome.anchor), transition))
+    }
     outcomes.push(outcome)
+    if (segment < count) yield* context.checkDrift(segment, outcome.clip.path)
   }
   return { plan, outcomes } satisfies Chained
 })

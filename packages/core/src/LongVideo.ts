@@ -6,11 +6,14 @@
  */
 import { Clock, Effect, FileSystem, Option, Path, type Result } from "effect"
 import { Digest } from "effect/crypto"
+import * as Anchor from "./Anchor.ts"
+import * as AudioSeam from "./AudioSeam.ts"
 import type * as Chain from "./Chain.ts"
 import * as ChainExtend from "./ChainExtend.ts"
 import * as ChainKeyframes from "./ChainKeyframes.ts"
 import * as ChainLastFrame from "./ChainLastFrame.ts"
 import { Combiner, type JoinResult } from "./Combiner.ts"
+import * as Drift from "./Drift.ts"
 import { OutputError, type PlannerError, RunConflict } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
 import * as Independent from "./Independent.ts"
@@ -59,7 +62,8 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     mode: request.mode ?? "chained",
     plan: request.plan ? JSON.stringify(request.plan) : null,
     // Absent for the default, so manifests written before strategies existed still match.
-    ...(validated.chain === "last-frame" ? {} : { chain: validated.chain })
+    ...(validated.chain === "last-frame" ? {} : { chain: validated.chain }),
+    ...(request.anchor === "best" ? { anchor: "best" } : {})
   }
   return fingerprint
 })
@@ -83,7 +87,7 @@ const openManifest = Effect.fnUntraced(function* (validated: ValidatedRequest) {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const files = [
-      ...previous.value.segments.flatMap((record) => [record.file, record.lastFrame]),
+      ...Manifest.segmentFiles(previous.value),
       ...(previous.value.keyframes ?? []).map((record) => record.file),
       path.join(validated.outputDir, PlanFile.fileName)
     ]
@@ -158,6 +162,12 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   const path = yield* Path.Path
   const extractor = yield* FrameExtractor
   const combiner = yield* Combiner
+  // Checked before anything is written or paid for.
+  const drift = yield* Drift.gate(request.maxDrift, outputDir)
+  if (request.audioSeam !== "hard") yield* AudioSeam.blendSeconds(request.audioSeamSeconds)
+  const drifts = new Map<number, Drift.DriftFigures>()
+  const checkDrift = (segment: number, clip: string) =>
+    Effect.map(drift.check(segment, clip), (figures) => void (figures && drifts.set(segment, figures)))
 
   // One run per directory; what killed runs left there goes before anything new is written.
   yield* RunLock.acquire(outputDir)
@@ -200,7 +210,9 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     promptBy: (segment) => (segment === 1 || request.plan ? "user" : "planner"),
     transition,
     segmentsDir,
-    workDir
+    workDir,
+    // With `maxDrift`: a segment a later one follows is measured before that one is paid for.
+    checkDrift
   }
   const segmentsStarted = yield* Clock.currentTimeMillis
   const chained: Chain.Chained = yield* runStrategy(context)
@@ -219,16 +231,34 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       : Effect.void
   })()
   const destination = path.join(outputDir, outputFileName)
+  // A segment trimmed after its anchor frame joins as its trimmed copy, so the seam stays exact.
+  const joinedFiles = generated.map(({ clip, anchor }) => Anchor.joinedFile(clip.path, anchor))
   const [joined] = yield* Effect.all(
     [
       chained.stitched !== undefined
         ? copyAtomically(chained.stitched, destination)
-        : combiner.join({ segments: generated.map(({ clip }) => clip.path), destination, transition }),
+        : combiner.join({ segments: joinedFiles, destination, transition }),
       finalFrame
     ],
     { concurrency: 2 }
   )
-  yield* store.update((manifest) => new Manifest.Manifest({ ...manifest, output: joined.path }))
+  const audioSeam =
+    chained.stitched !== undefined
+      ? undefined
+      : yield* AudioSeam.apply(request.audioSeam, request.audioSeamSeconds, {
+          output: joined.path,
+          segments: joinedFiles,
+          transition
+        })
+  const versionOf = (segment: number, manifest: Manifest.Manifest) => Manifest.currentVersion(manifest, segment)
+  const recorded = yield* store.update(
+    (manifest) =>
+      new Manifest.Manifest({
+        ...manifest,
+        output: joined.path,
+        outputSegments: joinedFiles.map((file, i) => ({ segment: i + 1, version: versionOf(i + 1, manifest), file }))
+      })
+  )
   yield* Progress.emit({ _tag: "PhaseTimed", phase: "join", ms: (yield* Clock.currentTimeMillis) - joinStarted })
   yield* Progress.emit({ _tag: "Joined", path: joined.path, method: joined.method })
   if (!request.saveSegments) {
@@ -258,7 +288,10 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
           referenceCropped:
             i === 0
               ? (firstReference?.cropped ?? false)
-              : mode(request) === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false)
+              : mode(request) === "chained" && (generated[i - 1]!.lastFrame?.cropped ?? false),
+          ...(generated[i]!.anchor ? { anchor: generated[i]!.anchor } : {}),
+          ...(drifts.has(i + 1) ? { drift: drifts.get(i + 1)! } : {}),
+          ...(versionOf(i + 1, recorded) > 1 ? { version: versionOf(i + 1, recorded) } : {})
         })
     ),
     jobIds: generated.map(({ clip }) => clip.jobId),
@@ -266,6 +299,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     secondsBilled,
     ...(chained.keyframesBilled === undefined ? {} : { keyframesBilled: imagesBilled }),
     estimatedCostUsd: usd(secondsBilled * validated.usdPerSecond + imagesBilled * (validated.images?.usdPerImage ?? 0)),
-    joinMethod: joined.method
+    joinMethod: joined.method,
+    ...(audioSeam ? { audioSeam } : {})
   })
 }, Effect.scoped)

@@ -1,5 +1,7 @@
 /** The long-video request, as front-ends hand it to the orchestration program. */
 import { Schema } from "effect"
+import { AnchorMode } from "./Anchor.ts"
+import { AudioSeamMode } from "./AudioSeam.ts"
 import { opensOnImage, type ProviderCapabilities } from "./Capabilities.ts"
 import { Plan } from "./Plan.ts"
 import { crossfade, cut, defaultCrossfadeSeconds, Transition } from "./Transition.ts"
@@ -49,7 +51,15 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
    */
   recreateLost: Schema.optionalKey(Schema.Boolean),
   /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
-  force: Schema.optionalKey(Schema.Boolean)
+  force: Schema.optionalKey(Schema.Boolean),
+  /** Chained mode: which frame the next segment starts from, `last` (default) or the `best` of the final second. */
+  anchor: Schema.optionalKey(AnchorMode),
+  /** Chained mode: stop before creating more segments once one's look drifts this far from segment 1 (0–1). */
+  maxDrift: Schema.optionalKey(Schema.Finite),
+  /** `blend` (default): crossfade the audio at every seam over `audioSeamSeconds`; `hard`: leave it cut. */
+  audioSeam: Schema.optionalKey(AudioSeamMode),
+  /** The audio blend's length in seconds (default 0.03). */
+  audioSeamSeconds: Schema.optionalKey(Schema.Finite)
 }) {}
 
 /**

@@ -1,5 +1,7 @@
 /** What a finished run produced, where it is, and what it cost. */
 import { Schema } from "effect"
+import { AnchorChoice } from "./Anchor.ts"
+import { DriftFigures } from "./Drift.ts"
 import { Plan } from "./Plan.ts"
 
 export class SegmentResult extends Schema.Class<SegmentResult>("@longsora/core/SegmentResult")({
@@ -13,7 +15,13 @@ export class SegmentResult extends Schema.Class<SegmentResult>("@longsora/core/S
   /** The clip's last frame, resized to the request's size; absent for the last segment unless saved. */
   lastFrame: Schema.optionalKey(Schema.String),
   /** Whether the reference for this segment had to be cropped to the requested aspect. */
-  referenceCropped: Schema.Boolean
+  referenceCropped: Schema.Boolean,
+  /** With `anchor: best`: the frame the next segment starts from, and the trimmed copy the output uses. */
+  anchor: Schema.optionalKey(AnchorChoice),
+  /** With `maxDrift`: how far this segment's look moved from segment 1's. */
+  drift: Schema.optionalKey(DriftFigures),
+  /** Which version of the segment the output uses (absent: the first). */
+  version: Schema.optionalKey(Schema.Int)
 }) {}
 
 /** A job that was paid for and replaced by a new create of its segment. */
@@ -44,5 +52,7 @@ export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/co
    * How the segments were joined: the combiner's `copy`, `copy-cut`, `smart-cut`, `reencode`,
    * `crossfade`, or `provider` (the provider's stitched video, `chain: extend`).
    */
-  joinMethod: Schema.String
+  joinMethod: Schema.String,
+  /** The audio at the seams: blended over `seconds` at `seams` seams, or absent when left hard. */
+  audioSeam: Schema.optionalKey(Schema.Struct({ seams: Schema.Int, seconds: Schema.Finite }))
 }) {}

@@ -4,6 +4,7 @@
  * step, so a run that crashed or was interrupted can be resumed without paying for anything twice.
  */
 import { Effect, FileSystem, Option, Path, Schema, Semaphore } from "effect"
+import { AnchorChoice } from "./Anchor.ts"
 import { OutputError } from "./Errors.ts"
 import { Plan } from "./Plan.ts"
 
@@ -24,7 +25,9 @@ export const RequestFingerprint = Schema.Struct({
   /** The plan given by the user, if any, as JSON. */
   plan: Schema.NullOr(Schema.String),
   /** How segments continue each other, when not the default `last-frame` (older manifests lack it). */
-  chain: Schema.optionalKey(Schema.String)
+  chain: Schema.optionalKey(Schema.String),
+  /** `best` when anchor frames are chosen (absent: the last frame, as before). */
+  anchor: Schema.optionalKey(Schema.String)
 })
 export type RequestFingerprint = typeof RequestFingerprint.Type
 
@@ -39,6 +42,21 @@ export const ReplacedJob = Schema.Struct({
   at: Schema.Finite
 })
 export type ReplacedJob = typeof ReplacedJob.Type
+
+/** An earlier version of a segment, kept when the segment was made again (`longsora regenerate`). */
+export const SegmentVersion = Schema.Struct({
+  segment: Schema.Int,
+  version: Schema.Int,
+  jobId: Schema.String,
+  seconds: Schema.Int,
+  /** The clip, renamed `segment_NN.vK.mp4`. */
+  file: Schema.optionalKey(Schema.String),
+  sha256: Schema.optionalKey(Schema.String),
+  prompt: Schema.optionalKey(Schema.String),
+  /** When it was set aside (epoch ms). */
+  at: Schema.Finite
+})
+export type SegmentVersion = typeof SegmentVersion.Type
 
 export const SegmentRecord = Schema.Struct({
   segment: Schema.Int,
@@ -58,7 +76,9 @@ export const SegmentRecord = Schema.Struct({
   /** Why the job failed, for a `failed` record. */
   failure: Schema.optionalKey(Schema.Struct({ kind: Schema.String, reason: Schema.String })),
   /** Earlier jobs of this segment that were paid for and replaced, oldest first. */
-  replaced: Schema.optionalKey(Schema.Array(ReplacedJob))
+  replaced: Schema.optionalKey(Schema.Array(ReplacedJob)),
+  /** With `anchor: best`: the frame the next segment starts from, and the trimmed copy the join uses. */
+  anchor: Schema.optionalKey(AnchorChoice)
 })
 export type SegmentRecord = typeof SegmentRecord.Type
 
@@ -83,8 +103,20 @@ export class Manifest extends Schema.Class<Manifest>("@longsora/core/Manifest")(
   plan: Schema.NullOr(Plan),
   segments: Schema.Array(SegmentRecord),
   keyframes: Schema.optionalKey(Schema.Array(KeyframeRecord)),
-  output: Schema.NullOr(Schema.String)
+  output: Schema.NullOr(Schema.String),
+  /** A `regenerate` under way: these segments are being made again (cleared once the output is joined). */
+  regenerating: Schema.optionalKey(Schema.Struct({ segment: Schema.Int, segments: Schema.Array(Schema.Int) })),
+  /** Earlier versions of segments, set aside by `regenerate`, oldest first: paid for, so never deleted. */
+  versions: Schema.optionalKey(Schema.Array(SegmentVersion)),
+  /** Which version of each segment, and which file, `output` was joined from. */
+  outputSegments: Schema.optionalKey(
+    Schema.Array(Schema.Struct({ segment: Schema.Int, version: Schema.Int, file: Schema.String }))
+  )
 }) {}
+
+/** The version number of segment `segment`'s current clip: 1 plus the versions set aside. */
+export const currentVersion = (manifest: Manifest, segment: number): number =>
+  1 + (manifest.versions ?? []).filter((version) => version.segment === segment).length
 
 const ManifestJson = Schema.fromJsonString(Manifest)
 const decode = Schema.decodeUnknownEffect(ManifestJson)
@@ -145,16 +177,44 @@ export const confine = (manifest: Manifest, outputDir: string, path: Path.Path):
           }))
         }
       : {}),
-    segments: manifest.segments.map(({ file, lastFrame, bytes, sha256, ...record }) => ({
+    segments: manifest.segments.map(({ file, lastFrame, bytes, sha256, anchor, ...record }) => ({
       ...record,
       ...(inside(file)
         ? { file: file!, ...(bytes === undefined ? {} : { bytes }), ...(sha256 ? { sha256 } : {}) }
         : {}),
-      ...(inside(lastFrame) ? { lastFrame: lastFrame! } : {})
+      ...(inside(lastFrame) ? { lastFrame: lastFrame! } : {}),
+      ...(anchor ? { anchor: confineAnchor(anchor, inside) } : {})
     })),
+    ...(manifest.versions
+      ? {
+          versions: manifest.versions.map(({ file, ...version }) => ({
+            ...version,
+            ...(inside(file) ? { file: file! } : {})
+          }))
+        }
+      : {}),
     output: inside(manifest.output ?? undefined) ? manifest.output : null
   })
 }
+
+const confineAnchor = (anchor: AnchorChoice, inside: (file: string | undefined) => boolean): AnchorChoice => {
+  const { trimmed, ...rest } = anchor
+  return inside(trimmed) ? { ...rest, trimmed: trimmed! } : rest
+}
+
+/** Each segment's length in the output: as made, or as trimmed after its anchor frame. */
+export const outputDurations = (manifest: Manifest): ReadonlyArray<number> =>
+  manifest.request.durations.map((seconds, i) => {
+    const anchor = segmentRecord(manifest, i + 1)?.anchor
+    return anchor?.trimmed ? anchor.seconds : seconds
+  })
+
+/** Every file the manifest names for its segments: clips, last frames, trimmed copies and earlier versions. */
+export const segmentFiles = (manifest: Manifest): ReadonlyArray<string> =>
+  [
+    ...manifest.segments.flatMap((record) => [record.file, record.lastFrame, record.anchor?.trimmed]),
+    ...(manifest.versions ?? []).map((version) => version.file)
+  ].filter((file): file is string => file !== undefined)
 
 /** A store that starts from `initial` and writes it at once. */
 export const make = Effect.fnUntraced(function* (outputDir: string, initial: Manifest) {

@@ -6,8 +6,8 @@
  * to pay for a segment again: the new create is recorded, and the user is told what it costs.
  */
 import { Clock, Effect, FileSystem, Path } from "effect"
+import * as Anchor from "./Anchor.ts"
 import { GenerationError, OutputError } from "./Errors.ts"
-import { FrameExtractor } from "./FrameExtractor.ts"
 import * as JobRegistry from "./JobRegistry.ts"
 import * as Manifest from "./Manifest.ts"
 import * as Progress from "./Progress.ts"
@@ -21,6 +21,8 @@ export interface Outcome {
   readonly clip: GeneratedClip
   readonly prompt: string
   readonly lastFrame?: { readonly path: string; readonly cropped: boolean } | undefined
+  /** With `anchor: best`: the chosen frame, and the trimmed copy the join uses. */
+  readonly anchor?: Anchor.AnchorChoice | undefined
 }
 
 export interface Run {
@@ -57,7 +59,6 @@ export const make = Effect.fnUntraced(function* (
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const generator = yield* SegmentGenerator
-  const extractor = yield* FrameExtractor
 
   const outputError = (file: string, reason: string) => (cause: unknown) =>
     new OutputError({ path: file, reason, cause })
@@ -257,23 +258,38 @@ export const make = Effect.fnUntraced(function* (
   const lastFrameOf = Effect.fnUntraced(function* (segment: number, clip: GeneratedClip) {
     const record = yield* recordOf(segment)
     const destination = path.join(segmentsDir, `${segmentName(segment)}_last.jpg`)
-    const lastFrame =
-      record?.lastFrame === destination && (yield* existingFile(destination, undefined))
-        ? { path: destination, cropped: false }
-        : yield* extractor.lastFrame(clip.path, { size, destination })
+    const trimmedDestination = path.join(segmentsDir, `${segmentName(segment)}_trimmed.mp4`)
+    const reusable =
+      record?.lastFrame === destination &&
+      (yield* existingFile(destination, undefined)) &&
+      (record.anchor?.trimmed === undefined || (yield* existingFile(record.anchor.trimmed, undefined)))
+    const { image: lastFrame, choice } = reusable
+      ? { image: { path: destination, cropped: false }, choice: record.anchor }
+      : yield* Anchor.choose(anchorOf(segment), clip.path, { size, destination, trimmedDestination })
     yield* store.update((manifest) => {
       const current = Manifest.segmentRecord(manifest, segment)
-      return current ? Manifest.setSegment({ ...current, lastFrame: lastFrame.path })(manifest) : manifest
+      const { anchor: _previous, ...rest } = current ?? { anchor: undefined }
+      return current
+        ? Manifest.setSegment({
+            ...(rest as Manifest.SegmentRecord),
+            lastFrame: lastFrame.path,
+            ...(choice ? { anchor: choice } : {})
+          })(manifest)
+        : manifest
     })
     yield* Progress.emit({ _tag: "FrameExtracted", segment, path: lastFrame.path })
-    return lastFrame
+    return { ...lastFrame, anchor: choice }
   })
+
+  /** `best` only where a next segment starts from the frame: chained, and not the last segment. */
+  const anchorOf = (segment: number): Anchor.AnchorMode =>
+    (request.mode ?? "chained") === "chained" && segment < durations.length ? (request.anchor ?? "last") : "last"
 
   const run = Effect.fnUntraced(function* (segment: number, options: Run) {
     const clip = yield* clipFor(segment, options)
     if (!options.lastFrame) return { clip, prompt: options.prompt } satisfies Outcome
-    const lastFrame = yield* lastFrameOf(segment, clip)
-    return { clip, prompt: options.prompt, lastFrame } satisfies Outcome
+    const { anchor, ...lastFrame } = yield* lastFrameOf(segment, clip)
+    return { clip, prompt: options.prompt, lastFrame, anchor } satisfies Outcome
   })
 
   /** Seconds paid for jobs that were replaced (failed or forgotten), over every run in this directory. */

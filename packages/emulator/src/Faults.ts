@@ -3,6 +3,8 @@
  * faults named in the `x-emulator-fault` header. Each configured fault with a `count` fires for the
  * next `count` eligible requests and is then spent.
  */
+import type { ClipEnding } from "./Renderer.ts"
+
 export interface Faults {
   /** The next `count` API requests get 429 with `retry-after`/`retry-after-ms`. */
   readonly rateLimit?: { readonly count: number; readonly retryAfterMs?: number }
@@ -22,6 +24,8 @@ export interface Faults {
   readonly failOperation?: { readonly count: number }
   /** Gemini/fal dialects: the next `count` started jobs complete with a result URL that has already expired. */
   readonly expireResult?: { readonly count: number }
+  /** The next `count` created jobs render a clip whose final half second fades to black, blurs or freezes. */
+  readonly clipEnding?: { readonly count: number; readonly kind: ClipEnding }
 }
 
 export const FAULT_NAMES = [
@@ -33,7 +37,10 @@ export const FAULT_NAMES = [
   "lose-create-response",
   "slow-download",
   "fail-operation",
-  "expire-result"
+  "expire-result",
+  "end-fade",
+  "end-blur",
+  "end-freeze"
 ] as const
 export type FaultName = (typeof FAULT_NAMES)[number]
 
@@ -61,6 +68,7 @@ type Counted =
   | "loseCreateResponse"
   | "failOperation"
   | "expireResult"
+  | "clipEnding"
 
 /** Mutable countdowns of the configured faults. */
 export class FaultState {
@@ -73,7 +81,8 @@ export class FaultState {
     dropDownload: 0,
     loseCreateResponse: 0,
     failOperation: 0,
-    expireResult: 0
+    expireResult: 0,
+    clipEnding: 0
   }
 
   constructor(faults: Faults | undefined) {
@@ -90,7 +99,8 @@ export class FaultState {
       dropDownload: faults.dropDownload?.count ?? 0,
       loseCreateResponse: faults.loseCreateResponse?.count ?? 0,
       failOperation: faults.failOperation?.count ?? 0,
-      expireResult: faults.expireResult?.count ?? 0
+      expireResult: faults.expireResult?.count ?? 0,
+      clipEnding: faults.clipEnding?.count ?? 0
     }
   }
 
@@ -138,6 +148,17 @@ export class FaultState {
     return this.take("dropDownload", "drop-download", header)
       ? (this.config.dropDownload?.afterBytes ?? DEFAULT_DROP_AFTER)
       : undefined
+  }
+
+  /** The flawed ending a created job renders with, if one is asked for (header first). */
+  clipEnding(header: ReadonlySet<FaultName>): ClipEnding | undefined {
+    const named = (["fade", "blur", "freeze"] as const).find((kind) => header.has(`end-${kind}`))
+    if (named) return named
+    if (this.remaining.clipEnding > 0 && this.config.clipEnding) {
+      this.remaining.clipEnding--
+      return this.config.clipEnding.kind
+    }
+    return undefined
   }
 
   slowDownload(header: ReadonlySet<FaultName>): number | undefined {

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto"
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import type { ClipEnding } from "./Renderer.ts"
 
 export type VideoStatus = "queued" | "in_progress" | "completed" | "failed"
 
@@ -53,6 +54,8 @@ export interface JobRecord {
     readonly seconds: string
     readonly count: number
   } | null
+  /** A flawed ending asked for by a fault; absent for a normal clip. */
+  readonly ending?: ClipEnding
   readonly createdAtMs: number
   /** Simulated render time, fixed at create. */
   readonly simulatedMs: number

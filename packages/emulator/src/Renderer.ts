@@ -37,7 +37,15 @@ export interface RenderJob {
    * last frame, with the sweep going on where it stopped, and the output is both stitched.
    */
   readonly extension?: { readonly video: string; readonly sourceSeconds: number } | undefined
+  /** A flawed ending on request (fault `end-fade` / `end-blur` / `end-freeze`), as real models produce. */
+  readonly ending?: ClipEnding | undefined
 }
+
+/** How a clip's final half second goes wrong: fades to black, blurs, or freezes on one frame. */
+export type ClipEnding = "fade" | "blur" | "freeze"
+
+/** Frames at the end of a clip that a flawed ending spoils. */
+export const ENDING_FRAMES = 15
 
 export interface RenderOutput {
   readonly video: string
@@ -110,7 +118,8 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     // `repeatlast=0` ends the overlay with its main input (the default costs ~0.5 s more CPU).
     `[base][bar]overlay=x='mod((n+${offset})*${Math.round(W / 90)},${W})':y=0:repeatlast=0:enable='gte(n,1)'${caption}${moving}`,
     ...(job.lastFramePath ? endingGraph(W, H, frames) : []),
-    "[final]split=3[v][t][s0]",
+    ...(job.ending ? [`[final]${flawedEnding(job.ending, frames)}[flawed]`] : []),
+    `[${job.ending ? "flawed" : "final"}]split=3[v][t][s0]`,
     // The spritesheet is re-emitted (and rewritten, `-update 1`) at each of its 10 frames, the last
     // write being the whole sheet, and its timestamps run one cell ahead: ffmpeg pulls the graph
     // for its most-behind output, and a sheet waiting for frame 108 would make `loop` (which needs
@@ -232,6 +241,16 @@ const endingGraph = (W: number, H: number, frames: number): Array<string> => {
       `fade=t=in:s=0:n=${fadeFrames - 1}:alpha=1[ending]`,
     "[moving][ending]overlay=x=0:y=0:format=yuv420:eof_action=pass[final]"
   ]
+}
+
+/** The filter that spoils the last `ENDING_FRAMES` frames as `ending` says (a clip of `frames` frames). */
+export const flawedEnding = (ending: ClipEnding, frames: number): string => {
+  const n = Math.max(1, Math.min(ENDING_FRAMES, frames - 2))
+  const start = frames - n
+  if (ending === "fade") return `fade=t=out:start_frame=${start}:nb_frames=${n}`
+  if (ending === "blur") return `gblur=sigma=12:enable='gte(n,${start})'`
+  // A freeze: the frame before the last `n` is repeated in their place.
+  return `trim=end_frame=${start},tpad=stop=${n}:stop_mode=clone`
 }
 
 /** Runs renders with at most `maxConcurrent` ffmpeg processes (2 cores are shared with tests). */

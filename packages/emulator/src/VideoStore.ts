@@ -27,7 +27,7 @@ import {
   writeRecord
 } from "./JobRecords.ts"
 import { parseSize } from "./Models.ts"
-import { Renderer, type RenderOutput, renderOutputs } from "./Renderer.ts"
+import { type ClipEnding, Renderer, type RenderOutput, renderOutputs } from "./Renderer.ts"
 
 export type { JobStat, VideoError, VideoStatus } from "./JobRecords.ts"
 
@@ -70,6 +70,8 @@ export interface NewJob {
   readonly extension?:
     | { readonly sourceId: string; readonly video: string; readonly seconds: string; readonly count: number }
     | undefined
+  /** A flawed ending asked for by a fault (see `Renderer.ClipEnding`). */
+  readonly ending?: ClipEnding | undefined
 }
 
 /** What an extension needs of its source video. */
@@ -212,6 +214,7 @@ export class VideoStore {
       lastFrame: input.lastFrame ? LAST_FRAME_FILE : null,
       firstFrame: input.firstFrame ?? "exact",
       extension: extension ?? null,
+      ...(input.ending ? { ending: input.ending } : {}),
       createdAtMs: Date.now(),
       simulatedMs: (this.options.fixedSeconds + this.options.secondsPerVideoSecond * rendered) * 1000,
       terminal: null,
@@ -255,6 +258,7 @@ export class VideoStore {
       lastFrame: job.lastFrame ?? null,
       firstFrame: job.firstFrame ?? "exact",
       extension: job.extension ?? null,
+      ...(job.ending ? { ending: job.ending } : {}),
       createdAtMs: job.createdAtMs,
       simulatedMs: job.simulatedMs,
       terminal: job.terminal,
@@ -305,6 +309,7 @@ export class VideoStore {
           referencePath: inDir(job.reference),
           lastFramePath: inDir(job.lastFrame),
           firstFrame: job.firstFrame ?? "exact",
+          ending: job.ending,
           dir: job.dir
         },
         job.abort.signal

@@ -85,7 +85,8 @@ export const create = async (ctx: RequestContext): Promise<void> => {
       size: request.size,
       reference: reference && { path: reference.path, transient: reference.transient },
       remixedFrom: null,
-      fate
+      fate,
+      ending: ctx.app.faults.clipEnding(ctx.faults)
     })
     if (reference?.transient) transient.delete(reference.path)
     ctx.app.creates++

@@ -3,8 +3,12 @@
  * lengths differ, how visible each seam is (SSIM/PSNR against the in-segment median), and a
  * contact sheet of the two frames on either side of every seam. Used by `longsora inspect`.
  */
+
+import { existsSync } from "node:fs"
 import type { Transition } from "@longsora/core"
 import { Data, Effect } from "effect"
+import * as AudioStep from "./AudioStep.ts"
+import * as Drift from "./Drift.ts"
 import { FfmpegBinary, passthroughArgs } from "./FfmpegBinary.ts"
 import { run } from "./internal/process.ts"
 import { type MediaInfo, Probe } from "./Probe.ts"
@@ -26,8 +30,54 @@ export interface Report {
   readonly avDifferenceSeconds: number
   readonly frameSeconds: number
   readonly seams: SeamQuality.Report
-  /** PNG: one row per seam, the frame before it on the left and the frame after it on the right. */
+  /** Per segment: its look and how far it drifted from segment 1. */
+  readonly drift: ReadonlyArray<Drift.SegmentDrift>
+  /** Per seam: the audio's click, level and spectral step against the in-segment baseline (none without audio). */
+  readonly audioSeams: ReadonlyArray<AudioStep.AudioSeamStep>
+  /**
+   * PNG: one row per seam, the frame before it on the left and the frame after it on the right, which
+   * carries the later segment's drift as a bar along its foot (full width: drift 1) and, when a font is
+   * found, the figures as text.
+   */
   readonly contactSheet: string | undefined
+}
+
+/** What the contact sheet writes on the right-hand frame of each seam's row. */
+export interface SheetLabel {
+  readonly text: string
+  /** 0–1: the bar's share of the frame's width. */
+  readonly bar: number
+}
+
+const fonts = [
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/TTF/DejaVuSans.ttf",
+  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"
+]
+
+/** The drawing for each labelled frame (`n`: the frame's index in the selected pairs). */
+const labelFilters = (labels: ReadonlyArray<SheetLabel>, barHeight: number): string => {
+  const font = fonts.find((file) => existsSync(file))
+  return labels
+    .flatMap((label, row) => {
+      const on = `enable='eq(n\\,${2 * row + 1})'`
+      const width = Math.max(0, Math.min(1, label.bar))
+      const text = label.text.replace(/[\\':,%]/g, " ")
+      return [
+        `drawbox=x=0:y=ih-${barHeight}:w=iw:h=${barHeight}:color=black@1:t=fill:${on}`,
+        ...(width > 0
+          ? [`drawbox=x=0:y=ih-${barHeight}:w=iw*${width.toFixed(4)}:h=${barHeight}:color=red@1:t=fill:${on}`]
+          : []),
+        ...(font
+          ? [
+              `drawtext=fontfile=${font}:text='${text}':fontcolor=white:fontsize=h/16:box=1:boxcolor=black@0.6:x=8:y=8:${on}`
+            ]
+          : [])
+      ]
+    })
+    .map((filter) => `,${filter}`)
+    .join("")
 }
 
 /**
@@ -52,7 +102,8 @@ export const contactSheet = Effect.fnUntraced(function* (
   video: string,
   frames: ReadonlyArray<number>,
   destination: string,
-  width = 480
+  width = 480,
+  labels: ReadonlyArray<SheetLabel> = []
 ) {
   const binary = yield* FfmpegBinary
   // -fps_mode only exists from ffmpeg 5.1; passthroughArgs picks -vsync on older versions.
@@ -68,7 +119,7 @@ export const contactSheet = Effect.fnUntraced(function* (
     "-i",
     video,
     "-vf",
-    `select='${picks}',scale=${width}:-2,tile=2x${frames.length}:padding=4:color=white`,
+    `select='${picks}',scale=${width}:-2${labelFilters(labels, Math.max(6, Math.round(width / 40)))},tile=2x${frames.length}:padding=4:color=white`,
     "-frames:v",
     "1",
     ...passthroughArgs(version),
@@ -91,15 +142,36 @@ export const inspect = Effect.fn("Inspection.inspect")(function* (
     .pipe(Effect.mapError((cause) => new InspectionError({ path: output, reason: "ffprobe could not read it", cause })))
   const fps = media.video?.fps ?? 0
   if (!media.video || fps <= 0) return yield* new InspectionError({ path: output, reason: "it has no video stream" })
-  const seams = yield* SeamQuality.measure(output, segmentSpans(durations, transition, fps)).pipe(
+  const spans = segmentSpans(durations, transition, fps)
+  const seams = yield* SeamQuality.measure(output, spans).pipe(
     Effect.mapError((cause) => new InspectionError({ path: output, reason: cause.reason, cause }))
   )
+  const drift = yield* Drift.measureOutput(output, spans).pipe(
+    Effect.mapError((cause) => new InspectionError({ path: output, reason: cause.reason, cause }))
+  )
+  const audioSeams = media.audio
+    ? yield* AudioStep.measure(
+        output,
+        seams.seams.map((s) => s.seconds)
+      ).pipe(
+        Effect.mapError((cause) => new InspectionError({ path: output, reason: "could not decode the audio", cause }))
+      )
+    : []
+  const labels = seams.seams.map((seam): SheetLabel => {
+    const figures = drift[seam.segment]?.figures
+    return {
+      text: `seg ${seam.segment + 1} drift ${figures?.drift.toFixed(3) ?? "?"} ssim ${seam.ssim.toFixed(3)}`,
+      bar: figures?.drift ?? 0
+    }
+  })
   const contact =
     seams.seams.length > 0
       ? yield* contactSheet(
           output,
           seams.seams.map((s) => s.frame),
-          sheet
+          sheet,
+          480,
+          labels
         )
       : undefined
   return {
@@ -107,6 +179,8 @@ export const inspect = Effect.fn("Inspection.inspect")(function* (
     avDifferenceSeconds: media.audio ? Math.abs(media.video.duration - media.audio.duration) : Number.NaN,
     frameSeconds: 1 / fps,
     seams,
+    drift,
+    audioSeams,
     contactSheet: contact
   } satisfies Report
 })

@@ -1,4 +1,8 @@
+export * as AnchorFrame from "./AnchorFrame.ts"
+export * as AudioSeam from "./AudioSeam.ts"
+export * as AudioStep from "./AudioStep.ts"
 export * as CrossfadeWindows from "./CrossfadeWindows.ts"
+export * as Drift from "./Drift.ts"
 export * as FfmpegBinary from "./FfmpegBinary.ts"
 export * as FfmpegCombiner from "./FfmpegCombiner.ts"
 export * as FfmpegFrameExtractor from "./FfmpegFrameExtractor.ts"

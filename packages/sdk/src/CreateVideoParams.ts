@@ -56,6 +56,14 @@ export interface CreateVideoParams {
   readonly recreateLost?: boolean
   /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
   readonly force?: boolean
+  /** Chained: the frame the next segment starts from, `last` (default) or the `best` of the final second. */
+  readonly anchor?: "last" | "best"
+  /** Chained: stop before paying for more segments once one's look drifts this far from segment 1 (0–1). */
+  readonly maxDrift?: number
+  /** `blend` (default): crossfade the audio at every seam; `hard`: leave it cut. */
+  readonly audioSeam?: "blend" | "hard"
+  /** The audio blend's length in seconds (default 0.03). */
+  readonly audioSeamSeconds?: number
   readonly onProgress?: (event: Progress.ProgressEvent) => void
   readonly signal?: AbortSignal
 }
@@ -129,6 +137,10 @@ export const toRequest = (
       ...(params.restart === undefined ? {} : { restart: params.restart }),
       ...(params.retryFailed === undefined ? {} : { retryFailed: params.retryFailed }),
       ...(params.recreateLost === undefined ? {} : { recreateLost: params.recreateLost }),
-      ...(params.force === undefined ? {} : { force: params.force })
+      ...(params.force === undefined ? {} : { force: params.force }),
+      ...(params.anchor === undefined ? {} : { anchor: params.anchor }),
+      ...(params.maxDrift === undefined ? {} : { maxDrift: params.maxDrift }),
+      ...(params.audioSeam === undefined ? {} : { audioSeam: params.audioSeam }),
+      ...(params.audioSeamSeconds === undefined ? {} : { audioSeamSeconds: params.audioSeamSeconds })
     })
   })

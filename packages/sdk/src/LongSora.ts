@@ -8,12 +8,16 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { AiSdkPlanner, AiSdkSegmentGenerator, Routing } from "@longsora/ai-sdk"
 import {
+  type Anchor,
+  type AudioSeam,
   type Capabilities,
   type Combiner,
+  type Drift,
   type FrameExtractor,
   LongVideo,
   type LongVideoRequest,
   type Planner,
+  Regenerate,
   type SegmentGenerator
 } from "@longsora/core"
 import { FfmpegServices } from "@longsora/ffmpeg-combiner"
@@ -87,7 +91,13 @@ const routedPlanner = <E, R>(options: Options, openAiProtocol: Layer.Layer<Plann
 
 /** ffmpeg and the file system: what every run needs whatever the planner and provider. */
 export const layerLocal: Layer.Layer<
-  FrameExtractor.FrameExtractor | Combiner.Combiner | FileSystem.FileSystem | Path.Path,
+  | FrameExtractor.FrameExtractor
+  | Combiner.Combiner
+  | Anchor.AnchorPicker
+  | Drift.DriftMeter
+  | AudioSeam.AudioBlender
+  | FileSystem.FileSystem
+  | Path.Path,
   Config.ConfigError
 > = Layer.merge(FfmpegServices.layerConfig(), NodeServices.layer)
 
@@ -162,3 +172,9 @@ export const layerConfig = (options: Options = {}) => {
 
 /** The program: validate, plan, generate every segment, join. Provide one of the layers above. */
 export const generate = (request: LongVideoRequest.LongVideoRequest) => LongVideo.generate(request)
+
+/** Makes segment `segment` of a finished run again (chained: and the ones after it) and joins again. */
+export const regenerate = (request: Regenerate.RegenerateRequest) => Regenerate.regenerate(request)
+
+/** What `regenerate` would create and its estimated cost; creates nothing. */
+export const regeneratePreview = (request: Regenerate.RegenerateRequest) => Regenerate.preview(request)

@@ -3,7 +3,7 @@
  * `createVideo` makes videos longer than one clip, with this client's key, base URL, organisation
  * and project.
  */
-import { type LongVideoResult, Progress } from "@longsora/core"
+import { type LongVideoResult, Progress, type Regenerate } from "@longsora/core"
 import { Effect } from "effect"
 import BaseOpenAI from "openai"
 import { type CreateVideoParams, modelIdOf, planModelIdOf, toRequest } from "./CreateVideoParams.ts"
@@ -48,6 +48,26 @@ export class OpenAI extends BaseOpenAI {
       Effect.provide(services)
     )
     return Effect.runPromise(program, params.signal ? { signal: params.signal } : undefined)
+  }
+
+  /**
+   * Makes segment `segment` of a finished run in `outputDir` again (chained: also every segment after
+   * it), keeps the earlier versions (`segments/segment_NN.vK.mp4`) and joins the output again. See
+   * `LongSora.regeneratePreview` for what it creates and costs before calling it.
+   */
+  regenerate(
+    params: Regenerate.RegenerateRequest & {
+      readonly onProgress?: (event: Progress.ProgressEvent) => void
+      readonly signal?: AbortSignal
+    },
+    options: CreateVideoOptions = {}
+  ): Promise<LongVideoResult.LongVideoResult> {
+    const { onProgress, signal, ...request } = params
+    const program = LongSora.regenerate(request).pipe(
+      onProgress ? Effect.provideService(Progress.ProgressReporter, Progress.callbackReporter(onProgress)) : (e) => e,
+      Effect.provide(LongSora.layerFromClient(this, options))
+    )
+    return Effect.runPromise(program, signal ? { signal } : undefined)
   }
 }
 
