@@ -79,3 +79,20 @@ export const requestFlags = {
 /** What `plan` uses: no output directory and no transition, since it writes only the plan. */
 const { output: _output, transition: _transition, ...planOnly } = requestFlags
 export const planFlags = planOnly
+
+/** What a paid command asks before spending, and how often it may pay again for a failed job. */
+export const spendingFlags = {
+  yes: Flag.Boolean("yes").pipe(
+    Flag.withAlias("y"),
+    Flag.withDescription("Do not ask before spending"),
+    Flag.withDefault(false)
+  ),
+  confirmAbove: Flag.Finite("confirm-above").pipe(
+    Flag.withDescription("Ask for confirmation when the estimate is above this many USD (default 5)"),
+    Flag.withDefault(5)
+  ),
+  retryFailed: Flag.Int("retry-failed").pipe(
+    Flag.withDescription("Create a segment whose job failed again, up to N times in this run (each billed; default 0)"),
+    Flag.withDefault(0)
+  )
+} as const

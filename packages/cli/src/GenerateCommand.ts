@@ -1,6 +1,6 @@
 /** `longsora generate PROMPT …`: its flags; `GenerateRun` runs it. */
 import { Argument, Command, Flag } from "effect/cli"
-import { requestFlags } from "./Flags.ts"
+import { requestFlags, spendingFlags } from "./Flags.ts"
 import * as Lazy from "./Lazy.ts"
 import * as SeamFlags from "./SeamFlags.ts"
 
@@ -34,15 +34,7 @@ export const flags = {
     Flag.withDescription("Show the split, the plan and the cost; generate nothing"),
     Flag.withDefault(false)
   ),
-  yes: Flag.Boolean("yes").pipe(
-    Flag.withAlias("y"),
-    Flag.withDescription("Do not ask before spending"),
-    Flag.withDefault(false)
-  ),
-  confirmAbove: Flag.Finite("confirm-above").pipe(
-    Flag.withDescription("Ask for confirmation when the estimate is above this many USD (default 5)"),
-    Flag.withDefault(5)
-  ),
+  ...spendingFlags,
   resume: Flag.Boolean("resume").pipe(
     Flag.withDescription("Resume the run in --output (fails if there is none)"),
     Flag.withDefault(false)
@@ -50,10 +42,6 @@ export const flags = {
   restart: Flag.Boolean("restart").pipe(
     Flag.withDescription("Discard an earlier run in --output and start over (finished segments are billed again)"),
     Flag.withDefault(false)
-  ),
-  retryFailed: Flag.Int("retry-failed").pipe(
-    Flag.withDescription("Create a segment whose job failed again, up to N times in this run (each billed; default 0)"),
-    Flag.withDefault(0)
   ),
   recreateLost: Flag.Boolean("recreate-lost").pipe(
     Flag.withDescription(

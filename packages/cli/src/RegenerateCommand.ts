@@ -7,7 +7,7 @@ import { Errors, Manifest, Progress, Regenerate } from "@longsora/core"
 import { Console, Effect, Option, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
-import { requestFlags } from "./Flags.ts"
+import { requestFlags, spendingFlags } from "./Flags.ts"
 import * as Reporters from "./Reporters.ts"
 import * as RequestOptions from "./RequestOptions.ts"
 import * as SeamFlags from "./SeamFlags.ts"
@@ -27,22 +27,10 @@ export const flags = {
   baseUrl: requestFlags.baseUrl,
   json: requestFlags.json,
   ...SeamFlags.flags,
-  yes: Flag.Boolean("yes").pipe(
-    Flag.withAlias("y"),
-    Flag.withDescription("Do not ask before spending"),
-    Flag.withDefault(false)
-  ),
-  confirmAbove: Flag.Finite("confirm-above").pipe(
-    Flag.withDescription("Ask for confirmation when the estimate is above this many USD (default 5)"),
-    Flag.withDefault(5)
-  ),
+  ...spendingFlags,
   dryRun: Flag.Boolean("dry-run").pipe(
     Flag.withDescription("Show what would be made again and its cost; create nothing"),
     Flag.withDefault(false)
-  ),
-  retryFailed: Flag.Int("retry-failed").pipe(
-    Flag.withDescription("Create a segment whose job failed again, up to N times in this run (each billed; default 0)"),
-    Flag.withDefault(0)
   )
 } as const
 

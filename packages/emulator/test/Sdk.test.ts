@@ -26,11 +26,16 @@ describe("official openai SDK round-trip", { timeout: 40_000 }, () => {
 
     // Two more jobs (text only) so that paging with limit 1 walks three pages.
     // They stay queued ("stuck") to spare CPU; listing does not care.
-    const others = await Promise.all(
-      [1, 2].map((i) =>
-        client().videos.create({ prompt: `extra ${i}`, seconds: "4" }, { headers: { "x-emulator-fault": "stuck" } })
+    // One after the other: two creates in flight at once may land in either order.
+    const others = []
+    for (const i of [1, 2]) {
+      others.push(
+        await client().videos.create(
+          { prompt: `extra ${i}`, seconds: "4" },
+          { headers: { "x-emulator-fault": "stuck" } }
+        )
       )
-    )
+    }
     const ids: Array<string> = []
     for await (const v of client().videos.list({ limit: 1, order: "asc" })) ids.push(v.id)
     expect(ids).toEqual([video.id, ...others.map((o) => o.id)])
