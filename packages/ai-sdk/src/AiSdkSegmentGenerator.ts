@@ -8,7 +8,6 @@
  * only) runs in this process: a job interrupted by a crash cannot be resumed.
  */
 import { randomUUID } from "node:crypto"
-import { readFile } from "node:fs/promises"
 import type {
   JSONValue,
   Experimental_VideoModelV4VideoData as VideoData,
@@ -125,31 +124,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
 
   const readReference = (spec: SegmentSpec, path: string) =>
-    Effect.tryPromise({
-      try: () => readFile(path),
-      catch: (cause) =>
-        new Errors.GenerationError({
-          segment: spec.segment,
-          kind: "rejected",
-          reason: `the reference ${path} cannot be read`,
-          fix: "Check that the file exists and is readable.",
-          cause
-        })
-    }).pipe(
-      Effect.flatMap((bytes) => {
-        const mediaType = ReferenceImage.mimeFromBytes(bytes) ?? ReferenceImage.mimeFromName(path)
-        return mediaType
-          ? Effect.succeed({ type: "file" as const, mediaType, data: new Uint8Array(bytes) })
-          : Effect.fail(
-              new Errors.GenerationError({
-                segment: spec.segment,
-                kind: "rejected",
-                reason: `the reference ${path} is not a PNG, JPEG or WebP image`,
-                fix: "Convert the reference to PNG, JPEG or WebP."
-              })
-            )
-      })
-    )
+    Effect.map(ReferenceImage.read(spec.segment, path), ({ bytes, type }) => ({
+      type: "file" as const,
+      mediaType: type,
+      data: new Uint8Array(bytes)
+    }))
 
   const describe = (cause: unknown) => ProviderCall.describe(cause, scrub)
   const { startError, lostStartError, jobError, statusError } = SegmentFailures.make(scrub, describe)

@@ -68,3 +68,30 @@ export const waitForLine = (running: Running, predicate: (line: string) => boole
     }
     check()
   })
+
+/**
+ * A 2-segment `generate --json --yes` against a running emulator, with its own job registry
+ * (`stateDir`): the run the resume and fault tests kill and repeat.
+ */
+export const generateTwoSegments = (
+  emulator: { readonly baseURL: string; readonly apiKey: string },
+  output: string,
+  stateDir: string,
+  extra: ReadonlyArray<string> = []
+): Running =>
+  start(
+    [
+      "generate",
+      "A lighthouse keeper climbs the stairs at dusk.",
+      "--durations",
+      "4,4",
+      "--base-url",
+      emulator.baseURL,
+      "--output",
+      output,
+      "--json",
+      "--yes",
+      ...extra
+    ],
+    { env: baseEnv({ OPENAI_API_KEY: emulator.apiKey, LONGSORA_STATE_DIR: stateDir }) }
+  )

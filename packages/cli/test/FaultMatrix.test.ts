@@ -56,21 +56,7 @@ const killPoints: Record<string, (emu: Emulator.RunningEmulator, lines: Readonly
 const cases = Object.keys(faults).flatMap((fault) => Object.keys(killPoints).map((point) => [fault, point] as const))
 
 const run = (emu: Emulator.RunningEmulator, output: string) =>
-  CliProcess.start(
-    [
-      "generate",
-      "A lighthouse keeper climbs the stairs at dusk.",
-      "--durations",
-      "4,4",
-      "--base-url",
-      emu.baseURL,
-      "--output",
-      output,
-      "--json",
-      "--yes"
-    ],
-    { env: CliProcess.baseEnv({ OPENAI_API_KEY: emu.apiKey, LONGSORA_STATE_DIR: join(dir, "state") }) }
-  )
+  CliProcess.generateTwoSegments(emu, output, join(dir, "state"))
 
 describe.concurrent("fault matrix: SIGKILL at every point under every fault, then rerun", { timeout: 180_000 }, () => {
   it.each(cases)("%s, killed %s: creates == segments", async (fault, point) => {

@@ -42,22 +42,7 @@ const isEvent =
 const emulator = (render = { secondsPerVideoSecond: 0.2, fixedSeconds: 0.4 }) => Emulator.start({ render })
 
 const generate = (emu: Emulator.RunningEmulator, output: string, extra: ReadonlyArray<string> = []) =>
-  CliProcess.start(
-    [
-      "generate",
-      "A lighthouse keeper climbs the stairs at dusk.",
-      "--durations",
-      "4,4",
-      "--base-url",
-      emu.baseURL,
-      "--output",
-      output,
-      "--json",
-      "--yes",
-      ...extra
-    ],
-    { env: CliProcess.baseEnv({ OPENAI_API_KEY: emu.apiKey, LONGSORA_STATE_DIR: join(dir, "state") }) }
-  )
+  CliProcess.generateTwoSegments(emu, output, join(dir, "state"), extra)
 
 const until = async (condition: () => boolean, timeoutMs = 60_000) => {
   const started = Date.now()

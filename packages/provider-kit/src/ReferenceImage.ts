@@ -4,6 +4,9 @@
  * magic bytes (falling back to its extension). Providers that want the pixel size to equal the
  * video `size` exactly check it with `dimensions` rather than paying a round trip for the 400.
  */
+import { readFile } from "node:fs/promises"
+import { Errors } from "@longsora/core"
+import { Effect } from "effect"
 
 export type ImageType = "image/png" | "image/jpeg" | "image/webp"
 
@@ -62,3 +65,34 @@ export const dimensions = (bytes: Uint8Array, type: ImageType): { width: number;
   }
   return undefined
 }
+
+/** The reference's bytes and image type, or a refusal (nothing was sent) that says what to fix. */
+export const read = (
+  segment: number,
+  path: string
+): Effect.Effect<{ bytes: Buffer; type: ImageType }, Errors.GenerationError> =>
+  Effect.tryPromise({
+    try: () => readFile(path),
+    catch: (cause) =>
+      new Errors.GenerationError({
+        segment,
+        kind: "rejected",
+        reason: `the reference ${path} cannot be read`,
+        fix: "Check that the file exists and is readable.",
+        cause
+      })
+  }).pipe(
+    Effect.flatMap((bytes) => {
+      const type = mimeFromBytes(bytes) ?? mimeFromName(path)
+      return type
+        ? Effect.succeed({ bytes, type })
+        : Effect.fail(
+            new Errors.GenerationError({
+              segment,
+              kind: "rejected",
+              reason: `the reference ${path} is not a PNG, JPEG or WebP image`,
+              fix: "Convert the reference to PNG, JPEG or WebP."
+            })
+          )
+    })
+  )

@@ -4,7 +4,6 @@
  * one call; `complete` polls adaptively, then streams the MP4 to a temp file and renames it, and can
  * be called again for the same job after an interruption.
  */
-import { readFile } from "node:fs/promises"
 import { basename } from "node:path"
 import type { ReadableStream as WebReadableStream } from "node:stream/web"
 import { Capabilities, Errors, SegmentGenerator } from "@longsora/core"
@@ -98,25 +97,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
 
   const readReference = Effect.fnUntraced(function* (spec: SegmentSpec, path: string) {
-    const bytes = yield* Effect.tryPromise({
-      try: () => readFile(path),
-      catch: (cause) =>
-        new Errors.GenerationError({
-          segment: spec.segment,
-          kind: "rejected",
-          reason: `the reference ${path} cannot be read`,
-          fix: "Check that the file exists and is readable.",
-          cause
-        })
-    })
-    const type = ReferenceImage.mimeFromBytes(bytes) ?? ReferenceImage.mimeFromName(path)
-    if (!type) {
-      return yield* rejected(
-        spec,
-        `the reference ${path} is not a PNG, JPEG or WebP image`,
-        "Convert the reference to PNG, JPEG or WebP."
-      )
-    }
+    const { bytes, type } = yield* ReferenceImage.read(spec.segment, path)
     const dims = ReferenceImage.dimensions(bytes, type)
     if (dims && `${dims.width}x${dims.height}` !== spec.size) {
       return yield* rejected(
