@@ -1,5 +1,5 @@
 /** What `longsora generate` runs (loaded by its handler): the whole run, with cost shown (or asked) before spending. */
-import { Errors, LongVideo, LongVideoRequest, Manifest, Progress, Validation } from "@longsora/core"
+import { Errors, LongVideo, LongVideoRequest, Manifest, Progress, RunLock, Validation } from "@longsora/core"
 import { Console, Effect, Option, Path, Result } from "effect"
 import * as Confirm from "./Confirm.ts"
 import type { GenerateFlags } from "./GenerateCommand.ts"
@@ -101,5 +101,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     )
     yield* Console.log(input.json ? JSON.stringify({ _tag: "Result", ...result }) : Summary.result(result))
   })
-  return yield* program.pipe(Effect.scoped, Effect.provide(Services.layer(target)))
+  const withServices = program.pipe(Effect.scoped, Effect.provide(Services.layer(target)))
+  // The offline emulator keeps its jobs in the output directory: a second run is refused before it starts one there.
+  return yield* input.offline && !input.dryRun ? RunLock.holding(input.output)(withServices) : withServices
 })

@@ -3,7 +3,7 @@
  * chained mode also the segments after it), with the cost shown and confirmed first as `generate` does;
  * earlier versions are kept beside the new ones, and the output is joined again.
  */
-import { Errors, Manifest, Progress, Regenerate } from "@longsora/core"
+import { Errors, Manifest, Progress, Regenerate, RunLock } from "@longsora/core"
 import { Console, Effect, Option, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
@@ -114,7 +114,9 @@ export const run = Effect.fnUntraced(function* (input: RegenerateFlags) {
     )
     yield* Console.log(input.json ? JSON.stringify({ _tag: "Result", ...result }) : Summary.result(result))
   })
-  return yield* program.pipe(Effect.scoped, Effect.provide(Services.layer(target)))
+  const withServices = program.pipe(Effect.scoped, Effect.provide(Services.layer(target)))
+  // The offline emulator keeps its jobs in the output directory: a second run is refused before it starts one there.
+  return yield* input.offline && !input.dryRun ? RunLock.holding(outputDir)(withServices) : withServices
 })
 
 export const command = Command.make("regenerate", flags, run).pipe(

@@ -96,6 +96,40 @@ describe("resume and billing, end to end", { timeout: 120_000 }, () => {
     }
   })
 
+  it("offline, the same command twice at once: the second is refused before it starts an emulator there", async () => {
+    const output = join(dir, "offline-twice")
+    const args = [
+      "generate",
+      "A keeper climbs the stairs.",
+      "--seconds",
+      "24",
+      "--offline",
+      "--json",
+      "--output",
+      output
+    ]
+    const env = CliProcess.baseEnv({ LONGSORA_STATE_DIR: join(dir, "state") })
+    const first = CliProcess.start(args, { env })
+    await CliProcess.waitForLine(first, isEvent("SegmentQueued", { segment: 1 }))
+    const second = await CliProcess.run(args, { env })
+    expect(second.code).toBe(2)
+    expect(second.stderr).toContain(`pid ${first.child.pid}`)
+    // Refused by the run's lock, not by the emulator's: the second never started one on the first's jobs.
+    expect(second.stderr).not.toMatch(/emulator data directory/)
+    expect((await first.finished).code).toBe(0)
+    expect((await Emulator.readDataDir(join(output, ".longsora", "emulator"))).creates).toBe(3)
+  })
+
+  it("offline, a request refused by validation leaves no output directory", async () => {
+    const output = join(dir, "offline-refused")
+    const refused = await CliProcess.run(
+      ["generate", "A keeper climbs the stairs.", "--seconds", "7", "--offline", "--output", output],
+      { env: CliProcess.baseEnv({ LONGSORA_STATE_DIR: join(dir, "state") }) }
+    )
+    expect(refused.code).toBe(2)
+    expect(existsSync(output)).toBe(false)
+  })
+
   it("a lost create is never matched to another run's job with the same prompt", async () => {
     const emu = await emulator({ secondsPerVideoSecond: 0.05, fixedSeconds: 0.2 })
     // A server that takes the create and never answers: run A's create is lost.

@@ -170,7 +170,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     Effect.map(drift.check(segment, clip), (figures) => void (figures && drifts.set(segment, figures)))
 
   // One run per directory; what killed runs left there goes before anything new is written.
-  yield* RunLock.acquire(outputDir)
+  yield* RunLock.acquireUnlessHeld(outputDir)
   yield* Leftovers.remove(outputDir)
   const store = yield* openManifest(validated)
   yield* Progress.emit({ _tag: "Started", durations, size, estimatedCostUsd: validated.estimatedCostUsd })

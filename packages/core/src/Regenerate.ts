@@ -196,7 +196,7 @@ const withPrompt = Effect.fnUntraced(function* (manifest: Manifest.Manifest, seg
 const setAside = Effect.fnUntraced(function* (outputDir: string, segments: ReadonlyArray<number>) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  yield* RunLock.acquire(outputDir)
+  yield* RunLock.acquireUnlessHeld(outputDir)
   const manifest = yield* manifestFor(outputDir, { outputDir, segment: segments[0]! })
   const at = yield* Clock.currentTimeMillis
   const versions: Array<Manifest.SegmentVersion> = [...(manifest.versions ?? [])]
@@ -248,7 +248,7 @@ const setAside = Effect.fnUntraced(function* (outputDir: string, segments: Reado
 
 /** Marks the regenerate finished once the output is joined. */
 const finish = Effect.fnUntraced(function* (outputDir: string) {
-  yield* RunLock.acquire(outputDir)
+  yield* RunLock.acquireUnlessHeld(outputDir)
   const read = yield* Manifest.read(outputDir)
   if (Option.isNone(read)) return
   const { regenerating: _done, ...rest } = read.value

@@ -3,9 +3,11 @@
  * segments the other has not recorded yet, so a run holds `outputDir/.longsora/lock` (its pid, host
  * and start) for as long as it works there. The file is created exclusively; a lock left by a process
  * that died (SIGKILL, a crash) on this host is taken over, one held on another host never is.
+ * A front-end that must start services for the directory (the offline emulator keeps its jobs
+ * there) takes the lock first with `holding`, and the run inside does not take it again.
  */
 import { hostname } from "node:os"
-import { Clock, Effect, FileSystem, Option, Path, Schema } from "effect"
+import { Clock, Context, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { OutputError, RunLocked } from "./Errors.ts"
 import { directoryName } from "./Manifest.ts"
 
@@ -38,6 +40,7 @@ export const acquire = Effect.fnUntraced(function* (outputDir: string) {
   const directory = path.join(outputDir, directoryName)
   const file = path.join(directory, fileName)
   const failed = (reason: string) => (cause: unknown) => new OutputError({ path: file, reason, cause })
+  const createdDirectories = yield* missingDirectories(directory)
   yield* fs
     .makeDirectory(directory, { recursive: true })
     .pipe(Effect.mapError(failed("could not create the state directory")))
@@ -59,7 +62,9 @@ export const acquire = Effect.fnUntraced(function* (outputDir: string) {
       )
     )
     if (created) {
-      yield* Effect.addFinalizer(() => releaseIfOurs(file, self, readHolder))
+      yield* Effect.addFinalizer(() =>
+        releaseIfOurs(file, self, readHolder).pipe(Effect.andThen(removeIfEmpty(createdDirectories)))
+      )
       return
     }
     const holder = yield* settledHolder
@@ -72,6 +77,34 @@ export const acquire = Effect.fnUntraced(function* (outputDir: string) {
   return yield* new OutputError({ path: file, reason: "the lock could not be taken; another run keeps taking it" })
 })
 
+/** `directory` and those of its ancestors that do not exist yet, innermost first. */
+const missingDirectories = Effect.fnUntraced(function* (directory: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const missing: Array<string> = []
+  for (let current = directory; !(yield* fs.exists(current).pipe(Effect.orElseSucceed(() => true))); ) {
+    missing.push(current)
+    const parent = path.dirname(current)
+    if (parent === current) break
+    current = parent
+  }
+  return missing
+})
+
+/**
+ * Removes the directories the lock created, innermost first, while they are empty: a run refused
+ * before it wrote anything (a bad request) leaves no output directory behind.
+ */
+const removeIfEmpty = (directories: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    for (const directory of directories) {
+      const entries = yield* fs.readDirectory(directory).pipe(Effect.orElseSucceed(() => ["?"]))
+      if (entries.length > 0) return
+      yield* fs.remove(directory, { recursive: true }).pipe(Effect.ignore)
+    }
+  })
+
 /** Removes the lock unless another run has taken it over meanwhile. */
 const releaseIfOurs = (file: string, self: Holder, readHolder: Effect.Effect<Option.Option<Holder>, never, never>) =>
   Effect.gen(function* () {
@@ -80,3 +113,29 @@ const releaseIfOurs = (file: string, self: Holder, readHolder: Effect.Effect<Opt
     const ours = Option.isSome(current) && current.value.pid === self.pid && current.value.startedAt === self.startedAt
     if (ours) yield* fs.remove(file).pipe(Effect.ignore)
   })
+
+/** The output directory whose lock the surrounding code holds (see `holding`). */
+export class Held extends Context.Service<Held, { readonly outputDir: string }>()("@longsora/core/RunLock/Held") {}
+
+/** Takes the lock unless the surrounding code already holds it for this directory. */
+export const acquireUnlessHeld = Effect.fnUntraced(function* (outputDir: string) {
+  const path = yield* Path.Path
+  const held = yield* Effect.serviceOption(Held)
+  if (Option.isSome(held) && held.value.outputDir === path.resolve(outputDir)) return
+  yield* acquire(outputDir)
+})
+
+/**
+ * Runs `effect` holding `outputDir`'s lock, taken before it starts: services built inside (an
+ * emulator whose jobs live in the directory) are never started by a second run that would be refused.
+ */
+export const holding =
+  (outputDir: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const resolved = (yield* Path.Path).resolve(outputDir)
+        yield* acquire(resolved)
+        return yield* Effect.provideService(effect, Held, { outputDir: resolved })
+      })
+    )

@@ -2,13 +2,14 @@
  * Starting and stopping an emulator: programmatically (`start`) or as an Effect layer (`layer`)
  * that provides the `EmulatorServer` service for the layer's scope.
  */
-import { mkdtemp, rm } from "node:fs/promises"
+import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import type { App } from "./AppContext.ts"
+import * as DataDirLock from "./DataDirLock.ts"
 import { defaultFalModels, defaultVeoModels, type FalModel, type VeoModel } from "./DialectModels.ts"
 import { DialectState } from "./Dialects.ts"
 import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
@@ -107,6 +108,9 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const apiKey = options.apiKey ?? "sk-emulator"
   const ownDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "longsora-emulator-")))
+  const createdFrom = await mkdir(dataDir, { recursive: true })
+  // Before anything in the directory is touched: another emulator's uploads and renders live there.
+  const releaseDataDir = await DataDirLock.acquire(dataDir, createdFrom)
   // Created on first use, so a caller whose run fails before any request leaves no directory behind.
   const uploadDir = join(dataDir, "uploads")
   // Request-scoped files of a process that died mid-request: nothing refers to them any more.
@@ -155,6 +159,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     })
   } catch (e) {
     await store.close()
+    await releaseDataDir()
     if (ownDir) await rm(dataDir, { recursive: true, force: true })
     throw e
   }
@@ -175,6 +180,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
           server.closeAllConnections()
         })
         await store.close()
+        await releaseDataDir()
         if (ownDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 })
       })()
       return closing

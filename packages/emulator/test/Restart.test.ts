@@ -2,11 +2,12 @@
  * Durable jobs: an emulator process killed with SIGKILL and restarted on the same data directory
  * still knows its jobs — a job killed mid-render completes and downloads, completed/failed/deleted
  * jobs keep their fate, expired content answers as expired — and the directory counts every create.
+ * One emulator at a time may use a directory.
  */
 import { createHash } from "node:crypto"
 import { existsSync } from "node:fs"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { Emulator } from "../src/index.ts"
@@ -130,5 +131,31 @@ describe("jobs survive the emulator's process", { timeout: 60_000 }, () => {
     } finally {
       await b.close()
     }
+  })
+
+  it("a second emulator on a directory in use is refused before touching it; a dead holder's lock is taken over", async () => {
+    const dir = await dataDir()
+    const first = await child(dir, "--fixed-seconds", "0.05")
+    const upload = join(dir, "uploads", "in-flight")
+    await mkdir(join(dir, "uploads"), { recursive: true })
+    await writeFile(upload, "bytes of a request the first emulator is reading")
+    await expect(Emulator.start({ dataDir: dir })).rejects.toThrow(
+      new RegExp(`in use by the emulator of pid ${first.child.pid}`)
+    )
+    // Its uploads were not cleared by the refused start.
+    expect(existsSync(upload)).toBe(true)
+    await first.stop("SIGKILL")
+    // The killed emulator's lock is left behind and taken over.
+    expect(existsSync(join(dir, "emulator.lock"))).toBe(true)
+    const second = await Emulator.start({ dataDir: dir })
+    try {
+      expect(JSON.parse(await readFile(join(dir, "emulator.lock"), "utf8"))).toEqual({
+        pid: process.pid,
+        host: hostname()
+      })
+    } finally {
+      await second.close()
+    }
+    expect(existsSync(join(dir, "emulator.lock"))).toBe(false)
   })
 })

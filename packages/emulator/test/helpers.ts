@@ -109,11 +109,14 @@ export const startChild = async (args: ReadonlyArray<string>): Promise<ChildEmul
   }
 }
 
-/** Total bytes of the files under `dir`; a file removed while it is being counted counts as 0 (the server deletes uploads concurrently). */
+/**
+ * Total bytes of the files under `dir` that requests left, so not the running emulator's lock; a file
+ * removed while it is being counted counts as 0 (the server deletes uploads concurrently).
+ */
 export const bytesUnder = async (dir: string): Promise<number> => {
   let total = 0
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue
+    if (!entry.isFile() || entry.name === "emulator.lock") continue
     total += await stat(join(entry.parentPath, entry.name)).then(
       (s) => s.size,
       (error: NodeJS.ErrnoException) => {
