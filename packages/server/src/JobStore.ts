@@ -6,8 +6,9 @@
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite"
 import { Context, Effect, Layer, Option } from "effect"
-import type { Extras, Job, JobError, JobRequest, JobUpdate, Status } from "./Job.ts"
+import type { Job, JobUpdate } from "./Job.ts"
 import * as Sqlite from "./Sqlite.ts"
+import { toJob, toKey } from "./StoredRows.ts"
 
 export interface KeyRecord {
   readonly id: string
@@ -104,31 +105,6 @@ CREATE TABLE IF NOT EXISTS api_keys (
 `
 
 type Row = Record<string, SQLInputValue>
-
-const toJob = (row: Row): Job => ({
-  id: row.id as string,
-  owner: row.owner as string,
-  createdAt: Number(row.created_at),
-  status: row.status as Status,
-  progress: Number(row.progress),
-  seconds: Number(row.seconds),
-  size: row.size as string,
-  request: JSON.parse(row.request as string) as JobRequest,
-  outputDir: row.output_dir as string,
-  completedAt: row.completed_at === null ? null : Number(row.completed_at),
-  error: row.error === null ? null : (JSON.parse(row.error as string) as JobError),
-  extras: JSON.parse(row.extras as string) as Extras
-})
-
-const toKey = (row: Row): KeyRecord => ({
-  id: row.id as string,
-  name: row.name as string,
-  salt: row.salt as string,
-  hash: row.hash as string,
-  createdAt: Number(row.created_at),
-  maxRunningJobs: row.max_running_jobs === null ? null : Number(row.max_running_jobs),
-  secondsPerDay: row.seconds_per_day === null ? null : Number(row.seconds_per_day)
-})
 
 const startOfUtcDay = (unixSeconds: number) => unixSeconds - (unixSeconds % 86_400)
 

@@ -5,8 +5,8 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import type { Extras, Job, JobError, JobRequest, Status } from "./Job.ts"
-import { JobStore, type KeyRecord, type LimitExceeded, type Service } from "./JobStore.ts"
+import { JobStore, type LimitExceeded, type Service } from "./JobStore.ts"
+import { type Row, toJob, toKey } from "./StoredRows.ts"
 
 const schema = [
   `CREATE TABLE IF NOT EXISTS longsora_jobs (
@@ -42,35 +42,6 @@ const schema = [
     seconds_per_day INTEGER
   )`
 ]
-
-type Row = Record<string, unknown>
-
-const nullableNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value))
-
-const toJob = (row: Row): Job => ({
-  id: row.id as string,
-  owner: row.owner as string,
-  createdAt: Number(row.created_at),
-  status: row.status as Status,
-  progress: Number(row.progress),
-  seconds: Number(row.seconds),
-  size: row.size as string,
-  request: JSON.parse(row.request as string) as JobRequest,
-  outputDir: row.output_dir as string,
-  completedAt: nullableNumber(row.completed_at),
-  error: row.error === null ? null : (JSON.parse(row.error as string) as JobError),
-  extras: JSON.parse(row.extras as string) as Extras
-})
-
-const toKey = (row: Row): KeyRecord => ({
-  id: row.id as string,
-  name: row.name as string,
-  salt: row.salt as string,
-  hash: row.hash as string,
-  createdAt: Number(row.created_at),
-  maxRunningJobs: nullableNumber(row.max_running_jobs),
-  secondsPerDay: nullableNumber(row.seconds_per_day)
-})
 
 // Any fixed number: serialises schema creation across runners starting together.
 const schemaLock = 7_421_016
