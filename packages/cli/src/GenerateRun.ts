@@ -1,5 +1,5 @@
 /** What `longsora generate` runs (loaded by its handler): the whole run, with cost shown (or asked) before spending. */
-import { Errors, LongVideo, LongVideoRequest, Manifest, Progress, RunLock, Validation } from "@longsora/core"
+import { Errors, LongVideo, Manifest, Progress, RunLock, Validation } from "@longsora/core"
 import { Console, Effect, Option, Path, Result } from "effect"
 import * as Confirm from "./Confirm.ts"
 import type { GenerateFlags } from "./GenerateCommand.ts"
@@ -40,7 +40,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const prompt = Option.getOrElse(input.prompt, () => plan?.segments[0].prompt ?? "")
   if (prompt === "") return yield* missingPrompt
   yield* SeamFlags.check(input)
-  const base = yield* RequestOptions.toRequest(prompt, input, {
+  const request = yield* RequestOptions.toRequest(prompt, input, {
     saveSegments: input.saveSegments,
     plan,
     restart: input.restart,
@@ -48,10 +48,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     maxConcurrency: Option.getOrUndefined(input.maxConcurrency),
     retryFailed: input.retryFailed,
     recreateLost: input.recreateLost,
-    force: input.force
-  })
-  const request = new LongVideoRequest.LongVideoRequest({
-    ...base,
+    force: input.force,
     ...(input.anchor === "best" ? { anchor: "best" as const } : {}),
     ...SeamFlags.requestFields(input)
   })

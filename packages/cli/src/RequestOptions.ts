@@ -3,7 +3,8 @@
  * model the user's gateway serves. Every malformed value is an `InvalidRequest` naming the field the
  * flag sets (`Messages` spells it as the flag).
  */
-import { Capabilities, Errors, LongVideoRequest, type Plan, Transition } from "@longsora/core"
+import { Capabilities, Errors, type LongVideoRequest, type Plan } from "@longsora/core"
+import { CreateVideoParams } from "@longsora/sdk"
 import { Effect, Option } from "effect"
 
 export interface RequestFlags {
@@ -81,53 +82,41 @@ export const declaredModel = Effect.fnUntraced(function* (flags: RequestFlags) {
   return capabilities
 })
 
-export const toRequest = Effect.fnUntraced(function* (
-  prompt: string,
-  flags: RequestFlags,
-  extra: {
-    readonly saveSegments: boolean
-    readonly plan?: Plan.Plan | undefined
-    readonly restart?: boolean | undefined
-    readonly mode?: LongVideoRequest.Mode | undefined
-    readonly maxConcurrency?: number | undefined
-    readonly retryFailed?: number | undefined
-    readonly recreateLost?: boolean | undefined
-    readonly force?: boolean | undefined
-  }
-) {
-  const transition = Option.isSome(flags.transition) ? Transition.parse(flags.transition.value) : undefined
-  if (Option.isSome(flags.transition) && !transition) {
-    return yield* invalid(
-      "transition",
-      flags.transition.value,
-      "cut, keep, crossfade or crossfade:SECONDS",
-      "e.g. `transition` crossfade:0.5"
-    )
-  }
+/** What `generate` and `plan` set beside the request flags. */
+export interface RequestExtras {
+  readonly saveSegments: boolean
+  readonly plan?: Plan.Plan | undefined
+  readonly restart?: boolean | undefined
+  readonly mode?: LongVideoRequest.Mode | undefined
+  readonly maxConcurrency?: number | undefined
+  readonly retryFailed?: number | undefined
+  readonly recreateLost?: boolean | undefined
+  readonly force?: boolean | undefined
+  readonly anchor?: "last" | "best" | undefined
+  readonly maxDrift?: number | undefined
+  readonly audioSeam?: "blend" | "hard" | undefined
+  readonly audioSeamSeconds?: number | undefined
+}
+
+/**
+ * The flags as the SDK's `createVideo` parameters, so the command line and the SDK (and the MCP
+ * server, which uses the SDK's) share one translation into core's request, its defaults included.
+ */
+export const toRequest = Effect.fnUntraced(function* (prompt: string, flags: RequestFlags, extra: RequestExtras) {
   const durations = Option.isSome(flags.durations) ? yield* integerList("durations", flags.durations.value) : undefined
-  const customSplit = durations !== undefined || extra.plan !== undefined
-  const numGenerations = Option.getOrElse(flags.segments, () =>
-    customSplit ? undefined : LongVideoRequest.defaults.numGenerations
-  )
-  return new LongVideoRequest.LongVideoRequest({
+  return yield* CreateVideoParams.toRequest({
+    ...extra,
     prompt,
     model: flags.model,
     planModel: flags.planModel,
     outputDir: flags.output,
-    saveSegments: extra.saveSegments,
-    ...(transition ? { transition } : {}),
-    ...(Option.isSome(flags.seconds) ? { seconds: flags.seconds.value } : {}),
-    ...(numGenerations === undefined ? {} : { numGenerations }),
-    ...(durations === undefined ? {} : { durations: [...durations] }),
-    ...(Option.isSome(flags.size) ? { size: flags.size.value } : {}),
-    ...(Option.isSome(flags.inputReference) ? { inputReference: flags.inputReference.value } : {}),
-    ...(extra.plan ? { plan: extra.plan } : {}),
-    ...(extra.restart ? { restart: true } : {}),
-    ...(extra.mode ? { mode: extra.mode } : {}),
-    ...(extra.maxConcurrency === undefined ? {} : { maxConcurrency: extra.maxConcurrency }),
-    ...(extra.retryFailed ? { retryFailed: extra.retryFailed } : {}),
-    ...(extra.recreateLost ? { recreateLost: true } : {}),
-    ...(extra.force ? { force: true } : {}),
-    ...(Option.isSome(flags.chain) ? { chain: flags.chain.value } : {})
-  })
+    seconds: Option.getOrUndefined(flags.seconds),
+    numGenerations: Option.getOrUndefined(flags.segments),
+    durations,
+    size: Option.getOrUndefined(flags.size),
+    inputReference: Option.getOrUndefined(flags.inputReference),
+    // Checked by the translation, which names the field when it is none of the forms.
+    transition: Option.getOrUndefined(flags.transition) as CreateVideoParams.CreateVideoParams["transition"],
+    chain: Option.getOrUndefined(flags.chain)
+  }).pipe(Effect.scoped)
 })

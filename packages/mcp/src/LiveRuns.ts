@@ -113,25 +113,31 @@ export const make = (scope: Scope.Scope): LiveRuns => {
       }
       const previous = runs.get(request.outputDir)
       runs.set(request.outputDir, run)
+      // The run's services (an offline emulator on the run's directory) are closed before the run
+      // reads as ended, so a next call on the same directory never meets them still open.
       const finish = (exit: Exit.Exit<LongVideoResult.LongVideoResult, unknown>) =>
-        Effect.sync(() => {
-          // Refused before it started (a conflict, a lock): the directory's earlier run is still the one there.
-          if (!Deferred.isDoneUnsafe(run.started)) {
-            if (previous) runs.set(request.outputDir, previous)
-            else runs.delete(request.outputDir)
-          }
-          if (Exit.isSuccess(exit)) {
-            run.state = "completed"
-            run.result = exit.value
-          } else if (Cause.hasInterruptsOnly(exit.cause)) {
-            run.state = "interrupted"
-          } else {
-            run.state = "failed"
-            run.error = messageOf(Cause.squash(exit.cause))
-          }
-          Deferred.doneUnsafe(run.started, Exit.isSuccess(exit) ? Exit.void : Exit.failCause(exit.cause))
-          Deferred.doneUnsafe(run.done, Exit.void)
-        }).pipe(Effect.andThen(Scope.close(services.scope, exit)))
+        Scope.close(services.scope, exit).pipe(
+          Effect.andThen(
+            Effect.sync(() => {
+              // Refused before it started (a conflict, a lock): the directory's earlier run is still the one there.
+              if (!Deferred.isDoneUnsafe(run.started)) {
+                if (previous) runs.set(request.outputDir, previous)
+                else runs.delete(request.outputDir)
+              }
+              if (Exit.isSuccess(exit)) {
+                run.state = "completed"
+                run.result = exit.value
+              } else if (Cause.hasInterruptsOnly(exit.cause)) {
+                run.state = "interrupted"
+              } else {
+                run.state = "failed"
+                run.error = messageOf(Cause.squash(exit.cause))
+              }
+              Deferred.doneUnsafe(run.started, Exit.isSuccess(exit) ? Exit.void : Exit.failCause(exit.cause))
+              Deferred.doneUnsafe(run.done, Exit.void)
+            })
+          )
+        )
       yield* LongVideo.generate(request).pipe(
         Effect.provideService(
           Progress.ProgressReporter,

@@ -13,59 +13,59 @@ export interface CreateVideoParams {
    * Default `sora-2`. A provider-prefixed id (`google:veo-3.1-generate-preview`, `fal:<app>`) uses
    * that AI SDK provider; an AI SDK video model object is used as it is.
    */
-  readonly model?: string | AiSdkSegmentGenerator.VideoModel
+  readonly model?: string | AiSdkSegmentGenerator.VideoModel | undefined
   /** Total seconds; with `numGenerations` it is split by the duration solver. */
-  readonly seconds?: number
+  readonly seconds?: number | undefined
   /** Default `longsora-output`. */
-  readonly outputDir?: string
+  readonly outputDir?: string | undefined
   /** Default 3. */
-  readonly numGenerations?: number
+  readonly numGenerations?: number | undefined
   /** Default `gpt-5`. A provider-prefixed id (`google:gemini-2.5-flash`) or an AI SDK language model object. */
-  readonly planModel?: string | NonNullable<AiSdkPlanner.Options["model"]>
+  readonly planModel?: string | NonNullable<AiSdkPlanner.Options["model"]> | undefined
   /** Log progress lines to stderr. */
-  readonly verbose?: boolean
+  readonly verbose?: boolean | undefined
   /** Default true: keep `segments/segment_NN.mp4` and `segment_NN_last.jpg` beside `output.mp4`. */
-  readonly saveSegments?: boolean
-  readonly size?: string
+  readonly saveSegments?: boolean | undefined
+  readonly size?: string | undefined
   /** The first frame of segment 1: a file path, or the image's bytes. */
-  readonly inputReference?: string | Uint8Array | Blob
+  readonly inputReference?: string | Uint8Array | Blob | undefined
   /** A custom split such as `[12, 8, 4]`. */
-  readonly durations?: ReadonlyArray<number>
+  readonly durations?: ReadonlyArray<number> | undefined
   /** `cut`, `keep`, `crossfade` or `crossfade:0.5`, or a core `Transition`; default cut when chained, crossfade when independent. */
-  readonly transition?: Transition.TransitionText | Transition.Transition
+  readonly transition?: Transition.TransitionText | Transition.Transition | undefined
   /** `chained` (default): each segment starts from the previous last frame; `independent`: all at once. */
-  readonly mode?: "chained" | "independent"
+  readonly mode?: "chained" | "independent" | undefined
   /** Independent and keyframes modes: segments rendered at once (default: the provider's limit). */
-  readonly maxConcurrency?: number
+  readonly maxConcurrency?: number | undefined
   /**
    * Chained mode: `last-frame` (default), each segment from the previous one's last frame; `extend`,
    * the provider extends its own clip (models that declare `extension`, e.g. sora-2); `keyframes`,
    * keyframe images first, then every segment at once between two (first+last-frame models).
    */
-  readonly chain?: LongVideoRequest.ChainStrategy
+  readonly chain?: LongVideoRequest.ChainStrategy | undefined
   /** Use this plan as it is instead of planning. */
-  readonly plan?: Plan.Plan
+  readonly plan?: Plan.Plan | undefined
   /** Discard an earlier run in `outputDir` instead of resuming it. */
-  readonly restart?: boolean
+  readonly restart?: boolean | undefined
   /** Create a segment whose job failed again, up to this many times in this run (each billed; default 0). */
-  readonly retryFailed?: number
+  readonly retryFailed?: number | undefined
   /**
    * When an earlier run's create lost its answer and the server shows several jobs that could be
    * it, create the segment anew (billed again) instead of failing with the candidates listed.
    */
-  readonly recreateLost?: boolean
+  readonly recreateLost?: boolean | undefined
   /** Overwrite an `output.mp4` in `outputDir` that no LongSora run there made (refused otherwise). */
-  readonly force?: boolean
+  readonly force?: boolean | undefined
   /** Chained: the frame the next segment starts from, `last` (default) or the `best` of the final second. */
-  readonly anchor?: "last" | "best"
+  readonly anchor?: "last" | "best" | undefined
   /** Chained: stop before paying for more segments once one's look drifts this far from segment 1 (0–1). */
-  readonly maxDrift?: number
+  readonly maxDrift?: number | undefined
   /** `blend` (default): crossfade the audio at every seam; `hard`: leave it cut. */
-  readonly audioSeam?: "blend" | "hard"
+  readonly audioSeam?: "blend" | "hard" | undefined
   /** The audio blend's length in seconds (default 0.03). */
-  readonly audioSeamSeconds?: number
-  readonly onProgress?: (event: Progress.ProgressEvent) => void
-  readonly signal?: AbortSignal
+  readonly audioSeamSeconds?: number | undefined
+  readonly onProgress?: ((event: Progress.ProgressEvent) => void) | undefined
+  readonly signal?: AbortSignal | undefined
 }
 
 const transitionOf = (value: CreateVideoParams["transition"]) => {
@@ -78,7 +78,7 @@ const transitionOf = (value: CreateVideoParams["transition"]) => {
           field: "transition",
           given: String(value),
           allowed: "cut, keep, crossfade or crossfade:SECONDS",
-          fix: 'Use e.g. transition: "crossfade:0.5".'
+          fix: "Use one of those, e.g. crossfade:0.5."
         })
       )
 }
