@@ -53,6 +53,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
   const request = new LongVideoRequest.LongVideoRequest({
     ...base,
     ...(input.anchor === "best" ? { anchor: "best" as const } : {}),
+    ...(input.includeReference ? { includeReference: true } : {}),
     ...SeamFlags.requestFields(input)
   })
   yield* Confirm.checkThreshold(input.confirmAbove)
