@@ -75,7 +75,8 @@ export const command = Command.make(
       description: "The offline demo: a real 24 s output.mp4 from the embedded emulator"
     },
     {
-      command: 'longsora generate "The boat reaches the harbour" --input-reference my.mp4 --include-reference --seconds 24',
+      command:
+        'longsora generate "The boat reaches the harbour" --input-reference my.mp4 --include-reference --seconds 24',
       description: "Continue your own clip from its exact last frame; the output starts with it"
     },
     {

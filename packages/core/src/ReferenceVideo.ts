@@ -45,7 +45,10 @@ export const isVideoFile = (absolute: string) =>
     const file = yield* fs.open(absolute)
     const head = yield* file.readAlloc(189)
     return Option.isSome(head) && looksLikeVideo(head.value)
-  }).pipe(Effect.scoped, Effect.orElseSucceed(() => false))
+  }).pipe(
+    Effect.scoped,
+    Effect.orElseSucceed(() => false)
+  )
 
 const invalid = (given: string, allowed: string, fix: string) =>
   new InvalidRequest({ field: "inputReference", given, allowed, fix })

@@ -39,10 +39,7 @@ export const videoFilter = (like: VideoStream): string => {
   const { width: w, height: h } = like
   const matrix = like.colorSpace ? colourMatrix[like.colorSpace] : undefined
   const range = like.colorRange === "tv" || like.colorRange === "pc" ? like.colorRange : undefined
-  const colour = [
-    ...(matrix ? [`out_color_matrix=${matrix}`] : []),
-    ...(range ? [`out_range=${range}`] : [])
-  ].join(":")
+  const colour = [...(matrix ? [`out_color_matrix=${matrix}`] : []), ...(range ? [`out_range=${range}`] : [])].join(":")
   return (
     `scale=${w}:${h}:force_original_aspect_ratio=increase${colour ? `:${colour}` : ""},` +
     `crop=${w}:${h},setsar=1,fps=${like.frameRate}`
@@ -81,5 +78,9 @@ export const conform = Effect.fnUntraced(function* (clip: MediaInfo, like: Media
   ])
   const prober = yield* Probe
   const made = yield* prober.probe(destination, { countPackets: false })
-  return { path: destination, seconds: made.video?.duration ?? clip.video!.duration, reencoded: true } satisfies Conformed
+  return {
+    path: destination,
+    seconds: made.video?.duration ?? clip.video!.duration,
+    reencoded: true
+  } satisfies Conformed
 })
