@@ -30,7 +30,9 @@ export const requestFlags = {
   ),
   size: Flag.String("size").pipe(Flag.withDescription("WIDTHxHEIGHT (default: the model's first size)"), Flag.optional),
   inputReference: Flag.String("input-reference").pipe(
-    Flag.withDescription("Image that becomes the first frame of segment 1 (JPEG, PNG or WebP)"),
+    Flag.withDescription(
+      "Image that becomes the first frame of segment 1 (JPEG, PNG or WebP), or a video to continue from its exact last frame (MP4, MOV, WebM…)"
+    ),
     Flag.optional
   ),
   chain: Flag.Literals("chain", ["last-frame", "extend", "keyframes"]).pipe(

@@ -12,6 +12,12 @@ export const flags = {
   ...requestFlags,
   ...SeamFlags.anchorFlag,
   ...SeamFlags.flags,
+  includeReference: Flag.Boolean("include-reference").pipe(
+    Flag.withDescription(
+      "With a video --input-reference: the output starts with that clip, then the segments that continue it"
+    ),
+    Flag.withDefault(false)
+  ),
   plan: Flag.String("plan").pipe(
     Flag.withDescription("Use this plan.json as it is (see `longsora plan`)"),
     Flag.optional
@@ -67,6 +73,11 @@ export const command = Command.make(
     {
       command: 'longsora generate "A woman is dancing in a bunch of trees." --seconds 24 --segments 3 --offline',
       description: "The offline demo: a real 24 s output.mp4 from the embedded emulator"
+    },
+    {
+      command:
+        'longsora generate "The boat reaches the harbour" --input-reference my.mp4 --include-reference --seconds 24',
+      description: "Continue your own clip from its exact last frame; the output starts with it"
     },
     {
       command: 'longsora generate "A lighthouse at dusk" --durations 12,8,4 --dry-run',

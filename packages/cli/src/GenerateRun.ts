@@ -50,6 +50,7 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     recreateLost: input.recreateLost,
     force: input.force,
     ...(input.anchor === "best" ? { anchor: "best" as const } : {}),
+    ...(input.includeReference ? { includeReference: true } : {}),
     ...SeamFlags.requestFields(input)
   })
   yield* Confirm.checkThreshold(input.confirmAbove)

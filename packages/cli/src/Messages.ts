@@ -15,6 +15,7 @@ const flags: Readonly<Record<string, string>> = {
   durations: "--durations",
   size: "--size",
   inputReference: "--input-reference",
+  includeReference: "--include-reference",
   planModel: "--plan-model",
   plan: "--plan",
   outputDir: "--output",

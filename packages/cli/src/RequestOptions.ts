@@ -96,6 +96,7 @@ export interface RequestExtras {
   readonly maxDrift?: number | undefined
   readonly audioSeam?: "blend" | "hard" | undefined
   readonly audioSeamSeconds?: number | undefined
+  readonly includeReference?: boolean | undefined
 }
 
 /**

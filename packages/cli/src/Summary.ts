@@ -26,6 +26,9 @@ export const result = (r: LongVideoResult.LongVideoResult): string =>
   [
     `output: ${r.output}`,
     `segments: ${r.durations.join(" + ")} s at ${r.size}, joined by ${r.joinMethod}`,
+    ...(r.includedReference
+      ? [`  opens with your clip ${r.includedReference.path} (${r.includedReference.seconds.toFixed(2)} s)`]
+      : []),
     ...r.segments.map(
       (s) =>
         `  ${s.index}. ${s.jobId}  ${s.path}${s.version ? ` (version ${s.version})` : ""}${s.lastFrame ? `  (last frame ${s.lastFrame})` : ""}`

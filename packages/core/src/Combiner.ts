@@ -9,6 +9,14 @@ export interface JoinInput {
   readonly transition: Transition
 }
 
+export interface ConformResult {
+  /** The clip in the segments' format: the clip itself when it already was, else a re-encoded copy. */
+  readonly path: string
+  /** Its length, as it plays in the output. */
+  readonly seconds: number
+  readonly reencoded: boolean
+}
+
 export interface JoinResult {
   readonly path: string
   readonly seconds: number
@@ -25,6 +33,12 @@ export class Combiner extends Context.Service<
      * work goes on. It never fails: whatever is not prepared in time, `join` does itself.
      */
     readonly prepare: (segment: string, transition: Transition) => Effect.Effect<void>
+    /**
+     * A clip LongSora did not make (the user's, with `includeReference`) in the format of the segment `like`: its
+     * size (scaled and centre-cropped as reference images are), frame rate, codec and audio, so that it joins in
+     * front of the segments like one of them. Only what differs is redone; a clip that matches is used as it is.
+     */
+    readonly conform: (clip: string, like: string, destination: string) => Effect.Effect<ConformResult, CombineError>
     /** Writes `destination` atomically: a failed or interrupted join leaves no file there. */
     readonly join: (input: JoinInput) => Effect.Effect<JoinResult, CombineError>
   }

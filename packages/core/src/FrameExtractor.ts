@@ -1,4 +1,4 @@
-/** Reads images and frames: checks references, fits them to a size, extracts a clip's last frame. */
+/** Reads images and frames: checks references (images and videos), fits them to a size, extracts a clip's last frame. */
 import { Context, type Effect } from "effect"
 import type { FrameError, MissingDependency } from "./Errors.ts"
 
@@ -7,6 +7,16 @@ export interface ImageInfo {
   readonly height: number
   /** `image/jpeg`, `image/png`, `image/webp`, … */
   readonly mimeType: string
+}
+
+export interface VideoInfo {
+  /** Displayed size of the video stream. */
+  readonly width: number
+  readonly height: number
+  /** Length of the video stream. */
+  readonly seconds: number
+  readonly fps: number
+  readonly hasAudio: boolean
 }
 
 export interface FittedImage {
@@ -33,6 +43,11 @@ export class FrameExtractor extends Context.Service<
      * corrupt reference before anything is written or paid for (a header alone says nothing about the rest).
      */
     readonly inspectImage: (path: string) => Effect.Effect<ImageInfo, FrameError>
+    /**
+     * The video's stream figures, after decoding its last frame: validation relies on it to refuse a file with no
+     * video stream, or whose end does not decode, before anything is written or paid for.
+     */
+    readonly inspectVideo: (path: string) => Effect.Effect<VideoInfo, FrameError>
     readonly fitImage: (image: string, options: FitOptions) => Effect.Effect<FittedImage, FrameError>
     /** The clip's last decoded frame, fitted to `size`. */
     readonly lastFrame: (video: string, options: FitOptions) => Effect.Effect<FittedImage, FrameError>

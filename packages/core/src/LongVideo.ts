@@ -5,7 +5,6 @@
  * in the run manifest, so running the same request again resumes instead of paying twice.
  */
 import { Clock, Effect, FileSystem, Option, Path, type Result } from "effect"
-import { Digest } from "effect/crypto"
 import * as Anchor from "./Anchor.ts"
 import * as AudioSeam from "./AudioSeam.ts"
 import type * as Chain from "./Chain.ts"
@@ -26,6 +25,7 @@ import * as PlanFile from "./PlanFile.ts"
 import type { Planner } from "./Planner.ts"
 import * as Planning from "./Planning.ts"
 import * as Progress from "./Progress.ts"
+import * as ReferenceVideo from "./ReferenceVideo.ts"
 import * as RunLock from "./RunLock.ts"
 import type { SegmentGenerator } from "./SegmentGenerator.ts"
 import * as SegmentRunner from "./SegmentRunner.ts"
@@ -41,16 +41,8 @@ const outputError = (path: string, reason: string) => (cause: unknown) => new Ou
 
 const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) {
   const { request } = validated
-  const fs = yield* FileSystem.FileSystem
-  // By content, not path: an SDK caller's image bytes land in a new temp file on every run.
-  const reference = validated.reference
-    ? yield* fs.readFile(validated.reference.path).pipe(
-        Effect.mapError(outputError(validated.reference.path, "could not read the reference image")),
-        Effect.flatMap((bytes) => Digest.Digest.use((digest) => digest.digestHex(Digest.sha256, bytes))),
-        Effect.map((hex) => `sha256:${hex}`),
-        Effect.provide(Digest.layerWebCrypto)
-      )
-    : null
+  // By content, not path: an SDK caller's bytes land in a new temp file on every run.
+  const reference = validated.reference ? yield* ReferenceVideo.sha256(validated.reference.path) : null
   const fingerprint: Manifest.RequestFingerprint = {
     prompt: request.prompt,
     model: request.model,
@@ -58,6 +50,7 @@ const fingerprintOf = Effect.fnUntraced(function* (validated: ValidatedRequest) 
     size: validated.size,
     planModel: request.planModel,
     inputReference: reference,
+    ...(request.includeReference ? { includeReference: true } : {}),
     transition: formatTransition(transitionFor(request, validated.capabilities)),
     mode: request.mode ?? "chained",
     plan: request.plan ? JSON.stringify(request.plan) : null,
@@ -233,11 +226,18 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
   const destination = path.join(outputDir, outputFileName)
   // A segment trimmed after its anchor frame joins as its trimmed copy, so the seam stays exact.
   const joinedFiles = generated.map(({ clip, anchor }) => Anchor.joinedFile(clip.path, anchor))
+  // With `includeReference` the user's clip opens the output, in the segments' format; its last frame is
+  // segment 1's first, so the seam between them is like any other.
+  const lead =
+    request.includeReference && reference?.video
+      ? yield* combiner.conform(reference.path, joinedFiles[0]!, path.join(workDir, "reference.mp4"))
+      : undefined
+  const outputFiles = lead ? [lead.path, ...joinedFiles] : joinedFiles
   const [joined] = yield* Effect.all(
     [
       chained.stitched !== undefined
         ? copyAtomically(chained.stitched, destination)
-        : combiner.join({ segments: joinedFiles, destination, transition }),
+        : combiner.join({ segments: outputFiles, destination, transition }),
       finalFrame
     ],
     { concurrency: 2 }
@@ -247,7 +247,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       ? undefined
       : yield* AudioSeam.apply(request.audioSeam, request.audioSeamSeconds, {
           output: joined.path,
-          segments: joinedFiles,
+          segments: outputFiles,
           transition
         })
   const versionOf = (segment: number, manifest: Manifest.Manifest) => Manifest.currentVersion(manifest, segment)
@@ -256,7 +256,8 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       new Manifest.Manifest({
         ...manifest,
         output: joined.path,
-        outputSegments: joinedFiles.map((file, i) => ({ segment: i + 1, version: versionOf(i + 1, manifest), file }))
+        outputSegments: joinedFiles.map((file, i) => ({ segment: i + 1, version: versionOf(i + 1, manifest), file })),
+        ...(lead ? { includedReference: { seconds: lead.seconds } } : {})
       })
   )
   yield* Progress.emit({ _tag: "PhaseTimed", phase: "join", ms: (yield* Clock.currentTimeMillis) - joinStarted })
@@ -300,6 +301,7 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     ...(chained.keyframesBilled === undefined ? {} : { keyframesBilled: imagesBilled }),
     estimatedCostUsd: usd(secondsBilled * validated.usdPerSecond + imagesBilled * (validated.images?.usdPerImage ?? 0)),
     joinMethod: joined.method,
+    ...(lead && reference ? { includedReference: { path: reference.path, seconds: lead.seconds } } : {}),
     ...(audioSeam ? { audioSeam } : {})
   })
 }, Effect.scoped)

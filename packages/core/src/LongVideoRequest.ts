@@ -28,8 +28,13 @@ export class LongVideoRequest extends Schema.Class<LongVideoRequest>("@longsora/
   durations: Schema.optionalKey(Schema.Array(Schema.Number)),
   /** `WIDTHxHEIGHT`; defaults to the model's first size. */
   size: Schema.optionalKey(Schema.String),
-  /** Path of an image that becomes the first frame of segment 1. */
+  /**
+   * Path of an image that becomes the first frame of segment 1, or of a video to continue: its exact
+   * last frame becomes segment 1's first frame (see `ReferenceVideo`).
+   */
   inputReference: Schema.optionalKey(Schema.String),
+  /** With a video `inputReference`: the output starts with that clip, then the generated segments. */
+  includeReference: Schema.optionalKey(Schema.Boolean),
   planModel: Schema.String,
   /** A plan to use as it is instead of asking the planner. */
   plan: Schema.optionalKey(Plan),

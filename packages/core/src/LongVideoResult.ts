@@ -53,6 +53,11 @@ export class LongVideoResult extends Schema.Class<LongVideoResult>("@longsora/co
    * `crossfade`, or `provider` (the provider's stitched video, `chain: extend`).
    */
   joinMethod: Schema.String,
+  /**
+   * With `includeReference`: the user's clip (`path`) opens the output, lasting `seconds` there; the
+   * output is then `seconds` + the segments long, and its first seam is the clip's end.
+   */
+  includedReference: Schema.optionalKey(Schema.Struct({ path: Schema.String, seconds: Schema.Finite })),
   /** The audio at the seams: blended over `seconds` at `seams` seams, or absent when left hard. */
   audioSeam: Schema.optionalKey(Schema.Struct({ seams: Schema.Int, seconds: Schema.Finite }))
 }) {}

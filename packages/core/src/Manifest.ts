@@ -18,8 +18,10 @@ export const RequestFingerprint = Schema.Struct({
   durations: Schema.Array(Schema.Int),
   size: Schema.String,
   planModel: Schema.String,
-  /** SHA-256 of the reference image's bytes, if there is one. */
+  /** SHA-256 of the reference's bytes (an image or a video), if there is one. */
   inputReference: Schema.NullOr(Schema.String),
+  /** `true` when the output opens with the reference video (absent otherwise, as in older manifests). */
+  includeReference: Schema.optionalKey(Schema.Boolean),
   transition: Schema.String,
   mode: Schema.String,
   /** The plan given by the user, if any, as JSON. */
@@ -111,7 +113,9 @@ export class Manifest extends Schema.Class<Manifest>("@longsora/core/Manifest")(
   /** Which version of each segment, and which file, `output` was joined from. */
   outputSegments: Schema.optionalKey(
     Schema.Array(Schema.Struct({ segment: Schema.Int, version: Schema.Int, file: Schema.String }))
-  )
+  ),
+  /** With `includeReference`: the user's clip opens `output`, lasting `seconds` there (before segment 1). */
+  includedReference: Schema.optionalKey(Schema.Struct({ seconds: Schema.Finite }))
 }) {}
 
 /** The version number of segment `segment`'s current clip: 1 plus the versions set aside. */
@@ -202,12 +206,17 @@ const confineAnchor = (anchor: AnchorChoice, inside: (file: string | undefined) 
   return inside(trimmed) ? { ...rest, trimmed: trimmed! } : rest
 }
 
-/** Each segment's length in the output: as made, or as trimmed after its anchor frame. */
-export const outputDurations = (manifest: Manifest): ReadonlyArray<number> =>
-  manifest.request.durations.map((seconds, i) => {
+/**
+ * Each piece's length in the output, in order: the included reference clip (with `includeReference`),
+ * then every segment as made, or as trimmed after its anchor frame.
+ */
+export const outputDurations = (manifest: Manifest): ReadonlyArray<number> => [
+  ...(manifest.includedReference ? [manifest.includedReference.seconds] : []),
+  ...manifest.request.durations.map((seconds, i) => {
     const anchor = segmentRecord(manifest, i + 1)?.anchor
     return anchor?.trimmed ? anchor.seconds : seconds
   })
+]
 
 /** Every file the manifest names for its segments: clips, last frames, trimmed copies and earlier versions. */
 export const segmentFiles = (manifest: Manifest): ReadonlyArray<string> =>

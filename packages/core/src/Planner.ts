@@ -11,8 +11,10 @@ export interface PlanInput {
   /** The video model the prompts are written for, and its prompt limit. */
   readonly videoModel: string
   readonly maxPromptLength: number
-  /** Whether segment 1 starts from a user-supplied image. */
+  /** Whether segment 1 starts from a user-supplied image (or a video's last frame, with `continuesVideo`). */
   readonly hasReference: boolean
+  /** Segment 1 continues the user's own video from its exact last frame: the story picks up where that clip ends. */
+  readonly continuesVideo?: boolean | undefined
   /** Also describe `durations.length + 1` keyframes (`Plan.keyframes`), for `chain: keyframes`. */
   readonly keyframes?: boolean | undefined
 }

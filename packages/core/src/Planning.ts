@@ -61,6 +61,7 @@ export const planFor = Effect.fnUntraced(function* (validated: ValidatedRequest)
     videoModel: capabilities.model,
     maxPromptLength: capabilities.maxPromptLength,
     hasReference: validated.reference !== undefined,
+    ...(validated.reference?.video ? { continuesVideo: true } : {}),
     keyframes: validated.chain === "keyframes"
   })
   const checked = yield* checkPlan(plan, durations)

@@ -83,6 +83,7 @@ const requestOf = Effect.fnUntraced(function* (
     ...(transition ? { transition } : {}),
     ...(plan ? { plan } : {}),
     ...(input.inputReference === undefined ? {} : { inputReference: input.inputReference }),
+    ...(fingerprint.includeReference ? { includeReference: true } : {}),
     ...(fingerprint.anchor === "best" ? { anchor: "best" as const } : {}),
     ...(input.maxDrift === undefined ? {} : { maxDrift: input.maxDrift }),
     ...(input.audioSeam === undefined ? {} : { audioSeam: input.audioSeam }),

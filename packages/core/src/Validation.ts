@@ -21,10 +21,11 @@ import * as Chain from "./Chain.ts"
 import { Combiner } from "./Combiner.ts"
 import * as DurationSolver from "./DurationSolver.ts"
 import { InvalidRequest, type MissingDependency, type UnformableDuration } from "./Errors.ts"
-import { FrameExtractor, type ImageInfo } from "./FrameExtractor.ts"
+import { FrameExtractor, type ImageInfo, type VideoInfo } from "./FrameExtractor.ts"
 import { type ImageCapabilities, KeyframeGenerator } from "./KeyframeGenerator.ts"
 import { type LongVideoRequest, maxSegments } from "./LongVideoRequest.ts"
 import * as Manifest from "./Manifest.ts"
+import * as ReferenceVideo from "./ReferenceVideo.ts"
 import { SegmentGenerator } from "./SegmentGenerator.ts"
 
 export interface ValidatedRequest {
@@ -41,11 +42,10 @@ export interface ValidatedRequest {
   readonly images?: ImageCapabilities | undefined
   /** Absolute path of the output directory, created if it was missing. */
   readonly outputDir: string
-  /**
-   * The user's reference: an image, or (`video`) a video whose exact last frame opens segment 1.
-   * Validation accepts images only so far; `LongVideo.generate` already opens on a video's last frame.
-   */
-  readonly reference?: { readonly path: string; readonly info: ImageInfo; readonly video?: boolean }
+  /** The user's reference: an image, or (`video`) a video whose exact last frame opens segment 1 (`ReferenceVideo`). */
+  readonly reference?:
+    | { readonly path: string; readonly info: ImageInfo; readonly video?: VideoInfo | undefined }
+    | undefined
 }
 
 const referenceMimeTypes = ["image/jpeg", "image/png", "image/webp"]
@@ -285,6 +285,10 @@ const checkReference = Effect.fnUntraced(function* (reference: string) {
   if (info.type !== "File") {
     return yield* invalid("inputReference", reference, "an image file", `${absolute} is a ${info.type.toLowerCase()}.`)
   }
+  if (yield* ReferenceVideo.isVideoFile(absolute)) {
+    const video = yield* ReferenceVideo.check(reference, absolute, Number(info.size))
+    return { path: absolute, info: { width: video.width, height: video.height, mimeType: "video" }, video }
+  }
   const extractor = yield* FrameExtractor
   const image = yield* extractor
     .inspectImage(absolute)
@@ -293,7 +297,7 @@ const checkReference = Effect.fnUntraced(function* (reference: string) {
         invalid(
           "inputReference",
           reference,
-          "a readable JPEG, PNG or WebP image",
+          "a readable JPEG, PNG or WebP image, or a video (MP4, MOV, WebM, …)",
           `It could not be read: ${error.reason}.`
         )
       )
@@ -415,6 +419,7 @@ export const validate = Effect.fn("Validation.validate")(function* (
   )
   const reference = yield* Effect.fromResult(referenceResult)
   yield* Effect.fromResult(preflightResult)
+  yield* Effect.fromResult(ReferenceVideo.checkUse(request, capabilities, reference?.video))
   const outputDir = yield* prepareOutputDir(request, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
   const chain = request.chain ?? Chain.defaultStrategy

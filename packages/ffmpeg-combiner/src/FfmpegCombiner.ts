@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rename, rm } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Combiner, Errors, type Transition } from "@longsora/core"
 import { type Config, Effect, Layer } from "effect"
+import * as Conform from "./Conform.ts"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import * as ChooseJoin from "./internal/join/ChooseJoin.ts"
 import { type Method, outputSeconds } from "./internal/join/JoinContext.ts"
@@ -119,7 +120,26 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       Effect.ignore
     )
 
-  return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), prepare, join })
+  const conform = Effect.fn("FfmpegCombiner.conform")(function* (clip: string, like: string, destination: string) {
+    const fail = (reason: string) => (cause: unknown) =>
+      new Errors.CombineError({
+        output: destination,
+        reason: `${reason}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
+    const [clipInfo, likeInfo] = yield* Effect.all(
+      [preparation.probe(NodePath.resolve(clip)), preparation.probe(NodePath.resolve(like))],
+      { concurrency: 2 }
+    ).pipe(Effect.mapError(fail("could not probe the clip to include")))
+    if (!clipInfo.video || !likeInfo.video) {
+      return yield* new Errors.CombineError({ output: destination, reason: `${clip} or ${like} has no video` })
+    }
+    return yield* services(Conform.conform(clipInfo, likeInfo, NodePath.resolve(destination))).pipe(
+      Effect.mapError(fail("could not bring the clip to include into the segments' format"))
+    )
+  })
+
+  return Combiner.Combiner.of({ preflight: Effect.asVoid(binary.check), prepare, conform, join })
 })
 
 /** Needs `FfmpegBinary` and `Probe`; prefer `layer` / `layerConfig` unless you share those with other layers. */

@@ -146,6 +146,38 @@ export const make = Effect.gen(function* () {
     })
   })
 
+  /** What ffprobe said about a file it could not read, without its version banner: `moov atom not found; …`. */
+  const probeComplaint = (error: Probe.ProbeError) =>
+    error.reason
+      .split("\n")
+      .map((line) => line.trim().replace(/^\[[^\]]* @ 0x[0-9a-f]+\] /, ""))
+      .filter((line) => line !== "" && line !== "." && !/^(ffprobe |built with|configuration:|lib\w+ )/.test(line))
+      .join("; ")
+
+  /** A reference video's figures; its last frame is decoded (and dropped) to prove the end segment 1 opens on decodes. */
+  const inspectVideo = Effect.fn("FfmpegFrameExtractor.inspectVideo")(function* (video: string) {
+    const source = NodePath.resolve(video)
+    const info = yield* prober
+      .probe(source, { countPackets: false })
+      .pipe(
+        Effect.mapError(
+          (error) => new Errors.FrameError({ path: source, reason: probeComplaint(error) || "ffprobe cannot read it" })
+        )
+      )
+    const stream = info.video
+    if (!stream || stream.width === 0 || stream.height === 0) {
+      return yield* new Errors.FrameError({ path: source, reason: "it has no video stream" })
+    }
+    yield* lastDecodedFrame(source, { ...stream, fileDuration: info.duration })
+    return {
+      width: stream.width,
+      height: stream.height,
+      seconds: stream.duration,
+      fps: stream.fps,
+      hasAudio: info.audio !== undefined
+    } satisfies FrameExtractor.VideoInfo
+  })
+
   const fitImage = Effect.fn("FfmpegFrameExtractor.fitImage")(function* (
     image: string,
     options: FrameExtractor.FitOptions
@@ -184,6 +216,7 @@ export const make = Effect.gen(function* () {
     // Checking ffmpeg before a run also starts the decoder the first last frame will use.
     preflight: Effect.andThen(warmDecoder, preloadSharp),
     inspectImage,
+    inspectVideo,
     fitImage,
     lastFrame
   })

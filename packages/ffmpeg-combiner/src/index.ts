@@ -1,6 +1,7 @@
 export * as AnchorFrame from "./AnchorFrame.ts"
 export * as AudioSeam from "./AudioSeam.ts"
 export * as AudioStep from "./AudioStep.ts"
+export * as Conform from "./Conform.ts"
 export * as CrossfadeWindows from "./CrossfadeWindows.ts"
 export * as Drift from "./Drift.ts"
 export * as FfmpegBinary from "./FfmpegBinary.ts"

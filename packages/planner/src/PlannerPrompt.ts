@@ -22,9 +22,11 @@ export const instructions = (input: Planner.PlanInput): string =>
     `   - is at most ${input.maxPromptLength} characters long.`,
     "",
     "Segment 1 is replaced by the user's own prompt when the video is made; still write it, as the story's opening, consistent with the user's prompt.",
-    input.hasReference
-      ? "Segment 1 starts from an image the user supplied; the user's prompt describes it."
-      : "Segment 1 starts from nothing but its prompt.",
+    input.continuesVideo
+      ? "The video continues a clip the user supplied: segment 1 starts from that clip's exact last frame, so the story picks up where the clip ends, with the same subject, place and look; the user's prompt says what happens next."
+      : input.hasReference
+        ? "Segment 1 starts from an image the user supplied; the user's prompt describes it."
+        : "Segment 1 starts from nothing but its prompt.",
     "Avoid real people, public figures, copyrighted characters and music, and adult content: the video model refuses them."
   ].join("\n")
 

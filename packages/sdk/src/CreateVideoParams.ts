@@ -27,8 +27,13 @@ export interface CreateVideoParams {
   /** Default true: keep `segments/segment_NN.mp4` and `segment_NN_last.jpg` beside `output.mp4`. */
   readonly saveSegments?: boolean | undefined
   readonly size?: string | undefined
-  /** The first frame of segment 1: a file path, or the image's bytes. */
+  /**
+   * The first frame of segment 1: an image (a file path, or its bytes), or a video to continue (a path or
+   * its bytes), whose exact last frame opens segment 1.
+   */
   readonly inputReference?: string | Uint8Array | Blob | undefined
+  /** With a video `inputReference`: the output starts with that clip, then the segments that continue it. */
+  readonly includeReference?: boolean | undefined
   /** A custom split such as `[12, 8, 4]`. */
   readonly durations?: ReadonlyArray<number> | undefined
   /** `cut`, `keep`, `crossfade` or `crossfade:0.5`, or a core `Transition`; default cut when chained, crossfade when independent. */
@@ -129,6 +134,7 @@ export const toRequest = (
       ...(params.durations === undefined ? {} : { durations: [...params.durations] }),
       ...(params.size === undefined ? {} : { size: params.size }),
       ...(inputReference === undefined ? {} : { inputReference }),
+      ...(params.includeReference === undefined ? {} : { includeReference: params.includeReference }),
       ...(transition === undefined ? {} : { transition }),
       ...(params.mode === undefined ? {} : { mode: params.mode }),
       ...(params.maxConcurrency === undefined ? {} : { maxConcurrency: params.maxConcurrency }),

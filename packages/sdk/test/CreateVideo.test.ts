@@ -226,6 +226,34 @@ describe.concurrent("createVideo", { timeout: 180_000 }, () => {
       expect(emu.stats().creates).toBe(1)
     }))
 
+  it("takes a video as bytes and continues it; includeReference opens the output with the clip", () =>
+    withEmulator("reference-video", async (emu, dir) => {
+      const clip = await Media.makeClip(join(dir, "my.mp4"), "640x360")
+      const outputDir = join(dir, "output")
+      const client = new OpenAI({ apiKey: emu.apiKey, baseURL: emu.baseURL })
+      const result = await client.createVideo({
+        prompt,
+        seconds: 4,
+        numGenerations: 1,
+        outputDir,
+        inputReference: readFileSync(clip),
+        includeReference: true
+      })
+      expect(result.includedReference?.seconds).toBeCloseTo(2, 1)
+      // 2 s of the clip, then the 4 s segment less the frame the seam shares.
+      expect((await Media.probe(result.output)).duration).toBeCloseTo(6, 0)
+      expect(emu.stats().creates).toBe(1)
+      const refused = await client
+        .createVideo({ prompt, seconds: 4, numGenerations: 1, outputDir: join(dir, "no"), includeReference: true })
+        .then(
+          () => undefined,
+          (error: unknown) => error
+        )
+      expect(refused).toBeInstanceOf(Errors.InvalidRequest)
+      expect((refused as Errors.InvalidRequest).field).toBe("includeReference")
+      expect(emu.stats().creates).toBe(1)
+    }))
+
   it("rejects an unformable duration with core's typed error before creating anything", () =>
     withEmulator("bad-input", async (emu, dir) => {
       const outputDir = join(dir, "output")

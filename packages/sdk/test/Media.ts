@@ -38,6 +38,15 @@ export const probe = async (file: string): Promise<Probed> => {
   }
 }
 
+/** Writes a short moving test clip (`WxH`, 24 fps, no sound) with ffmpeg. */
+export const makeClip = async (file: string, size: string, seconds = 2): Promise<string> => {
+  await run("ffmpeg", [
+    ...["-v", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${size}:rate=24:duration=${seconds}`],
+    ...["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", file]
+  ])
+  return file
+}
+
 /** Writes a one-frame PNG of a flat colour at `size` (`WxH`) with ffmpeg. */
 export const makePng = async (file: string, size: string, color = "orange"): Promise<string> => {
   await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `color=c=${color}:s=${size}`, "-frames:v", "1", file])

@@ -205,6 +205,45 @@ describe("longsora serve: the Videos API", { timeout: 120_000 }, () => {
     expect((await finished(video.id)).status).toBe("completed")
   })
 
+  it("openai package: a video input_reference (video/mp4) is continued from its last frame; one without a picture is refused", async () => {
+    const clip = join(dir, "reference.mp4")
+    await exec("ffmpeg", [
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=s=320x180:r=24:d=1",
+      "-pix_fmt",
+      "yuv420p",
+      clip
+    ])
+    const { readFileSync } = await import("node:fs")
+    const video = await client.videos.create({
+      prompt: "The pattern keeps scrolling.",
+      model: "tiny",
+      seconds: "4",
+      input_reference: await toFile(readFileSync(clip), "reference.mp4", { type: "video/mp4" })
+    } as unknown as OpenAI.Videos.VideoCreateParams)
+    expect((await finished(video.id)).status).toBe("completed")
+    const sound = join(dir, "sound.m4a")
+    await exec("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", sound])
+    const refused = await client.videos
+      .create({
+        prompt: "Nothing to see.",
+        model: "tiny",
+        seconds: "4",
+        input_reference: await toFile(readFileSync(sound), "sound.m4a", { type: "audio/mp4" })
+      } as unknown as OpenAI.Videos.VideoCreateParams)
+      .then(
+        () => undefined,
+        (error: unknown) => error as { status: number; message: string }
+      )
+    expect(refused?.status).toBe(400)
+    expect(refused?.message).toContain("it has no video stream")
+  })
+
   it("openai package: a given plan (a nested extra field, sent as bracketed form fields) is used as it is", async () => {
     const plan = {
       brief: "Watercolour, a fox, late autumn.",
