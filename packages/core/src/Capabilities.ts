@@ -140,6 +140,24 @@ export const opensOnImage = (capabilities: ProviderCapabilities): boolean =>
 
 export const defaultSize = (capabilities: ProviderCapabilities): string => capabilities.sizes[0].size
 
+/** Whether the model takes `prompt`: not blank, and at most its `maxPromptLength` characters. */
+export const acceptsPrompt = (capabilities: ProviderCapabilities, prompt: string): boolean =>
+  prompt.trim().length > 0 && prompt.length <= capabilities.maxPromptLength
+
+/**
+ * What is wrong with opening a clip on a first-frame image (`withImage`) or without one:
+ * `unsupported`, the model takes none; `required`, it only animates an image; else `undefined`.
+ */
+export const firstFrameProblem = (
+  capabilities: ProviderCapabilities,
+  withImage: boolean
+): "unsupported" | "required" | undefined =>
+  withImage && !capabilities.firstFrameImage
+    ? "unsupported"
+    : !withImage && capabilities.imageRequired
+      ? "required"
+      : undefined
+
 export const sizeOption = (capabilities: ProviderCapabilities, size: string): SizeOption | undefined =>
   capabilities.sizes.find((option) => option.size === size)
 

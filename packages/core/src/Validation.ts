@@ -6,10 +6,12 @@
 import { Effect, FileSystem, Option, Path, Result } from "effect"
 import {
   acceptsClipLength,
+  acceptsPrompt,
   clipLengthsProblem,
   clipLengthValues,
   defaultSize,
   describeClipLengths,
+  firstFrameProblem,
   maxClipSeconds,
   maxSidePixels,
   orList,
@@ -194,7 +196,7 @@ export const checkArguments = (
       invalid("prompt", "an empty prompt", "a description of the video", "Describe what the video shows.")
     )
   }
-  if (request.prompt.length > capabilities.maxPromptLength) {
+  if (!acceptsPrompt(capabilities, request.prompt)) {
     return Result.fail(
       invalid(
         "prompt",
@@ -232,12 +234,14 @@ export const checkArguments = (
       )
     )
   }
-  if (request.inputReference !== undefined && !capabilities.firstFrameImage) {
+  if (request.inputReference !== undefined && firstFrameProblem(capabilities, true) === "unsupported") {
     return Result.fail(
       invalid("inputReference", request.inputReference, `no reference image for ${capabilities.model}`, "Leave it out.")
     )
   }
-  if (capabilities.imageRequired && (request.inputReference === undefined || request.mode === "independent")) {
+  // Independent segments are made at once, so only segment 1 could open on the reference.
+  const chainedReference = request.inputReference !== undefined && request.mode !== "independent"
+  if (firstFrameProblem(capabilities, chainedReference) === "required") {
     return Result.fail(
       invalid(
         "inputReference",

@@ -1,7 +1,9 @@
 /**
  * The spec checked against the model's capabilities before anything is billed: known model, a
  * clip length and size it makes (an extension step's length when extending), a prompt it takes, and
- * first- and last-frame images and extension only where it takes them.
+ * first- and last-frame images and extension only where it takes them. Core's validation checks
+ * the whole request before a run starts; this is the provider's own door for code that calls a
+ * generator directly. Each rule is a `Capabilities` predicate both use; only the wording differs.
  */
 import { Capabilities, Errors, type SegmentGenerator } from "@longsora/core"
 
@@ -55,17 +57,18 @@ export const check = (
       `Use one of ${caps.sizes.map((s) => s.size).join(", ")}.`
     )
   }
-  if (spec.prompt.trim().length === 0 || spec.prompt.length > caps.maxPromptLength) {
+  if (!Capabilities.acceptsPrompt(caps, spec.prompt)) {
     return rejected(
       spec,
       `the prompt has ${spec.prompt.length} characters`,
       `Write 1 to ${caps.maxPromptLength} characters.`
     )
   }
-  if (spec.reference !== undefined && !caps.firstFrameImage) {
+  const firstFrame = Capabilities.firstFrameProblem(caps, spec.reference !== undefined)
+  if (firstFrame === "unsupported") {
     return rejected(spec, `${spec.model} takes no first-frame image`, "Omit the reference.")
   }
-  if (spec.reference === undefined && caps.imageRequired) {
+  if (firstFrame === "required") {
     return rejected(
       spec,
       `${spec.model} only animates an image and was given none`,
