@@ -1,5 +1,4 @@
 /** The `longsora` command and how it ends: errors printed once, exit codes 0 / 1 / 2 / 130. */
-import { createRequire } from "node:module"
 import { Cause, Effect, Exit } from "effect"
 import { Command } from "effect/cli"
 import * as DoctorCommand from "./DoctorCommand.ts"
@@ -12,9 +11,9 @@ import * as McpCommand from "./McpCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as RegenerateCommand from "./RegenerateCommand.ts"
 import * as ServeCommand from "./ServeCommand.ts"
+import { version } from "./Version.ts"
 
-/** The published package's version (`../package.json` from both `src/` and `dist/`). */
-export const version: string = createRequire(import.meta.url)("../package.json").version
+export { version } from "./Version.ts"
 
 export const command = Command.make("longsora").pipe(
   Command.withDescription(

@@ -4,6 +4,7 @@ import { Effect, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
 import { requestFlags } from "./Flags.ts"
+import { version } from "./Version.ts"
 
 export const command = Command.make(
   "mcp",
@@ -41,7 +42,8 @@ export const command = Command.make(
         }),
       runsDir,
       // Offline runs are not billed, so there is nothing to confirm (as with generate --offline).
-      confirmAbove: offline ? undefined : confirmAbove
+      confirmAbove: offline ? undefined : confirmAbove,
+      version
     })
   })
 ).pipe(

@@ -4,11 +4,14 @@
  * create|list|revoke` for the API keys its clients use.
  */
 import { type Capabilities, Errors } from "@longsora/core"
+import * as McpDefaults from "@longsora/mcp/Defaults"
 import * as Defaults from "@longsora/server/Defaults"
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Confirm from "./Confirm.ts"
 import * as RequestOptions from "./RequestOptions.ts"
 import type * as Services from "./Services.ts"
+import { version } from "./Version.ts"
 
 const dataDir = Flag.String("data-dir").pipe(
   Flag.withDescription(`Jobs, their videos and the key store (default ${Defaults.defaultDataDir()})`),
@@ -79,6 +82,12 @@ const serve = {
   maxUploadBytes: optionalInt(
     "max-upload-bytes",
     `An uploaded input_reference (default ${Defaults.defaults.maxUploadBytes})`
+  ),
+  confirmAbove: Flag.Finite("confirm-above").pipe(
+    Flag.withDescription(
+      `MCP (at /mcp): ask the user before jobs estimated above this many USD (default ${McpDefaults.confirmAboveUsd}; never with --offline)`
+    ),
+    Flag.withDefault(McpDefaults.confirmAboveUsd)
   ),
   corsOrigins: Flag.String("cors-origin").pipe(
     Flag.withDescription("Allow browser calls from these origins (comma-separated); CORS is off without it"),
@@ -172,6 +181,7 @@ export const command = Command.make(
   "serve",
   serve,
   Effect.fnUntraced(function* (flags) {
+    yield* Confirm.checkThreshold(flags.confirmAbove)
     const Server = yield* loadServer
     const declared = Option.isSome(flags.gatewayModel) ? [yield* gatewayModel(flags.gatewayModel.value)] : []
     const target: Services.Target = { offline: flags.offline, baseUrl: flags.baseUrl, models: declared }
@@ -191,6 +201,8 @@ export const command = Command.make(
         onNone: () => [],
         onSome: (origins) => origins.split(",").map((origin) => origin.trim())
       }),
+      // Offline jobs are not billed, so there is nothing to confirm (as with generate --offline).
+      mcp: { confirmAbove: flags.offline ? undefined : flags.confirmAbove, version },
       onListening: (baseURL) =>
         Console.log(
           `longsora serve listening on ${baseURL} (data: ${flags.dataDir}${flags.offline ? ", offline" : ""})`
@@ -200,6 +212,8 @@ export const command = Command.make(
     return yield* Layer.launch(server.pipe(Layer.provide(layer(target))))
   })
 ).pipe(
-  Command.withDescription("Serve the OpenAI-compatible Videos API for long videos, with jobs that survive restarts"),
+  Command.withDescription(
+    "Serve the OpenAI-compatible Videos API for long videos, with jobs that survive restarts, and MCP over HTTP at /mcp"
+  ),
   Command.withSubcommands([keys])
 )

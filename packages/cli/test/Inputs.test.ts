@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Emulator } from "@longsora/emulator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as CliProcess from "./CliProcess.ts"
@@ -193,6 +194,21 @@ describe("longsora talks in its own flags", { timeout: 120_000 }, () => {
     expect(planHelp.code).toBe(0)
     expect(planHelp.stdout).toContain("--seconds")
     expect(planHelp.stdout).not.toMatch(/--output|--transition|--force|--resume/)
+  })
+
+  it("longsora emulator has every flag of longsora-emulator, with the same defaults (one table)", async () => {
+    const flagLines = (help: string) =>
+      help
+        .slice(help.indexOf("FLAGS"), help.indexOf("GLOBAL FLAGS"))
+        .split("\n")
+        .filter((line) => line.trim().startsWith("--"))
+    const ours = await CliProcess.run(["emulator", "--help"], { env: env() })
+    const emulatorBin = fileURLToPath(new URL("../../emulator/dist/bin.js", import.meta.url))
+    const theirs = execFileSync(process.execPath, [emulatorBin, "--help"], { encoding: "utf8" })
+    expect(flagLines(ours.stdout).length).toBeGreaterThanOrEqual(22)
+    expect(flagLines(ours.stdout)).toEqual(flagLines(theirs))
+    expect(ours.stdout).toMatch(/--seconds-per-video-second number +.*\(default 0\.02\)/)
+    expect(ours.stdout).toMatch(/--rate-limit COUNT\[:RETRY_AFTER_MS\]/)
   })
 
   it("--version is the package's", async () => {

@@ -148,6 +148,8 @@ export const preview = Effect.fn("Regenerate.preview")(function* (input: Regener
   const manifest = yield* manifestFor(outputDir, input)
   const request = yield* requestOf(manifest, outputDir, input)
   const validated = yield* validate(request, { createOutputDir: false })
+  // A new prompt is checked here too, so it is refused before the cost is asked about.
+  if (input.prompt !== undefined) yield* withPrompt(manifest, input.segment, input.prompt)
   // A resumed regenerate pays only for what it has not yet made.
   const toMake = segmentsToRedo(manifest, input.segment).filter(
     (segment) => !manifest.regenerating || Manifest.segmentRecord(manifest, segment)?.jobId === undefined

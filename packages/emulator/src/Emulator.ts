@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import type { App } from "./AppContext.ts"
 import * as DataDirLock from "./DataDirLock.ts"
+import { defaults } from "./Defaults.ts"
 import { defaultFalModels, defaultVeoModels, type FalModel, type VeoModel } from "./DialectModels.ts"
 import { DialectState } from "./Dialects.ts"
 import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
@@ -104,8 +105,8 @@ export class EmulatorStartError extends Data.TaggedError("EmulatorStartError")<{
 }> {}
 
 export const start = async (options: EmulatorOptions = {}): Promise<RunningEmulator> => {
-  const host = options.host ?? "127.0.0.1"
-  const apiKey = options.apiKey ?? "sk-emulator"
+  const host = options.host ?? defaults.host
+  const apiKey = options.apiKey ?? defaults.apiKey
   const ownDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "longsora-emulator-")))
   const createdFrom = await mkdir(dataDir, { recursive: true })
@@ -122,11 +123,11 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   }
   const store = new VideoStore({
     dataDir,
-    secondsPerVideoSecond: options.render?.secondsPerVideoSecond ?? 0.02,
-    fixedSeconds: options.render?.fixedSeconds ?? 0.2,
-    expiresAfterSeconds: options.expiresAfterSeconds ?? 3600,
+    secondsPerVideoSecond: options.render?.secondsPerVideoSecond ?? defaults.secondsPerVideoSecond,
+    fixedSeconds: options.render?.fixedSeconds ?? defaults.fixedSeconds,
+    expiresAfterSeconds: options.expiresAfterSeconds ?? defaults.expiresAfterSeconds,
     maxConcurrentJobsPerKey: options.maxConcurrentJobsPerKey,
-    maxConcurrentRenders: options.maxConcurrentRenders ?? 2
+    maxConcurrentRenders: options.maxConcurrentRenders ?? defaults.maxConcurrentRenders
   })
   const faults = new FaultState(options.faults)
   const limits = defaultLimits(options.limits)

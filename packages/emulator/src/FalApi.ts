@@ -15,6 +15,7 @@
 import { stat } from "node:fs/promises"
 import type { IncomingMessage } from "node:http"
 import type { RequestContext } from "./AppContext.ts"
+import { defaults } from "./Defaults.ts"
 import { type FrameImage, imageFromUrl, isFailure } from "./DialectImages.ts"
 import { type FalModel, ratioOf, sizeFor } from "./DialectModels.ts"
 import {
@@ -32,7 +33,7 @@ import type { VideoObject } from "./VideoStore.ts"
 
 export const PREFIX = "/fal"
 export const QUEUE_PATH = `${PREFIX}/queue`
-export const FAL_QUEUE_ORIGIN = "https://queue.fal.run"
+export const FAL_QUEUE_ORIGIN = defaults.falQueueOrigin
 const VIDEO_PREFIX = "video_"
 
 const detail = (status: number, body: unknown, headers?: Readonly<Record<string, string>>) =>

@@ -3,6 +3,8 @@
  * faults named in the `x-emulator-fault` header. Each configured fault with a `count` fires for the
  * next `count` eligible requests and is then spent.
  */
+
+import { defaults } from "./Defaults.ts"
 import type { ClipEnding } from "./Renderer.ts"
 
 export interface Faults {
@@ -46,7 +48,7 @@ export type FaultName = (typeof FAULT_NAMES)[number]
 
 export const HEADER = "x-emulator-fault"
 const DEFAULT_RETRY_AFTER_MS = 1000
-const DEFAULT_DROP_AFTER = 1024
+const DEFAULT_DROP_AFTER = defaults.dropDownloadAfterBytes
 const DEFAULT_SLOW_BPS = 256 * 1024
 
 /** Fault names requested by the header; unknown names are ignored. */
@@ -121,7 +123,9 @@ export class FaultState {
   }
 
   serverError(header: ReadonlySet<FaultName>): number | undefined {
-    return this.take("serverErrors", "server-error", header) ? (this.config.serverErrors?.status ?? 500) : undefined
+    return this.take("serverErrors", "server-error", header)
+      ? (this.config.serverErrors?.status ?? defaults.serverErrorStatus)
+      : undefined
   }
 
   moderation(header: ReadonlySet<FaultName>): boolean {

@@ -4,6 +4,8 @@
  * them (a prompt of at most 32000 characters, an `image_url` string of at most 20 MiB); the rest are
  * our own, documented in the README.
  */
+import { defaults } from "./Defaults.ts"
+
 const MiB = 1024 * 1024
 
 export interface Limits {
@@ -53,10 +55,10 @@ export interface Timeouts {
 }
 
 export const defaultTimeouts = (overrides: Partial<Timeouts> = {}): Timeouts => {
-  const requestTimeoutMs = overrides.requestTimeoutMs ?? 30_000
+  const requestTimeoutMs = overrides.requestTimeoutMs ?? defaults.requestTimeoutMs
   return {
     requestTimeoutMs,
     // Node requires headersTimeout <= requestTimeout.
-    headersTimeoutMs: Math.min(overrides.headersTimeoutMs ?? 20_000, requestTimeoutMs)
+    headersTimeoutMs: Math.min(overrides.headersTimeoutMs ?? defaults.headersTimeoutMs, requestTimeoutMs)
   }
 }

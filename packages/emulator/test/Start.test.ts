@@ -1,10 +1,41 @@
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, it as effectIt } from "@effect/vitest"
 import { Effect } from "effect"
+import { Command } from "effect/cli"
 import { describe, expect, it } from "vitest"
-import { parse } from "../src/Cli.ts"
+import { defaults } from "../src/Defaults.ts"
+import type { EmulatorOptions } from "../src/Emulator.ts"
+import * as Flags from "../src/Flags.ts"
 import { Emulator } from "../src/index.ts"
+
+/** Every flag the hand-written parser had, each a key of the shared table. */
+const flagNames = [
+  "port",
+  "host",
+  "api-key",
+  "seconds-per-video-second",
+  "fixed-seconds",
+  "max-concurrent-jobs-per-key",
+  "max-concurrent-renders",
+  "expires-after",
+  "extended-seconds",
+  "data-dir",
+  "request-timeout",
+  "headers-timeout",
+  "fal-queue-origin",
+  "rate-limit",
+  "server-errors",
+  "moderation",
+  "stuck",
+  "drop-download",
+  "lose-create-response",
+  "slow-download",
+  "fail-operation",
+  "expire-result"
+]
 
 describe("ways to start", { timeout: 20_000 }, () => {
   effectIt.effect("Emulator.layer provides EmulatorServer for the scope and closes it after", () =>
@@ -30,9 +61,21 @@ describe("ways to start", { timeout: 20_000 }, () => {
     })
   )
 
-  it("CLI flags map to options, fault knobs included", () => {
-    expect(
-      parse([
+  effectIt.effect("CLI flags map to options, fault knobs included; defaults are the emulator's", () =>
+    Effect.gen(function* () {
+      const parse = (args: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          let options: EmulatorOptions | undefined
+          const command = Command.make("longsora-emulator", Flags.flags, (parsed) =>
+            Effect.sync(() => {
+              options = Flags.toOptions(parsed)
+            })
+          )
+          // A parse error fails (after printing it); the handler never runs.
+          yield* Command.runWith(command, { version: "0.0.0" })(args).pipe(Effect.ignore)
+          return options
+        }).pipe(Effect.provide(NodeServices.layer))
+      const given = yield* parse([
         "--port",
         "4010",
         "--api-key",
@@ -49,20 +92,54 @@ describe("ways to start", { timeout: 20_000 }, () => {
         "--request-timeout",
         "5000"
       ])
-    ).toMatchObject({
-      port: 4010,
-      apiKey: "k",
-      extendedSeconds: true,
-      dataDir: "/tmp/emu",
-      timeouts: { requestTimeoutMs: 5000 },
-      faults: {
-        rateLimit: { count: 2, retryAfterMs: 1500 },
-        dropDownload: { count: 1 },
-        slowDownload: { bytesPerSecond: 1000 }
-      }
+      expect(given).toMatchObject({
+        port: 4010,
+        apiKey: "k",
+        extendedSeconds: true,
+        dataDir: "/tmp/emu",
+        timeouts: { requestTimeoutMs: 5000 },
+        faults: {
+          rateLimit: { count: 2, retryAfterMs: 1500 },
+          dropDownload: { count: 1 },
+          slowDownload: { bytesPerSecond: 1000 }
+        }
+      })
+      expect(Object.keys(given!.faults!).sort()).toEqual(["dropDownload", "rateLimit", "slowDownload"])
+      const none = yield* parse([])
+      expect(none).toEqual({
+        port: defaults.port,
+        host: defaults.host,
+        apiKey: defaults.apiKey,
+        render: { secondsPerVideoSecond: defaults.secondsPerVideoSecond, fixedSeconds: defaults.fixedSeconds },
+        maxConcurrentRenders: defaults.maxConcurrentRenders,
+        expiresAfterSeconds: defaults.expiresAfterSeconds,
+        extendedSeconds: false,
+        timeouts: { requestTimeoutMs: defaults.requestTimeoutMs, headersTimeoutMs: defaults.headersTimeoutMs },
+        falQueueOrigin: defaults.falQueueOrigin,
+        faults: {}
+      })
+      // A bad value is a parse error naming the flag; the handler never runs.
+      expect(yield* parse(["--port", "x"])).toBeUndefined()
+      expect(yield* parse(["--rate-limit", "two"])).toBeUndefined()
     })
-    expect(parse(["--help"])).toBe("help")
-    expect(() => parse(["--port", "x"])).toThrow(/--port/)
+  )
+
+  it("bin: --version from package.json, --help lists every flag with its default, a bad flag exits non-zero", () => {
+    const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
+    const run = (args: ReadonlyArray<string>) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
+    const version = run(["--version"])
+    expect(version.stdout.trim()).toContain(
+      JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version
+    )
+    const help = run(["--help"]).stdout
+    expect(Object.keys(Flags.flags)).toHaveLength(flagNames.length)
+    for (const name of flagNames) expect(help).toMatch(new RegExp(`--${name}\\b`))
+    expect(help).toContain(`(default ${defaults.secondsPerVideoSecond})`)
+    expect(help).toContain(`(default ${defaults.apiKey})`)
+    expect(help).toContain("x-emulator-fault")
+    const bad = run(["--port", "x"])
+    expect(bad.status).not.toBe(0)
+    expect(bad.stdout + bad.stderr).toContain("port")
   })
 
   it("bin prints its base URL and exits cleanly on SIGTERM", async () => {

@@ -1,11 +1,12 @@
 /**
- * The runs this server process is making. `generate` starts one as a fiber of the server's scope and
+ * The runs this server process is making. `generate` (or `regenerate`) starts one as a fiber of the server's scope and
  * returns at once; the fiber outlives the tool call and records what core's progress events say, so
  * `status` can report the provider's percentages and send them as MCP progress notifications. A run
  * is an ordinary core run: its manifest and lock are on disk, and when this process ends it is
  * resumed by the next `generate` of the same request.
  */
-import { LongVideo, type LongVideoRequest, type LongVideoResult, Progress } from "@longsora/core"
+import type { LongVideoResult } from "@longsora/core"
+import { Progress } from "@longsora/core"
 import type { LongSora } from "@longsora/sdk"
 import { Cause, type Context, Deferred, Effect, Exit, Scope } from "effect"
 import { messageOf } from "./Messages.ts"
@@ -70,6 +71,9 @@ export const progressOf = (run: LiveRun) => {
   return { progress: Math.round(progress * 100) / 100, total: run.segments + 1, message }
 }
 
+/** What a run does: core's generate, or a regenerate. */
+export type Program = Effect.Effect<LongVideoResult.LongVideoResult, unknown, LongSora.Services>
+
 /** A run's services and the scope they live in; the run closes it when it ends. */
 export interface Services {
   readonly context: Context.Context<LongSora.Services>
@@ -84,23 +88,24 @@ export interface LiveRuns {
    */
   readonly start: (
     name: string,
-    request: LongVideoRequest.LongVideoRequest,
+    outputDir: string,
+    program: Program,
     services: Services
   ) => Effect.Effect<{ readonly run: LiveRun; readonly joined: boolean }, unknown>
 }
 
 export const make = (scope: Scope.Scope): LiveRuns => {
   const runs = new Map<string, LiveRun>()
-  const start: LiveRuns["start"] = (name, request, services) =>
+  const start: LiveRuns["start"] = (name, outputDir, program, services) =>
     Effect.gen(function* () {
-      const running = runs.get(request.outputDir)
+      const running = runs.get(outputDir)
       if (running?.state === "running") {
         yield* Scope.close(services.scope, Exit.void)
         return { run: running, joined: true }
       }
       const run: LiveRun = {
         name,
-        outputDir: request.outputDir,
+        outputDir,
         state: "running",
         segments: 0,
         percent: new Map(),
@@ -111,8 +116,8 @@ export const make = (scope: Scope.Scope): LiveRuns => {
         started: Deferred.makeUnsafe(),
         done: Deferred.makeUnsafe()
       }
-      const previous = runs.get(request.outputDir)
-      runs.set(request.outputDir, run)
+      const previous = runs.get(outputDir)
+      runs.set(outputDir, run)
       // The run's services (an offline emulator on the run's directory) are closed before the run
       // reads as ended, so a next call on the same directory never meets them still open.
       const finish = (exit: Exit.Exit<LongVideoResult.LongVideoResult, unknown>) =>
@@ -121,8 +126,8 @@ export const make = (scope: Scope.Scope): LiveRuns => {
             Effect.sync(() => {
               // Refused before it started (a conflict, a lock): the directory's earlier run is still the one there.
               if (!Deferred.isDoneUnsafe(run.started)) {
-                if (previous) runs.set(request.outputDir, previous)
-                else runs.delete(request.outputDir)
+                if (previous) runs.set(outputDir, previous)
+                else runs.delete(outputDir)
               }
               if (Exit.isSuccess(exit)) {
                 run.state = "completed"
@@ -138,7 +143,7 @@ export const make = (scope: Scope.Scope): LiveRuns => {
             })
           )
         )
-      yield* LongVideo.generate(request).pipe(
+      yield* program.pipe(
         Effect.provideService(
           Progress.ProgressReporter,
           Progress.callbackReporter((event) => record(run, event))

@@ -1,16 +1,18 @@
 /**
- * The LongSora MCP server over stdio, on Effect's `McpServer`. It is a front-end like the CLI and
+ * The LongSora MCP server on Effect's `McpServer`: over stdio here, over HTTP in `longsora serve`. It is a front-end like the CLI and
  * the SDK: the caller hands it the services layer (the CLI passes the same wiring it runs on, so
  * `--offline` means the embedded emulator here too), and it registers the tools and resources.
  */
 import type { LongSora } from "@longsora/sdk"
-import { Cause, Effect, Exit, Fiber, type FileSystem, Layer, Logger, Path } from "effect"
+import { Cause, Effect, Exit, Fiber, type FileSystem, Layer, Logger, Path, type Scope } from "effect"
 import { McpProtocol, McpServer } from "effect/ai"
 import type { ChildProcessSpawner } from "effect/process"
 import type { Stdio } from "effect/Stdio"
 import * as Defaults from "./Defaults.ts"
+import * as DirectoryRuns from "./DirectoryRuns.ts"
 import * as LiveRuns from "./LiveRuns.ts"
 import * as Resources from "./Resources.ts"
+import type * as RunStore from "./RunStore.ts"
 import * as Tools from "./Tools.ts"
 
 export const defaultRunsDir = Defaults.runsDir
@@ -24,42 +26,47 @@ export interface Options {
    * built for that call or run, and closed when it ends.
    */
   readonly services: (request: ServiceRequest) => Layer.Layer<LongSora.Services, unknown>
-  /** Where runs live, one directory each (resolved against the working directory). */
-  readonly runsDir: string
   /** Ask before runs estimated above this many USD; undefined when nothing is billed (offline). */
   readonly confirmAbove: number | undefined
   readonly version?: string | undefined
 }
 
+/** Runs kept in a directory, one each (`longsora mcp`). */
+export interface DirectoryOptions extends Options {
+  /** Where runs live, one directory each (resolved against the working directory). */
+  readonly runsDir: string
+}
+
+/** Runs kept by another store (`longsora serve`: its jobs), made from the server's scope. */
+export interface StoreOptions extends Options {
+  readonly runs: (scope: Scope.Scope) => RunStore.RunStore
+}
+
 export const instructions =
   "LongSora makes videos longer than one clip of a video model: it plans one prompt per segment, generates each segment " +
   "from the previous one's last frame, and joins them. Use estimate (free) or plan first, then generate, which returns at " +
-  "once; follow the run with status (watch: true), and check the result with inspect."
+  "once; follow the run with status (watch: true), and check the result with inspect (and redo one segment with regenerate)."
 
 /**
- * The tools and resources, for any transport: `layer` serves them over stdio; an HTTP front-end
- * passes them to `McpServer.layerHttp` as `registrations`.
+ * The tools, and for a directory of runs the resources, for any transport: `layer` serves them over
+ * stdio; an HTTP front-end (`longsora serve`) passes them to `McpServer.layerHttp` as `registrations`,
+ * with its own run store.
  */
-export const registrations = (options: Options) =>
+export const registrations = (options: DirectoryOptions | StoreOptions) =>
   Layer.effectDiscard(
     Effect.gen(function* () {
       const scope = yield* Effect.scope
+      const common = { confirmAbove: options.confirmAbove, services: options.services }
+      if ("runs" in options) return yield* Tools.registerAll({ ...common, runs: options.runs(scope) })
       const runsDir = (yield* Path.Path).resolve(options.runsDir)
       const liveRuns = LiveRuns.make(scope)
-      const env: Tools.Environment = {
-        runsDir,
-        confirmAbove: options.confirmAbove,
-        liveRuns,
-        scope,
-        services: options.services
-      }
-      yield* Tools.registerAll(env)
+      yield* Tools.registerAll({ ...common, runs: DirectoryRuns.make({ ...common, runsDir, liveRuns, scope }) })
       yield* Resources.registerAll(runsDir, liveRuns)
     })
   )
 
 export const layer = (
-  options: Options
+  options: DirectoryOptions
 ): Layer.Layer<
   McpServer.McpServer,
   unknown,
@@ -77,7 +84,7 @@ export const layer = (
  * Serves until the client closes stdin (then it succeeds) or the process is stopped. Runs still
  * going stop with it and stay resumable. Logs go to stderr: stdout carries the protocol.
  */
-export const serve = (options: Options) =>
+export const serve = (options: DirectoryOptions) =>
   Layer.launch(layer(options)).pipe(
     Effect.provideService(Logger.LogToStderr, true),
     // The stdio transport ends by interrupting the fiber that built it: a closed stdin is a normal end.

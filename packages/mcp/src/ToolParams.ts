@@ -102,3 +102,21 @@ export const InspectParams = Schema.Struct({
   run: RunName.annotate({ description: "A finished run to check" })
 })
 export type InspectParams = typeof InspectParams.Type
+
+export const RegenerateParams = Schema.Struct({
+  run: RunName.annotate({ description: "A finished run" }),
+  segment: PositiveInt.annotate({
+    description: "The segment to make again (1-based); in chained mode the segments after it are made again too"
+  }),
+  prompt: Schema.optionalKey(
+    Schema.NonEmptyString.annotate({
+      description: "A new prompt for the segment (segment 2 or later, of a run whose plan the planner wrote)"
+    })
+  ),
+  confirm: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description: "Accept the estimated cost when it is above the server's confirmation threshold"
+    })
+  )
+})
+export type RegenerateParams = typeof RegenerateParams.Type

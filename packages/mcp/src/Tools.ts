@@ -1,68 +1,35 @@
 /**
- * The tools: plan, estimate, generate, status and inspect. Each is a thin call into core (preview,
- * validation, the orchestration program) or ffmpeg-combiner (inspection); they add no rules of their
+ * The tools: plan, estimate, generate, status, inspect and regenerate. Each is a thin call into core
+ * (preview, validation) or ffmpeg-combiner (inspection), or into the run store (`RunStore`: a
+ * directory of runs, or the server's jobs) for starting and following runs; they add no rules of their
  * own, and their failures are core's typed errors with the messages the CLI prints.
  */
-import { Errors, LongVideo, type LongVideoRequest, Manifest, Transition, Validation } from "@longsora/core"
+import { Errors, LongVideo, type LongVideoRequest, Transition, Validation } from "@longsora/core"
 import { FfmpegBinary, Inspection, Probe } from "@longsora/ffmpeg-combiner"
-import { CreateVideoParams, type LongSora } from "@longsora/sdk"
-import { Deferred, Effect, Exit, FileSystem, Layer, Option, Path, Result, Scope } from "effect"
-import { McpSchema, McpServer } from "effect/ai"
-import * as CostConfirmation from "./CostConfirmation.ts"
-import * as LiveRuns from "./LiveRuns.ts"
-import * as Runs from "./Runs.ts"
+import type { LongSora } from "@longsora/sdk"
+import { Effect, FileSystem, Layer, Path, Result } from "effect"
+import type * as DirectoryRuns from "./DirectoryRuns.ts"
+import { nameOf, toRequest, usd } from "./Requests.ts"
+import type * as RunStore from "./RunStore.ts"
 import * as ToolParams from "./ToolParams.ts"
 import { register } from "./ToolRegistry.ts"
 
-/** What services are asked for: a preview (plan, estimate) writes nothing; a run works in `outputDir`. */
-export interface ServiceRequest {
-  readonly purpose: "preview" | "run"
-  readonly model: string
-  readonly planModel: string
-  readonly outputDir: string
-}
+/** The services for a preview (plan, estimate): nothing is written. */
+export type ServiceRequest = DirectoryRuns.ServiceRequest
 
 export interface Environment {
-  readonly runsDir: string
+  /** Where runs are started, found and followed. */
+  readonly runs: RunStore.RunStore
   readonly confirmAbove: number | undefined
-  readonly liveRuns: LiveRuns.LiveRuns
-  /** The server's scope: runs live in scopes of their own inside it. */
-  readonly scope: Scope.Scope
-  /** The services for one preview or one run, as the CLI wires them for one command. */
+  /** The services for one preview, as the CLI wires them for one command. */
   readonly services: (request: ServiceRequest) => Layer.Layer<LongSora.Services, unknown>
 }
 
-const servicesFor = (
-  env: Environment,
-  request: LongVideoRequest.LongVideoRequest,
-  purpose: ServiceRequest["purpose"]
-) => env.services({ purpose, model: request.model, planModel: request.planModel, outputDir: request.outputDir })
+/** Previews name the directory a run would get; nothing is written there. */
+const previewServices = (env: Environment, request: LongVideoRequest.LongVideoRequest) =>
+  env.services({ purpose: "preview", model: request.model, planModel: request.planModel, outputDir: request.outputDir })
 
-const usd = (amount: number) => `$${amount.toFixed(2)}`
-
-/** The request fields a run is identified by (not how it is started). */
-const requestOf = (params: ToolParams.PlanParams | ToolParams.GenerateParams): ToolParams.PlanParams => {
-  const { run: _run, confirm: _confirm, restart: _restart, ...request } = params as ToolParams.GenerateParams
-  return request
-}
-
-/** Through the SDK's translation, so a transition text is checked the same way there and here. */
-const toRequest = (params: ToolParams.PlanParams, outputDir: string, restart = false) => {
-  const { transition, ...rest } = requestOf(params)
-  return CreateVideoParams.toRequest({
-    ...rest,
-    // Checked by toRequest, which names the argument when it is not one of the forms.
-    ...(transition === undefined ? {} : { transition: transition as Transition.TransitionText }),
-    outputDir,
-    saveSegments: true,
-    restart
-  }).pipe(Effect.scoped)
-}
-
-const nameOf = (params: ToolParams.PlanParams & { readonly run?: string | undefined }) =>
-  params.run ?? Runs.defaultName(params.prompt, requestOf(params))
-
-const resolveRun = (env: Environment, name: string) => Runs.directoryOf(env.runsDir, name)
+const previewDir = (env: Environment, params: ToolParams.PlanParams) => env.runs.directoryOf(nameOf(params))
 
 const planTool = (env: Environment) =>
   register({
@@ -75,8 +42,8 @@ const planTool = (env: Environment) =>
     hints: { readOnlyHint: true, openWorldHint: true },
     handle: (params) =>
       Effect.gen(function* () {
-        const request = yield* toRequest(params, yield* resolveRun(env, nameOf(params)))
-        const preview = yield* LongVideo.preview(request).pipe(Effect.provide(servicesFor(env, request, "preview")))
+        const request = yield* toRequest(params, yield* previewDir(env, params))
+        const preview = yield* LongVideo.preview(request).pipe(Effect.provide(previewServices(env, request)))
         if (Result.isFailure(preview.plan)) return yield* preview.plan.failure
         const plan = preview.plan.success
         return {
@@ -107,9 +74,9 @@ const estimateTool = (env: Environment) =>
     handle: (params) =>
       Effect.gen(function* () {
         const run = nameOf(params)
-        const request = yield* toRequest(params, yield* resolveRun(env, run))
+        const request = yield* toRequest(params, yield* previewDir(env, params))
         const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
-          Effect.provide(servicesFor(env, request, "preview"))
+          Effect.provide(previewServices(env, request))
         )
         const needsConfirmation = env.confirmAbove !== undefined && validated.estimatedCostUsd > env.confirmAbove
         return {
@@ -131,44 +98,6 @@ const estimateTool = (env: Environment) =>
       })
   })
 
-const statusReply = (status: Runs.RunStatus, lead: string) => ({
-  summary: [
-    `${lead} Run ${status.run}: ${status.state}, ${status.completedSegments}/${status.totalSegments} segments done.`,
-    ...(status.error ? [`error: ${status.error}`] : []),
-    ...(status.output ? [`output: ${status.output}`] : []),
-    status.hint
-  ].join("\n"),
-  structured: { ...status }
-})
-
-/**
- * Validates, asks about the cost, and starts the run. Its services are built once, in a scope of
- * their own that the run closes when it ends (or that is closed here if it never starts).
- */
-const start = Effect.fnUntraced(function* (
-  env: Environment,
-  name: string,
-  request: LongVideoRequest.LongVideoRequest,
-  confirmed: boolean
-) {
-  const scope = yield* Scope.fork(env.scope)
-  return yield* Effect.gen(function* () {
-    const context = yield* Layer.buildWithScope(servicesFor(env, request, "run"), scope)
-    const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
-      Effect.provideContext(context)
-    )
-    yield* CostConfirmation.confirm({
-      estimatedCostUsd: validated.estimatedCostUsd,
-      threshold: env.confirmAbove,
-      confirmed
-    })
-    const earlier = yield* Manifest.read(request.outputDir)
-    const { run, joined } = yield* env.liveRuns.start(name, request, { context, scope })
-    const resumed = Option.isSome(earlier) && !request.restart
-    return { run, joined, resumed, estimatedCostUsd: validated.estimatedCostUsd }
-  }).pipe(Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))))
-})
-
 const generateTool = (env: Environment) =>
   register({
     name: "generate",
@@ -179,53 +108,8 @@ const generateTool = (env: Environment) =>
       "the user is asked first. The same request under the same run name resumes a stopped run instead of paying again.",
     parameters: ToolParams.GenerateParams,
     hints: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-    handle: (params) =>
-      Effect.gen(function* () {
-        const name = nameOf(params)
-        const outputDir = yield* resolveRun(env, name)
-        const alreadyRunning = "Already running, nothing new started."
-        const live = env.liveRuns.get(outputDir)
-        if (live?.state === "running") return statusReply(yield* Runs.status(env.runsDir, name, live), alreadyRunning)
-        const request = yield* toRequest(params, outputDir, params.restart ?? false)
-        const started = yield* start(env, name, request, params.confirm ?? false)
-        const status = yield* Runs.status(env.runsDir, name, started.run)
-        const lead = started.joined
-          ? alreadyRunning
-          : started.resumed
-            ? "Resumed: finished segments are reused, not paid again."
-            : `Started (estimated ${usd(started.estimatedCostUsd)}).`
-        const reply = statusReply(status, lead)
-        return {
-          ...reply,
-          structured: { ...reply.structured, resumed: started.resumed, estimatedCostUsd: started.estimatedCostUsd }
-        }
-      })
+    handle: (params) => env.runs.generate(params)
   })
-
-/** Sends MCP progress for `run` while it works, until it ends or `seconds` pass. */
-const watch = Effect.fnUntraced(function* (run: LiveRuns.LiveRun, seconds: number) {
-  const context = yield* McpSchema.McpRequestContext
-  const token = (context.requestMetadata as { readonly progressToken?: unknown } | undefined)?.progressToken
-  const server = yield* McpServer.McpServer
-  let sent = -1
-  // Uninterruptible: a notification counted as sent has been sent, so the last one is never skipped.
-  const notify = Effect.uninterruptible(
-    Effect.suspend(() => {
-      const { progress, total, message } = LiveRuns.progressOf(run)
-      // Progress must increase with every notification.
-      if ((typeof token !== "string" && typeof token !== "number") || progress <= sent) return Effect.void
-      sent = progress
-      return server.notifications["notifications/progress"]({ progressToken: token, progress, total, message }).pipe(
-        Effect.ignore
-      )
-    })
-  )
-  const tick = Effect.andThen(notify, Effect.raceFirst(Effect.sleep("200 millis"), Deferred.await(run.done)))
-  yield* Effect.whileLoop({ while: () => run.state === "running", body: () => tick, step: () => {} }).pipe(
-    Effect.andThen(notify),
-    Effect.timeoutOption(`${seconds} seconds`)
-  )
-})
 
 const statusTool = (env: Environment) =>
   register({
@@ -237,21 +121,7 @@ const statusTool = (env: Environment) =>
       "notifications to the request's progressToken, answering when the run ends (or after waitSeconds).",
     parameters: ToolParams.StatusParams,
     hints: { readOnlyHint: true, openWorldHint: false },
-    handle: (params) =>
-      Effect.gen(function* () {
-        const name = params.run ?? (yield* Runs.list(env.runsDir))[0]?.run
-        if (name === undefined) {
-          return yield* new Errors.InvalidRequest({
-            field: "run",
-            given: "nothing, and there are no runs yet",
-            allowed: `a run under ${env.runsDir}`,
-            fix: "Start one with generate."
-          })
-        }
-        const live = env.liveRuns.get(yield* resolveRun(env, name))
-        if (params.watch && live?.state === "running") yield* watch(live, params.waitSeconds ?? 300)
-        return statusReply(yield* Runs.status(env.runsDir, name, live), "")
-      })
+    handle: (params) => env.runs.status(params)
   })
 
 const notFinished = (name: string) =>
@@ -277,12 +147,10 @@ const inspectTool = (env: Environment) =>
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
         const path = yield* Path.Path
-        const outputDir = yield* resolveRun(env, params.run)
-        const manifest = yield* Manifest.read(outputDir)
-        if (Option.isNone(manifest)) return yield* Runs.unknownRun(params.run, env.runsDir)
-        const output = manifest.value.output
+        const { outputDir, manifest } = yield* env.runs.files(params.run)
+        const output = manifest.output
         if (output === null) return yield* notFinished(params.run)
-        const { request } = manifest.value
+        const { request } = manifest
         // The manifest records the transition in effect, in the form Transition.format writes.
         const transition = Transition.parse(request.transition) ?? Transition.cut
         const report = yield* Inspection.inspect(
@@ -319,8 +187,29 @@ const inspectTool = (env: Environment) =>
       })
   })
 
-/** Registers every tool; `regenerate` waits for core to regenerate one segment. */
-export const registerAll = (env: Environment) =>
-  Effect.all([planTool(env), estimateTool(env), generateTool(env), statusTool(env), inspectTool(env)], {
-    discard: true
+const regenerateTool = (regenerate: NonNullable<RunStore.RunStore["regenerate"]>) =>
+  register({
+    name: "regenerate",
+    title: "Make one segment again",
+    description:
+      "Make one segment of a finished run again, optionally with a new prompt (in chained mode the segments after it too, " +
+      "since each starts from the previous one's last frame), and join the video again; earlier versions are kept. Returns " +
+      "at once with the cost; follow it with status (watch: true). Billed: above the server's threshold the user is asked first.",
+    parameters: ToolParams.RegenerateParams,
+    hints: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    handle: regenerate
   })
+
+/** Registers every tool (`regenerate` where the run store can make a segment again). */
+export const registerAll = (env: Environment) =>
+  Effect.all(
+    [
+      planTool(env),
+      estimateTool(env),
+      generateTool(env),
+      statusTool(env),
+      inspectTool(env),
+      ...(env.runs.regenerate ? [regenerateTool(env.runs.regenerate)] : [])
+    ],
+    { discard: true }
+  )

@@ -72,9 +72,17 @@ describe("longsora mcp --offline", { timeout: 60_000 }, () => {
     await mcp?.client.close()
   })
 
-  it("lists the tools with schemas a model can fill in (no regenerate: core cannot yet)", async () => {
+  it("lists the tools with schemas a model can fill in", async () => {
     const { tools } = await mcp.client.listTools()
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["estimate", "generate", "inspect", "plan", "status"])
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      "estimate",
+      "generate",
+      "inspect",
+      "plan",
+      "regenerate",
+      "status"
+    ])
+    expect(tools.find((tool) => tool.name === "regenerate")!.inputSchema.required).toEqual(["run", "segment"])
     const generate = tools.find((tool) => tool.name === "generate")!
     expect(generate.inputSchema.required).toEqual(["prompt"])
     expect(Object.keys(generate.inputSchema.properties ?? {})).toEqual(
@@ -243,6 +251,57 @@ describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => 
       expect(new Set(done.segments.map((segment) => segment.jobId)).size).toBe(3)
     } finally {
       await second?.client.close()
+      await emu.close()
+    }
+  })
+})
+
+describe("longsora mcp regenerate", { timeout: 60_000 }, () => {
+  it("shows the cost first, refuses above the threshold until confirmed, makes one segment again and keeps the old one", async () => {
+    const emu = await Emulator.start({ render: { secondsPerVideoSecond: 0.02, fixedSeconds: 0.2 } })
+    const runsDir = join(dir, "regenerate")
+    const mcp = await McpProcess.connect(["--base-url", emu.baseURL, "--runs-dir", runsDir, "--confirm-above", "0.5"], {
+      env: { OPENAI_API_KEY: emu.apiKey }
+    })
+    try {
+      const { run } = McpProcess.structured<Status>(
+        await mcp.call("generate", { prompt, durations: [4, 4], confirm: true })
+      )
+      expect(McpProcess.structured<Status>(await mcp.call("status", { run, watch: true }))).toMatchObject({
+        state: "completed"
+      })
+      expect(emu.stats().creates).toBe(2)
+
+      const notARun = await mcp.call("regenerate", { run: "no-such-run", segment: 1 })
+      expect(McpProcess.text(notARun)).toMatch(/^Invalid run: no-such-run/)
+      const outOfRange = await mcp.call("regenerate", { run, segment: 3 })
+      expect(McpProcess.text(outOfRange)).toMatch(/^Invalid segment: 3\. Allowed: a segment from 1 to 2/)
+      const firstPrompt = await mcp.call("regenerate", { run, segment: 1, prompt: "Another start." })
+      expect(McpProcess.text(firstPrompt)).toMatch(/^Invalid prompt: .*segment 2 or later/)
+
+      // Segment 1 again means segment 2 too (chained): $0.80, above $0.50, and this client cannot be asked.
+      const refused = await mcp.call("regenerate", { run, segment: 1 })
+      expect(refused.isError).toBe(true)
+      expect(McpProcess.text(refused)).toMatch(/\$0\.80.*call regenerate again with confirm: true/s)
+      expect(emu.stats().creates).toBe(2)
+
+      // Segment 2 alone is $0.40: below the threshold, started at once, with the cost up front.
+      const started = await mcp.call("regenerate", { run, segment: 2, prompt: "The keeper lights the lamp." })
+      expect(McpProcess.text(started)).toMatch(/^Making segment 2 again \(4 s, estimated \$0\.40\)/)
+      expect(McpProcess.structured(started)).toMatchObject({ regenerating: [2], estimatedCostUsd: 0.4 })
+      const done = McpProcess.structured<Status>(await mcp.call("status", { run, watch: true }))
+      expect(done).toMatchObject({ state: "completed", completedSegments: 2 })
+      expect(emu.stats().creates).toBe(3)
+
+      const manifest = JSON.parse(readFileSync(join(runsDir, run, ".longsora", "manifest.json"), "utf8")) as {
+        versions: Array<{ segment: number; version: number; jobId: string }>
+        plan: { segments: Array<{ prompt: string }> }
+      }
+      expect(manifest.versions.map(({ segment, version }) => [segment, version])).toEqual([[2, 1]])
+      expect(manifest.versions[0]!.jobId).not.toBe(done.segments[1]!.jobId)
+      expect(manifest.plan.segments[1]!.prompt).toBe("The keeper lights the lamp.")
+    } finally {
+      await mcp.client.close()
       await emu.close()
     }
   })

@@ -3,18 +3,16 @@
  * progress events as Server-Sent Events. Every answer that is not a success is in the contract's
  * error envelope.
  */
-import { randomBytes } from "node:crypto"
-import { type LongVideo, LongVideoRequest, Plan, Validation } from "@longsora/core"
-import { Effect, Layer, Option, Path, Schema, Stream } from "effect"
+import { type LongVideo, LongVideoRequest } from "@longsora/core"
+import { Effect, Layer, Option, Path, Stream } from "effect"
 import { type HttpPlatform, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { ApiError, fromValidation, handle, invalidRequest, notFound } from "./ApiError.ts"
+import { handle, invalidRequest, notFound } from "./ApiError.ts"
 import * as Auth from "./Auth.ts"
 import * as Content from "./Content.ts"
 import * as CreateParams from "./CreateParams.ts"
-import type { Job } from "./Job.ts"
-import * as JobProgress from "./JobProgress.ts"
 import { JobRunner, outputFile, removeFiles, thumbnailFile } from "./JobRunner.ts"
 import { JobStore } from "./JobStore.ts"
+import * as NewJob from "./NewJob.ts"
 import * as References from "./References.ts"
 import * as RequestBody from "./RequestBody.ts"
 import * as VideoObject from "./VideoObject.ts"
@@ -26,10 +24,6 @@ export interface Options {
   /** How often the event stream looks for new events. */
   readonly eventPollMs?: number | undefined
 }
-
-const newId = () => `${VideoObject.idPrefix}${randomBytes(24).toString("hex")}`
-const now = () => Math.floor(Date.now() / 1000)
-const encodePlan = Schema.encodeSync(Plan.Plan)
 
 const json = (body: unknown, status = 200) => HttpServerResponse.jsonUnsafe(body, { status })
 
@@ -51,9 +45,8 @@ const create = (options: Options) =>
     const principal = yield* Auth.authenticate(options.auth)
     const body = yield* RequestBody.read(options.body)
     const params = yield* CreateParams.parse(body.fields)
-    const path = yield* Path.Path
-    const id = newId()
-    const outputDir = path.join(options.dataDir, "jobs", id)
+    const id = NewJob.newId()
+    const outputDir = NewJob.outputDirOf(options.dataDir, id)
     const numGenerations = yield* CreateParams.segmentCount(params)
     const reference = yield* References.store(options.dataDir, id, body.file, params.imageUrl)
     const discardReference = reference ? References.remove(reference) : Effect.void
@@ -74,52 +67,14 @@ const create = (options: Options) =>
       ...(transition === undefined ? {} : { transition }),
       ...(params.mode === undefined ? {} : { mode: params.mode })
     })
-    // Core's checks, all of them, before anything is stored or paid.
-    const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
-      Effect.mapError(fromValidation),
-      Effect.tapError(() => discardReference)
-    )
-    const job: Job = {
+    const { job } = yield* NewJob.prepare({
       id,
       owner: principal.id,
-      createdAt: now(),
-      status: "queued",
-      progress: 0,
-      seconds: validated.durations.reduce((sum, s) => sum + s, 0),
-      size: validated.size,
-      request: {
-        prompt: params.prompt,
-        model: params.model,
-        durations: validated.durations,
-        planModel: params.planModel,
-        mode: params.mode,
-        transition: params.transition,
-        plan: params.plan === undefined ? undefined : encodePlan(params.plan),
-        inputReference: reference
-      },
-      outputDir,
-      completedAt: null,
-      error: null,
-      extras: JobProgress.empty(validated.durations, validated.estimatedCostUsd)
-    }
-    const store = yield* JobStore
-    const over = yield* store.create(job, principal.limits)
-    if (Option.isSome(over)) {
-      yield* discardReference
-      const { limit, allowed, used } = over.value
-      const message =
-        limit === "running_jobs"
-          ? `Too many running jobs for this key: ${used} of ${allowed} are queued or in progress. Wait for one to finish, or ask the operator to raise the limit.`
-          : `This job's ${job.seconds} s would pass this key's limit of ${allowed} video seconds per day (${used} s used today, UTC). Ask for fewer seconds, wait until tomorrow, or ask the operator to raise the limit.`
-      return yield* new ApiError({
-        status: 429,
-        message,
-        type: "rate_limit_error",
-        param: null,
-        code: limit === "running_jobs" ? "too_many_running_jobs" : "daily_seconds_exceeded"
-      })
-    }
-    yield* (yield* JobRunner).submit(job)
+      request,
+      planModel: params.planModel,
+      transition: params.transition
+    }).pipe(Effect.tapError(() => discardReference))
+    yield* NewJob.admit(job, principal.limits).pipe(Effect.tapError(() => discardReference))
     return json(VideoObject.of(job))
   })
 

@@ -3,9 +3,9 @@
  * loopback with no key issued yet lets local callers in as `local` (a developer's machine); any
  * other server without keys refuses every call and says how to issue one.
  */
-import { Effect, Option } from "effect"
-import { HttpServerRequest } from "effect/http"
-import { ApiError } from "./ApiError.ts"
+import { Context, Effect, Option } from "effect"
+import { HttpRouter, HttpServerRequest } from "effect/http"
+import { ApiError, toResponse } from "./ApiError.ts"
 import * as ApiKeys from "./ApiKeys.ts"
 import { JobStore, type Limits } from "./JobStore.ts"
 
@@ -14,6 +14,11 @@ export interface Principal {
   readonly id: string
   readonly limits: Limits
 }
+
+/** The caller of the request being handled, for handlers behind `middleware` (the MCP endpoint's tools). */
+export class CurrentPrincipal extends Context.Service<CurrentPrincipal, Principal>()(
+  "@longsora/server/Auth/CurrentPrincipal"
+) {}
 
 export interface Options {
   /** Server-wide limits, overridden per key. */
@@ -63,3 +68,22 @@ export const authenticate = (options: Options) =>
       }
     } satisfies Principal
   })
+
+/**
+ * Route middleware: a request without a valid key is answered 401 in the API's envelope before the
+ * route sees it; the others run with their caller as `CurrentPrincipal`.
+ */
+export const middleware = (options: Options) =>
+  HttpRouter.middleware<{ provides: CurrentPrincipal }>()(
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      return (httpEffect) =>
+        authenticate(options).pipe(
+          Effect.provideService(JobStore, store),
+          Effect.matchEffect({
+            onFailure: (error) => Effect.succeed(toResponse(error)),
+            onSuccess: (principal) => Effect.provideService(httpEffect, CurrentPrincipal, principal)
+          })
+        )
+    })
+  )

@@ -1,6 +1,6 @@
 /**
- * `longsora serve` as a layer: the Videos API over HTTP, the job store in `DATA_DIR/server.sqlite`,
- * job runs in `DATA_DIR/jobs/<id>/`. Give it the services a run needs (the CLI's, the SDK's
+ * `longsora serve` as a layer: the Videos API over HTTP (and, with `mcp`, MCP at `/mcp`), the job
+ * store in `DATA_DIR/server.sqlite`, job runs in `DATA_DIR/jobs/<id>/`. Give it the services a run needs (the CLI's, the SDK's
  * `LongSora.layer`, or your own planner and provider): provider keys stay on the server.
  */
 import { mkdirSync } from "node:fs"
@@ -19,6 +19,7 @@ import * as ApiKeys from "./ApiKeys.ts"
 import * as ClusterRunner from "./ClusterRunner.ts"
 import * as JobRunner from "./JobRunner.ts"
 import * as JobStore from "./JobStore.ts"
+import * as McpEndpoint from "./McpEndpoint.ts"
 import * as PgJobStore from "./PgJobStore.ts"
 
 export interface Options {
@@ -47,6 +48,11 @@ export interface Options {
   /** With `database`: the address other runners reach this one at (default 127.0.0.1:34431). */
   readonly runnerHost?: string | undefined
   readonly runnerPort?: number | undefined
+  /**
+   * MCP over Streamable HTTP at `/mcp` (the tools of `longsora mcp`, on this server's jobs, behind
+   * the same keys): jobs estimated above `confirmAbove` USD ask first (undefined: never, as offline).
+   */
+  readonly mcp?: { readonly confirmAbove: number | undefined; readonly version?: string | undefined } | undefined
   /** Called once the server listens, with its base URL (`http://HOST:PORT/v1`). */
   readonly onListening?: ((baseURL: string) => Effect.Effect<void>) | undefined
 }
@@ -127,15 +133,16 @@ export const layer = (options: Options) => {
         options.runnerPort ?? defaults.runnerPort
       )
     : localJobs(dataDir, concurrency)
+  const auth = {
+    limits: {
+      maxRunningJobs: options.maxRunningJobsPerKey ?? defaults.maxRunningJobsPerKey,
+      secondsPerDay: options.secondsPerDayPerKey ?? defaults.secondsPerDayPerKey
+    },
+    openWithoutKeys: isLoopback(host)
+  }
   const routes = Api.layer({
     dataDir,
-    auth: {
-      limits: {
-        maxRunningJobs: options.maxRunningJobsPerKey ?? defaults.maxRunningJobsPerKey,
-        secondsPerDay: options.secondsPerDayPerKey ?? defaults.secondsPerDayPerKey
-      },
-      openWithoutKeys: isLoopback(host)
-    },
+    auth,
     body: {
       maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
       maxUploadBytes: options.maxUploadBytes ?? defaults.maxUploadBytes
@@ -157,6 +164,9 @@ export const layer = (options: Options) => {
     })
   )
   const http = NodeHttpServer.layer(createServer, { port: options.port ?? defaults.port, host })
-  const app = HttpRouter.serve(Layer.mergeAll(routes, cors), { disableListenLog: true, disableLogger: true })
+  const mcp = options.mcp
+    ? McpEndpoint.layer({ dataDir, auth, confirmAbove: options.mcp.confirmAbove, version: options.mcp.version })
+    : Layer.empty
+  const app = HttpRouter.serve(Layer.mergeAll(routes, mcp, cors), { disableListenLog: true, disableLogger: true })
   return Layer.mergeAll(app, announce).pipe(Layer.provide(http), Layer.provide(jobs))
 }
