@@ -16,6 +16,7 @@ const flags: Readonly<Record<string, string>> = {
   size: "--size",
   inputReference: "--input-reference",
   planModel: "--plan-model",
+  imageModel: "--image-model",
   plan: "--plan",
   outputDir: "--output",
   saveSegments: "--save-segments",

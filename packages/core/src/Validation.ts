@@ -39,6 +39,8 @@ export interface ValidatedRequest {
   readonly chain: Chain.Strategy
   /** The image model, when one is configured (`chain: keyframes` needs it). */
   readonly images?: ImageCapabilities | undefined
+  /** `chain: keyframes`: keyframe images the run renders (and pays for), counted in the estimate. */
+  readonly keyframeImages?: number | undefined
   /** Absolute path of the output directory, created if it was missing. */
   readonly outputDir: string
   /**
@@ -418,7 +420,11 @@ export const validate = Effect.fn("Validation.validate")(function* (
   const outputDir = yield* prepareOutputDir(request, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
   const chain = request.chain ?? Chain.defaultStrategy
-  const keyframeCost = chain === "keyframes" ? Chain.keyframeCount(checked.durations) * (images?.usdPerImage ?? 0) : 0
+  const keyframeImages =
+    chain === "keyframes" && request.mode !== "independent"
+      ? Chain.keyframesToRender(checked.durations, reference !== undefined)
+      : 0
+  const keyframeCost = keyframeImages * (images?.usdPerImage ?? 0)
   const validated: ValidatedRequest = {
     request,
     capabilities,
@@ -428,6 +434,7 @@ export const validate = Effect.fn("Validation.validate")(function* (
     estimatedCostUsd: usd(seconds * checked.usdPerSecond + keyframeCost),
     chain,
     ...(images ? { images } : {}),
+    ...(keyframeImages > 0 ? { keyframeImages } : {}),
     outputDir,
     ...(reference ? { reference } : {})
   }

@@ -145,7 +145,7 @@ export const edit = async (source: string, prompt: string, size: Size, format: O
   const base =
     words.length > 0
       ? scaled.linear(
-          0.85,
+          [0.85, 0.85, 0.85],
           COLOURS[words[0]!]!.map((c) => c * 0.15)
         )
       : scaled

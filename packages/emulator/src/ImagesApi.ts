@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto"
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { ApiError, badRequest, invalidType, invalidValue, missingParameter, unknownParameter } from "./ApiError.ts"
+import { badRequest, invalidType, invalidValue, missingParameter, unknownParameter } from "./ApiError.ts"
 import type { RequestContext } from "./AppContext.ts"
 import { contentType, readJson, sendJson } from "./HttpIo.ts"
 import * as ImagePainter from "./ImagePainter.ts"
@@ -283,8 +283,6 @@ export const edit = async (ctx: RequestContext): Promise<void> => {
       () => ImagePainter.edit(images[0]!.path, prompt, size, options.format),
       images.length
     )
-  } catch (error) {
-    throw error instanceof ApiError ? error : badRequest(`Could not edit the image: ${String(error)}`, "image")
   } finally {
     await Promise.all(body.files.map((file) => rm(file.path, { force: true })))
   }

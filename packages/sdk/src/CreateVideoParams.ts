@@ -22,6 +22,12 @@ export interface CreateVideoParams {
   readonly numGenerations?: number
   /** Default `gpt-5`. A provider-prefixed id (`google:gemini-2.5-flash`) or an AI SDK language model object. */
   readonly planModel?: string | NonNullable<AiSdkPlanner.Options["model"]>
+  /**
+   * With `chain: "keyframes"`: the OpenAI Images model that renders the keyframes on this client's
+   * connection (default `gpt-image-1.5`; its price is in the estimate). Provider-prefixed image ids
+   * are not supported yet.
+   */
+  readonly imageModel?: string
   /** Log progress lines to stderr. */
   readonly verbose?: boolean
   /** Default true: keep `segments/segment_NN.mp4` and `segment_NN_last.jpg` beside `output.mp4`. */
