@@ -29,8 +29,7 @@ afterAll(async () => {
 const client = () => new OpenAI({ apiKey: emu.apiKey, baseURL: emu.baseURL, maxRetries: 0 })
 
 /** The picture as a tiny grey grid, to compare looks. */
-const thumbnail = (bytes: Buffer) =>
-  sharp(bytes).resize(16, 16, { fit: "fill" }).greyscale().raw().toBuffer()
+const thumbnail = (bytes: Buffer) => sharp(bytes).resize(16, 16, { fit: "fill" }).greyscale().raw().toBuffer()
 
 const meanDifference = async (a: Buffer, b: Buffer) => {
   const [x, y] = await Promise.all([thumbnail(a), thumbnail(b)])
@@ -95,7 +94,10 @@ describe("the Images API through the openai package", { timeout: 30_000 }, () =>
     const first = await referencePng(1024, 1536)
     const second = await referencePng(1024, 1024)
     const edited = await client().images.edit({
-      image: [await toFile(first, "a.png", { type: "image/png" }), await toFile(second, "b.png", { type: "image/png" })],
+      image: [
+        await toFile(first, "a.png", { type: "image/png" }),
+        await toFile(second, "b.png", { type: "image/png" })
+      ],
       prompt: "A portrait version"
     })
     expect(edited.size).toBe("1024x1536")

@@ -4,7 +4,7 @@
  * run's OpenAI connection (the emulator's offline). Provider-prefixed ids (`google:…`, `fal:…`) are
  * refused here, the one place that decides, until the AI SDK image generator arrives.
  */
-import { Errors, KeyframeGenerator } from "@longsora/core"
+import { Errors, type KeyframeGenerator } from "@longsora/core"
 import { ImageModels } from "@longsora/sora-provider"
 import { Cause, Context, Effect, Layer, Option } from "effect"
 
