@@ -27,7 +27,10 @@ export interface Options {
 
 export const PLAN_TIMEOUT_MS = 300_000
 
-const output = Output.object({ schema: PlanSchema.PlanOutput, name: PlanSchema.FORMAT_NAME })
+const outputs = {
+  plan: Output.object({ schema: PlanSchema.PlanOutput, name: PlanSchema.FORMAT_NAME }),
+  keyframes: Output.object({ schema: PlanSchema.PlanWithKeyframes, name: PlanSchema.FORMAT_NAME })
+}
 
 const classify = (cause: unknown): RetryPolicy.Classified => {
   if (APICallError.isInstance(cause)) {
@@ -97,7 +100,7 @@ export const make = (options: Options = {}) =>
     }
 
     /** One structured-output call; a reply that does not parse comes back as a problem, not an error. */
-    const ask = (model: LanguageModel, conversation: ReadonlyArray<PlanConversation.Message>) => {
+    const ask = (model: LanguageModel, conversation: ReadonlyArray<PlanConversation.Message>, keyframes: boolean) => {
       const [instructions, ...turns] = conversation
       return RetryPolicy.retrying(
         () =>
@@ -110,7 +113,7 @@ export const make = (options: Options = {}) =>
                   role: m.role === "assistant" ? "assistant" : "user",
                   content: m.content
                 })),
-                output,
+                output: keyframes ? outputs.keyframes : outputs.plan,
                 maxRetries: 0,
                 abortSignal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? PLAN_TIMEOUT_MS)])
               }),
@@ -137,7 +140,12 @@ export const make = (options: Options = {}) =>
     const plan = Effect.fn("AiSdkPlanner.plan")(function* (input: Planner.PlanInput) {
       const id = input.planModel.trim()
       const model = yield* resolve(id)
-      return yield* PlanConversation.run(input, id, (conversation) => ask(model, conversation), scrub)
+      return yield* PlanConversation.run(
+        input,
+        id,
+        (conversation) => ask(model, conversation, input.keyframes === true),
+        scrub
+      )
     })
 
     return Planner.Planner.of({ plan })

@@ -71,14 +71,29 @@ export const aspectRatioOf = (size: string): `${number}:${number}` | undefined =
   return near ? `${near[0]}:${near[1]}` : (`${match[1]}:${match[2]}` as `${number}:${number}`)
 }
 
-/** The call options for one segment, phrased as the model's entry says. */
+type ImageFile = NonNullable<VideoModelV4CallOptions["image"]>
+
+/** An image file as a `data:` URL, for providers that take the last frame in their own options. */
+const dataUrl = (file: ImageFile): string =>
+  file.type === "url"
+    ? file.url
+    : `data:${file.mediaType};base64,${typeof file.data === "string" ? file.data : Buffer.from(file.data).toString("base64")}`
+
+/**
+ * The call options for one segment, phrased as the model's entry says. The last frame goes as the
+ * AI SDK's `frameImages` `last_frame` (which `@ai-sdk/google` sends as Veo's `lastFrame`), or in
+ * the provider's own options when the entry's wire hints name the field (fal's apps).
+ */
 export const callOptions = (
   spec: SegmentSpec,
   entry: VideoModels.ModelEntry,
   providerKey: string,
-  image: VideoModelV4CallOptions["image"]
+  image: VideoModelV4CallOptions["image"],
+  lastFrame?: ImageFile | undefined
 ): VideoModelV4CallOptions => {
   const wire: Record<string, JSONValue> = {}
+  const lastFrameField = entry.wire?.lastFrame
+  if (lastFrame && lastFrameField) wire[lastFrameField] = dataUrl(lastFrame)
   if (entry.wire?.duration === "string") wire.duration = String(spec.seconds)
   if (entry.wire?.duration === "number") wire.duration = spec.seconds
   const height = Math.min(...spec.size.split("x").map(Number))
@@ -93,7 +108,7 @@ export const callOptions = (
     fps: undefined,
     seed: undefined,
     image,
-    frameImages: undefined,
+    frameImages: lastFrame && !lastFrameField ? [{ frameType: "last_frame", image: lastFrame }] : undefined,
     inputReferences: undefined,
     generateAudio: undefined,
     providerOptions: Object.keys(wire).length > 0 ? { [providerKey]: wire } : {}
@@ -145,7 +160,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     if (spec.lostCreate !== undefined) return yield* lostStartError(spec, spec.lostCreate.sentAt)
     const { model, providerKey } = yield* resolve(spec.segment, spec.model)
     const image = spec.reference === undefined ? undefined : yield* readReference(spec, spec.reference)
-    const request = callOptions(spec, entry, providerKey, image)
+    const lastFrame = spec.lastFrame === undefined ? undefined : yield* readReference(spec, spec.lastFrame)
+    const request = callOptions(spec, entry, providerKey, image, lastFrame)
     if (model.specificationVersion === "v4" && model.doStart && model.doStatus) {
       const doStart = model.doStart.bind(model)
       const sentAt = yield* Clock.currentTimeMillis

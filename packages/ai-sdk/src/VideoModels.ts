@@ -19,7 +19,13 @@ export const WireHints = Schema.Struct({
   /** Send `providerOptions[provider].duration` as `"5"` (`string`) or `5` (`number`). */
   duration: Schema.optionalKey(Schema.Literals(["string", "number"])),
   /** Send `providerOptions[provider].resolution` as `720p` (`height-p`) or `768P` (`height-P`): the shorter side. */
-  resolution: Schema.optionalKey(Schema.Literals(["height-p", "height-P"]))
+  resolution: Schema.optionalKey(Schema.Literals(["height-p", "height-P"])),
+  /**
+   * Send the last frame (`chain: keyframes`) as a data URL in `providerOptions[provider][field]`,
+   * for packages that map no `frameImages` last frame (fal's: Kling's `tail_image_url`, Seedance's
+   * and Hailuo's `end_image_url`). Without it the last frame goes as `frameImages` (Google's Veo).
+   */
+  lastFrame: Schema.optionalKey(Schema.Literals(["tail_image_url", "end_image_url"]))
 })
 export type WireHints = typeof WireHints.Type
 

@@ -68,6 +68,20 @@ describe("AiSdkPlanner", () => {
     })
   )
 
+  it.live("with keyframes asked, plans segments + 1 keyframe descriptions through structured output", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator
+      const result = yield* planWith({ ...input, keyframes: true }).pipe(
+        Effect.provide(
+          AiSdkPlanner.layer({ connections: { openai: { apiKey: Redacted.make(emu.apiKey), baseURL: emu.baseURL } } })
+        )
+      )
+      assert.strictEqual(result.segments.length, 3)
+      assert.strictEqual(result.keyframes?.length, 4)
+      for (const keyframe of result.keyframes ?? []) assert.include(keyframe, "paper boat")
+    })
+  )
+
   it.live("asks once more, naming the problem, when the first plan does not fit", () =>
     Effect.gen(function* () {
       const emu = yield* emulator

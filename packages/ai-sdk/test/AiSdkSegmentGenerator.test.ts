@@ -12,7 +12,8 @@ import type { SegmentGenerator } from "@longsora/core"
 import { Effect } from "effect"
 import * as AiSdkSegmentGenerator from "../src/AiSdkSegmentGenerator.ts"
 import * as JobId from "../src/JobId.ts"
-import { emulator, ffprobe, picture, tempDir, viaEmulator } from "./helpers.ts"
+import * as VideoModels from "../src/VideoModels.ts"
+import { emulator, ffprobe, picture, run, tempDir, viaEmulator } from "./helpers.ts"
 
 const VEO = "google:veo-3.1-generate-preview"
 const KLING = "fal:kling-video/v2.1/pro/image-to-video"
@@ -53,6 +54,54 @@ describe("AiSdkSegmentGenerator", { timeout: 60_000 }, () => {
       assert.strictEqual(emu.stats().createsByDialect.gemini, 1)
     })
   )
+
+  it.live("Veo with a last frame: @ai-sdk/google sends it as lastFrame and the clip ends exactly on it", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const reference = yield* picture(dir, "1280x720", "orange")
+      const lastFrame = yield* picture(dir, "1280x720", "blue")
+      const g = yield* generator(viaEmulator(emu))
+      const clip = yield* Effect.flatMap(g.submit(spec(VEO, { reference, lastFrame })), (job) =>
+        g.complete(job, join(dir, "segment_01.mp4"))
+      )
+      const last = join(dir, "last.png")
+      yield* Effect.promise(() =>
+        run("ffmpeg", ["-v", "error", "-y", "-sseof", "-0.2", "-i", clip.path, "-update", "1", last])
+      )
+      // The emulator's clip ends on the given image: blue, not the orange it opened on.
+      const { stdout } = yield* Effect.promise(() =>
+        run("ffprobe", [
+          "-v",
+          "error",
+          "-f",
+          "lavfi",
+          `movie=${last},signalstats`,
+          "-show_entries",
+          "frame_tags=lavfi.signalstats.UAVG,lavfi.signalstats.VAVG",
+          "-of",
+          "csv=p=0"
+        ])
+      )
+      const [u, v] = stdout.trim().split(",").map(Number)
+      assert.isAbove(u!, 180)
+      assert.isBelow(v!, 130)
+    })
+  )
+
+  it("a fal app whose entry names its end-frame field gets the last frame there, as a data URL", () => {
+    const entry = {
+      ...VideoModels.table().get(KLING)!,
+      lastFrameImage: true,
+      wire: { duration: "string" as const, lastFrame: "tail_image_url" as const }
+    }
+    const png = { type: "file" as const, mediaType: "image/png", data: new Uint8Array([1, 2, 3]) }
+    const options = AiSdkSegmentGenerator.callOptions(spec(KLING), entry, "fal", png, png)
+    assert.deepStrictEqual(options.providerOptions.fal, { duration: "5", tail_image_url: "data:image/png;base64,AQID" })
+    assert.isUndefined(options.frameImages)
+    const veo = AiSdkSegmentGenerator.callOptions(spec(VEO), VideoModels.table().get(VEO)!, "google", png, png)
+    assert.deepStrictEqual(veo.frameImages, [{ frameType: "last_frame", image: png }])
+  })
 
   it.live("Kling on fal: the queue through @ai-sdk/fal, 5 s at 1080p", () =>
     Effect.gen(function* () {

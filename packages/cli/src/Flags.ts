@@ -1,6 +1,7 @@
 /** The flags that describe a request: all of them for `generate`, `planFlags` for `plan`. */
 // Deep import: the defaults without the rest of core, so `--help` stays light.
 import * as LongVideoRequest from "@longsora/core/LongVideoRequest"
+import { DEFAULT_IMAGE_MODEL } from "@longsora/sora-provider/ImageModels"
 import { Flag } from "effect/cli"
 
 const { defaults } = LongVideoRequest
@@ -40,6 +41,12 @@ export const requestFlags = {
       "How each segment continues the previous: last-frame (default; from its last frame), extend (the provider extends its own clip; e.g. sora-2), keyframes (images first, then every segment at once between two; first+last-frame models)"
     ),
     Flag.optional
+  ),
+  imageModel: Flag.String("image-model").pipe(
+    Flag.withDescription(
+      `With --chain keyframes: the OpenAI Images model that renders the keyframes (gpt-image-1.5, gpt-image-1, gpt-image-1-mini) (default ${DEFAULT_IMAGE_MODEL})`
+    ),
+    Flag.withDefault(DEFAULT_IMAGE_MODEL)
   ),
   durations: Flag.String("durations").pipe(
     Flag.withDescription("A custom split, e.g. 12,8,4 (instead of --seconds/--segments)"),

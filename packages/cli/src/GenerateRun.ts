@@ -31,6 +31,7 @@ const dryRunJson = (preview: LongVideo.Preview) => ({
   usdPerSecond: preview.usdPerSecond,
   estimatedCostUsd: preview.estimatedCostUsd,
   outputDir: preview.outputDir,
+  ...(preview.keyframes ? { keyframes: preview.keyframes } : {}),
   plan: Result.isSuccess(preview.plan) ? preview.plan.success : null,
   planError: Result.isFailure(preview.plan) ? preview.plan.failure.message : null
 })
@@ -64,7 +65,8 @@ export const run = Effect.fnUntraced(function* (input: GenerateFlags) {
     // A dry run writes nothing, so its emulator keeps to a temp dir.
     emulatorDataDir: input.dryRun ? undefined : Services.emulatorDataDir(path, input.output),
     model: input.model,
-    planModel: input.planModel
+    planModel: input.planModel,
+    imageModel: input.imageModel
   }
 
   const program = Effect.gen(function* () {

@@ -17,6 +17,7 @@ const flags: Readonly<Record<string, string>> = {
   inputReference: "--input-reference",
   includeReference: "--include-reference",
   planModel: "--plan-model",
+  imageModel: "--image-model",
   plan: "--plan",
   outputDir: "--output",
   saveSegments: "--save-segments",

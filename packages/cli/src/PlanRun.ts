@@ -16,7 +16,8 @@ export const run = Effect.fnUntraced(function* (input: PlanFlags) {
     baseUrl: input.baseUrl,
     models: declared ? [declared] : [],
     model: input.model,
-    planModel: input.planModel
+    planModel: input.planModel,
+    imageModel: input.imageModel
   }
   const path = (yield* Path.Path).resolve(input.out)
   yield* PlanFile.checkWritable(path)

@@ -27,6 +27,8 @@ export interface Target {
   /** The video and planning models, to know which protocols the run needs. */
   readonly model?: string | undefined
   readonly planModel?: string | undefined
+  /** The image model of `--chain keyframes` (`--image-model`). */
+  readonly imageModel?: string | undefined
 }
 
 /** The offline emulator's jobs live beside the run's manifest, so a rerun of the command finds them. */
@@ -68,6 +70,7 @@ const keylessPreview = (target: Target) =>
     // Never sent: a preview only reads the provider's capabilities.
     apiKey: "no-key",
     models: target.models,
+    imageModel: target.imageModel,
     planner: Layer.succeed(
       Planner.Planner,
       Planner.Planner.of({
@@ -89,6 +92,7 @@ const offlineLayer = (target: Target, emulator: typeof Emulator) =>
         apiKey: server.apiKey,
         baseURL: server.baseURL,
         models: target.models,
+        imageModel: target.imageModel,
         aiSdk: { connections, models: target.models }
       })
     })
@@ -123,6 +127,7 @@ export const layer = (
       return LongSora.layerConfig({
         ...(Option.isSome(key) ? { apiKey: key.value } : {}),
         models: target.models,
+        imageModel: target.imageModel,
         aiSdk: { models: target.models },
         ...(Option.isSome(target.baseUrl) ? { baseURL: target.baseUrl.value } : {})
       })

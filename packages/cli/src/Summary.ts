@@ -38,13 +38,18 @@ export const result = (r: LongVideoResult.LongVideoResult): string =>
       (job) =>
         `  replaced: segment ${job.segment}'s job ${job.jobId} (${job.reason === "gone" ? "the server no longer had it" : "failed"}), ${job.seconds} s billed`
     ),
-    `billed: ${r.secondsBilled} s, estimated $${r.estimatedCostUsd.toFixed(2)}`
+    `billed: ${r.secondsBilled} s${r.keyframesBilled ? ` + ${r.keyframesBilled} keyframe image(s)` : ""}, estimated $${r.estimatedCostUsd.toFixed(2)}`
   ].join("\n")
+
+/** `6 images × $0.05 (gpt-image-1.5) = $0.30`, the keyframes' part of an estimate. */
+const keyframeLine = (k: NonNullable<LongVideo.Preview["keyframes"]>) =>
+  `keyframes: ${k.images} image(s) × $${k.usdPerImage.toFixed(3)} (${k.model}) = $${(k.images * k.usdPerImage).toFixed(2)}, included above`
 
 export const preview = (p: LongVideo.Preview): string =>
   [
     `split: ${p.durations.join(" + ")} s (${p.durations.length} segments) at ${p.size}`,
     `estimated cost: $${p.estimatedCostUsd.toFixed(2)} ($${p.usdPerSecond.toFixed(2)}/s)`,
+    ...(p.keyframes ? [keyframeLine(p.keyframes)] : []),
     `output: ${p.outputDir}/output.mp4`,
     ...(Result.isSuccess(p.plan) ? planLines(p.plan.success) : [`plan: not available (${p.plan.failure.message})`]),
     "dry run: nothing was generated or billed"

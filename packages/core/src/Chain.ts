@@ -44,6 +44,10 @@ export const supportedBy = (capabilities: ProviderCapabilities): ReadonlyArray<S
 /** Keyframes mode renders one image per seam plus both ends. */
 export const keyframeCount = (durations: ReadonlyArray<number>): number => durations.length + 1
 
+/** Keyframe images a keyframes run pays for: all of them, less keyframe 0 when the user's reference is it. */
+export const keyframesToRender = (durations: ReadonlyArray<number>, hasReference: boolean): number =>
+  keyframeCount(durations) - (hasReference ? 1 : 0)
+
 const invalid = (field: string, given: string, allowed: string, fix: string) =>
   new InvalidRequest({ field, given, allowed, fix })
 
@@ -88,7 +92,7 @@ export const check = (
         "chain",
         chain,
         `${orList(supported.filter((s) => s !== "keyframes"))} without an image model`,
-        "Configure an image model for the keyframes (the CLI and SDK use the OpenAI Images API), or use another strategy."
+        "Configure an image model for the keyframes (the CLI and SDK use the OpenAI Images API: set OPENAI_API_KEY, or run --offline), or use another strategy."
       )
     )
   }

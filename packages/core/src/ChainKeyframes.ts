@@ -49,13 +49,22 @@ const makeKeyframes = Effect.fnUntraced(function* (context: Context) {
     const lost = record?.state === "requested" ? (record.lost ?? 0) + 1 : record?.lost
     const counted = lost ? { lost } : {}
     yield* store.update(Manifest.setKeyframe({ index, state: "requested", requestedAt: started, ...counted }))
-    const raw = yield* images.value.generate({
-      index,
-      prompt,
-      size: validated.size,
-      source,
-      destination: path.join(context.workDir, `keyframe_${index}_raw`)
-    })
+    const raw = yield* images.value
+      .generate({
+        index,
+        prompt,
+        size: validated.size,
+        source,
+        destination: path.join(context.workDir, `keyframe_${index}_raw`)
+      })
+      .pipe(
+        // A refusal made no image: nothing was billed, so a rerun must not count it as lost.
+        Effect.tapError((error) =>
+          error.kind === "rejected"
+            ? store.update(Manifest.setKeyframe({ index, state: "refused", requestedAt: started, ...counted }))
+            : Effect.void
+        )
+      )
     // Image models answer their own sizes: the keyframe is fitted to the video's (cropped, not distorted).
     const fitted = yield* extractor.fitImage(raw, { size: validated.size, destination })
     yield* store.update(

@@ -139,6 +139,10 @@ export class GenerationError extends Schema.TaggedError<GenerationError>()("Gene
 export class KeyframeError extends Schema.TaggedError<KeyframeError>()("KeyframeError", {
   /** 0-based: keyframe `i` opens segment `i + 1` and closes segment `i`. */
   index: Schema.Int,
+  /** The image model that was asked, when known. */
+  model: Schema.optional(Schema.String),
+  /** The provider's request id, when it answered with one (for support). */
+  requestId: Schema.optional(Schema.String),
   /** `rejected`: the input was refused (fix it); `failed`: the call failed; `unavailable`: transport. */
   kind: Schema.Literals(["rejected", "failed", "unavailable"]),
   reason: Schema.String,
@@ -146,7 +150,8 @@ export class KeyframeError extends Schema.TaggedError<KeyframeError>()("Keyframe
   cause: Schema.optional(Schema.Defect())
 }) {
   override get message(): string {
-    return `Keyframe ${this.index} ${this.kind}: ${sentence(this.reason)}${this.fix ? ` ${sentence(this.fix)}` : ""}`
+    const model = this.model ? ` (${this.model}${this.requestId ? `, request ${this.requestId}` : ""})` : ""
+    return `Keyframe ${this.index}${model} ${this.kind}: ${sentence(this.reason)}${this.fix ? ` ${sentence(this.fix)}` : ""}`
   }
 }
 

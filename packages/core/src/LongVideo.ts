@@ -100,6 +100,8 @@ export interface Preview {
   readonly outputDir: string
   /** The plan, or why none could be made (a dry run still shows the split and the cost). */
   readonly plan: Result.Result<Plan, PlannerError>
+  /** `chain: keyframes`: the keyframe images to render, their model and price (in `estimatedCostUsd`). */
+  readonly keyframes?: { readonly images: number; readonly model: string; readonly usdPerImage: number } | undefined
 }
 
 /**
@@ -115,7 +117,16 @@ export const preview = Effect.fn("LongVideo.preview")(function* (request: LongVi
     usdPerSecond: validated.usdPerSecond,
     estimatedCostUsd: validated.estimatedCostUsd,
     outputDir: validated.outputDir,
-    plan
+    plan,
+    ...(validated.keyframeImages && validated.images
+      ? {
+          keyframes: {
+            images: validated.keyframeImages,
+            model: validated.images.model,
+            usdPerImage: validated.images.usdPerImage
+          }
+        }
+      : {})
   }
   return result
 })

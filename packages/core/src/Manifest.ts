@@ -86,12 +86,13 @@ export type SegmentRecord = typeof SegmentRecord.Type
 
 /**
  * A keyframe image of `chain: keyframes`: `requested` when its (billed, synchronous) call was sent,
- * `completed` with its file once written. A `requested` one found by a rerun was lost with its
- * answer: it is requested again, and that is billed again.
+ * `completed` with its file once written, `refused` when the image model refused it (nothing
+ * billed). A `requested` one found by a rerun was lost with its answer: it is requested again, and
+ * that is billed again.
  */
 export const KeyframeRecord = Schema.Struct({
   index: Schema.Int,
-  state: Schema.Literals(["requested", "completed"]),
+  state: Schema.Literals(["requested", "completed", "refused"]),
   requestedAt: Schema.Finite,
   file: Schema.optionalKey(Schema.String),
   /** Images paid for this keyframe whose answers were lost (each billed). */

@@ -42,6 +42,8 @@ export interface ValidatedRequest {
   readonly chain: Chain.Strategy
   /** The image model, when one is configured (`chain: keyframes` needs it). */
   readonly images?: ImageCapabilities | undefined
+  /** `chain: keyframes`: keyframe images the run renders (and pays for), counted in the estimate. */
+  readonly keyframeImages?: number | undefined
   /** Absolute path of the output directory, created if it was missing. */
   readonly outputDir: string
   /** The user's reference: an image, or (`video`) a video whose exact last frame opens segment 1 (`ReferenceVideo`). */
@@ -427,7 +429,11 @@ export const validate = Effect.fn("Validation.validate")(function* (
   const outputDir = yield* prepareOutputDir(request, options.createOutputDir)
   const seconds = checked.durations.reduce((sum, s) => sum + s, 0)
   const chain = request.chain ?? Chain.defaultStrategy
-  const keyframeCost = chain === "keyframes" ? Chain.keyframeCount(checked.durations) * (images?.usdPerImage ?? 0) : 0
+  const keyframeImages =
+    chain === "keyframes" && request.mode !== "independent"
+      ? Chain.keyframesToRender(checked.durations, reference !== undefined)
+      : 0
+  const keyframeCost = keyframeImages * (images?.usdPerImage ?? 0)
   const validated: ValidatedRequest = {
     request,
     capabilities,
@@ -437,6 +443,7 @@ export const validate = Effect.fn("Validation.validate")(function* (
     estimatedCostUsd: usd(seconds * checked.usdPerSecond + keyframeCost),
     chain,
     ...(images ? { images } : {}),
+    ...(keyframeImages > 0 ? { keyframeImages } : {}),
     outputDir,
     ...(reference ? { reference } : {})
   }

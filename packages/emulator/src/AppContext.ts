@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import type { DialectState } from "./Dialects.ts"
 import type { FaultName, FaultState } from "./Faults.ts"
 import type { FileStore } from "./FileStore.ts"
+import type { ImagesState } from "./ImagesApi.ts"
 import type { Limits } from "./Limits.ts"
 import type { ModelTable } from "./Models.ts"
 import type { VideoStore } from "./VideoStore.ts"
@@ -21,6 +22,8 @@ export interface App {
   creates: number
   /** The Gemini and fal dialects' state (their own start counts among it). */
   readonly dialects: DialectState
+  /** The Images API's counts and records. */
+  readonly images: ImagesState
 }
 
 export interface RequestContext {

@@ -17,6 +17,7 @@ import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
+import { ImagesState } from "./ImagesApi.ts"
 import type { JobStat } from "./JobRecords.ts"
 import { defaultLimits, defaultTimeouts, type Limits, type Timeouts } from "./Limits.ts"
 import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
@@ -77,6 +78,8 @@ export interface EmulatorStats {
   /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
   readonly totalCreates: number
   readonly createsByDialect: { readonly openai: number; readonly gemini: number; readonly fal: number }
+  /** Images made by this process through the Images API (each one billed), by route. */
+  readonly images: { readonly generations: number; readonly edits: number }
   readonly requests: number
   readonly requestsByRoute: Readonly<Record<string, number>>
   readonly jobs: ReadonlyArray<JobStat>
@@ -136,7 +139,8 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     falModels: { ...defaultFalModels, ...options.falModels },
     falQueueOrigin: options.falQueueOrigin ?? FAL_QUEUE_ORIGIN
   })
-  const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0, dialects }
+  const images = new ImagesState(dataDir)
+  const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0, dialects, images }
   const counters: RequestCounters = { requests: 0, byRoute: {} }
   const handler = makeHandler(app, apiKey, counters)
   const timeouts = defaultTimeouts(options.timeouts)
@@ -194,6 +198,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
         gemini: dialects.creates.gemini,
         fal: dialects.creates.fal
       },
+      images: { generations: images.generations, edits: images.edits },
       requests: counters.requests,
       requestsByRoute: { ...counters.byRoute },
       jobs: store.stats()

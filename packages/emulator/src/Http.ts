@@ -14,6 +14,7 @@ import * as FilesApi from "./FilesApi.ts"
 import { gemini } from "./GeminiApi.ts"
 import { sendError } from "./HttpIo.ts"
 import { requestId } from "./Ids.ts"
+import * as ImagesApi from "./ImagesApi.ts"
 import * as ResponsesApi from "./ResponsesApi.ts"
 import * as VideosApi from "./VideosApi.ts"
 
@@ -44,7 +45,9 @@ const ROUTES: ReadonlyArray<Route> = [
   route("POST", "/v1/videos/{id}/remix", VideosApi.remix),
   route("POST", "/v1/videos/extensions", Extensions.extend),
   route("POST", "/v1/responses", ResponsesApi.create),
-  route("POST", "/v1/files", FilesApi.upload)
+  route("POST", "/v1/files", FilesApi.upload),
+  route("POST", "/v1/images/generations", ImagesApi.generate),
+  route("POST", "/v1/images/edits", ImagesApi.edit)
 ]
 
 const DIALECTS = [gemini, fal]
@@ -62,7 +65,8 @@ const bearer = (req: IncomingMessage): string | undefined => {
 }
 
 /** Best-effort model name for the rate-limit message, without consuming the body. */
-const modelFor = (name: string): string => (name.includes("/responses") ? "gpt-5" : "sora-2")
+const modelFor = (name: string): string =>
+  name.includes("/responses") ? "gpt-5" : name.includes("/images") ? "gpt-image-1.5" : "sora-2"
 
 export const makeHandler =
   (app: App, apiKey: string, counters: RequestCounters) =>

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto"
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { countImages } from "./ImagesApi.ts"
 import type { ClipEnding } from "./Renderer.ts"
 
 export type VideoStatus = "queued" | "in_progress" | "completed" | "failed"
@@ -156,11 +157,13 @@ export interface DataDirStats {
   readonly creates: number
   /** Every job, oldest first, deleted ones included. */
   readonly jobs: ReadonlyArray<JobStat>
+  /** Images ever made through the Images API in this directory (each one billed). */
+  readonly images: number
 }
 
 /** Reads a data directory's counts without starting a server (e.g. after a killed `--offline` run). */
 export const readDataDir = async (dataDir: string): Promise<DataDirStats> => {
   const records = await readRecords(dataDir)
   const now = Date.now()
-  return { creates: records.length, jobs: records.map((r) => statOf(r, now)) }
+  return { creates: records.length, jobs: records.map((r) => statOf(r, now)), images: await countImages(dataDir) }
 }

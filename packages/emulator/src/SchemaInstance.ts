@@ -4,7 +4,7 @@
  * $ref into $defs/definitions, min/maxItems, minimum/maximum, min/maxLength). Strings and numbers
  * are filled from the planner's story so the plan reads like one.
  */
-import { type StoryRequest, segmentText, titleOf } from "./Story.ts"
+import { keyframeText, type StoryRequest, segmentText, titleOf } from "./Story.ts"
 
 type Json = Record<string, unknown>
 
@@ -23,6 +23,7 @@ interface Ctx {
 
 const PROMPTISH = /prompt|description|scene|visual|action|shot|text|narration|content|caption|summary|story/i
 const SECONDSISH = /seconds|duration|length/i
+const KEYFRAMES = /keyframe/i
 const MAX_DEPTH = 12
 
 const resolve = (schema: Json, root: Json): Json => {
@@ -96,7 +97,8 @@ const string = (schema: Json, ctx: Ctx): string => {
       return "00000000-0000-4000-8000-000000000000"
   }
   let s: string
-  if (/title|name|headline/i.test(ctx.key)) s = titleOf(ctx.story)
+  if (KEYFRAMES.test(ctx.key)) s = keyframeText(ctx.story, ctx.index, Math.max(1, ctx.count))
+  else if (/title|name|headline/i.test(ctx.key)) s = titleOf(ctx.story)
   else if (PROMPTISH.test(ctx.key) || ctx.count > 0) s = segmentText(ctx.story, ctx.index, Math.max(1, ctx.count))
   else s = ctx.story.idea
   const min = typeof schema.minLength === "number" ? schema.minLength : 0
@@ -158,8 +160,10 @@ export const generate = (schema: unknown, ctx: Ctx): unknown => {
     case "string":
       return string(s, ctx)
     case "array": {
-      const segments = isSegmentList(s.items, ctx.root)
-      const want = segments ? (ctx.story.segments ?? 3) : 1
+      // Keyframes (`chain: keyframes`) are one per seam and both ends: one more than the segments.
+      const keyframes = KEYFRAMES.test(ctx.key)
+      const segments = keyframes || isSegmentList(s.items, ctx.root)
+      const want = segments ? (ctx.story.segments ?? 3) + (keyframes ? 1 : 0) : 1
       const count = clampCount(want, s)
       return Array.from({ length: count }, (_, i) =>
         generate(s.items, {

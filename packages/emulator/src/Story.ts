@@ -110,3 +110,9 @@ export const titleOf = (story: StoryRequest): string => {
   const words = story.idea.split(" ").slice(0, 8).join(" ")
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
+
+/** Text for keyframe `i` of `n`: a still of the story, the first one its opening, each next one a change of the previous. */
+export const keyframeText = (story: StoryRequest, i: number, n: number): string =>
+  i === 0
+    ? `Keyframe 1 of ${n}, the opening still: ${story.idea}.`
+    : `Keyframe ${i + 1} of ${n}, the same scene a moment later, ${i === n - 1 ? "as the story resolves" : "as the action moves on"}: ${story.idea}.`

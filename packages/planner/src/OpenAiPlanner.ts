@@ -33,7 +33,10 @@ class CallError extends Data.TaggedError("CallError")<{ readonly cause: unknown 
 type Reply = PlanConversation.Reply
 type Message = PlanConversation.Message
 
-const format = zodTextFormat(PlanSchema.PlanOutput, PlanSchema.FORMAT_NAME)
+const formats = {
+  plan: zodTextFormat(PlanSchema.PlanOutput, PlanSchema.FORMAT_NAME),
+  keyframes: zodTextFormat(PlanSchema.PlanWithKeyframes, PlanSchema.FORMAT_NAME)
+}
 
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const { client, apiKey } = yield* OpenAiClient.OpenAiClient
@@ -45,13 +48,18 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     new Errors.PlannerError({ reason: scrub(reason), ...(cause === undefined ? {} : { cause }) })
 
   /** One structured-output call; a reply that does not parse comes back as a problem, not an error. */
-  const ask = (model: string, input: ReadonlyArray<Message>) =>
+  const ask = (model: string, input: ReadonlyArray<Message>, keyframes: boolean) =>
     RetryPolicy.retrying(
       () =>
         Effect.tryPromise({
           try: (signal) =>
             client.responses.parse(
-              { model, input: [...input], reasoning: { effort }, text: { format } },
+              {
+                model,
+                input: [...input],
+                reasoning: { effort },
+                text: { format: keyframes ? formats.keyframes : formats.plan }
+              },
               { signal, timeout: PLAN_TIMEOUT_MS }
             ),
           catch: (cause) => new CallError({ cause })
@@ -111,7 +119,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
 
   const plan = Effect.fn("OpenAiPlanner.plan")(function* (input: Planner.PlanInput) {
     const model = input.planModel.trim() || options.planModel || DEFAULT_PLAN_MODEL
-    return yield* PlanConversation.run(input, model, (conversation) => ask(model, conversation), scrub)
+    return yield* PlanConversation.run(
+      input,
+      model,
+      (conversation) => ask(model, conversation, input.keyframes === true),
+      scrub
+    )
   })
 
   return Planner.Planner.of({ plan })

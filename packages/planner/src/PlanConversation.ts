@@ -29,7 +29,10 @@ export const run = Effect.fnUntraced(function* (
   ]
   for (let turn = 1; ; turn++) {
     const reply = yield* ask(conversation)
-    const found = reply._tag === "Plan" ? PlanSchema.problems(reply.plan, input.durations) : [reply.problem]
+    const found =
+      reply._tag === "Plan"
+        ? PlanSchema.problems(reply.plan, input.durations, input.keyframes === true)
+        : [reply.problem]
     if (reply._tag === "Plan" && found.length === 0) {
       const original = reply.plan.segments
       const prompts = original.map((s) => PlannerPrompt.fitPrompt(s.prompt, input.maxPromptLength))

@@ -27,15 +27,33 @@ export const instructions = (input: Planner.PlanInput): string =>
       : input.hasReference
         ? "Segment 1 starts from an image the user supplied; the user's prompt describes it."
         : "Segment 1 starts from nothing but its prompt.",
-    "Avoid real people, public figures, copyrighted characters and music, and adult content: the video model refuses them."
+    "Avoid real people, public figures, copyrighted characters and music, and adult content: the video model refuses them.",
+    ...(input.keyframes ? keyframeInstructions(input) : [])
   ].join("\n")
+
+/**
+ * `chain: keyframes`: the seams are still images made first by an image model, and every clip is
+ * rendered between two of them, so the plan also describes them.
+ */
+const keyframeInstructions = (input: Planner.PlanInput): ReadonlyArray<string> => {
+  const n = input.durations.length
+  return [
+    "",
+    `3. \`keyframes\`: exactly ${n + 1} still-image descriptions, in order. Keyframe 0 is the first frame of clip 1; keyframe k is the last frame of clip k and the first frame of clip k+1; keyframe ${n} is the last frame of the video.`,
+    `   - ${input.hasReference ? "Keyframe 0 is the user's image; describe what it shows." : "Keyframe 0 is rendered from its description alone: describe the whole picture (subject, setting, look, light, framing)."}`,
+    "   - Each next keyframe is made as an edit of the previous one: describe the same subject, look and light, and say what has changed (pose, position, framing) after the clip between them;",
+    "   - describe one frozen moment, not motion; no text or captions in the picture.",
+    "Each clip's prompt then describes the motion from its first keyframe to its last, so the clip arrives exactly at the next keyframe."
+  ]
+}
 
 export const userInput = (input: Planner.PlanInput): string =>
   [
     `Prompt: ${input.prompt}`,
     `Segments: ${input.durations.length}`,
     `Seconds: [${input.durations.join(", ")}]`,
-    `Max prompt length: ${input.maxPromptLength}`
+    `Max prompt length: ${input.maxPromptLength}`,
+    ...(input.keyframes ? [`Keyframes: ${input.durations.length + 1}`] : [])
   ].join("\n")
 
 /** The follow-up sent once when a plan does not fit, naming what to fix. */
@@ -43,7 +61,7 @@ export const correction = (problems: ReadonlyArray<string>, input: Planner.PlanI
   [
     "That plan cannot be used:",
     ...problems.map((problem) => `- ${problem}`),
-    `Return the whole plan again with exactly ${input.durations.length} segments, seconds [${input.durations.join(", ")}] in that order, and a non-empty prompt of at most ${input.maxPromptLength} characters for each.`
+    `Return the whole plan again with exactly ${input.durations.length} segments, seconds [${input.durations.join(", ")}] in that order, and a non-empty prompt of at most ${input.maxPromptLength} characters for each${input.keyframes ? `, and exactly ${input.durations.length + 1} non-empty keyframes` : ""}.`
   ].join("\n")
 
 /**

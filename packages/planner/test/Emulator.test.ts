@@ -28,10 +28,10 @@ const input: Planner.PlanInput = {
   hasReference: false
 }
 
-const plan = () =>
+const plan = (planInput: Planner.PlanInput = input) =>
   Effect.gen(function* () {
     const planner = yield* Planner.Planner
-    return yield* planner.plan(input)
+    return yield* planner.plan(planInput)
   }).pipe(
     Effect.provide(
       OpenAiPlanner.layer({ apiKey: Redacted.make(KEY), baseURL: emu!.baseURL, retry: { baseDelayMs: 20 } })
@@ -51,6 +51,14 @@ describe("OpenAiPlanner against the emulator", () => {
         assert.isAtMost(segment.prompt.length, input.maxPromptLength)
       }
       for (const field of ["Subject:", "Look:", "Camera:", "Light:", "Sound:"]) assert.include(result.brief, field)
+    })
+  )
+
+  it.live("with keyframes asked, the emulator's plan describes segments + 1 of them", () =>
+    Effect.gen(function* () {
+      const result = yield* plan({ ...input, keyframes: true })
+      assert.strictEqual(result.keyframes?.length, 4)
+      for (const keyframe of result.keyframes ?? []) assert.include(keyframe, "paper boat")
     })
   )
 

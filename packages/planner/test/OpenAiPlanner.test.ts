@@ -38,7 +38,10 @@ const responseBody = (plan: unknown) => ({
 })
 
 /** A scripted `/v1/responses`: each call takes the next reply; request bodies are recorded. */
-const scripted = (replies: ReadonlyArray<{ status?: number; body: unknown; headers?: Record<string, string> }>) => {
+const scripted = (
+  replies: ReadonlyArray<{ status?: number; body: unknown; headers?: Record<string, string> }>,
+  planInput: Planner.PlanInput = input
+) => {
   const requests: Array<Record<string, unknown>> = []
   const fetch: typeof globalThis.fetch = async (_url, init) => {
     requests.push(JSON.parse(String(init?.body)))
@@ -56,7 +59,7 @@ const scripted = (replies: ReadonlyArray<{ status?: number; body: unknown; heade
   })
   const plan = Effect.gen(function* () {
     const planner = yield* Planner.Planner
-    return yield* planner.plan(input)
+    return yield* planner.plan(planInput)
   }).pipe(Effect.provide(layer))
   return { requests, plan }
 }
@@ -150,6 +153,57 @@ describe("OpenAiPlanner", () => {
         assert.isAtMost(segment.prompt.length, 400)
         assert.match(segment.prompt, /\.$/)
       }
+    })
+  )
+})
+
+describe("OpenAiPlanner with keyframes (chain: keyframes)", () => {
+  const keyframed = { ...input, keyframes: true }
+  const stills = (n: number) => Array.from({ length: n }, (_, i) => `Still ${i}: the red boat by a lamp post.`)
+
+  it.live("asks for segments + 1 keyframe descriptions in a strict schema and returns them in the plan", () =>
+    Effect.gen(function* () {
+      const { requests, plan } = scripted(
+        [{ body: responseBody({ ...planOf([8, 8, 4]), keyframes: stills(4) }) }],
+        keyframed
+      )
+      const result = yield* plan
+      assert.deepStrictEqual(result.keyframes, stills(4))
+      const body = requests[0]! as {
+        input: Array<{ content: string }>
+        text: { format: { strict: boolean; schema: { required: Array<string>; properties: Record<string, unknown> } } }
+      }
+      assert.isTrue(body.text.format.strict)
+      assert.include(body.text.format.schema.required, "keyframes")
+      assert.include(body.input[1]!.content, "Keyframes: 4")
+      assert.include(body.input[0]!.content, "exactly 4 still-image descriptions")
+    })
+  )
+
+  it.live("a plan with the wrong number of keyframes gets the corrective turn naming it", () =>
+    Effect.gen(function* () {
+      const { requests, plan } = scripted(
+        [
+          { body: responseBody({ ...planOf([8, 8, 4]), keyframes: stills(3) }) },
+          { body: responseBody({ ...planOf([8, 8, 4]), keyframes: stills(4) }) }
+        ],
+        keyframed
+      )
+      const result = yield* plan
+      assert.strictEqual(result.keyframes?.length, 4)
+      const correction = (requests[1]! as { input: Array<{ content: string }> }).input.at(-1)!.content
+      assert.include(correction, "the plan has 3 keyframes; it must have exactly 4 (segments + 1)")
+    })
+  )
+
+  it.live("without keyframes asked, the schema has none and the plan carries none", () =>
+    Effect.gen(function* () {
+      const { requests, plan } = scripted([{ body: responseBody(planOf([8, 8, 4])) }])
+      const result = yield* plan
+      assert.isUndefined(result.keyframes)
+      const schema = (requests[0]! as { text: { format: { schema: { properties: Record<string, unknown> } } } }).text
+        .format.schema
+      assert.notProperty(schema.properties, "keyframes")
     })
   )
 })

@@ -22,6 +22,12 @@ export interface CreateVideoParams {
   readonly numGenerations?: number | undefined
   /** Default `gpt-5`. A provider-prefixed id (`google:gemini-2.5-flash`) or an AI SDK language model object. */
   readonly planModel?: string | NonNullable<AiSdkPlanner.Options["model"]> | undefined
+  /**
+   * With `chain: "keyframes"`: the image model that renders the keyframes (default `gpt-image-1.5`,
+   * on this client's OpenAI connection; a provider-prefixed id such as `google:gemini-2.5-flash-image`
+   * uses that AI SDK provider). Its price is in the estimate.
+   */
+  readonly imageModel?: string | undefined
   /** Log progress lines to stderr. */
   readonly verbose?: boolean | undefined
   /** Default true: keep `segments/segment_NN.mp4` and `segment_NN_last.jpg` beside `output.mp4`. */

@@ -14,6 +14,7 @@ import {
   type Combiner,
   type Drift,
   type FrameExtractor,
+  type KeyframeGenerator,
   LongVideo,
   type LongVideoRequest,
   type Planner,
@@ -23,9 +24,10 @@ import {
 import { FfmpegServices } from "@longsora/ffmpeg-combiner"
 import { OpenAiClient } from "@longsora/openai-client"
 import { OpenAiPlanner } from "@longsora/planner"
-import { SoraSegmentGenerator } from "@longsora/sora-provider"
+import { type ImageModels, OpenAiKeyframeGenerator, SoraSegmentGenerator } from "@longsora/sora-provider"
 import { type Config, type FileSystem, Layer, type Path, Redacted } from "effect"
 import OpenAI from "openai"
+import * as ImageModel from "./ImageModel.ts"
 
 export type Services =
   | Planner.Planner
@@ -60,6 +62,15 @@ export interface Options {
    * built-in table.
    */
   readonly aiSdk?: Pick<AiSdkSegmentGenerator.Options, "connections" | "models"> | undefined
+  /**
+   * The image model that renders keyframes (`chain: keyframes`): an OpenAI Images model on this
+   * connection (default `gpt-image-1.5`). Provider-prefixed image ids are not supported yet.
+   */
+  readonly imageModel?: string | undefined
+  /** Image models beyond the built-in table, or overriding its prices. */
+  readonly imageModels?: ReadonlyArray<ImageModels.ImageModelEntry> | undefined
+  /** Use this keyframe generator instead of the OpenAI Images one. */
+  readonly keyframes?: Layer.Layer<KeyframeGenerator.KeyframeGenerator> | undefined
 }
 
 const aiSdkOptions = (options: Options) => ({
@@ -104,6 +115,12 @@ export const layerLocal: Layer.Layer<
 const withLocal = <E>(remote: Layer.Layer<Planner.Planner | SegmentGenerator.SegmentGenerator, E>) =>
   Layer.mergeAll(remote, layerLocal)
 
+/** The keyframe generator (optional; see `ImageModel`): the one given, else the OpenAI Images one. */
+const keyframes = <E, R>(
+  options: Options,
+  openAiImages: (model: string) => Layer.Layer<KeyframeGenerator.KeyframeGenerator, E, R>
+) => options.keyframes ?? ImageModel.layer(options.imageModel, openAiImages)
+
 /**
  * Every service over one `openai` client you already have (its key, base URL, organisation and
  * project are used; its retries are turned off because the provider must decide what is safe to retry).
@@ -122,7 +139,10 @@ export const layerFromClient = (client: OpenAI, options: Omit<Options, keyof Cli
     ),
     false
   )
-  return withLocal(Layer.mergeAll(planner, generator))
+  const images = keyframes(options, (model) =>
+    OpenAiKeyframeGenerator.layerWithClient({ model, models: options.imageModels }).pipe(Layer.provide(shared))
+  )
+  return Layer.merge(withLocal(Layer.mergeAll(planner, generator)), images)
 }
 
 type ClientSettings = Pick<Options, "apiKey" | "baseURL" | "organization" | "project" | "timeoutMs">
@@ -167,7 +187,10 @@ export const layerConfig = (options: Options = {}) => {
     SoraSegmentGenerator.layerConfig({ ...settings, models: options.models, polling: options.polling }),
     true
   )
-  return withLocal(Layer.mergeAll(planner, generator))
+  const images = keyframes(options, (model) =>
+    OpenAiKeyframeGenerator.layerConfig({ ...settings, model, models: options.imageModels })
+  )
+  return Layer.merge(withLocal(Layer.mergeAll(planner, generator)), images)
 }
 
 /** The program: validate, plan, generate every segment, join. Provide one of the layers above. */

@@ -33,7 +33,8 @@ export class OpenAI extends BaseOpenAI {
         ? { languageModels: { ...options.languageModels, [planModelIdOf(params.planModel)!]: params.planModel } }
         : {})
     }
-    const services = LongSora.layerFromClient(this, { ...options, ...objects })
+    const imageModel = params.imageModel === undefined ? {} : { imageModel: params.imageModel }
+    const services = LongSora.layerFromClient(this, { ...options, ...objects, ...imageModel })
     const reporter = params.onProgress
       ? Progress.callbackReporter(params.onProgress)
       : params.verbose

@@ -1,6 +1,8 @@
 export { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
 export { Polling, ReferenceImage } from "@longsora/provider-kit"
+export * as ImageModels from "./ImageModels.ts"
 export * as JobRecovery from "./JobRecovery.ts"
+export * as OpenAiKeyframeGenerator from "./OpenAiKeyframeGenerator.ts"
 export * as Refusal from "./Refusal.ts"
 export * as SoraCapabilities from "./SoraCapabilities.ts"
 export * as SoraSegmentGenerator from "./SoraSegmentGenerator.ts"
