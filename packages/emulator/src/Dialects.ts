@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Data } from "effect"
 import type { App, RequestContext } from "./AppContext.ts"
-import type { FalModel, VeoModel } from "./DialectModels.ts"
+import type { FalImageApp, FalModel, GeminiImageModel, VeoModel } from "./DialectModels.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import type { RequestCounters } from "./Http.ts"
 import { sendJson } from "./HttpIo.ts"
@@ -26,22 +26,34 @@ export class DialectError extends Data.TaggedError("DialectError")<{
 /** Per-emulator state of the dialects: start counts and the faults that outlive the start request. */
 export class DialectState {
   readonly creates: Record<DialectName, number> = { gemini: 0, fal: 0 }
+  /** Images made (each one billed by the vendor), per dialect. */
+  readonly images: Record<DialectName, number> = { gemini: 0, fal: 0 }
   /** Jobs whose failure is a generation failure (the `fail-operation` fault), not moderation. */
   readonly failing = new Set<string>()
   /** Jobs whose result URL is already expired (the `expire-result` fault). */
   readonly expired = new Set<string>()
   readonly veoModels: Readonly<Record<string, VeoModel>>
   readonly falModels: Readonly<Record<string, FalModel>>
+  readonly geminiImageModels: Readonly<Record<string, GeminiImageModel>>
+  readonly falImageApps: Readonly<Record<string, FalImageApp>>
+  /** Where made images are kept for their URLs (fal serves them from a URL, Gemini inline). */
+  readonly imageDir: string
   /** The origin fal's answers give the queue (`https://queue.fal.run`; see FalApi). */
   readonly falQueueOrigin: string
 
   constructor(options: {
     readonly veoModels: Readonly<Record<string, VeoModel>>
     readonly falModels: Readonly<Record<string, FalModel>>
+    readonly geminiImageModels: Readonly<Record<string, GeminiImageModel>>
+    readonly falImageApps: Readonly<Record<string, FalImageApp>>
+    readonly imageDir: string
     readonly falQueueOrigin: string
   }) {
     this.veoModels = options.veoModels
     this.falModels = options.falModels
+    this.geminiImageModels = options.geminiImageModels
+    this.falImageApps = options.falImageApps
+    this.imageDir = options.imageDir
     this.falQueueOrigin = options.falQueueOrigin.replace(/\/$/, "")
   }
 }
@@ -151,6 +163,19 @@ export const startJob = async (
     return undefined
   }
   return video
+}
+
+/**
+ * Counts an image made for a dialect (the vendor bills it) and says whether to answer: false when
+ * the `lose-create-response` fault ate the answer (the image is counted, the socket destroyed).
+ */
+export const countImage = (ctx: RequestContext, dialect: DialectName): boolean => {
+  ctx.app.dialects.images[dialect]++
+  if (ctx.app.faults.loseCreateResponse(ctx.faults)) {
+    ctx.req.socket.destroy()
+    return false
+  }
+  return true
 }
 
 /** How a finished job presents to a dialect. */

@@ -9,9 +9,19 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 import type { App } from "./AppContext.ts"
-import { defaultFalModels, defaultVeoModels, type FalModel, type VeoModel } from "./DialectModels.ts"
+import {
+  defaultFalImageApps,
+  defaultFalModels,
+  defaultGeminiImageModels,
+  defaultVeoModels,
+  type FalImageApp,
+  type FalModel,
+  type GeminiImageModel,
+  type VeoModel
+} from "./DialectModels.ts"
 import { DialectState } from "./Dialects.ts"
 import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
+import { RUN_PATH } from "./FalImages.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
@@ -61,6 +71,10 @@ export interface EmulatorOptions {
   readonly veoModels?: Readonly<Record<string, VeoModel>>
   /** Extra or replacement fal apps for the fal dialect (`/fal/queue`), keyed by app id. */
   readonly falModels?: Readonly<Record<string, FalModel>>
+  /** Extra or replacement image models for the Gemini dialect (`models/{id}:generateContent`). */
+  readonly geminiImageModels?: Readonly<Record<string, GeminiImageModel>>
+  /** Extra or replacement fal image apps on the synchronous endpoint (`/fal/run/{app}`). */
+  readonly falImageApps?: Readonly<Record<string, FalImageApp>>
   /**
    * The queue origin fal's answers name in `response_url`/`status_url` (default
    * `https://queue.fal.run`, which `@ai-sdk/fal` requires; route it here with `falFetch`). Give the
@@ -75,6 +89,9 @@ export interface EmulatorStats {
   /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
   readonly totalCreates: number
   readonly createsByDialect: { readonly openai: number; readonly gemini: number; readonly fal: number }
+  /** Images made by this process (each one a billed image at the vendor): Gemini image models and fal image apps. */
+  readonly images: number
+  readonly imagesByDialect: { readonly gemini: number; readonly fal: number }
   readonly requests: number
   readonly requestsByRoute: Readonly<Record<string, number>>
   readonly jobs: ReadonlyArray<JobStat>
@@ -92,6 +109,8 @@ export interface RunningEmulator {
   readonly falQueueURL: string
   /** A fetch sending `https://queue.fal.run/…` here: `createFal({ fetch })`. */
   readonly falFetch: typeof fetch
+  /** e.g. `http://127.0.0.1:4010/fal/run`: stands for `https://fal.run` (fal's image apps), `createFal({ baseURL })`. */
+  readonly falRunURL: string
   close(): Promise<void>
   stats(): EmulatorStats
   setFaults(faults: Faults): void
@@ -129,6 +148,9 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const dialects = new DialectState({
     veoModels: { ...defaultVeoModels, ...options.veoModels },
     falModels: { ...defaultFalModels, ...options.falModels },
+    geminiImageModels: { ...defaultGeminiImageModels, ...options.geminiImageModels },
+    falImageApps: { ...defaultFalImageApps, ...options.falImageApps },
+    imageDir: join(dataDir, "images"),
     falQueueOrigin: options.falQueueOrigin ?? FAL_QUEUE_ORIGIN
   })
   const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0, dialects }
@@ -168,6 +190,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     geminiBaseURL: `${origin}/v1beta`,
     falQueueURL: `${origin}${QUEUE_PATH}`,
     falFetch: falFetch(`${origin}${QUEUE_PATH}`, dialects.falQueueOrigin),
+    falRunURL: `${origin}${RUN_PATH}`,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -187,6 +210,8 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
         gemini: dialects.creates.gemini,
         fal: dialects.creates.fal
       },
+      images: dialects.images.gemini + dialects.images.fal,
+      imagesByDialect: { ...dialects.images },
       requests: counters.requests,
       requestsByRoute: { ...counters.byRoute },
       jobs: store.stats()
@@ -204,6 +229,7 @@ export class EmulatorServer extends Context.Service<
     readonly geminiBaseURL: string
     readonly falQueueURL: string
     readonly falFetch: typeof fetch
+    readonly falRunURL: string
     readonly stats: () => EmulatorStats
     readonly setFaults: (faults: Faults) => void
   }
@@ -227,6 +253,7 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<EmulatorServer
           geminiBaseURL: emu.geminiBaseURL,
           falQueueURL: emu.falQueueURL,
           falFetch: emu.falFetch,
+          falRunURL: emu.falRunURL,
           stats: () => emu.stats(),
           setFaults: (f) => emu.setFaults(f)
         })

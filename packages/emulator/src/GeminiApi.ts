@@ -26,10 +26,10 @@ import { readJson, sendFile, sendJson } from "./HttpIo.ts"
 export const PREFIX = "/v1beta"
 const VIDEO_PREFIX = "video_"
 
-const googleError = (code: number, status: string, message: string, details?: ReadonlyArray<unknown>) =>
+export const googleError = (code: number, status: string, message: string, details?: ReadonlyArray<unknown>) =>
   new DialectError({ status: code, body: { error: { code, message, status, ...(details ? { details } : {}) } } })
 
-const invalidArgument = (message: string) => googleError(400, "INVALID_ARGUMENT", message)
+export const invalidArgument = (message: string) => googleError(400, "INVALID_ARGUMENT", message)
 
 const authenticate = (req: IncomingMessage, url: URL, apiKey: string): string => {
   const header = req.headers["x-goog-api-key"]
@@ -84,7 +84,7 @@ const modelNotFound = (model: string) =>
 const fileNotFound = (id: string) =>
   googleError(403, "PERMISSION_DENIED", `You do not have permission to access the File ${id} or it may not exist.`)
 
-const asRecord = (value: unknown): Record<string, unknown> | undefined =>
+export const asRecord = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
 
 /** `{bytesBase64Encoded, mimeType}` → a stored image; `gcsUri` is Vertex-only. */
@@ -148,7 +148,7 @@ const readParameters = (value: unknown, model: VeoModel, modelId: string): VeoPa
   return { durationSeconds, aspectRatio, resolution }
 }
 
-const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
+export const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
   let body: unknown
   try {
     body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
