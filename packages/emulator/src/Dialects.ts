@@ -5,7 +5,10 @@
  * dialect's own shape, and starts jobs on the shared VideoStore (so renders, lifecycle, expiry and
  * `stats()` are the ones the OpenAI API has).
  */
+import { randomBytes } from "node:crypto"
+import { mkdir, writeFile } from "node:fs/promises"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { join } from "node:path"
 import { Data } from "effect"
 import type { App, RequestContext } from "./AppContext.ts"
 import type { FalImageApp, FalModel, GeminiImageModel, VeoModel } from "./DialectModels.ts"
@@ -166,15 +169,26 @@ export const startJob = async (
 }
 
 /**
- * Counts an image made for a dialect (the vendor bills it) and says whether to answer: false when
- * the `lose-create-response` fault ate the answer (the image is counted, the socket destroyed).
+ * Keeps an image made for a dialect (a file in the image directory, so the data directory counts
+ * it across processes: `readDataDir`) and counts it; returns its id.
  */
-export const countImage = (ctx: RequestContext, dialect: DialectName): boolean => {
+export const keepImage = async (
+  ctx: RequestContext,
+  dialect: DialectName,
+  bytes: Buffer,
+  format: "png" | "jpeg"
+): Promise<string> => {
+  const id = randomBytes(12).toString("hex")
+  await mkdir(ctx.app.dialects.imageDir, { recursive: true })
+  await writeFile(join(ctx.app.dialects.imageDir, `${id}.${format}`), bytes)
   ctx.app.dialects.images[dialect]++
-  if (ctx.app.faults.loseCreateResponse(ctx.faults)) {
-    ctx.req.socket.destroy()
-    return false
-  }
+  return id
+}
+
+/** Whether to answer an image request: false when the `lose-create-response` fault ate the answer. */
+export const answerLost = (ctx: RequestContext): boolean => {
+  if (!ctx.app.faults.loseCreateResponse(ctx.faults)) return false
+  ctx.req.socket.destroy()
   return true
 }
 

@@ -25,7 +25,7 @@ import { RUN_PATH } from "./FalImages.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
-import type { JobStat } from "./JobRecords.ts"
+import { imagesDir, type JobStat } from "./JobRecords.ts"
 import { defaultLimits, defaultTimeouts, type Limits, type Timeouts } from "./Limits.ts"
 import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
 import { VideoStore } from "./VideoStore.ts"
@@ -150,7 +150,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     falModels: { ...defaultFalModels, ...options.falModels },
     geminiImageModels: { ...defaultGeminiImageModels, ...options.geminiImageModels },
     falImageApps: { ...defaultFalImageApps, ...options.falImageApps },
-    imageDir: join(dataDir, "images"),
+    imageDir: imagesDir(dataDir),
     falQueueOrigin: options.falQueueOrigin ?? FAL_QUEUE_ORIGIN
   })
   const app: App = { store, files: new FileStore(), faults, models, uploadDir, limits, creates: 0, dialects }

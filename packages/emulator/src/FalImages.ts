@@ -9,12 +9,12 @@
  * `moderation` fault answers a black picture flagged `has_nsfw_concepts: [true]` (still billed).
  */
 import { randomBytes } from "node:crypto"
-import { mkdir, readFile, writeFile } from "node:fs/promises"
+import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import sharp from "sharp"
 import type { RequestContext } from "./AppContext.ts"
 import { type FalImageApp, megapixelSize, ratioOf } from "./DialectModels.ts"
-import { countImage, type DialectRoute, originOf } from "./Dialects.ts"
+import { answerLost, type DialectRoute, keepImage, originOf } from "./Dialects.ts"
 import { detail, enumError, type FieldError, fetchImage, missing, PREFIX, unprocessable } from "./FalApi.ts"
 import { readJson, sendFile, sendJson } from "./HttpIo.ts"
 import * as StillImages from "./StillImages.ts"
@@ -97,7 +97,6 @@ export const run = async (ctx: RequestContext): Promise<void> => {
   const flagged = ctx.app.faults.moderation(ctx.faults)
   const sourceBytes = source ? await readFile(source.path) : undefined
   const images: Array<Record<string, unknown>> = []
-  await mkdir(ctx.app.dialects.imageDir, { recursive: true })
   for (let i = 0; i < input.count; i++) {
     const png = flagged
       ? await sharp({ create: { width, height, channels: 3, background: "#000000" } })
@@ -105,8 +104,7 @@ export const run = async (ctx: RequestContext): Promise<void> => {
           .toBuffer()
       : await StillImages.render({ prompt: input.prompt, width, height, source: sourceBytes })
     const bytes = input.format === "png" ? png : await sharp(png).jpeg({ quality: 90 }).toBuffer()
-    const id = randomBytes(12).toString("hex")
-    await writeFile(join(ctx.app.dialects.imageDir, `${id}.${input.format}`), bytes)
+    const id = await keepImage(ctx, "fal", bytes, input.format)
     const contentType = `image/${input.format}`
     images.push({
       url: input.syncMode ? `data:${contentType};base64,${bytes.toString("base64")}` : mediaUrl(ctx, id, input.format),
@@ -115,7 +113,7 @@ export const run = async (ctx: RequestContext): Promise<void> => {
       content_type: contentType
     })
   }
-  for (let i = 0; i < input.count; i++) if (!countImage(ctx, "fal")) return
+  if (answerLost(ctx)) return
   sendJson(ctx.res, 200, {
     images,
     timings: { inference: 0.05 },

@@ -11,7 +11,7 @@
  */
 import sharp from "sharp"
 import type { RequestContext } from "./AppContext.ts"
-import { countImage, type DialectRoute } from "./Dialects.ts"
+import { answerLost, type DialectRoute, keepImage } from "./Dialects.ts"
 import { asRecord, googleError, invalidArgument, PREFIX, readBody } from "./GeminiApi.ts"
 import { sendJson } from "./HttpIo.ts"
 import { responseId } from "./Ids.ts"
@@ -132,7 +132,8 @@ export const generateContent = async (ctx: RequestContext): Promise<void> => {
     })
   }
   const png = await StillImages.render({ prompt: request.prompt, width, height, source: request.images.at(-1) })
-  if (!countImage(ctx, "gemini")) return
+  await keepImage(ctx, "gemini", png, "png")
+  if (answerLost(ctx)) return
   sendJson(ctx.res, 200, {
     candidates: [
       {
