@@ -48,10 +48,10 @@ const escapeXml = (text: string): string =>
   text.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!)
 
 /**
- * The caption band: up to two lines of the prompt on a dark strip along the bottom. `cover`: an
- * opaque strip of two lines' height, hiding the caption of the picture being edited.
+ * The caption band: up to two lines of the prompt on an opaque strip of two lines' height along the
+ * bottom, so an edit's caption replaces its source's exactly.
  */
-const caption = (prompt: string, width: number, height: number, cover = false): string => {
+const caption = (prompt: string, width: number, height: number): string => {
   const size = Math.max(10, Math.round(height / 22))
   const perLine = Math.max(12, Math.floor(width / (size * 0.56)))
   const words = prompt.replace(/\s+/g, " ").trim().split(" ")
@@ -63,14 +63,14 @@ const caption = (prompt: string, width: number, height: number, cover = false): 
       lines.push(word)
     } else lines[lines.length - 1] = line === "" ? word : `${line} ${word}`
   }
-  const band = Math.round(size * 1.4 * (cover ? 2 : lines.length) + size * 0.6)
+  const band = Math.round(size * 1.4 * 2 + size * 0.6)
   const text = lines
     .map(
       (line, i) =>
         `<text x="${Math.round(size * 0.6)}" y="${height - band + Math.round(size * 1.3 * (i + 1))}" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="${size}" fill="#ffffff">${escapeXml(line)}</text>`
     )
     .join("")
-  return `<rect x="0" y="${height - band}" width="${width}" height="${band}" fill="#000000" fill-opacity="${cover ? 1 : 0.45}"/>${text}`
+  return `<rect x="0" y="${height - band}" width="${width}" height="${band}" fill="#000000" fill-opacity="1"/>${text}`
 }
 
 const svg = (width: number, height: number, body: string): Buffer =>
@@ -104,8 +104,7 @@ const edit = async (prompt: string, source: Buffer, width: number, height: numbe
   const overlay =
     `<rect width="${width}" height="${height}" fill="${main}" fill-opacity="0.12"/>` +
     `<circle cx="${Math.round(width * (0.1 + (seed % 80) / 100))}" cy="${Math.round(height * (0.1 + ((seed >>> 8) % 50) / 100))}" r="${mark}" fill="${main}"/>` +
-    // Opaque: the source's own caption is replaced, not written over.
-    caption(prompt, width, height, true)
+    caption(prompt, width, height)
   return sharp(base)
     .composite([{ input: svg(width, height, overlay) }])
     .png()
