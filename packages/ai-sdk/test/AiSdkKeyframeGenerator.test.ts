@@ -3,41 +3,14 @@
  * loaded by LongSora as in a run, against the emulator in its own process: real images written to
  * the destination, an edit that keeps the source's look (measured), each image counted once.
  */
-import { spawn } from "node:child_process"
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Emulator } from "@longsora/emulator"
 import { Effect, Exit, Layer } from "effect"
 import * as AiSdkKeyframeGenerator from "../src/AiSdkKeyframeGenerator.ts"
 import * as Providers from "../src/Providers.ts"
-import { emulator, run, tempDir } from "./helpers.ts"
-
-/** `longsora-emulator` in its own process on `dataDir`, stopped with the test's scope. */
-const childEmulator = (dataDir: string) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const bin = fileURLToPath(new URL("../../emulator/src/bin.ts", import.meta.url))
-      const child = spawn(process.execPath, [bin, "--port", "0", "--data-dir", dataDir], {
-        stdio: ["ignore", "pipe", "ignore"]
-      })
-      const baseURL = await new Promise<string>((resolve, reject) => {
-        child.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()))
-        child.once("exit", (code) => reject(new Error(`emulator exited (${code}) before it listened`)))
-      })
-      return { child, origin: new URL(baseURL).origin }
-    }),
-    ({ child }) =>
-      Effect.promise(
-        () =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve()
-            child.once("exit", () => resolve())
-            child.kill("SIGTERM")
-          })
-      )
-  )
+import { childEmulator, emulator, run, tempDir } from "./helpers.ts"
 
 /** The image endpoints of Google and fal, pointed at an emulator. */
 const offline = (origin: string, apiKey = "sk-emulator") =>
