@@ -22,11 +22,19 @@ describe("Gemini API dialect: Veo extension", { timeout: 60_000 }, () => {
       body: JSON.stringify({ instances: [{ prompt: "the boat sails on", video: { uri }, ...extra }] })
     })
 
-  it("+7 s stitched onto the source, the new part opening on its last frame; one more start", async () => {
-    const started = await doStart(model(), { prompt: "a paper boat", duration: 4, resolution: "1280x720" })
+  /** A finished 4 s Veo clip made through the package: its clean `files/{id}:download` URI. */
+  const finishedClip = async (prompt: string): Promise<string> => {
+    const started = await doStart(model(), { prompt, duration: 4, resolution: "1280x720" })
     await pollUntilDone(model(), started.operation)
     const status = await doStatus(model(), started.operation)
-    const uri = (status.providerMetadata?.google as { videos: Array<{ uri: string }> }).videos[0]!.uri
+    const videos = (status.providerMetadata?.google as { videos?: Array<{ uri: string }> } | undefined)?.videos
+    const uri = videos?.[0]?.uri
+    if (uri === undefined) throw new Error("no video URI in the finished status")
+    return uri
+  }
+
+  it("+7 s stitched onto the source, the new part opening on its last frame; one more start", async () => {
+    const uri = await finishedClip("a paper boat")
     const source = await tempFile(await fetchBytes(`${uri}&key=${KEY}`), "mp4")
     const lastFrame = `${source}.last.png`
     await run("ffmpeg", ["-v", "error", "-y", "-sseof", "-0.5", "-i", source, "-update", "1", lastFrame])
@@ -48,10 +56,7 @@ describe("Gemini API dialect: Veo extension", { timeout: 60_000 }, () => {
 
   it("refuses what Veo refuses: an image with the video, a video it did not make, 1080p out; nothing started", async () => {
     const before = emu().stats().createsByDialect.gemini
-    const started = await doStart(model(), { prompt: "a kite", duration: 4, resolution: "1280x720" })
-    await pollUntilDone(model(), started.operation)
-    const status = await doStatus(model(), started.operation)
-    const uri = (status.providerMetadata?.google as { videos: Array<{ uri: string }> }).videos[0]!.uri
+    const uri = await finishedClip("a kite")
     const withImage = await extend(uri, { image: { bytesBase64Encoded: "AAAA", mimeType: "image/png" } })
     expect(withImage.status).toBe(400)
     const stranger = await extend(`${emu().geminiBaseURL}/files/nothing:download?alt=media`)
