@@ -16,7 +16,7 @@ import type {
 } from "@ai-sdk/provider"
 import { Errors, SegmentGenerator } from "@longsora/core"
 import { Polling, Redaction, ReferenceImage, RetryPolicy, SpecCheck, Watch } from "@longsora/provider-kit"
-import { Clock, Config, Effect, Layer, Option } from "effect"
+import { Clock, Config, Effect, Layer, Option, Redacted } from "effect"
 import * as JobId from "./JobId.ts"
 import * as ModelResolver from "./ModelResolver.ts"
 import * as ProviderCall from "./ProviderCall.ts"
@@ -28,6 +28,7 @@ import * as Providers from "./Providers.ts"
 import * as ResultFile from "./ResultFile.ts"
 import * as SegmentFailures from "./SegmentFailures.ts"
 import { MODERATION } from "./SegmentFailures.ts"
+import * as VeoExtension from "./VeoExtension.ts"
 import * as VideoModels from "./VideoModels.ts"
 
 type SegmentSpec = SegmentGenerator.SegmentSpec
@@ -148,6 +149,86 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const describe = (cause: unknown) => ProviderCall.describe(cause, scrub)
   const { startError, lostStartError, jobError, statusError } = SegmentFailures.make(scrub, describe)
 
+  /**
+   * The one billable call, sent once: only a refusal before any work (429) is asked again, a lost
+   * answer never is. Its operation becomes the job id core records.
+   */
+  const startOnce = Effect.fnUntraced(function* (
+    spec: SegmentSpec,
+    send: (signal: AbortSignal) => PromiseLike<{ readonly operation: JSONValue }>
+  ) {
+    const sentAt = yield* Clock.currentTimeMillis
+    const answer = yield* RetryPolicy.retrying(() => call("doStart", send), {
+      policy: retry,
+      classify: (error) => {
+        const classified = classifyCall(error)
+        return classified.ambiguous ? { ...classified, retryable: false } : classified
+      }
+    }).pipe(Effect.mapError(startError(spec, sentAt)))
+    const answeredAt = yield* Clock.currentTimeMillis
+    const id = JobId.encode({ model: spec.model, operation: answer.operation })
+    started.set(id, { at: answeredAt, progress: 0, createdAt: answeredAt, between: [sentAt, answeredAt] })
+    return { segment: spec.segment, id, seconds: spec.seconds } satisfies SegmentJob
+  })
+
+  const cannotExtend = (spec: SegmentSpec, reason: string, fix: string) =>
+    new Errors.GenerationError({ segment: spec.segment, kind: "rejected", reason, fix })
+
+  /**
+   * An extension step (`chain: extend`): the source job's clip URI, read from its finished status
+   * (free), then one start sent the way the model's entry says (`wire.extension`).
+   */
+  const submitExtension = Effect.fnUntraced(function* (
+    spec: SegmentSpec,
+    extend: NonNullable<SegmentSpec["extend"]>,
+    entry: VideoModels.ModelEntry
+  ) {
+    const source = JobId.decode(extend.jobId)
+    if (entry.wire?.extension !== "veo-gemini") {
+      return yield* cannotExtend(
+        spec,
+        `LongSora has no way to send ${spec.model}'s extension`,
+        "Declare `wire.extension` for the model, or chain by last frame."
+      )
+    }
+    if (!source || !("operation" in source)) {
+      return yield* cannotExtend(spec, "the clip to extend is not a job of this provider", "Start over (--restart).")
+    }
+    const resolved = yield* resolve(spec.segment, spec.model)
+    if (!resolved.direct) {
+      return yield* cannotExtend(
+        spec,
+        `${spec.model} was given as a model object, which LongSora cannot extend through`,
+        "Let LongSora load the provider package (give the connection instead of the model object)."
+      )
+    }
+    const sourceJob = { segment: spec.segment - 1, id: extend.jobId, seconds: extend.sourceSeconds }
+    const status = yield* RetryPolicy.retrying(
+      () => call("doStatus", (signal) => statusOnce(resolved, source.operation, signal)),
+      { policy: pollRetry, classify: classifyCall }
+    ).pipe(Effect.mapError(statusError(sourceJob)))
+    const uri = status.status === "completed" ? VeoExtension.sourceUri(status.providerMetadata) : undefined
+    if (uri === undefined) {
+      return yield* cannotExtend(
+        spec,
+        `segment ${spec.segment - 1}'s clip is ${status.status === "completed" ? "not a file Veo can extend" : `still ${status.status}`}`,
+        "Run again once it has finished, or start over (--restart)."
+      )
+    }
+    const { direct } = resolved
+    return yield* startOnce(spec, (signal) =>
+      VeoExtension.start({
+        baseURL: direct.baseURL,
+        apiKey: direct.connection.apiKey && Redacted.value(direct.connection.apiKey),
+        modelId: direct.modelId,
+        prompt: spec.prompt,
+        sourceUri: uri,
+        fetch: resolved.fetch,
+        signal
+      })
+    )
+  })
+
   const submit = Effect.fn("AiSdkSegmentGenerator.submit")(function* (spec: SegmentSpec) {
     const entry = entryOf(spec.model)
     const problem = SpecCheck.check(spec, entry && VideoModels.capabilitiesOf(entry), {
@@ -158,28 +239,14 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     // AI SDK providers cannot list jobs, so a lost start can never be adopted: core passes
     // `lostCreate` only until the user says to start anew (`recreateLost`).
     if (spec.lostCreate !== undefined) return yield* lostStartError(spec, spec.lostCreate.sentAt)
+    if (spec.extend !== undefined) return yield* submitExtension(spec, spec.extend, entry)
     const { model, providerKey } = yield* resolve(spec.segment, spec.model)
     const image = spec.reference === undefined ? undefined : yield* readReference(spec, spec.reference)
     const lastFrame = spec.lastFrame === undefined ? undefined : yield* readReference(spec, spec.lastFrame)
     const request = callOptions(spec, entry, providerKey, image, lastFrame)
     if (model.specificationVersion === "v4" && model.doStart && model.doStatus) {
       const doStart = model.doStart.bind(model)
-      const sentAt = yield* Clock.currentTimeMillis
-      const answer = yield* RetryPolicy.retrying(
-        () => call("doStart", (signal) => doStart({ ...request, abortSignal: signal })),
-        {
-          policy: retry,
-          // Only a refusal before any work (429) is asked again; a lost answer never is.
-          classify: (error) => {
-            const classified = classifyCall(error)
-            return classified.ambiguous ? { ...classified, retryable: false } : classified
-          }
-        }
-      ).pipe(Effect.mapError(startError(spec, sentAt)))
-      const answeredAt = yield* Clock.currentTimeMillis
-      const id = JobId.encode({ model: spec.model, operation: answer.operation })
-      started.set(id, { at: answeredAt, progress: 0, createdAt: answeredAt, between: [sentAt, answeredAt] })
-      return { segment: spec.segment, id, seconds: spec.seconds } satisfies SegmentJob
+      return yield* startOnce(spec, (signal) => doStart({ ...request, abortSignal: signal }))
     }
     // A V3 model (or a V4 one without start/status): one blocking call, in this process only.
     const generate = model.doGenerate?.bind(model)

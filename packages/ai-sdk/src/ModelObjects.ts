@@ -3,6 +3,7 @@
  * the provider-prefixed id they stand for in requests, the manifest and the capability table.
  */
 import type {
+  ImageModelV4,
   Experimental_VideoModelV3 as VideoModelV3,
   Experimental_VideoModelV4 as VideoModelV4
 } from "@ai-sdk/provider"
@@ -18,3 +19,7 @@ export const videoModelId = (model: VideoModelV4 | VideoModelV3): string =>
 /** The id of a language model object; a string model id is returned as it is. */
 export const languageModelId = (model: LanguageModel): string =>
   typeof model === "string" ? model : `${providerPrefix(model.provider)}:${model.modelId}`
+
+/** `google:gemini-2.5-flash-image`, `fal:flux-pro/kontext` for an image model object. */
+export const imageModelId = (model: ImageModelV4): string =>
+  `${providerPrefix(model.provider)}:${model.modelId.replace(/^fal-ai\//, "")}`

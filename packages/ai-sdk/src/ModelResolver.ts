@@ -22,6 +22,11 @@ export interface Resolved {
   readonly fetch: typeof fetch
   readonly probe: Providers.Probe | undefined
   readonly providerKey: string
+  /**
+   * For the provider package's models (not your own objects): its connection and the package's model
+   * id, for calls the package cannot make itself (Veo's extension).
+   */
+  readonly direct?: { readonly connection: Providers.Connection; readonly modelId: string; readonly baseURL: string }
 }
 
 export interface ResolverOptions {
@@ -78,7 +83,13 @@ export const make = (options: ResolverOptions) => {
       }
       const model = make.call(instance, ref.modelId) as VideoModel
       const fetchFn = Providers.makeFetch(ref.provider, connection, new Map())
-      const entry: Resolved = { model, fetch: fetchFn, probe, providerKey: ref.provider.id }
+      const entry: Resolved = {
+        model,
+        fetch: fetchFn,
+        probe,
+        providerKey: ref.provider.id,
+        direct: { connection, modelId: ref.modelId, baseURL: connection.baseURL ?? ref.provider.defaultBaseURL }
+      }
       resolved.set(id, entry)
       return entry
     }).pipe(

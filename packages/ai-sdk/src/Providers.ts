@@ -33,6 +33,17 @@ export interface ProviderInfo {
   readonly emulatorPath: string | undefined
   readonly video: boolean
   readonly language: boolean
+  /** Where the package's image models call, when LongSora drives them (`AiSdkKeyframeGenerator`). */
+  readonly images?: ImageEndpoint | undefined
+}
+
+/** The endpoint of a package's image models, when it differs from its video models' (fal: `fal.run`). */
+export interface ImageEndpoint {
+  /** Env var with the image models' base URL (the package's own setting, or ours where it has none). */
+  readonly baseUrlEnv: string
+  readonly defaultBaseURL: string
+  /** Where the emulator serves it, relative to its origin. */
+  readonly emulatorPath: string
 }
 
 const provider = (info: Omit<ProviderInfo, "aliases" | "fixedOrigins" | "keyRequired"> & Partial<ProviderInfo>) =>
@@ -48,7 +59,13 @@ export const providers: ReadonlyArray<ProviderInfo> = [
     defaultBaseURL: "https://generativelanguage.googleapis.com/v1beta",
     emulatorPath: "/v1beta",
     video: true,
-    language: true
+    language: true,
+    // Gemini image models are language models with image output: the same endpoint.
+    images: {
+      baseUrlEnv: "GOOGLE_GENERATIVE_AI_BASE_URL",
+      defaultBaseURL: "https://generativelanguage.googleapis.com/v1beta",
+      emulatorPath: "/v1beta"
+    }
   }),
   provider({
     id: "vertex",
@@ -74,7 +91,9 @@ export const providers: ReadonlyArray<ProviderInfo> = [
     fixedOrigins: ["https://queue.fal.run"],
     emulatorPath: "/fal/queue",
     video: true,
-    language: false
+    language: false,
+    // Image apps answer synchronously on https://fal.run, which the package's image model takes as `baseURL`.
+    images: { baseUrlEnv: "FAL_RUN_BASE_URL", defaultBaseURL: "https://fal.run", emulatorPath: "/fal/run" }
   }),
   provider({
     id: "replicate",
@@ -185,15 +204,22 @@ export const makeFetch =
     return response
   }
 
-/** The key and base URL for `info` from config (env by default); `given` overrides what is read. */
-export const connectionConfig = (info: ProviderInfo, given: Partial<Connection> = {}) =>
+/**
+ * The key and base URL for `info` from config (env by default); `given` overrides what is read.
+ * `baseUrlEnv`: where the base URL is read from (the image endpoint's variable for image models).
+ */
+export const connectionConfig = (
+  info: ProviderInfo,
+  given: Partial<Connection> = {},
+  baseUrlEnv: string = info.baseUrlEnv
+) =>
   Effect.gen(function* () {
     let apiKey = given.apiKey
     for (const name of info.keyEnv) {
       if (apiKey !== undefined) break
       apiKey = Option.getOrUndefined(yield* Config.Redacted(name).pipe(Config.option))
     }
-    const baseURL = given.baseURL ?? Option.getOrUndefined(yield* Config.String(info.baseUrlEnv).pipe(Config.option))
+    const baseURL = given.baseURL ?? Option.getOrUndefined(yield* Config.String(baseUrlEnv).pipe(Config.option))
     if (apiKey === undefined && info.keyRequired) {
       return yield* new Errors.InvalidRequest({
         field: info.keyEnv[0]!,
@@ -209,6 +235,8 @@ type Factory = (settings: Record<string, unknown>) => {
   readonly videoModel?: (id: string) => unknown
   readonly video?: (id: string) => unknown
   readonly languageModel?: (id: string) => unknown
+  readonly imageModel?: (id: string) => unknown
+  readonly image?: (id: string) => unknown
 }
 
 /** Imports the provider package, or says how to install it. */
@@ -230,12 +258,23 @@ export const load = (info: ProviderInfo): Effect.Effect<Factory, Errors.MissingD
       })
   })
 
-/** The package's provider instance for a connection (its own settings: apiKey, baseURL, fetch). */
-export const instantiate = (info: ProviderInfo, factory: Factory, connection: Connection, probe: Probe) =>
+/**
+ * The package's provider instance for a connection (its own settings: apiKey, baseURL, fetch).
+ * `for: "images"`: the connection is the image endpoint's, always given as `baseURL`.
+ */
+export const instantiate = (
+  info: ProviderInfo,
+  factory: Factory,
+  connection: Connection,
+  probe: Probe,
+  options: { readonly for: "video" | "images" } = { for: "video" }
+) =>
   factory({
     ...(connection.apiKey ? { apiKey: Redacted.value(connection.apiKey) } : {}),
     // fal's video model ignores baseURL; its fixed origins are rewritten by the fetch instead.
-    ...(connection.baseURL && info.fixedOrigins.length === 0 ? { baseURL: connection.baseURL } : {}),
+    ...(connection.baseURL && (options.for === "images" || info.fixedOrigins.length === 0)
+      ? { baseURL: connection.baseURL }
+      : {}),
     fetch: makeFetch(info, connection, probe)
   })
 
@@ -258,3 +297,29 @@ export const emulatorConnection = (
         })
       )
     : Effect.succeed({ apiKey: Redacted.make(apiKey), baseURL: `${origin.replace(/\/$/, "")}${info.emulatorPath}` })
+
+/**
+ * Settings that point a provider's image models at an emulator running at `origin`: give them to
+ * `AiSdkKeyframeGenerator.layer({ connections })` for an offline run.
+ */
+export const emulatorImageConnection = (
+  info: ProviderInfo,
+  origin: string,
+  apiKey: string
+): Effect.Effect<Connection, Errors.InvalidRequest> =>
+  info.images === undefined
+    ? Effect.fail(
+        new Errors.InvalidRequest({
+          field: "--offline",
+          given: `${info.id}: image models`,
+          allowed: `image models of providers the emulator speaks: ${providers
+            .filter((p) => p.images !== undefined)
+            .map((p) => p.id)
+            .join(", ")}`,
+          fix: `Run ${info.id}: image models online (set ${info.keyEnv[0] ?? "its credentials"}), or pick an emulated provider.`
+        })
+      )
+    : Effect.succeed({
+        apiKey: Redacted.make(apiKey),
+        baseURL: `${origin.replace(/\/$/, "")}${info.images.emulatorPath}`
+      })

@@ -25,7 +25,9 @@ export const WireHints = Schema.Struct({
    * for packages that map no `frameImages` last frame (fal's: Kling's `tail_image_url`, Seedance's
    * and Hailuo's `end_image_url`). Without it the last frame goes as `frameImages` (Google's Veo).
    */
-  lastFrame: Schema.optionalKey(Schema.Literals(["tail_image_url", "end_image_url"]))
+  lastFrame: Schema.optionalKey(Schema.Literals(["tail_image_url", "end_image_url"])),
+  /** How an extension (`chain: extend`) is sent: `veo-gemini`, Veo's `instances[0].video` over the Gemini API (VeoExtension). */
+  extension: Schema.optionalKey(Schema.Literals(["veo-gemini"]))
 })
 export type WireHints = typeof WireHints.Type
 
@@ -55,7 +57,21 @@ const veo = (model: string, usdPerSecond: number, surface: "gemini" | "vertex", 
   audio: surface === "gemini" ? "always" : "optional",
   maxPromptLength: 4_000,
   maxConcurrentJobs: 10,
+  // Over the Gemini API only: Vertex extends from a GCS video (1–30 s in, 37 s at most), not wired here.
+  ...(surface === "gemini"
+    ? {
+        extension: { clipLengths: set(7), maxExtensions: 20, maxTotalSeconds: 148, returns: "stitched" as const },
+        wire: { extension: "veo-gemini" as const }
+      }
+    : {}),
   sources: {
+    ...(surface === "gemini"
+      ? {
+          extension:
+            "video-gateways.md (GENAI generate_videos_extension.ts: source.video, a Veo output, sent as instances[0].video.uri); " +
+            "[3P] help.apiyi.com Veo 3.1 extend guide: +7 s a step, at most 20, 148 s in all, one stitched video, 720p out"
+        }
+      : {}),
     clipLengths: "Vercel AI Gateway page for veo-3.1-generate-001; GCP Veo docs (4, 6, 8 s)",
     sizes: "GENAI types.ts (16:9, 9:16); GAI-GUIDE (720p, 1080p, 4k)",
     usdPerSecond: priceSource,

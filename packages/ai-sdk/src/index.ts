@@ -1,5 +1,7 @@
+export * as AiSdkKeyframeGenerator from "./AiSdkKeyframeGenerator.ts"
 export * as AiSdkPlanner from "./AiSdkPlanner.ts"
 export * as AiSdkSegmentGenerator from "./AiSdkSegmentGenerator.ts"
+export * as ImageModels from "./ImageModels.ts"
 export * as JobId from "./JobId.ts"
 export * as ModelObjects from "./ModelObjects.ts"
 export * as Providers from "./Providers.ts"

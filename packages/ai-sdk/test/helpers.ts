@@ -1,8 +1,9 @@
 /** Shared by the AI SDK generator tests: an emulator per test, a reference picture, fast polling. */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { Emulator } from "@longsora/emulator"
 import { Effect, Redacted } from "effect"
@@ -67,3 +68,28 @@ export const ffprobe = (path: string) =>
     const { stdout } = await run("ffprobe", ["-v", "error", "-show_streams", "-of", "json", path])
     return JSON.parse(stdout) as { streams: Array<{ codec_type: string; width?: number; height?: number }> }
   })
+
+/** `longsora-emulator` in its own process on `dataDir`, stopped with the test's scope. */
+export const childEmulator = (dataDir: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const bin = fileURLToPath(new URL("../../emulator/src/bin.ts", import.meta.url))
+      const child = spawn(process.execPath, [bin, "--port", "0", "--data-dir", dataDir], {
+        stdio: ["ignore", "pipe", "ignore"]
+      })
+      const baseURL = await new Promise<string>((resolve, reject) => {
+        child.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()))
+        child.once("exit", (code) => reject(new Error(`emulator exited (${code}) before it listened`)))
+      })
+      return { child, origin: new URL(baseURL).origin }
+    }),
+    ({ child }) =>
+      Effect.promise(
+        () =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve()
+            child.once("exit", () => resolve())
+            child.kill("SIGTERM")
+          })
+      )
+  )

@@ -51,6 +51,15 @@ const emulatorConnections = (target: Target, baseURL: string, apiKey: string) =>
     )
   ).pipe(Effect.map((entries) => Object.fromEntries(entries)))
 
+/** The emulated image endpoint of a prefixed `--image-model` (none for an OpenAI Images one). */
+const emulatorImageConnections = (target: Target, baseURL: string, apiKey: string) => {
+  const ref = target.imageModel === undefined ? undefined : Providers.parseModelId(target.imageModel)
+  if (ref === undefined) return Effect.succeed({})
+  return Effect.map(Providers.emulatorImageConnection(ref.provider, new URL(baseURL).origin, apiKey), (connection) => ({
+    [ref.provider.id]: connection
+  }))
+}
+
 /** The emulator's table entry for a declared model, so offline runs accept it too. */
 const emulatorModel = (capabilities: Capabilities.ProviderCapabilities) => ({
   seconds: Capabilities.clipLengthValues(capabilities.clipLengths).map(String),
@@ -88,12 +97,13 @@ const offlineLayer = (target: Target, emulator: typeof Emulator) =>
     Effect.gen(function* () {
       const server = yield* emulator.EmulatorServer
       const connections = yield* emulatorConnections(target, server.baseURL, server.apiKey)
+      const imageConnections = yield* emulatorImageConnections(target, server.baseURL, server.apiKey)
       return LongSora.layer({
         apiKey: server.apiKey,
         baseURL: server.baseURL,
         models: target.models,
         imageModel: target.imageModel,
-        aiSdk: { connections, models: target.models }
+        aiSdk: { connections, imageConnections, models: target.models }
       })
     })
   ).pipe(

@@ -5,7 +5,7 @@
  * creates, a rerun pays for nothing, and refusals name the flag and the strategies a model has.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Emulator } from "@longsora/emulator"
@@ -128,6 +128,25 @@ describe("longsora generate --chain keyframes", { timeout: 240_000 }, () => {
     expect([recounted.creates, recounted.images]).toEqual([5, 6])
   })
 
+  it("--image-model google:…: the keyframes come from a Gemini image model, and the seams are exact", async () => {
+    const output = join(dir, "gemini-images")
+    const gemini = "google:gemini-2.5-flash-image"
+    const shorter = args(output, "--image-model", gemini).map((a) => (a === "40" ? "16" : a === "5" ? "2" : a))
+    const preview = await CliProcess.run([...shorter, "--dry-run"], { env: CliProcess.baseEnv() })
+    expect(lines(preview.stdout).at(-1)).toMatchObject({ keyframes: { images: 3, model: gemini } })
+    const result = await CliProcess.run(shorter, { env: CliProcess.baseEnv() })
+    expect(result.code, result.stderr).toBe(0)
+    expect(lines(result.stdout).at(-1)).toMatchObject({ _tag: "Result", durations: [8, 8], keyframesBilled: 3 })
+    // Made by the emulator's Gemini dialect (image files), none through the OpenAI Images API (records).
+    const made = readdirSync(join(output, ".longsora", "emulator", "images"))
+    expect(made.filter((name) => name.endsWith(".png"))).toHaveLength(3)
+    expect(made.filter((name) => name.endsWith(".json"))).toHaveLength(0)
+    const segments = join(output, "segments")
+    const seam = luma(join(segments, "keyframe_01.png"))
+    expect(difference(luma(join(segments, "segment_01.mp4"), 8 * FPS - 1), seam)).toBeLessThan(1.5)
+    expect(difference(luma(join(segments, "segment_02.mp4"), 0), seam)).toBeLessThan(1.5)
+  })
+
   it("--dry-run shows the keyframe images and their cost in the estimate", async () => {
     const result = await CliProcess.run(args(join(dir, "dry"), "--dry-run"), { env: CliProcess.baseEnv() })
     expect(result.code, result.stderr).toBe(0)
@@ -138,7 +157,7 @@ describe("longsora generate --chain keyframes", { timeout: 240_000 }, () => {
     })
   })
 
-  it("a model without a last frame is refused, naming the strategies it supports; a provider image model names --image-model", async () => {
+  it("a model without a last frame is refused, naming the strategies it supports; an unknown image model names --image-model", async () => {
     const wan = "fal:wan-25-preview/image-to-video"
     // Wan only animates an image, so it gets one: the refusal is about the last frame it lacks.
     const reference = join(dir, "reference.png")

@@ -101,3 +101,55 @@ export const sizeFor = (shortSide: number, ratio: number): string => {
   const even = (n: number) => Math.max(2, Math.round(n / 2) * 2)
   return ratio >= 1 ? `${even(shortSide * ratio)}x${shortSide}` : `${shortSide}x${even(shortSide / ratio)}`
 }
+
+/** An image model served over the Gemini API (`models/{id}:generateContent`, image output). */
+export interface GeminiImageModel {
+  /** `generationConfig.imageConfig.aspectRatio` → the picture's size; `1:1` is the default without an input image. */
+  readonly sizes: Readonly<Record<string, string>>
+}
+
+/** Gemini 2.5 Flash Image's output sizes per aspect ratio (the Gemini API image-generation guide's table). */
+const geminiFlashImage: GeminiImageModel = {
+  sizes: {
+    "1:1": "1024x1024",
+    "2:3": "832x1248",
+    "3:2": "1248x832",
+    "3:4": "864x1184",
+    "4:3": "1184x864",
+    "4:5": "896x1152",
+    "5:4": "1152x896",
+    "9:16": "768x1344",
+    "16:9": "1344x768",
+    "21:9": "1536x672"
+  }
+}
+
+/** The Gemini image models `@ai-sdk/google` lets edit an input image (its `supportsFileInputs` list). */
+export const defaultGeminiImageModels: Readonly<Record<string, GeminiImageModel>> = {
+  "gemini-2.5-flash-image": geminiFlashImage,
+  "gemini-3-pro-image-preview": geminiFlashImage,
+  "gemini-3.1-flash-image-preview": geminiFlashImage
+}
+
+/** A fal image app on the synchronous endpoint (`https://fal.run/{app}`). */
+export interface FalImageApp {
+  /** Whether `image_url` (the picture to edit) is required. */
+  readonly edits: boolean
+  /** `aspect_ratio` values; without one an edit keeps the source's shape and text is square. */
+  readonly aspectRatios: ReadonlyArray<string>
+}
+
+const kontextRatios = ["21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21"]
+
+/** FLUX.1 Kontext [pro]: edit (`image_url` required) and text-to-image (fal model pages' input schemas). */
+export const defaultFalImageApps: Readonly<Record<string, FalImageApp>> = {
+  "fal-ai/flux-pro/kontext": { edits: true, aspectRatios: kontextRatios },
+  "fal-ai/flux-pro/kontext/text-to-image": { edits: false, aspectRatios: kontextRatios }
+}
+
+/** About one megapixel at `ratio` (width / height), both sides multiples of 16. */
+export const megapixelSize = (ratio: number): { width: number; height: number } => {
+  const round16 = (n: number) => Math.max(16, Math.round(n / 16) * 16)
+  const height = Math.sqrt((1024 * 1024) / ratio)
+  return { width: round16(height * ratio), height: round16(height) }
+}

@@ -5,10 +5,13 @@
  * dialect's own shape, and starts jobs on the shared VideoStore (so renders, lifecycle, expiry and
  * `stats()` are the ones the OpenAI API has).
  */
+import { randomBytes } from "node:crypto"
+import { mkdir, writeFile } from "node:fs/promises"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { join } from "node:path"
 import { Data } from "effect"
 import type { App, RequestContext } from "./AppContext.ts"
-import type { FalModel, VeoModel } from "./DialectModels.ts"
+import type { FalImageApp, FalModel, GeminiImageModel, VeoModel } from "./DialectModels.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import type { RequestCounters } from "./Http.ts"
 import { sendJson } from "./HttpIo.ts"
@@ -26,22 +29,34 @@ export class DialectError extends Data.TaggedError("DialectError")<{
 /** Per-emulator state of the dialects: start counts and the faults that outlive the start request. */
 export class DialectState {
   readonly creates: Record<DialectName, number> = { gemini: 0, fal: 0 }
+  /** Images made (each one billed by the vendor), per dialect. */
+  readonly images: Record<DialectName, number> = { gemini: 0, fal: 0 }
   /** Jobs whose failure is a generation failure (the `fail-operation` fault), not moderation. */
   readonly failing = new Set<string>()
   /** Jobs whose result URL is already expired (the `expire-result` fault). */
   readonly expired = new Set<string>()
   readonly veoModels: Readonly<Record<string, VeoModel>>
   readonly falModels: Readonly<Record<string, FalModel>>
+  readonly geminiImageModels: Readonly<Record<string, GeminiImageModel>>
+  readonly falImageApps: Readonly<Record<string, FalImageApp>>
+  /** Where made images are kept for their URLs (fal serves them from a URL, Gemini inline). */
+  readonly imageDir: string
   /** The origin fal's answers give the queue (`https://queue.fal.run`; see FalApi). */
   readonly falQueueOrigin: string
 
   constructor(options: {
     readonly veoModels: Readonly<Record<string, VeoModel>>
     readonly falModels: Readonly<Record<string, FalModel>>
+    readonly geminiImageModels: Readonly<Record<string, GeminiImageModel>>
+    readonly falImageApps: Readonly<Record<string, FalImageApp>>
+    readonly imageDir: string
     readonly falQueueOrigin: string
   }) {
     this.veoModels = options.veoModels
     this.falModels = options.falModels
+    this.geminiImageModels = options.geminiImageModels
+    this.falImageApps = options.falImageApps
+    this.imageDir = options.imageDir
     this.falQueueOrigin = options.falQueueOrigin.replace(/\/$/, "")
   }
 }
@@ -151,6 +166,30 @@ export const startJob = async (
     return undefined
   }
   return video
+}
+
+/**
+ * Keeps an image made for a dialect (a file in the image directory, so the data directory counts
+ * it across processes: `readDataDir`) and counts it; returns its id.
+ */
+export const keepImage = async (
+  ctx: RequestContext,
+  dialect: DialectName,
+  bytes: Buffer,
+  format: "png" | "jpeg"
+): Promise<string> => {
+  const id = randomBytes(12).toString("hex")
+  await mkdir(ctx.app.dialects.imageDir, { recursive: true })
+  await writeFile(join(ctx.app.dialects.imageDir, `${id}.${format}`), bytes)
+  ctx.app.dialects.images[dialect]++
+  return id
+}
+
+/** Whether to answer an image request: false when the `lose-create-response` fault ate the answer. */
+export const answerLost = (ctx: RequestContext): boolean => {
+  if (!ctx.app.faults.loseCreateResponse(ctx.faults)) return false
+  ctx.req.socket.destroy()
+  return true
 }
 
 /** How a finished job presents to a dialect. */

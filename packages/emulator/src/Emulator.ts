@@ -11,14 +11,24 @@ import { Context, Data, Effect, Layer } from "effect"
 import type { App } from "./AppContext.ts"
 import * as DataDirLock from "./DataDirLock.ts"
 import { defaults } from "./Defaults.ts"
-import { defaultFalModels, defaultVeoModels, type FalModel, type VeoModel } from "./DialectModels.ts"
+import {
+  defaultFalImageApps,
+  defaultFalModels,
+  defaultGeminiImageModels,
+  defaultVeoModels,
+  type FalImageApp,
+  type FalModel,
+  type GeminiImageModel,
+  type VeoModel
+} from "./DialectModels.ts"
 import { DialectState } from "./Dialects.ts"
 import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
+import { RUN_PATH } from "./FalImages.ts"
 import { FaultState, type Faults } from "./Faults.ts"
 import { FileStore } from "./FileStore.ts"
 import { makeHandler, type RequestCounters } from "./Http.ts"
 import { ImagesState } from "./ImagesApi.ts"
-import type { JobStat } from "./JobRecords.ts"
+import { imagesDir, type JobStat } from "./JobRecords.ts"
 import { defaultLimits, defaultTimeouts, type Limits, type Timeouts } from "./Limits.ts"
 import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
 import { VideoStore } from "./VideoStore.ts"
@@ -64,6 +74,10 @@ export interface EmulatorOptions {
   readonly veoModels?: Readonly<Record<string, VeoModel>>
   /** Extra or replacement fal apps for the fal dialect (`/fal/queue`), keyed by app id. */
   readonly falModels?: Readonly<Record<string, FalModel>>
+  /** Extra or replacement image models for the Gemini dialect (`models/{id}:generateContent`). */
+  readonly geminiImageModels?: Readonly<Record<string, GeminiImageModel>>
+  /** Extra or replacement fal image apps on the synchronous endpoint (`/fal/run/{app}`). */
+  readonly falImageApps?: Readonly<Record<string, FalImageApp>>
   /**
    * The queue origin fal's answers name in `response_url`/`status_url` (default
    * `https://queue.fal.run`, which `@ai-sdk/fal` requires; route it here with `falFetch`). Give the
@@ -78,8 +92,17 @@ export interface EmulatorStats {
   /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
   readonly totalCreates: number
   readonly createsByDialect: { readonly openai: number; readonly gemini: number; readonly fal: number }
-  /** Images made by this process through the Images API (each one billed), by route. */
-  readonly images: { readonly generations: number; readonly edits: number }
+  /**
+   * Images made by this process, each one billed at the vendor: through the OpenAI Images API
+   * (`generations`, `edits`), Gemini image models and fal image apps; `total` is their sum.
+   */
+  readonly images: {
+    readonly total: number
+    readonly generations: number
+    readonly edits: number
+    readonly gemini: number
+    readonly fal: number
+  }
   readonly requests: number
   readonly requestsByRoute: Readonly<Record<string, number>>
   readonly jobs: ReadonlyArray<JobStat>
@@ -97,6 +120,8 @@ export interface RunningEmulator {
   readonly falQueueURL: string
   /** A fetch sending `https://queue.fal.run/…` here: `createFal({ fetch })`. */
   readonly falFetch: typeof fetch
+  /** e.g. `http://127.0.0.1:4010/fal/run`: stands for `https://fal.run` (fal's image apps), `createFal({ baseURL })`. */
+  readonly falRunURL: string
   close(): Promise<void>
   stats(): EmulatorStats
   setFaults(faults: Faults): void
@@ -137,6 +162,9 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const dialects = new DialectState({
     veoModels: { ...defaultVeoModels, ...options.veoModels },
     falModels: { ...defaultFalModels, ...options.falModels },
+    geminiImageModels: { ...defaultGeminiImageModels, ...options.geminiImageModels },
+    falImageApps: { ...defaultFalImageApps, ...options.falImageApps },
+    imageDir: imagesDir(dataDir),
     falQueueOrigin: options.falQueueOrigin ?? FAL_QUEUE_ORIGIN
   })
   const images = new ImagesState(dataDir)
@@ -178,6 +206,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     geminiBaseURL: `${origin}/v1beta`,
     falQueueURL: `${origin}${QUEUE_PATH}`,
     falFetch: falFetch(`${origin}${QUEUE_PATH}`, dialects.falQueueOrigin),
+    falRunURL: `${origin}${RUN_PATH}`,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -198,7 +227,12 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
         gemini: dialects.creates.gemini,
         fal: dialects.creates.fal
       },
-      images: { generations: images.generations, edits: images.edits },
+      images: {
+        total: images.generations + images.edits + dialects.images.gemini + dialects.images.fal,
+        generations: images.generations,
+        edits: images.edits,
+        ...dialects.images
+      },
       requests: counters.requests,
       requestsByRoute: { ...counters.byRoute },
       jobs: store.stats()
@@ -216,6 +250,7 @@ export class EmulatorServer extends Context.Service<
     readonly geminiBaseURL: string
     readonly falQueueURL: string
     readonly falFetch: typeof fetch
+    readonly falRunURL: string
     readonly stats: () => EmulatorStats
     readonly setFaults: (faults: Faults) => void
   }
@@ -239,6 +274,7 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<EmulatorServer
           geminiBaseURL: emu.geminiBaseURL,
           falQueueURL: emu.falQueueURL,
           falFetch: emu.falFetch,
+          falRunURL: emu.falRunURL,
           stats: () => emu.stats(),
           setFaults: (f) => emu.setFaults(f)
         })

@@ -36,10 +36,10 @@ export const QUEUE_PATH = `${PREFIX}/queue`
 export const FAL_QUEUE_ORIGIN = defaults.falQueueOrigin
 const VIDEO_PREFIX = "video_"
 
-const detail = (status: number, body: unknown, headers?: Readonly<Record<string, string>>) =>
+export const detail = (status: number, body: unknown, headers?: Readonly<Record<string, string>>) =>
   new DialectError({ status, body: { detail: body }, ...(headers ? { headers } : {}) })
 
-interface FieldError {
+export interface FieldError {
   readonly loc: ReadonlyArray<string>
   readonly msg: string
   readonly type: string
@@ -47,7 +47,7 @@ interface FieldError {
   readonly ctx?: Readonly<Record<string, unknown>>
 }
 
-const unprocessable = (errors: ReadonlyArray<FieldError>) => detail(422, errors)
+export const unprocessable = (errors: ReadonlyArray<FieldError>) => detail(422, errors)
 
 const authenticate = (req: IncomingMessage, _url: URL, apiKey: string): string => {
   const header = req.headers.authorization?.trim() ?? ""
@@ -64,7 +64,7 @@ const expected = (values: ReadonlyArray<string>): string => {
   return q.length <= 1 ? q.join("") : `${q.slice(0, -1).join(", ")} or ${q[q.length - 1]}`
 }
 
-const enumError = (field: string, value: unknown, allowed: ReadonlyArray<string>): FieldError => ({
+export const enumError = (field: string, value: unknown, allowed: ReadonlyArray<string>): FieldError => ({
   loc: ["body", field],
   msg: `Input should be ${expected(allowed)}`,
   type: "enum",
@@ -72,7 +72,7 @@ const enumError = (field: string, value: unknown, allowed: ReadonlyArray<string>
   ctx: { expected: expected(allowed) }
 })
 
-const missing = (field: string): FieldError => ({ loc: ["body", field], msg: "Field required", type: "missing" })
+export const missing = (field: string): FieldError => ({ loc: ["body", field], msg: "Field required", type: "missing" })
 
 interface FalInput {
   readonly prompt: string
@@ -119,7 +119,7 @@ const readInput = (body: Record<string, unknown>, model: FalModel): FalInput => 
   return { prompt, imageUrl, duration, resolution, aspectRatio, endImageUrl }
 }
 
-const fetchImage = async (ctx: RequestContext, field: string, url: string): Promise<FrameImage> => {
+export const fetchImage = async (ctx: RequestContext, field: string, url: string): Promise<FrameImage> => {
   const image = await imageFromUrl(url, ctx.app.uploadDir, ctx.app.limits)
   if (isFailure(image)) {
     throw unprocessable([

@@ -4,7 +4,8 @@
  * parameters:{sampleCount, durationSeconds, aspectRatio, resolution, personGeneration, …}}` →
  * `{name: "models/{model}/operations/{id}"}`; `GET {base}/{name}` until `done`, then
  * `response.generateVideoResponse.generatedSamples[].video.uri`, a `files/{id}:download?alt=media`
- * URL on the same origin (the provider appends `key=`). Auth: `x-goog-api-key` or `?key=`. Errors
+ * URL on the same origin (the provider appends `key=`). Veo's extension: `instances[0].video.uri` = such
+ * a URI, +7 s stitched onto the source (see `extend`). Auth: `x-goog-api-key` or `?key=`. Errors
  * use Google's envelope `{error:{code,message,status,details?}}`.
  */
 import type { IncomingMessage } from "node:http"
@@ -26,10 +27,10 @@ import { readJson, sendFile, sendJson } from "./HttpIo.ts"
 export const PREFIX = "/v1beta"
 const VIDEO_PREFIX = "video_"
 
-const googleError = (code: number, status: string, message: string, details?: ReadonlyArray<unknown>) =>
+export const googleError = (code: number, status: string, message: string, details?: ReadonlyArray<unknown>) =>
   new DialectError({ status: code, body: { error: { code, message, status, ...(details ? { details } : {}) } } })
 
-const invalidArgument = (message: string) => googleError(400, "INVALID_ARGUMENT", message)
+export const invalidArgument = (message: string) => googleError(400, "INVALID_ARGUMENT", message)
 
 const authenticate = (req: IncomingMessage, url: URL, apiKey: string): string => {
   const header = req.headers["x-goog-api-key"]
@@ -84,7 +85,7 @@ const modelNotFound = (model: string) =>
 const fileNotFound = (id: string) =>
   googleError(403, "PERMISSION_DENIED", `You do not have permission to access the File ${id} or it may not exist.`)
 
-const asRecord = (value: unknown): Record<string, unknown> | undefined =>
+export const asRecord = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
 
 /** `{bytesBase64Encoded, mimeType}` → a stored image; `gcsUri` is Vertex-only. */
@@ -108,7 +109,7 @@ interface VeoParameters {
   readonly resolution: string
 }
 
-const NOT_EMULATED = ["video", "referenceImages", "mask"]
+const NOT_EMULATED = ["referenceImages", "mask"]
 
 /** Checks `parameters` against the model's limits; defaults as Veo 3.1 documents them (8 s, 16:9, 720p). */
 const readParameters = (value: unknown, model: VeoModel, modelId: string): VeoParameters => {
@@ -148,7 +149,7 @@ const readParameters = (value: unknown, model: VeoModel, modelId: string): VeoPa
   return { durationSeconds, aspectRatio, resolution }
 }
 
-const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
+export const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
   let body: unknown
   try {
     body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
@@ -175,6 +176,7 @@ export const predictLongRunning = async (ctx: RequestContext): Promise<void> => 
     if (instance[field] !== undefined) throw invalidArgument(`\`instances[0].${field}\` is not emulated.`)
   const prompt = instance.prompt
   if (prompt !== undefined && typeof prompt !== "string") throw invalidArgument("`prompt` must be a string.")
+  if (instance.video !== undefined) return extend(ctx, modelId, instance, body.parameters)
   const params = readParameters(body.parameters, model, modelId)
   const image = await readImage(ctx, "image", instance.image)
   const lastFrame = await readImage(ctx, "lastFrame", instance.lastFrame)
@@ -189,6 +191,61 @@ export const predictLongRunning = async (ctx: RequestContext): Promise<void> => 
     reference: image ? { path: image.path, transient: true } : undefined,
     lastFrame: lastFrame ? { path: lastFrame.path, transient: true } : undefined,
     firstFrame: "exact"
+  })
+  if (video) sendJson(ctx.res, 200, { name: operationName(modelId, video.id) })
+}
+
+/** Veo's extension limits over the Gemini API: +7 s a step, at most 20 steps, 148 s in all, 720p out. */
+export const EXTENSION_SECONDS = 7
+export const MAX_EXTENSIONS = 20
+export const MAX_EXTENDED_SECONDS = 148
+
+/**
+ * An extension: `instances[0].video.uri` names a finished Veo clip of this API (its
+ * `files/{id}:download` URI). The new job renders 7 s from the source's last frame with its motion
+ * going on (the renderer shared with `/v1/videos/extensions`) and its video is both stitched.
+ * `durationSeconds` is not read (a step is always 7 s).
+ */
+const extend = async (
+  ctx: RequestContext,
+  modelId: string,
+  instance: Record<string, unknown>,
+  parameters: unknown
+): Promise<void> => {
+  if (instance.image !== undefined || instance.lastFrame !== undefined) {
+    throw invalidArgument("`video` cannot be combined with `image` or `lastFrame`.")
+  }
+  const resolution = asRecord(parameters)?.resolution
+  if (resolution !== undefined && resolution !== "720p") {
+    throw invalidArgument(
+      `\`resolution\` ${JSON.stringify(resolution)} is not supported for video extension; it outputs 720p.`
+    )
+  }
+  const uri = asRecord(instance.video)?.uri
+  const file = typeof uri === "string" ? /\/files\/([A-Za-z0-9._-]+):download/.exec(uri)?.[1] : undefined
+  if (file === undefined) throw invalidArgument("`instances[0].video.uri` must be the URI of a video Veo generated.")
+  const source = findVideo(ctx.app, `${VIDEO_PREFIX}${file}`)
+  const media = source ? mediaOf(ctx.app, source.id) : "expired"
+  if (!source || !ctx.app.dialects.veoModels[source.model] || media === "expired" || media === "not-ready") {
+    throw invalidArgument(`The input video ${uri} is not a finished Veo video of this project (or it has expired).`)
+  }
+  const extended = ctx.app.store.extensionSource(source.id)
+  const count = extended.extensions + 1
+  const total = Number(source.seconds) + EXTENSION_SECONDS
+  if (count > MAX_EXTENSIONS || total > MAX_EXTENDED_SECONDS) {
+    throw invalidArgument(
+      `The input video is ${source.seconds} s after ${count - 1} extensions; a Veo video is extended at most ${MAX_EXTENSIONS} times, to ${MAX_EXTENDED_SECONDS} s.`
+    )
+  }
+  const prompt = instance.prompt
+  if (prompt !== undefined && typeof prompt !== "string") throw invalidArgument("`prompt` must be a string.")
+  const video = await startJob(ctx, "gemini", {
+    model: modelId,
+    prompt: prompt ?? "",
+    seconds: String(total),
+    size: source.size,
+    reference: undefined,
+    extension: { sourceId: source.id, video: extended.video, seconds: source.seconds, count }
   })
   if (video) sendJson(ctx.res, 200, { name: operationName(modelId, video.id) })
 }

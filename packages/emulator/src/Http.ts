@@ -9,9 +9,11 @@ import type { App, RequestContext } from "./AppContext.ts"
 import { dispatch } from "./Dialects.ts"
 import * as Extensions from "./Extensions.ts"
 import { fal } from "./FalApi.ts"
+import * as FalImages from "./FalImages.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import * as FilesApi from "./FilesApi.ts"
 import { gemini } from "./GeminiApi.ts"
+import * as GeminiImages from "./GeminiImages.ts"
 import { sendError } from "./HttpIo.ts"
 import { requestId } from "./Ids.ts"
 import * as ImagesApi from "./ImagesApi.ts"
@@ -50,7 +52,11 @@ const ROUTES: ReadonlyArray<Route> = [
   route("POST", "/v1/images/edits", ImagesApi.edit)
 ]
 
-const DIALECTS = [gemini, fal]
+// The image routes live in their own modules; each dialect's auth, faults and errors apply to them.
+const DIALECTS = [
+  { ...gemini, routes: [...gemini.routes, ...GeminiImages.routes] },
+  { ...fal, routes: [...fal.routes, ...FalImages.routes] }
+]
 
 export interface RequestCounters {
   requests: number

@@ -12,12 +12,13 @@
  * `readDataDir` counts them across processes.
  */
 import { randomBytes } from "node:crypto"
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises"
+import { mkdir, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { badRequest, invalidType, invalidValue, missingParameter, unknownParameter } from "./ApiError.ts"
 import type { RequestContext } from "./AppContext.ts"
 import { contentType, readJson, sendJson } from "./HttpIo.ts"
 import * as ImagePainter from "./ImagePainter.ts"
+import { imagesDir } from "./JobRecords.ts"
 import { parseMultipart, type UploadedFile } from "./Multipart.ts"
 
 type Json = Record<string, unknown>
@@ -56,14 +57,10 @@ export class ImagesState {
   readonly dir: string
 
   constructor(dataDir: string) {
-    this.dir = join(dataDir, "images")
+    // One entry per image, beside the dialects' images, so `readDataDir` counts every one.
+    this.dir = imagesDir(dataDir)
   }
 }
-
-/** Images ever made in a data directory (every process that used it). */
-export const countImages = async (dataDir: string): Promise<number> =>
-  (await readdir(join(dataDir, "images")).catch(() => [] as Array<string>)).filter((name) => name.endsWith(".json"))
-    .length
 
 interface Options {
   readonly model: string

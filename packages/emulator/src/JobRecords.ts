@@ -8,7 +8,6 @@
 import { randomBytes } from "node:crypto"
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { countImages } from "./ImagesApi.ts"
 import type { ClipEnding } from "./Renderer.ts"
 
 export type VideoStatus = "queued" | "in_progress" | "completed" | "failed"
@@ -157,13 +156,17 @@ export interface DataDirStats {
   readonly creates: number
   /** Every job, oldest first, deleted ones included. */
   readonly jobs: ReadonlyArray<JobStat>
-  /** Images ever made through the Images API in this directory (each one billed). */
+  /** Images ever made in this directory (Gemini image models and fal image apps): each one a billed image. */
   readonly images: number
 }
+
+/** Where the image dialects keep every image they made (one file each, so they can be counted later). */
+export const imagesDir = (dataDir: string): string => join(dataDir, "images")
 
 /** Reads a data directory's counts without starting a server (e.g. after a killed `--offline` run). */
 export const readDataDir = async (dataDir: string): Promise<DataDirStats> => {
   const records = await readRecords(dataDir)
   const now = Date.now()
-  return { creates: records.length, jobs: records.map((r) => statOf(r, now)), images: await countImages(dataDir) }
+  const images = await readdir(imagesDir(dataDir)).catch(() => [])
+  return { creates: records.length, jobs: records.map((r) => statOf(r, now)), images: images.length }
 }

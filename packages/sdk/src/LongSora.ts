@@ -6,7 +6,7 @@
  */
 // Deep import: the barrel would also load the Redis client (hundreds of modules) at start-up.
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { AiSdkPlanner, AiSdkSegmentGenerator, Routing } from "@longsora/ai-sdk"
+import { AiSdkKeyframeGenerator, AiSdkPlanner, AiSdkSegmentGenerator, Routing } from "@longsora/ai-sdk"
 import {
   type Anchor,
   type AudioSeam,
@@ -61,10 +61,18 @@ export interface Options {
    * AI SDK providers: key and base URL per provider id (else their env vars), models beyond the
    * built-in table.
    */
-  readonly aiSdk?: Pick<AiSdkSegmentGenerator.Options, "connections" | "models"> | undefined
+  readonly aiSdk?:
+    | (Pick<AiSdkSegmentGenerator.Options, "connections" | "models"> & {
+        /** Key and base URL of each provider's image endpoint (else their env vars; see `AiSdkKeyframeGenerator`). */
+        readonly imageConnections?: AiSdkKeyframeGenerator.Options["connections"]
+        /** AI SDK image models beyond the built-in table, or overriding its prices. */
+        readonly imageModels?: AiSdkKeyframeGenerator.Options["models"]
+      })
+    | undefined
   /**
    * The image model that renders keyframes (`chain: keyframes`): an OpenAI Images model on this
-   * connection (default `gpt-image-1.5`). Provider-prefixed image ids are not supported yet.
+   * connection (default `gpt-image-1.5`), or a provider-prefixed AI SDK image model
+   * (`google:gemini-2.5-flash-image`, `fal:flux-pro/kontext`).
    */
   readonly imageModel?: string | undefined
   /** Image models beyond the built-in table, or overriding its prices. */
@@ -115,11 +123,19 @@ export const layerLocal: Layer.Layer<
 const withLocal = <E>(remote: Layer.Layer<Planner.Planner | SegmentGenerator.SegmentGenerator, E>) =>
   Layer.mergeAll(remote, layerLocal)
 
-/** The keyframe generator (optional; see `ImageModel`): the one given, else the OpenAI Images one. */
+/** The keyframe generator (optional; see `ImageModel`): the one given, else the one `imageModel` names. */
 const keyframes = <E, R>(
   options: Options,
   openAiImages: (model: string) => Layer.Layer<KeyframeGenerator.KeyframeGenerator, E, R>
-) => options.keyframes ?? ImageModel.layer(options.imageModel, openAiImages)
+) =>
+  options.keyframes ??
+  ImageModel.layer(options.imageModel, openAiImages, (model) =>
+    AiSdkKeyframeGenerator.layer({
+      model,
+      models: options.aiSdk?.imageModels,
+      connections: options.aiSdk?.imageConnections
+    })
+  )
 
 /**
  * Every service over one `openai` client you already have (its key, base URL, organisation and
