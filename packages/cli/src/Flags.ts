@@ -38,7 +38,7 @@ export const requestFlags = {
   ),
   chain: Flag.Literals("chain", ["last-frame", "extend", "keyframes"]).pipe(
     Flag.withDescription(
-      "How each segment continues the previous: last-frame (default; from its last frame), extend (the provider extends its own clip; e.g. sora-2), keyframes (images first, then every segment at once between two; first+last-frame models)"
+      "How each segment continues the previous: last-frame (default; from its last frame), extend (the provider extends its own clip; e.g. sora-2, google:veo-3.1-generate-preview), keyframes (images first, then every segment at once between two; first+last-frame models)"
     ),
     Flag.optional
   ),

@@ -81,7 +81,7 @@ export const check = (
         chain,
         `${orList(supported)} for ${capabilities.model} (${why})`,
         chain === "extend"
-          ? "Use one of those, or a model that extends its clips (e.g. sora-2, sora-2-pro)."
+          ? "Use one of those, or a model that extends its clips (e.g. sora-2, sora-2-pro, google:veo-3.1-generate-preview)."
           : "Use one of those, or a model that takes a first and a last frame (e.g. google:veo-3.1-generate-preview)."
       )
     )

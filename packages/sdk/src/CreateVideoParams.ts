@@ -50,7 +50,7 @@ export interface CreateVideoParams {
   readonly maxConcurrency?: number | undefined
   /**
    * Chained mode: `last-frame` (default), each segment from the previous one's last frame; `extend`,
-   * the provider extends its own clip (models that declare `extension`, e.g. sora-2); `keyframes`,
+   * the provider extends its own clip (models that declare `extension`, e.g. sora-2 or google:veo-3.1-generate-preview); `keyframes`,
    * keyframe images first, then every segment at once between two (first+last-frame models).
    */
   readonly chain?: LongVideoRequest.ChainStrategy | undefined
