@@ -38,7 +38,7 @@ describe("chain strategies", () => {
       expect(extend._tag).toBe("InvalidRequest")
       expect(extend.message).toBe(
         "Invalid chain: extend. Allowed: last-frame for test-video (test-video declares no native extension). " +
-          "Use one of those, or a model that extends its clips (e.g. sora-2, sora-2-pro)."
+          "Use one of those, or a model that extends its clips (e.g. sora-2, sora-2-pro, google:veo-3.1-generate-preview)."
       )
       const keyframes = yield* Effect.flip(run({}, { outputDir: `${dir}/b`, model: "test-extend", chain: "keyframes" }))
       expect(keyframes.message).toContain("Allowed: last-frame or extend for test-extend")
