@@ -68,7 +68,10 @@ describe("POST /v1/videos/extensions", { timeout: 60_000 }, () => {
     // The first 4 s are the source; the new part opens on the source's last frame.
     expect(meanDifference(await frame(after, 0), await frame(before, 0))).toBeLessThan(1)
     const seam = meanDifference(await frame(after, 120), await frame(before, 119))
-    expect(seam).toBeLessThan(1.5)
+    // H.264 re-encodes the seam picture (measured 0.4–2.1 of 255); a frame a third of a second
+    // earlier in the source is much further away (measured 4.9–6.9).
+    expect(seam).toBeLessThan(3)
+    expect(seam).toBeLessThan(meanDifference(await frame(after, 120), await frame(before, 109)) / 2)
     // ... and the picture moves on from there (the sweep continues).
     expect(meanDifference(await frame(after, 150), await frame(before, 119))).toBeGreaterThan(seam)
   })
