@@ -5,7 +5,7 @@
  * creates, a rerun pays for nothing, and refusals name the flag and the strategies a model has.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Emulator } from "@longsora/emulator"
@@ -145,6 +145,17 @@ describe("longsora generate --chain keyframes", { timeout: 240_000 }, () => {
     const seam = luma(join(segments, "keyframe_01.png"))
     expect(difference(luma(join(segments, "segment_01.mp4"), 8 * FPS - 1), seam)).toBeLessThan(1.5)
     expect(difference(luma(join(segments, "segment_02.mp4"), 0), seam)).toBeLessThan(1.5)
+
+    // Regenerating segment 1 makes it alone, between the same keyframes: segment 2 is not touched.
+    const untouched = readFileSync(join(segments, "segment_02.mp4"))
+    const redo = await CliProcess.run(["regenerate", output, "--segment", "1", "--offline", "--json"], {
+      env: CliProcess.baseEnv()
+    })
+    expect(redo.code, redo.stderr).toBe(0)
+    const counted = await Emulator.readDataDir(join(output, ".longsora", "emulator"))
+    expect([counted.creates, counted.images]).toEqual([3, 3])
+    expect(readFileSync(join(segments, "segment_02.mp4")).equals(untouched)).toBe(true)
+    expect(difference(luma(join(segments, "segment_01.mp4"), 8 * FPS - 1), seam)).toBeLessThan(1.5)
   })
 
   it("--dry-run shows the keyframe images and their cost in the estimate", async () => {

@@ -1,6 +1,7 @@
 /**
  * Redoing one segment of a finished run: segment k is created again — in chained mode also every
- * segment after it, since each starts from the previous one's last frame — and the output is joined
+ * segment after it, since each starts from the previous one's clip; with keyframes only k, between
+ * the same two keyframes — and the output is joined
  * again. The clips being replaced were paid for, so they are kept as `segment_NN.vK.mp4` and listed in
  * the manifest's `versions`; the manifest's `outputSegments` says which version the output uses.
  *
@@ -13,7 +14,7 @@ import { Clock, Effect, FileSystem, Option, Path, Schema } from "effect"
 import type { AudioSeamMode } from "./AudioSeam.ts"
 import { InvalidRequest, OutputError } from "./Errors.ts"
 import * as LongVideo from "./LongVideo.ts"
-import { LongVideoRequest } from "./LongVideoRequest.ts"
+import { ChainStrategy, LongVideoRequest } from "./LongVideoRequest.ts"
 import * as Manifest from "./Manifest.ts"
 import { Plan, PlanJson, PlannedSegment } from "./Plan.ts"
 import * as PlanFile from "./PlanFile.ts"
@@ -80,6 +81,7 @@ const requestOf = Effect.fnUntraced(function* (
     outputDir,
     saveSegments: true,
     mode: fingerprint.mode === "independent" ? "independent" : "chained",
+    ...(isChainStrategy(fingerprint.chain) ? { chain: fingerprint.chain } : {}),
     ...(transition ? { transition } : {}),
     ...(plan ? { plan } : {}),
     ...(input.inputReference === undefined ? {} : { inputReference: input.inputReference }),
@@ -132,11 +134,16 @@ const manifestFor = Effect.fnUntraced(function* (outputDir: string, input: Regen
   return manifest
 })
 
-/** The segments to create again: k, and in chained mode every one after it. */
+const isChainStrategy = Schema.is(ChainStrategy)
+
+/**
+ * The segments to create again: k alone where no segment starts from another's clip (independent
+ * mode; keyframes, whose seams are fixed images that stay), else k and every one after it.
+ */
 const segmentsToRedo = (manifest: Manifest.Manifest, segment: number): ReadonlyArray<number> => {
   const count = manifest.request.durations.length
   if (manifest.regenerating) return manifest.regenerating.segments
-  return manifest.request.mode === "independent"
+  return manifest.request.mode === "independent" || manifest.request.chain === "keyframes"
     ? [segment]
     : Array.from({ length: count - segment + 1 }, (_, i) => segment + i)
 }
