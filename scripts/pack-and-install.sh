@@ -2,15 +2,17 @@
 # Packs every published package with `pnpm pack` (catalog and workspace ranges written as users will see them),
 # installs the tarballs into a blank project with npm (third-party dependencies from the npm registry), and runs
 # there what a new user would: `npx longsora generate … --offline`, a small SDK script, and an import of an
-# internal module that must fail. Needs the network for the registry and takes a few minutes, so it is not part
-# of `./task test`; run it with `pnpm pack-and-install` before a release. Prints "pack-and-install: ok" at the end.
+# internal module that must fail. Needs the npm registry (as `./task test`'s install does) and takes about 15 s;
+# `./task test` runs it (packages/cli/test/PackAndInstall.test.ts), and `pnpm pack-and-install` alone. Prints
+# "pack-and-install: ok" at the end.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/longsora-pack-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$root"
 export TURBO_TELEMETRY_DISABLED=1
-turbo run build --output-logs=errors-only >/dev/null
+# The test run builds first; rebuilding here would rewrite dist/ under the tests running beside this one.
+[ "${LONGSORA_PACK_BUILT:-}" = 1 ] || turbo run build --output-logs=errors-only >/dev/null
 
 mkdir -p "$work/tarballs" "$work/project"
 for package in packages/*/; do
