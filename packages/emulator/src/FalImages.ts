@@ -9,7 +9,6 @@
  * `moderation` fault answers a black picture flagged `has_nsfw_concepts: [true]` (still billed).
  */
 import { randomBytes } from "node:crypto"
-import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import sharp from "sharp"
 import type { RequestContext } from "./AppContext.ts"
@@ -17,7 +16,7 @@ import { type FalImageApp, megapixelSize, ratioOf } from "./DialectModels.ts"
 import { answerLost, type DialectRoute, keepImage, originOf } from "./Dialects.ts"
 import { detail, enumError, type FieldError, fetchImage, missing, PREFIX, unprocessable } from "./FalApi.ts"
 import { readJson, sendFile, sendJson } from "./HttpIo.ts"
-import * as StillImages from "./StillImages.ts"
+import * as ImagePainter from "./ImagePainter.ts"
 
 /** Where the emulator serves `https://fal.run` (fal's synchronous endpoint). */
 export const RUN_PATH = `${PREFIX}/run`
@@ -95,15 +94,14 @@ export const run = async (ctx: RequestContext): Promise<void> => {
   const ratio = (input.aspectRatio && ratioOf(input.aspectRatio)) || (source ? source.width / source.height : 1)
   const { width, height } = megapixelSize(ratio)
   const flagged = ctx.app.faults.moderation(ctx.faults)
-  const sourceBytes = source ? await readFile(source.path) : undefined
   const images: Array<Record<string, unknown>> = []
   for (let i = 0; i < input.count; i++) {
-    const png = flagged
-      ? await sharp({ create: { width, height, channels: 3, background: "#000000" } })
-          .png()
-          .toBuffer()
-      : await StillImages.render({ prompt: input.prompt, width, height, source: sourceBytes })
-    const bytes = input.format === "png" ? png : await sharp(png).jpeg({ quality: 90 }).toBuffer()
+    const bytes = flagged
+      ? await ImagePainter.encode(
+          sharp({ create: { width, height, channels: 3, background: "#000000" } }),
+          input.format
+        )
+      : await ImagePainter.render(input.prompt, { width, height }, input.format, source?.path)
     const id = await keepImage(ctx, "fal", bytes, input.format)
     const contentType = `image/${input.format}`
     images.push({

@@ -15,7 +15,7 @@ import { answerLost, type DialectRoute, keepImage } from "./Dialects.ts"
 import { asRecord, googleError, invalidArgument, PREFIX, readBody } from "./GeminiApi.ts"
 import { sendJson } from "./HttpIo.ts"
 import { responseId } from "./Ids.ts"
-import * as StillImages from "./StillImages.ts"
+import * as ImagePainter from "./ImagePainter.ts"
 
 /** Output tokens Google counts per image (and bills at the image-output rate). */
 const TOKENS_PER_IMAGE = 1290
@@ -131,7 +131,7 @@ export const generateContent = async (ctx: RequestContext): Promise<void> => {
       responseId: responseId()
     })
   }
-  const png = await StillImages.render({ prompt: request.prompt, width, height, source: request.images.at(-1) })
+  const png = await ImagePainter.render(request.prompt, { width, height }, "png", request.images.at(-1))
   await keepImage(ctx, "gemini", png, "png")
   if (answerLost(ctx)) return
   sendJson(ctx.res, 200, {

@@ -116,7 +116,7 @@ const overlaySvg = (prompt: string, { width, height }: Size, discColour: Rgb): B
   )
 }
 
-const encode = (image: Sharp, format: OutputFormat): Promise<Buffer> =>
+export const encode = (image: Sharp, format: OutputFormat): Promise<Buffer> =>
   (format === "png"
     ? image.png()
     : format === "jpeg"
@@ -139,7 +139,12 @@ export const paint = async (prompt: string, size: Size, format: OutputFormat): P
 }
 
 /** The source's pixels at `size` (cropped to fill, not distorted), lightly tinted toward the prompt's colours, with a new disc and caption. */
-export const edit = async (source: string, prompt: string, size: Size, format: OutputFormat): Promise<Buffer> => {
+export const edit = async (
+  source: string | Buffer,
+  prompt: string,
+  size: Size,
+  format: OutputFormat
+): Promise<Buffer> => {
   const words = colourWords(prompt)
   const scaled = sharp(source).rotate().resize(size.width, size.height, { fit: "cover" }).removeAlpha()
   const base =
@@ -156,6 +161,10 @@ export const edit = async (source: string, prompt: string, size: Size, format: O
   ) as unknown as Rgb
   return encode(sharp(pixels).composite([{ input: overlaySvg(prompt, size, mean) }]), format)
 }
+
+/** A picture for every image API the emulator speaks: an edit of `source` (a path or its bytes), else one from the prompt. */
+export const render = (prompt: string, size: Size, format: OutputFormat, source?: string | Buffer): Promise<Buffer> =>
+  source === undefined ? paint(prompt, size, format) : edit(source, prompt, size, format)
 
 /** Width and height of an image file, or undefined when it does not decode. */
 export const dimensionsOf = async (

@@ -62,10 +62,10 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
       return
     }
     const fields: Array<readonly [string, string]> = []
-    const files: Array<UploadedFile> = []
     /** Every file written, finished or not: all removed if the body is refused. */
     const outputs: Array<WriteStream> = []
-    const writes: Array<Promise<void>> = []
+    // In the body's order, whichever upload finishes writing first (`image[]` order matters).
+    const writes: Array<Promise<UploadedFile>> = []
     let fieldBytes = 0
     let bodyBytes = 0
     let settled = false
@@ -124,9 +124,9 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
       stream.on("limit", () =>
         fail(badRequest(`File '${field}' is too large (max ${limits.maxFileBytes} bytes).`, field, "file_too_large"))
       )
-      const written = pipeline(stream, out).then(() => {
-        files.push({ field, path, filename: info.filename, mimeType: info.mimeType, bytes })
-      })
+      const written = pipeline(stream, out).then(
+        (): UploadedFile => ({ field, path, filename: info.filename, mimeType: info.mimeType, bytes })
+      )
       // After a refusal nobody awaits it; its failure (the streams were destroyed) is expected.
       written.catch(() => {})
       writes.push(written)
@@ -134,7 +134,7 @@ const parse = (req: IncomingMessage, uploadDir: string, limits: Limits): Promise
     bb.on("error", () => fail(invalid("malformed or truncated body")))
     bb.on("close", () => {
       Promise.all(writes).then(
-        () => {
+        (files) => {
           if (settled) return
           settled = true
           resolve({ fields, files })
