@@ -3,7 +3,7 @@
  * model the user's gateway serves. Every malformed value is an `InvalidRequest` naming the field the
  * flag sets (`Messages` spells it as the flag).
  */
-import { Capabilities, Errors, type LongVideoRequest, type Plan } from "@longsora/core"
+import { Capabilities, Errors, type LongVideoRequest } from "@longsora/core"
 import { CreateVideoParams } from "@longsora/sdk"
 import { Effect, Option } from "effect"
 
@@ -83,21 +83,21 @@ export const declaredModel = Effect.fnUntraced(function* (flags: RequestFlags) {
 })
 
 /** What `generate` and `plan` set beside the request flags. */
-export interface RequestExtras {
-  readonly saveSegments: boolean
-  readonly plan?: Plan.Plan | undefined
-  readonly restart?: boolean | undefined
-  readonly mode?: LongVideoRequest.Mode | undefined
-  readonly maxConcurrency?: number | undefined
-  readonly retryFailed?: number | undefined
-  readonly recreateLost?: boolean | undefined
-  readonly force?: boolean | undefined
-  readonly anchor?: "last" | "best" | undefined
-  readonly maxDrift?: number | undefined
-  readonly audioSeam?: "blend" | "hard" | undefined
-  readonly audioSeamSeconds?: number | undefined
-  readonly includeReference?: boolean | undefined
-}
+export type RequestExtras = Pick<
+  CreateVideoParams.CreateVideoParams,
+  | "plan"
+  | "restart"
+  | "mode"
+  | "maxConcurrency"
+  | "retryFailed"
+  | "recreateLost"
+  | "force"
+  | "anchor"
+  | "maxDrift"
+  | "audioSeam"
+  | "audioSeamSeconds"
+  | "includeReference"
+> & { readonly saveSegments: boolean }
 
 /**
  * The flags as the SDK's `createVideo` parameters, so the command line and the SDK (and the MCP

@@ -142,10 +142,8 @@ const queueUrls = (ctx: RequestContext, app: string, video: VideoObject) => {
   return { response_url: requestUrl, status_url: `${requestUrl}/status`, cancel_url: `${requestUrl}/cancel` }
 }
 
-export const submit = async (ctx: RequestContext): Promise<void> => {
-  const app = ctx.params[0] ?? ""
-  const model = ctx.app.dialects.falModels[app]
-  if (!model) throw detail(404, `Application '${app}' not found.`)
+/** A fal app's JSON input, refused as FastAPI does (422 with `detail`) when it is not an object. */
+export const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
   let body: unknown
   try {
     body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
@@ -155,7 +153,14 @@ export const submit = async (ctx: RequestContext): Promise<void> => {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw unprocessable([{ loc: ["body"], msg: "Input should be a valid dictionary", type: "dict_type" }])
   }
-  const input = readInput(body as Record<string, unknown>, model)
+  return body as Record<string, unknown>
+}
+
+export const submit = async (ctx: RequestContext): Promise<void> => {
+  const app = ctx.params[0] ?? ""
+  const model = ctx.app.dialects.falModels[app]
+  if (!model) throw detail(404, `Application '${app}' not found.`)
+  const input = readInput(await readBody(ctx), model)
   const image = await fetchImage(ctx, "image_url", input.imageUrl)
   const end =
     input.endImageUrl && model.endFrameField ? await fetchImage(ctx, model.endFrameField, input.endImageUrl) : undefined

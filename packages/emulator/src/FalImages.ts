@@ -14,8 +14,8 @@ import sharp from "sharp"
 import type { RequestContext } from "./AppContext.ts"
 import { type FalImageApp, megapixelSize, ratioOf } from "./DialectModels.ts"
 import { answerLost, type DialectRoute, keepImage, originOf } from "./Dialects.ts"
-import { detail, enumError, type FieldError, fetchImage, missing, PREFIX, unprocessable } from "./FalApi.ts"
-import { readJson, sendFile, sendJson } from "./HttpIo.ts"
+import { detail, enumError, type FieldError, fetchImage, missing, PREFIX, readBody, unprocessable } from "./FalApi.ts"
+import { sendFile, sendJson } from "./HttpIo.ts"
 import * as ImagePainter from "./ImagePainter.ts"
 
 /** Where the emulator serves `https://fal.run` (fal's synchronous endpoint). */
@@ -80,16 +80,7 @@ export const run = async (ctx: RequestContext): Promise<void> => {
   const appId = ctx.params[0] ?? ""
   const app = ctx.app.dialects.falImageApps[appId]
   if (!app) throw detail(404, `Application '${appId}' not found.`)
-  let body: unknown
-  try {
-    body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
-  } catch {
-    throw unprocessable([{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }])
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw unprocessable([{ loc: ["body"], msg: "Input should be a valid dictionary", type: "dict_type" }])
-  }
-  const input = readInput(body as Record<string, unknown>, app)
+  const input = readInput(await readBody(ctx), app)
   const source = input.imageUrl === undefined ? undefined : await fetchImage(ctx, "image_url", input.imageUrl)
   const ratio = (input.aspectRatio && ratioOf(input.aspectRatio)) || (source ? source.width / source.height : 1)
   const { width, height } = megapixelSize(ratio)
