@@ -256,8 +256,8 @@ const setAside = Effect.fnUntraced(function* (outputDir: string, segments: Reado
   return yield* store.get
 }, Effect.scoped)
 
-/** Marks the regenerate finished once the output is joined. */
-const finish = Effect.fnUntraced(function* (outputDir: string) {
+/** Marks the regenerate finished once the output is joined (nothing to do when none is pending). */
+export const finish = Effect.fnUntraced(function* (outputDir: string) {
   yield* RunLock.acquireUnlessHeld(outputDir)
   const read = yield* Manifest.read(outputDir)
   if (Option.isNone(read)) return
@@ -265,8 +265,12 @@ const finish = Effect.fnUntraced(function* (outputDir: string) {
   yield* Manifest.make(outputDir, new Manifest.Manifest(rest))
 }, Effect.scoped)
 
-/** Creates segment `segment` again (and in chained mode the ones after it) and joins the output again. */
-export const regenerate = Effect.fn("Regenerate.regenerate")(function* (input: RegenerateRequest) {
+/**
+ * Sets the segments to make again aside (and writes a new prompt into the plan), after checking
+ * everything; returns the run's request. What is left is an ordinary resumed run of that request,
+ * then `finish`: `regenerate` does both here, a server runs them as a job.
+ */
+export const begin = Effect.fn("Regenerate.begin")(function* (input: RegenerateRequest) {
   const path = yield* Path.Path
   const outputDir = path.resolve(input.outputDir)
   const manifest = yield* manifestFor(outputDir, input)
@@ -281,7 +285,13 @@ export const regenerate = Effect.fn("Regenerate.regenerate")(function* (input: R
       Effect.mapError((cause) => new OutputError({ path: planFile, reason: "could not write the plan", cause }))
     )
   }
+  return request
+})
+
+/** Creates segment `segment` again (and in chained mode the ones after it) and joins the output again. */
+export const regenerate = Effect.fn("Regenerate.regenerate")(function* (input: RegenerateRequest) {
+  const request = yield* begin(input)
   const result = yield* LongVideo.generate(request)
-  yield* finish(outputDir)
+  yield* finish(request.outputDir)
   return result
 })

@@ -12,6 +12,7 @@ import {
   type LongVideoResult,
   Plan,
   Progress,
+  Regenerate,
   Transition
 } from "@longsora/core"
 import { Cause, Context, Effect, FiberMap, FileSystem, Layer, Path, Schema, Semaphore } from "effect"
@@ -116,6 +117,8 @@ export const run = Effect.fnUntraced(function* (job: Job) {
     Effect.provideService(Progress.ProgressReporter, reporter),
     Effect.flatMap((result) =>
       Effect.gen(function* () {
+        // A regenerate of the job (MCP's `regenerate`) ends with the output joined again.
+        yield* Regenerate.finish(job.outputDir)
         const extractor = yield* FrameExtractor.FrameExtractor
         // The video is made; a thumbnail that cannot be taken only leaves `variant=thumbnail` without one.
         yield* extractor

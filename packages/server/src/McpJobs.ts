@@ -6,11 +6,12 @@
  * that name or the job id.
  */
 import { createHash } from "node:crypto"
-import { Errors, type LongVideo, Manifest } from "@longsora/core"
+import { Errors, type LongVideo, Manifest, Regenerate } from "@longsora/core"
 import { CostConfirmation, Requests, RunStore, type ToolParams, Watch } from "@longsora/mcp"
 import { Context, Effect, Option } from "effect"
 import { CurrentPrincipal, type Principal } from "./Auth.ts"
 import { isTerminal, type Job } from "./Job.ts"
+import * as JobProgress from "./JobProgress.ts"
 import { JobRunner, removeFiles } from "./JobRunner.ts"
 import { JobStore } from "./JobStore.ts"
 import * as NewJob from "./NewJob.ts"
@@ -188,5 +189,46 @@ export const make = (options: Options, services: Context.Context<Services>): Run
     return { outputDir: job.outputDir, manifest: manifest.value }
   })
 
-  return { directoryOf, generate, status, files }
+  /**
+   * Makes one segment of a finished job again: the segments are set aside in the job's directory
+   * (earlier versions kept), and the job runs again as a resumed run, so a restart finishes it.
+   */
+  const regenerate = Effect.fnUntraced(function* (params: ToolParams.RegenerateParams) {
+    const job = yield* find(yield* principal, params.run)
+    if (!isTerminal(job.status)) return reply(job, "Still running, nothing new started.")
+    const input: Regenerate.RegenerateRequest = {
+      outputDir: job.outputDir,
+      segment: params.segment,
+      prompt: params.prompt,
+      inputReference: job.request.inputReference ?? undefined
+    }
+    const preview = yield* withServices(Regenerate.preview(input))
+    yield* CostConfirmation.confirm({
+      estimatedCostUsd: preview.estimatedCostUsd,
+      threshold: options.confirmAbove,
+      confirmed: params.confirm ?? false,
+      tool: "regenerate",
+      subject: `Making segment ${preview.segments.join(", ")} of ${params.run} again`
+    })
+    yield* withServices(Regenerate.begin(input).pipe(Effect.scoped))
+    const reopened = {
+      status: "queued" as const,
+      progress: 0,
+      error: null,
+      completedAt: null,
+      extras: JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd)
+    }
+    yield* store.update(job.id, reopened)
+    yield* runner.submit({ ...job, ...reopened })
+    const lead =
+      `${preview.resuming ? "Finishing an interrupted regenerate: making" : "Making"} segment ${preview.segments.join(", ")} ` +
+      `again (${preview.seconds} s, estimated ${Requests.usd(preview.estimatedCostUsd)}); earlier versions are kept.`
+    return reply({ ...job, ...reopened }, lead, {
+      regenerating: preview.segments,
+      seconds: preview.seconds,
+      estimatedCostUsd: preview.estimatedCostUsd
+    })
+  })
+
+  return { directoryOf, generate, status, files, regenerate }
 }

@@ -6,7 +6,7 @@
  * (creates counted across processes): a server killed mid-run, started again, and the run finished by
  * a new MCP session with one create per segment.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Emulator } from "@longsora/emulator"
@@ -111,7 +111,14 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
     const { client, call } = await connect(server.baseURL, key)
     try {
       const { tools } = await client.listTools()
-      expect(tools.map((tool) => tool.name).sort()).toEqual(["estimate", "generate", "inspect", "plan", "status"])
+      expect(tools.map((tool) => tool.name).sort()).toEqual([
+        "estimate",
+        "generate",
+        "inspect",
+        "plan",
+        "regenerate",
+        "status"
+      ])
 
       const estimate = structured(await call("estimate", { prompt, durations: [4, 4] }))
       expect(estimate).toMatchObject({ durations: [4, 4], size: "1280x720", estimatedCostUsd: 0.8 })
@@ -199,6 +206,20 @@ describe("longsora serve: MCP runs are durable server jobs", { timeout: 90_000 }
           state: "completed"
         })
         expect(emulator.stats().creates).toBe(3)
+        expect((await listVideos(second.baseURL, key)).map((video) => video.id)).toEqual([run])
+
+        // regenerate: the last segment alone is made again (one create), in the same job, joined again.
+        const redo = structured<Status & { regenerating: Array<number> }>(
+          await after.call("regenerate", { run, segment: 3, prompt: "The keeper lights the lamp.", confirm: true })
+        )
+        expect(redo).toMatchObject({ run, state: "queued", regenerating: [3] })
+        const redone = structured<Status>(await after.call("status", { run, watch: true }))
+        expect(redone).toMatchObject({ run, state: "completed", completedSegments: 3 })
+        expect(emulator.stats().creates).toBe(4)
+        expect(emulator.stats().jobs.at(-1)).toMatchObject({ status: "completed" })
+        const manifest = JSON.parse(readFileSync(join(dataDir, "jobs", run, ".longsora", "manifest.json"), "utf8"))
+        expect(manifest.versions).toMatchObject([{ segment: 3, version: 1 }])
+        expect(manifest.regenerating).toBeUndefined()
         expect((await listVideos(second.baseURL, key)).map((video) => video.id)).toEqual([run])
       } finally {
         await after.client.close()
