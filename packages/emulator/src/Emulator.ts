@@ -28,6 +28,11 @@ export interface RenderOptions {
   readonly secondsPerVideoSecond?: number
   /** Simulated fixed wall seconds per job (default 0.2). */
   readonly fixedSeconds?: number
+  /**
+   * Video bits per second, held constant (CBR with filler), as a provider's clips are: e.g. 5_000_000 makes an
+   * 8 s 720p clip about 5 MB. Default: constant quality (a few hundred kB per clip of these pictures).
+   */
+  readonly videoBitrate?: number
 }
 
 export interface EmulatorOptions {
@@ -120,6 +125,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     dataDir,
     secondsPerVideoSecond: options.render?.secondsPerVideoSecond ?? 0.02,
     fixedSeconds: options.render?.fixedSeconds ?? 0.2,
+    videoBitrate: options.render?.videoBitrate,
     expiresAfterSeconds: options.expiresAfterSeconds ?? 3600,
     maxConcurrentJobsPerKey: options.maxConcurrentJobsPerKey,
     maxConcurrentRenders: options.maxConcurrentRenders ?? 2
