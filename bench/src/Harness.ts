@@ -23,6 +23,8 @@ export interface Scenario {
   readonly clipSeconds?: number | undefined
   /** Throttle every content download to this many bytes per second (the emulator's slow-download fault). */
   readonly bytesPerSecond?: number | undefined
+  /** Render clips at this constant video bitrate (bits/s), as large as a provider's (the emulator's `videoBitrate`). */
+  readonly videoBitrate?: number | undefined
   /** Which runners run it, in this order, against one emulator (default: the loop, the command, the SDK). */
   readonly runners?: ReadonlyArray<Runner> | undefined
 }
@@ -284,7 +286,11 @@ export interface RunOptions {
 
 const emulatorOptionsFor = (scenario: Scenario): Emulator.EmulatorOptions => ({
   apiKey: "sk-bench",
-  render: { fixedSeconds: scenario.simulatedSeconds, secondsPerVideoSecond: 0 },
+  render: {
+    fixedSeconds: scenario.simulatedSeconds,
+    secondsPerVideoSecond: 0,
+    ...(scenario.videoBitrate ? { videoBitrate: scenario.videoBitrate } : {})
+  },
   // Independent mode: every segment renders at once, as the request's maxConcurrency allows.
   maxConcurrentRenders: Math.max(2, scenario.maxConcurrency ?? 1),
   maxConcurrentJobsPerKey: Math.max(2, scenario.maxConcurrency ?? 1),
