@@ -258,12 +258,17 @@ export const seamTimelines = (report: ChildReport, stats: Emulator.EmulatorStats
     const next = jobs[k + 1]!
     const completedAt = job.completedAt ?? Number.NaN
     const seen = report.requests.find((r) => r.kind === "poll" && r.jobId === job.id && r.videoStatus === "completed")
-    const download = report.requests.find((r) => r.kind === "download" && r.jobId === job.id)
+    // What the last frame waited for: the whole clip, or (range-first) the header and last keyframe interval;
+    // the rest of a range-first download runs after the frame, beside the next create.
+    const frameAt = at("FrameExtracted", k + 1)
+    const beforeFrame = report.requests.filter((r) => r.kind === "download" && r.jobId === job.id && r.end <= frameAt)
+    const downloadStart = Math.min(...beforeFrame.map((r) => r.start))
+    const downloadEnd = Math.max(...beforeFrame.map((r) => r.end))
     const create = report.requests.find((r) => r.kind === "create" && r.jobId === next.id)
     const parts = {
       noticeS: (seen?.end ?? Number.NaN) - completedAt,
-      downloadS: download ? download.end - download.start : Number.NaN,
-      extractS: at("FrameExtracted", k + 1) - at("SegmentCompleted", k + 1),
+      downloadS: beforeFrame.length ? downloadEnd - downloadStart : Number.NaN,
+      extractS: beforeFrame.length ? frameAt - downloadEnd : Number.NaN,
       uploadS: create ? next.createdAt - create.start : Number.NaN
     }
     const gap = next.createdAt - completedAt
