@@ -60,7 +60,10 @@ export interface GeneratedClip {
  * its header and last keyframe interval first (HTTP Range), and finishes the rest in `rest`.
  */
 export interface EarlyClip {
-  /** A file holding (at their own offsets) every byte the last frame needs; `undefined` when `rest` is done. */
+  /**
+   * A file holding (at their own offsets) every byte the last frame needs; `undefined` when `rest` is done.
+   * Valid until `rest` runs (finishing renames it into the destination): read the frame first.
+   */
   readonly preview: string | undefined
   /** Finishes the download into the destination: the clip as `complete` returns it. Run it once. */
   readonly rest: Effect.Effect<GeneratedClip, GenerationError>

@@ -240,16 +240,15 @@ export const make = Effect.fnUntraced(function* (
   interface Fetched {
     readonly clip: GeneratedClip
     readonly frameSource: string
-    readonly finished: Effect.Effect<void, GenerationError | OutputError>
+    /** What is left of the download (an early clip's); recorded when done. */
+    readonly rest: Effect.Effect<GeneratedClip, GenerationError | OutputError> | undefined
   }
-  const whole = (clip: GeneratedClip): Fetched => ({ clip, frameSource: clip.path, finished: Effect.void })
+  const whole = (clip: GeneratedClip): Fetched => ({ clip, frameSource: clip.path, rest: undefined })
 
-  /** The rest of an early clip downloads in the background and is recorded when whole. */
   const started = Effect.fnUntraced(function* (job: SegmentJob, destination: string, staged: EarlyClip) {
     if (staged.preview === undefined) return whole(yield* Effect.tap(staged.rest, recordCompleted))
-    const rest = yield* Effect.forkIn(Effect.tap(staged.rest, recordCompleted), scope)
     const clip: GeneratedClip = { segment: job.segment, jobId: job.id, path: destination, seconds: job.seconds }
-    return { clip, frameSource: staged.preview, finished: Effect.asVoid(Fiber.join(rest)) } satisfies Fetched
+    return { clip, frameSource: staged.preview, rest: Effect.tap(staged.rest, recordCompleted) } satisfies Fetched
   })
 
   const clipFor = Effect.fnUntraced(function* (segment: number, run: Run, early: boolean) {
@@ -325,9 +324,15 @@ export const make = Effect.fnUntraced(function* (
     (request.mode ?? "chained") === "chained" && segment < durations.length ? (request.anchor ?? "last") : "last"
 
   const runWith = Effect.fnUntraced(function* (segment: number, options: Run, early: boolean) {
-    const { clip, frameSource, finished } = yield* clipFor(segment, options, early)
-    if (!options.lastFrame) return { outcome: { clip, prompt: options.prompt } satisfies Outcome, finished }
-    const { anchor, ...lastFrame } = yield* lastFrameOf(segment, { ...clip, path: frameSource })
+    const { clip, frameSource, rest } = yield* clipFor(segment, options, early)
+    const frame = options.lastFrame
+      ? yield* Effect.exit(lastFrameOf(segment, { ...clip, path: frameSource }))
+      : undefined
+    // The rest of an early clip downloads in the background, started only now: finishing renames the preview
+    // away, so the frame is read first. It is started even when the frame failed, so its part file goes.
+    const finished = rest ? Effect.asVoid(Fiber.join(yield* Effect.forkIn(rest, scope))) : Effect.void
+    if (!frame) return { outcome: { clip, prompt: options.prompt } satisfies Outcome, finished }
+    const { anchor, ...lastFrame } = yield* frame
     return { outcome: { clip, prompt: options.prompt, lastFrame, anchor } satisfies Outcome, finished }
   })
 

@@ -106,7 +106,10 @@ export const bytesToPath = async (bytes: Uint8Array, path: string, signal?: Abor
 
 /** A clip being downloaded range-first: `preview` has its header and last keyframe interval, `rest` the others. */
 export interface Staged<E> {
-  /** The part file the last frame can be read from now; `undefined` when the whole clip is already in place. */
+  /**
+   * The part file the last frame can be read from now, until `rest` runs (which renames it); `undefined` when the
+   * whole clip is already in place.
+   */
   readonly preview: string | undefined
   /** Fetches what is missing, renames the part file to the destination; the SHA-256. Run it exactly once. */
   readonly rest: Effect.Effect<string, E>
