@@ -316,6 +316,31 @@ describe("LongVideo.generate", () => {
     })
   )
 
+  it.live(
+    "range-first: a run stopped after a clip's last frame, before its download finished, resumes without a create",
+    () =>
+      Effect.gen(function* () {
+        const { dir, calls, runWith, fs } = yield* setup()
+        const out = { outputDir: `${dir}/out` }
+        // Segment 2 was created from clip 1's preview; clip 1 itself never arrived.
+        yield* interruptWhen(
+          calls,
+          (call) => call._tag === "submit" && call.spec.segment === 3,
+          runWith({ earlyRestMs: 20, hangRest: 1 }, out)
+        )
+        expect(yield* fs.exists(`${dir}/out/segments/segment_01.mp4`)).toBe(false)
+        yield* Ref.set(calls, [])
+        const result = yield* runWith({ earlyRestMs: 20 }, out)
+        const second = yield* Ref.get(calls)
+        // Nothing created again: job 1 is downloaded again and its saved last frame reused.
+        expect(submits(second)).toEqual([])
+        expect(second.flatMap((call) => (call._tag === "complete" ? [call.jobId] : []))).toContain("job_1")
+        expect(second.some((call) => call._tag === "lastFrame" && call.video.includes("segment_01"))).toBe(false)
+        expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
+        expect(yield* fs.readFileString(`${dir}/out/output.mp4`)).toBe("clip 1|clip 2|clip 3")
+      })
+  )
+
   it.live("asks the provider to adopt a create whose answer was lost", () =>
     Effect.gen(function* () {
       const { dir, calls, runWith } = yield* setup()
