@@ -23,6 +23,8 @@ export interface Scenario {
   readonly clipSeconds?: number | undefined
   /** Throttle every content download to this many bytes per second (the emulator's slow-download fault). */
   readonly bytesPerSecond?: number | undefined
+  /** Render clips at this constant video bitrate (bits/s), as large as a provider's (the emulator's `videoBitrate`). */
+  readonly videoBitrate?: number | undefined
   /** Which runners run it, in this order, against one emulator (default: the loop, the command, the SDK). */
   readonly runners?: ReadonlyArray<Runner> | undefined
 }
@@ -256,12 +258,17 @@ export const seamTimelines = (report: ChildReport, stats: Emulator.EmulatorStats
     const next = jobs[k + 1]!
     const completedAt = job.completedAt ?? Number.NaN
     const seen = report.requests.find((r) => r.kind === "poll" && r.jobId === job.id && r.videoStatus === "completed")
-    const download = report.requests.find((r) => r.kind === "download" && r.jobId === job.id)
+    // What the last frame waited for: the whole clip, or (range-first) the header and last keyframe interval;
+    // the rest of a range-first download runs after the frame, beside the next create.
+    const frameAt = at("FrameExtracted", k + 1)
+    const beforeFrame = report.requests.filter((r) => r.kind === "download" && r.jobId === job.id && r.end <= frameAt)
+    const downloadStart = Math.min(...beforeFrame.map((r) => r.start))
+    const downloadEnd = Math.max(...beforeFrame.map((r) => r.end))
     const create = report.requests.find((r) => r.kind === "create" && r.jobId === next.id)
     const parts = {
       noticeS: (seen?.end ?? Number.NaN) - completedAt,
-      downloadS: download ? download.end - download.start : Number.NaN,
-      extractS: at("FrameExtracted", k + 1) - at("SegmentCompleted", k + 1),
+      downloadS: beforeFrame.length ? downloadEnd - downloadStart : Number.NaN,
+      extractS: beforeFrame.length ? frameAt - downloadEnd : Number.NaN,
       uploadS: create ? next.createdAt - create.start : Number.NaN
     }
     const gap = next.createdAt - completedAt
@@ -284,7 +291,11 @@ export interface RunOptions {
 
 const emulatorOptionsFor = (scenario: Scenario): Emulator.EmulatorOptions => ({
   apiKey: "sk-bench",
-  render: { fixedSeconds: scenario.simulatedSeconds, secondsPerVideoSecond: 0 },
+  render: {
+    fixedSeconds: scenario.simulatedSeconds,
+    secondsPerVideoSecond: 0,
+    ...(scenario.videoBitrate ? { videoBitrate: scenario.videoBitrate } : {})
+  },
   // Independent mode: every segment renders at once, as the request's maxConcurrency allows.
   maxConcurrentRenders: Math.max(2, scenario.maxConcurrency ?? 1),
   maxConcurrentJobsPerKey: Math.max(2, scenario.maxConcurrency ?? 1),

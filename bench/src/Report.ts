@@ -88,7 +88,7 @@ export const seamBreakdown = (r: ScenarioResult): SeamTimeline | undefined => {
 
 const describeSeam = (seam: SeamTimeline | undefined) =>
   seam
-    ? `a seam (SDK, median) takes ${r3(seam.gapS)} s: notice ${r3(seam.noticeS)}, download ${r3(seam.downloadS)}, extract (header, decode, resize, encode) ${r3(seam.extractS)}, upload ${r3(seam.uploadS)}, other ${r3(seam.otherS)}`
+    ? `a seam (SDK, median) takes ${r3(seam.gapS)} s: notice ${r3(seam.noticeS)}, download (before the frame) ${r3(seam.downloadS)}, extract (header, decode, resize, encode) ${r3(seam.extractS)}, upload ${r3(seam.uploadS)}, other ${r3(seam.otherS)}`
     : undefined
 
 export const targets = (
@@ -219,7 +219,7 @@ export const seamTable = (results: ReadonlyArray<ScenarioResult>): string => {
       : []
   })
   return [
-    "| scenario (SDK, median seam) | gap s | notice s | download s | extract s | upload s | other s |",
+    "| scenario (SDK, median seam) | gap s | notice s | download before the frame s | extract s | upload s | other s |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows
   ].join("\n")

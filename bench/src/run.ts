@@ -50,6 +50,16 @@ const all: Array<Scenario> = [
     bytesPerSecond: 1_400_000
   },
   {
+    // Provider-sized clips: 8 s of 720p at 5 Mbit/s (about 5 MB) through a 5 MB/s download, about 1 s a clip.
+    name: "chained-3-8s-realistic",
+    mode: "chained",
+    segments: 3,
+    simulatedSeconds: 8,
+    clipSeconds: 8,
+    videoBitrate: 5_000_000,
+    bytesPerSecond: 5_000_000
+  },
+  {
     name: "independent-10-8s-keep",
     mode: "independent",
     segments: 10,

@@ -328,7 +328,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
   }
 
-  const complete = Effect.fn("AiSdkSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
+  /** Waits for the job: its videos, where to fetch them, and how to renew an expired link. */
+  const finished = Effect.fnUntraced(function* (job: SegmentJob) {
     const decoded = JobId.decode(job.id)
     if (!decoded) {
       return yield* jobError(
@@ -365,23 +366,43 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         Effect.orElseSucceed(() => undefined)
       )
     }
-    const sha256 = yield* ResultFile.save(videos, destination, {
+    const context: ResultFile.SaveContext = {
       retry,
       fetch: resolvedModel.fetch,
       renew,
       fail: (kind, reason, fix) => jobError(job, kind, reason, fix),
       describe
-    })
-    return {
-      segment: job.segment,
-      jobId: job.id,
-      path: destination,
-      seconds: job.seconds,
-      sha256
-    } satisfies SegmentGenerator.GeneratedClip
+    }
+    return { videos, context }
   })
 
-  return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
+  const clipOf = (job: SegmentJob, destination: string, sha256: string): SegmentGenerator.GeneratedClip => ({
+    segment: job.segment,
+    jobId: job.id,
+    path: destination,
+    seconds: job.seconds,
+    sha256
+  })
+
+  const complete = Effect.fn("AiSdkSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
+    const { videos, context } = yield* finished(job)
+    return clipOf(job, destination, yield* ResultFile.save(videos, destination, context))
+  })
+
+  /** A URL result downloaded range-first: the next segment can start from the preview's last frame. */
+  const completeEarly = Effect.fn("AiSdkSegmentGenerator.completeEarly")(function* (
+    job: SegmentJob,
+    destination: string
+  ) {
+    const { videos, context } = yield* finished(job)
+    const staged = yield* ResultFile.saveEarly(videos, destination, context)
+    return {
+      preview: staged.preview,
+      rest: Effect.map(staged.rest, (sha256) => clipOf(job, destination, sha256))
+    } satisfies SegmentGenerator.EarlyClip
+  })
+
+  return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete, completeEarly })
 })
 
 export const pollTimeoutConfig: Config.Config<number | undefined> = Config.Int("LONGSORA_POLL_TIMEOUT_MS").pipe(

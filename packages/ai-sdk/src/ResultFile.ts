@@ -98,3 +98,32 @@ export const save = (videos: ReadonlyArray<VideoData>, destination: string, cont
     if (fresh?.type !== "url" || fresh.url === video.url) return yield* gone
     return yield* once(fresh.url).pipe(Effect.mapError(() => gone))
   })
+
+/**
+ * `save`, but for a URL result range-first (provider-kit `TailFirst`): returns once the clip's header and last
+ * keyframe interval are in the part file (`preview`), with the rest still to fetch (`rest`). Any other result,
+ * a server that ignores Range, or a failure of either stage: `save` (its retries, a renewed link).
+ */
+export const saveEarly = (videos: ReadonlyArray<VideoData>, destination: string, context: SaveContext) => {
+  const video = videos[0]
+  const whole = Effect.map(save(videos, destination, context), (sha256) => ({
+    preview: undefined as string | undefined,
+    rest: Effect.succeed(sha256) as Effect.Effect<string, Errors.GenerationError>
+  }))
+  if (video?.type !== "url") return whole
+  const fetchRange = async (range: string, signal: AbortSignal | undefined) => {
+    const response = await context.fetch(video.url, { headers: { Range: range }, ...(signal ? { signal } : {}) })
+    if (!response.ok) {
+      await response.body?.cancel()
+      throw new HttpAnswer(response.status, response.headers, `the result URL answered ${response.status}`)
+    }
+    return response
+  }
+  return Download.tailFirst(destination, fetchRange, (run) => call("download", run)).pipe(
+    Effect.map((staged) => ({
+      preview: staged.preview,
+      rest: Effect.catch(staged.rest, () => save(videos, destination, context))
+    })),
+    Effect.catch(() => whole)
+  )
+}

@@ -49,7 +49,18 @@ export const generator = <E1, R1, E, R>(
             ? ai.complete(job, destination)
             : bare
               ? bare.complete(job, destination)
-              : Effect.fail(unusable(job.segment))
+              : Effect.fail(unusable(job.segment)),
+        // Range-first where the routed generator offers it, else its plain `complete`.
+        completeEarly: (job, destination) => {
+          const routed = job.id.startsWith("{") ? ai : bare
+          if (!routed) return Effect.fail(unusable(job.segment))
+          return routed.completeEarly
+            ? routed.completeEarly(job, destination)
+            : Effect.map(routed.complete(job, destination), (clip) => ({
+                preview: undefined,
+                rest: Effect.succeed(clip)
+              }))
+        }
       })
     })
   )

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import type { SegmentGenerator } from "@longsora/core"
+import { TailFirst } from "@longsora/provider-kit"
 import { Effect } from "effect"
 import * as AiSdkSegmentGenerator from "../src/AiSdkSegmentGenerator.ts"
 import * as JobId from "../src/JobId.ts"
@@ -102,6 +103,30 @@ describe("AiSdkSegmentGenerator", { timeout: 60_000 }, () => {
     const veo = AiSdkSegmentGenerator.callOptions(spec(VEO), VideoModels.table().get(VEO)!, "google", png, png)
     assert.deepStrictEqual(veo.frameImages, [{ frameType: "last_frame", image: png }])
   })
+
+  it.live("Veo, range-first: a preview with the clip's end before the clip, then the clip whole", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(VEO))
+      const destination = join(dir, "segment_01.mp4")
+      const staged = yield* g.completeEarly!(job, destination)
+      assert.isDefined(staged.preview)
+      const preview = yield* Effect.promise(() => readFile(staged.preview!))
+      const clip = yield* staged.rest
+      const whole = yield* Effect.promise(() => readFile(destination))
+      // The preview is the clip's length, with the clip's header and last keyframe interval already in place.
+      assert.strictEqual(preview.length, whole.length)
+      const at = whole.indexOf("moov") - 4
+      const moov = whole.subarray(at, at + whole.readUInt32BE(at))
+      const span = TailFirst.lastKeyframeSpan(moov)!
+      assert.isTrue(preview.subarray(at, at + moov.length).equals(moov))
+      assert.isTrue(preview.subarray(span.start, span.end).equals(whole.subarray(span.start, span.end)))
+      assert.strictEqual(clip.sha256, yield* sha256(destination))
+      assert.strictEqual(emu.stats().createsByDialect.gemini, 1)
+    })
+  )
 
   it.live("Kling on fal: the queue through @ai-sdk/fal, 5 s at 1080p", () =>
     Effect.gen(function* () {

@@ -18,7 +18,7 @@ export const run = Effect.fnUntraced(function* (context: Context) {
   // Segment 1 needs only the user's prompt, so its create goes out before the planner builds its request.
   const [opening, plan] = yield* Effect.all(
     [
-      segments.run(1, {
+      segments.runEarly(1, {
         prompt: context.firstPrompt,
         promptBy: "user",
         reference: context.firstReference,
@@ -28,11 +28,18 @@ export const run = Effect.fnUntraced(function* (context: Context) {
     ],
     { concurrency: 2 }
   )
-  const outcomes: Array<SegmentRunner.Outcome> = [opening]
-  if (count > 1) yield* context.checkDrift(1, opening.clip.path)
+  const outcomes: Array<SegmentRunner.Outcome> = [opening.outcome]
+  // A clip may still be downloading (range-first) while the next segment is created from its last frame: what
+  // reads the whole clip (drift, the join's preparation, the join itself) waits for it.
+  const finished: Array<SegmentRunner.EarlyOutcome["finished"]> = [opening.finished]
+  const measureDrift = (segment: number, early: SegmentRunner.EarlyOutcome) =>
+    context.validated.request.maxDrift === undefined
+      ? Effect.void
+      : Effect.andThen(early.finished, context.checkDrift(segment, early.outcome.clip.path))
+  if (count > 1) yield* measureDrift(1, opening)
   for (let segment = 2; segment <= count; segment++) {
     const previous = outcomes[segment - 2]!
-    const outcome = yield* segments.run(segment, {
+    const early = yield* segments.runEarly(segment, {
       prompt: plan.segments[segment - 1]!.prompt,
       promptBy: context.promptBy(segment),
       // The seam: this segment opens on the previous clip's last frame.
@@ -40,12 +47,17 @@ export const run = Effect.fnUntraced(function* (context: Context) {
       // The last clip's frame is only saved, not needed: it is extracted while the join runs.
       lastFrame: segment < count
     })
+    const { outcome } = early
     // The join's share of this segment is done while the next one renders (the last one's, by the join).
     if (segment < count) {
-      yield* Effect.forkScoped(combiner.prepare(Anchor.joinedFile(outcome.clip.path, outcome.anchor), transition))
+      const prepare = combiner.prepare(Anchor.joinedFile(outcome.clip.path, outcome.anchor), transition)
+      yield* Effect.forkScoped(Effect.andThen(early.finished, prepare))
     }
     outcomes.push(outcome)
-    if (segment < count) yield* context.checkDrift(segment, outcome.clip.path)
+    finished.push(early.finished)
+    if (segment < count) yield* measureDrift(segment, early)
   }
+  // Every clip whole and recorded before the join reads them.
+  yield* Effect.forEach(finished, (wait) => wait, { discard: true })
   return { plan, outcomes } satisfies Chained
 })

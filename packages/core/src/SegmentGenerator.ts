@@ -55,6 +55,20 @@ export interface GeneratedClip {
   readonly sha256?: string | undefined
 }
 
+/**
+ * A clip whose last frame can be read before the whole file has arrived (`completeEarly`): the provider fetched
+ * its header and last keyframe interval first (HTTP Range), and finishes the rest in `rest`.
+ */
+export interface EarlyClip {
+  /**
+   * A file holding (at their own offsets) every byte the last frame needs; `undefined` when `rest` is done.
+   * Valid until `rest` runs (finishing renames it into the destination): read the frame first.
+   */
+  readonly preview: string | undefined
+  /** Finishes the download into the destination: the clip as `complete` returns it. Run it once. */
+  readonly rest: Effect.Effect<GeneratedClip, GenerationError>
+}
+
 export class SegmentGenerator extends Context.Service<
   SegmentGenerator,
   {
@@ -62,5 +76,12 @@ export class SegmentGenerator extends Context.Service<
     readonly submit: (spec: SegmentSpec) => Effect.Effect<SegmentJob, GenerationError>
     /** Waits for the job, reporting progress, and writes the clip to `destination`. */
     readonly complete: (job: SegmentJob, destination: string) => Effect.Effect<GeneratedClip, GenerationError>
+    /**
+     * `complete`, but returning as soon as the clip's last frame can be extracted (optional: a provider whose
+     * downloads cannot start with the end leaves it out). The next segment's create then overlaps the download.
+     */
+    readonly completeEarly?:
+      | ((job: SegmentJob, destination: string) => Effect.Effect<EarlyClip, GenerationError>)
+      | undefined
   }
 >()("@longsora/core/SegmentGenerator") {}

@@ -5,13 +5,19 @@
  * is ours (`lostCreate`). A job that failed, or that the server no longer knows, is the only reason
  * to pay for a segment again: the new create is recorded, and the user is told what it costs.
  */
-import { Clock, Effect, FileSystem, Path } from "effect"
+import { Clock, Effect, Fiber, FileSystem, Path } from "effect"
 import * as Anchor from "./Anchor.ts"
 import { GenerationError, OutputError } from "./Errors.ts"
 import * as JobRegistry from "./JobRegistry.ts"
 import * as Manifest from "./Manifest.ts"
 import * as Progress from "./Progress.ts"
-import { type GeneratedClip, SegmentGenerator, type SegmentJob, type SegmentSpec } from "./SegmentGenerator.ts"
+import {
+  type EarlyClip,
+  type GeneratedClip,
+  SegmentGenerator,
+  type SegmentJob,
+  type SegmentSpec
+} from "./SegmentGenerator.ts"
 import { usd, type ValidatedRequest } from "./Validation.ts"
 
 /** `segment_01`, `segment_02`, …: the file names the original client writes. */
@@ -23,6 +29,13 @@ export interface Outcome {
   readonly lastFrame?: { readonly path: string; readonly cropped: boolean } | undefined
   /** With `anchor: best`: the chosen frame, and the trimmed copy the join uses. */
   readonly anchor?: Anchor.AnchorChoice | undefined
+}
+
+/** A segment whose last frame is known while its clip may still be downloading (`runEarly`). */
+export interface EarlyOutcome {
+  readonly outcome: Outcome
+  /** Waits until the clip is whole at `outcome.clip.path` and recorded; before that, do not read the clip. */
+  readonly finished: Effect.Effect<void, GenerationError | OutputError>
 }
 
 export interface Run {
@@ -59,6 +72,8 @@ export const make = Effect.fnUntraced(function* (
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const generator = yield* SegmentGenerator
+  // Background downloads (`runEarly`) live as long as the run.
+  const scope = yield* Effect.scope
 
   const outputError = (file: string, reason: string) => (cause: unknown) =>
     new OutputError({ path: file, reason, cause })
@@ -211,30 +226,53 @@ export const make = Effect.fnUntraced(function* (
         file: clip.path,
         bytes: Number(info.size),
         ...(clip.sha256 ? { sha256: clip.sha256 } : {}),
-        ...(current?.replaced ? { replaced: current.replaced } : {})
+        ...(current?.replaced ? { replaced: current.replaced } : {}),
+        // Extracted from this job's clip before the download finished (`runEarly`): still its last frame.
+        ...(current?.jobId === clip.jobId && current.lastFrame
+          ? { lastFrame: current.lastFrame, ...(current.anchor ? { anchor: current.anchor } : {}) }
+          : {})
       })(manifest)
     })
     yield* Progress.emit({ _tag: "SegmentCompleted", segment: clip.segment, jobId: clip.jobId, path: clip.path })
   })
 
-  const clipFor = Effect.fnUntraced(function* (segment: number, run: Run) {
+  /** A clip, with the file to read its last frame from and the wait for the whole clip. */
+  interface Fetched {
+    readonly clip: GeneratedClip
+    readonly frameSource: string
+    /** What is left of the download (an early clip's); recorded when done. */
+    readonly rest: Effect.Effect<GeneratedClip, GenerationError | OutputError> | undefined
+  }
+  const whole = (clip: GeneratedClip): Fetched => ({ clip, frameSource: clip.path, rest: undefined })
+
+  const started = Effect.fnUntraced(function* (job: SegmentJob, destination: string, staged: EarlyClip) {
+    if (staged.preview === undefined) return whole(yield* Effect.tap(staged.rest, recordCompleted))
+    const clip: GeneratedClip = { segment: job.segment, jobId: job.id, path: destination, seconds: job.seconds }
+    return { clip, frameSource: staged.preview, rest: Effect.tap(staged.rest, recordCompleted) } satisfies Fetched
+  })
+
+  const clipFor = Effect.fnUntraced(function* (segment: number, run: Run, early: boolean) {
     const seconds = durations[segment - 1]!
     const destination = path.join(segmentsDir, `${segmentName(segment)}.mp4`)
     const record = yield* recordOf(segment)
     if (record?.state === "completed" && record.jobId && (yield* existingFile(record.file, record.bytes))) {
       yield* Progress.emit({ _tag: "SegmentReused", segment, jobId: record.jobId, state: record.state })
       const clip: GeneratedClip = { segment, jobId: record.jobId, path: record.file!, seconds, sha256: record.sha256 }
-      return clip
+      return whole(clip)
     }
     let retries = 0
     let recreated = false
     for (;;) {
       const job = yield* jobFor(segment, run)
-      const outcome = yield* Effect.result(generator.complete(job, destination))
-      if (outcome._tag === "Success") {
-        yield* recordCompleted(outcome.success)
-        return outcome.success
-      }
+      const outcome = yield* Effect.result(
+        early && generator.completeEarly
+          ? generator.completeEarly(job, destination)
+          : Effect.map(
+              generator.complete(job, destination),
+              (clip): EarlyClip => ({ preview: undefined, rest: Effect.succeed(clip) })
+            )
+      )
+      if (outcome._tag === "Success") return yield* started(job, destination, outcome.success)
       const error = outcome.failure
       if (error.kind === "gone" && !recreated) {
         // Once per run: a server that forgets every job would otherwise bill without end.
@@ -285,19 +323,36 @@ export const make = Effect.fnUntraced(function* (
   const anchorOf = (segment: number): Anchor.AnchorMode =>
     (request.mode ?? "chained") === "chained" && segment < durations.length ? (request.anchor ?? "last") : "last"
 
-  const run = Effect.fnUntraced(function* (segment: number, options: Run) {
-    const clip = yield* clipFor(segment, options)
-    if (!options.lastFrame) return { clip, prompt: options.prompt } satisfies Outcome
-    const { anchor, ...lastFrame } = yield* lastFrameOf(segment, clip)
-    return { clip, prompt: options.prompt, lastFrame, anchor } satisfies Outcome
+  const runWith = Effect.fnUntraced(function* (segment: number, options: Run, early: boolean) {
+    const { clip, frameSource, rest } = yield* clipFor(segment, options, early)
+    const frame = options.lastFrame
+      ? yield* Effect.exit(lastFrameOf(segment, { ...clip, path: frameSource }))
+      : undefined
+    // The rest of an early clip downloads in the background, started only now: finishing renames the preview
+    // away, so the frame is read first. It is started even when the frame failed, so its part file goes.
+    const finished = rest ? Effect.asVoid(Fiber.join(yield* Effect.forkIn(rest, scope))) : Effect.void
+    if (!frame) return { outcome: { clip, prompt: options.prompt } satisfies Outcome, finished }
+    const { anchor, ...lastFrame } = yield* frame
+    return { outcome: { clip, prompt: options.prompt, lastFrame, anchor } satisfies Outcome, finished }
   })
+
+  /** The segment, its clip whole and recorded. */
+  const run = (segment: number, options: Run) => Effect.map(runWith(segment, options, false), ({ outcome }) => outcome)
+
+  /**
+   * The segment as soon as its last frame is extracted: with a provider that downloads range-first, the clip's
+   * header and last keyframe interval are enough, and the rest arrives in the background (`finished`). Only for
+   * `anchor: last` (the best anchor scores and trims the whole final second).
+   */
+  const runEarly = (segment: number, options: Run) =>
+    runWith(segment, options, options.lastFrame && anchorOf(segment) === "last")
 
   /** Seconds paid for jobs that were replaced (failed or forgotten), over every run in this directory. */
   const replacedJobs = Effect.map(store.get, (manifest) =>
     manifest.segments.flatMap((record) => (record.replaced ?? []).map((job) => ({ segment: record.segment, ...job })))
   )
 
-  return { run, lastFrameOf, replacedJobs } as const
+  return { run, runEarly, lastFrameOf, replacedJobs } as const
 })
 
 /** What `make` gives: run a segment, extract a clip's last frame, the replaced jobs so far. */

@@ -76,6 +76,39 @@ describe("LongVideo.generate", () => {
     })
   )
 
+  it.live(
+    "a range-first provider: the next create starts from the preview's last frame, the join waits for every clip",
+    () =>
+      Effect.gen(function* () {
+        const { dir, calls, runWith, fs } = yield* setup()
+        yield* runWith({ earlyRestMs: 150 }, { outputDir: `${dir}/out` })
+        const all = yield* Ref.get(calls)
+        const at = (predicate: (call: Call) => boolean) => all.findIndex(predicate)
+        const segments = `${dir}/out/segments`
+        // The seam: the last frame came from the preview, and segment 2 was created before clip 1 had arrived.
+        expect(all.filter((c) => c._tag === "lastFrame").map((c) => c._tag === "lastFrame" && c.video)).toEqual([
+          `${segments}/segment_01.mp4.preview`,
+          `${segments}/segment_02.mp4.preview`,
+          // The last segment's frame is only saved, from the whole clip while joining.
+          `${segments}/segment_03.mp4`
+        ])
+        const downloaded = (job: string) => at((c) => c._tag === "downloaded" && c.jobId === job)
+        expect(at((c) => c._tag === "submit" && c.spec.segment === 2)).toBeLessThan(downloaded("job_1"))
+        // What reads the whole clip waits for it: the join's preparation and the join itself.
+        expect(at((c) => c._tag === "prepare")).toBeGreaterThan(downloaded("job_2"))
+        const join = at((c) => c._tag === "join")
+        for (const job of ["job_1", "job_2", "job_3"]) expect(join).toBeGreaterThan(downloaded(job))
+        expect(yield* fs.readFileString(`${dir}/out/output.mp4`)).toBe("clip 1|clip 2|clip 3")
+        // Recorded whole, the frame extracted early kept.
+        const manifest = JSON.parse(yield* fs.readFileString(`${dir}/out/.longsora/manifest.json`))
+        for (const record of manifest.segments.filter((r: { segment: number }) => r.segment < 3)) {
+          expect(record.state).toBe("completed")
+          expect(record.lastFrame).toBe(`${segments}/segment_0${record.segment}_last.jpg`)
+          expect(record.bytes).toBe(`clip ${record.segment}`.length)
+        }
+      })
+  )
+
   it.effect("passes the user's reference, fitted to the size, to segment 1 only", () =>
     Effect.gen(function* () {
       const { dir, calls, run, fs } = yield* setup()
@@ -281,6 +314,31 @@ describe("LongVideo.generate", () => {
       ])
       expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
     })
+  )
+
+  it.live(
+    "range-first: a run stopped after a clip's last frame, before its download finished, resumes without a create",
+    () =>
+      Effect.gen(function* () {
+        const { dir, calls, runWith, fs } = yield* setup()
+        const out = { outputDir: `${dir}/out` }
+        // Segment 2 was created from clip 1's preview; clip 1 itself never arrived.
+        yield* interruptWhen(
+          calls,
+          (call) => call._tag === "submit" && call.spec.segment === 3,
+          runWith({ earlyRestMs: 20, hangRest: 1 }, out)
+        )
+        expect(yield* fs.exists(`${dir}/out/segments/segment_01.mp4`)).toBe(false)
+        yield* Ref.set(calls, [])
+        const result = yield* runWith({ earlyRestMs: 20 }, out)
+        const second = yield* Ref.get(calls)
+        // Nothing created again: job 1 is downloaded again and its saved last frame reused.
+        expect(submits(second)).toEqual([])
+        expect(second.flatMap((call) => (call._tag === "complete" ? [call.jobId] : []))).toContain("job_1")
+        expect(second.some((call) => call._tag === "lastFrame" && call.video.includes("segment_01"))).toBe(false)
+        expect(result.jobIds).toEqual(["job_1", "job_2", "job_3"])
+        expect(yield* fs.readFileString(`${dir}/out/output.mp4`)).toBe("clip 1|clip 2|clip 3")
+      })
   )
 
   it.live("asks the provider to adopt a create whose answer was lost", () =>

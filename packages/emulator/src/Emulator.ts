@@ -41,6 +41,11 @@ export interface RenderOptions {
   readonly secondsPerVideoSecond?: number
   /** Simulated fixed wall seconds per job (default 0.2). */
   readonly fixedSeconds?: number
+  /**
+   * Video bits per second, held constant (CBR with filler), as a provider's clips are: e.g. 5_000_000 makes an
+   * 8 s 720p clip about 5 MB. Default: constant quality (a few hundred kB per clip of these pictures).
+   */
+  readonly videoBitrate?: number
 }
 
 export interface EmulatorOptions {
@@ -153,6 +158,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     dataDir,
     secondsPerVideoSecond: options.render?.secondsPerVideoSecond ?? defaults.secondsPerVideoSecond,
     fixedSeconds: options.render?.fixedSeconds ?? defaults.fixedSeconds,
+    videoBitrate: options.render?.videoBitrate,
     expiresAfterSeconds: options.expiresAfterSeconds ?? defaults.expiresAfterSeconds,
     maxConcurrentJobsPerKey: options.maxConcurrentJobsPerKey,
     maxConcurrentRenders: options.maxConcurrentRenders ?? defaults.maxConcurrentRenders

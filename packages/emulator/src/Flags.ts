@@ -73,6 +73,13 @@ export const flags = {
     defaults.secondsPerVideoSecond
   ),
   fixedSeconds: seconds("fixed-seconds", "Simulated fixed render wall time per job", defaults.fixedSeconds),
+  videoBitrate: Flag.Int("video-bitrate").pipe(
+    nonNegative("video-bitrate"),
+    Flag.withDescription(
+      "Video bits per second, held constant as a provider's clips are (5000000: an 8 s 720p clip of ~5 MB) (default: constant quality, a few hundred kB a clip)"
+    ),
+    Flag.optional
+  ),
   maxConcurrentJobsPerKey: Flag.Int("max-concurrent-jobs-per-key").pipe(
     nonNegative("max-concurrent-jobs-per-key"),
     Flag.withDescription(
@@ -154,7 +161,13 @@ export const toOptions = (parsed: Parsed): EmulatorOptions => ({
   port: parsed.port,
   host: parsed.host,
   apiKey: parsed.apiKey,
-  render: { secondsPerVideoSecond: parsed.secondsPerVideoSecond, fixedSeconds: parsed.fixedSeconds },
+  render: {
+    secondsPerVideoSecond: parsed.secondsPerVideoSecond,
+    fixedSeconds: parsed.fixedSeconds,
+    ...(Option.isSome(parsed.videoBitrate) && parsed.videoBitrate.value > 0
+      ? { videoBitrate: parsed.videoBitrate.value }
+      : {})
+  },
   ...(Option.isSome(parsed.maxConcurrentJobsPerKey)
     ? { maxConcurrentJobsPerKey: parsed.maxConcurrentJobsPerKey.value }
     : {}),

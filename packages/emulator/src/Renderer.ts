@@ -39,6 +39,8 @@ export interface RenderJob {
   readonly extension?: { readonly video: string; readonly sourceSeconds: number } | undefined
   /** A flawed ending on request (fault `end-fade` / `end-blur` / `end-freeze`), as real models produce. */
   readonly ending?: ClipEnding | undefined
+  /** Constant video bitrate (bits/s), as a provider's clips have; default constant quality (QP 20). */
+  readonly videoBitrate?: number | undefined
 }
 
 /** How a clip's final half second goes wrong: fades to black, blurs, or freezes on one frame. */
@@ -180,10 +182,7 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "libx264",
     "-preset",
     "ultrafast",
-    // Constant QP: unlike CRF it needs no look-ahead analysis of every frame (~0.1 s of CPU); 20 is
-    // about what CRF 23 chose for these pictures.
-    "-qp",
-    "20",
+    ...rateControl(job.videoBitrate),
     "-threads",
     "1",
     // A keyframe every 2 s, as web-delivery encodes have: bounds the cost of seeking near the end.
@@ -219,6 +218,17 @@ export const ffmpegArgs = (job: RenderJob, captionFile: string | undefined, out:
     "mp4",
     out.video
   ]
+}
+
+/**
+ * Constant QP by default: unlike CRF it needs no look-ahead analysis of every frame (~0.1 s of CPU); 20 is about what
+ * CRF 23 chose for these pictures. With a bitrate: CBR padded with filler, so a clip is as large as a provider's
+ * (these simple pictures would otherwise come out far smaller).
+ */
+const rateControl = (bitrate: number | undefined): Array<string> => {
+  if (bitrate === undefined) return ["-qp", "20"]
+  const rate = String(Math.round(bitrate))
+  return ["-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate, "-x264-params", "nal-hrd=cbr"]
 }
 
 /**

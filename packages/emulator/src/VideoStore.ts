@@ -88,6 +88,8 @@ export interface StoreOptions {
   readonly dataDir: string
   readonly secondsPerVideoSecond: number
   readonly fixedSeconds: number
+  /** Constant video bitrate of every render (bits/s); `undefined`: constant quality. */
+  readonly videoBitrate?: number | undefined
   readonly expiresAfterSeconds: number
   readonly maxConcurrentJobsPerKey: number | undefined
   readonly maxConcurrentRenders: number
@@ -310,6 +312,7 @@ export class VideoStore {
           lastFramePath: inDir(job.lastFrame),
           firstFrame: job.firstFrame ?? "exact",
           ending: job.ending,
+          videoBitrate: this.options.videoBitrate,
           dir: job.dir
         },
         job.abort.signal

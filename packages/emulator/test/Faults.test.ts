@@ -106,6 +106,20 @@ describe("fault injection", { timeout: 40_000 }, () => {
     expect(size).toBeGreaterThan(100_000)
     expect(elapsed).toBeGreaterThanOrEqual((size / bps) * 1000 - 150)
   })
+
+  it("slow-download: a fast rate is met, not capped by the file's read chunks", async () => {
+    const id = await completed()
+    // 4 MB/s: a sleep per 64 kB chunk would have made it about 640 kB/s.
+    const bps = 4_000_000
+    emu().setFaults({ slowDownload: { bytesPerSecond: bps } })
+    const t0 = Date.now()
+    const size = (await (await api(emu(), `/videos/${id}/content`)).arrayBuffer()).byteLength
+    const elapsed = Date.now() - t0
+    emu().setFaults({})
+    expect(size).toBeGreaterThan(200_000)
+    // About 80 ms for these clips; at 640 kB/s it was over 400 ms.
+    expect(elapsed).toBeLessThan((size / bps) * 1000 + 200)
+  })
 })
 
 describe("concurrency cap and expiry", { timeout: 40_000 }, () => {

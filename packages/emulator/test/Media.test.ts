@@ -158,3 +158,21 @@ describe("media from an input_reference", { timeout: 40_000 }, () => {
     }
   })
 })
+
+describe("realistic bitrate (render.videoBitrate)", { timeout: 40_000 }, () => {
+  const emu = useEmulator({ render: { videoBitrate: 5_000_000 } })
+
+  it("an 8 s 720p clip at 5 Mbit/s is about 5 MB, as a provider's is", async () => {
+    const created = (await (
+      await postJson(emu(), "/videos", { prompt: "a kite over dunes", model: "sora-2", seconds: "8", size: "1280x720" })
+    ).json()) as VideoJson
+    await waitDone(emu(), created.id)
+    const clip = await download(emu(), created.id)
+    const probe = await ffprobe(clip)
+    const bytes = Number((await run("stat", ["-c", "%s", clip])).stdout)
+    // 8 s × 5 Mbit/s = 5 MB of video, plus 96 kbit/s of audio and the header.
+    expect(bytes).toBeGreaterThan(4_700_000)
+    expect(bytes).toBeLessThan(5_600_000)
+    expect(probe.streams.find((s) => s.codec_type === "video")).toMatchObject({ width: 1280, nb_read_frames: "240" })
+  })
+})

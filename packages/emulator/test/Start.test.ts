@@ -11,13 +11,14 @@ import type { EmulatorOptions } from "../src/Emulator.ts"
 import * as Flags from "../src/Flags.ts"
 import { Emulator } from "../src/index.ts"
 
-/** Every flag the hand-written parser had, each a key of the shared table. */
+/** Every flag of the emulator, each a key of the shared table. */
 const flagNames = [
   "port",
   "host",
   "api-key",
   "seconds-per-video-second",
   "fixed-seconds",
+  "video-bitrate",
   "max-concurrent-jobs-per-key",
   "max-concurrent-renders",
   "expires-after",
@@ -90,10 +91,13 @@ describe("ways to start", { timeout: 20_000 }, () => {
         "--data-dir",
         "/tmp/emu",
         "--request-timeout",
-        "5000"
+        "5000",
+        "--video-bitrate",
+        "5000000"
       ])
       expect(given).toMatchObject({
         port: 4010,
+        render: { videoBitrate: 5_000_000 },
         apiKey: "k",
         extendedSeconds: true,
         dataDir: "/tmp/emu",

@@ -10,7 +10,8 @@ import { basename, dirname, join } from "node:path"
 import { Readable, Transform, type Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import type { ReadableStream as WebReadableStream } from "node:stream/web"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
+import * as TailFirst from "./TailFirst.ts"
 
 /** A fresh temp path beside `destination` (same directory, so the rename is atomic). */
 export const partPath = (destination: string): string =>
@@ -102,3 +103,48 @@ export const bytesToPath = async (bytes: Uint8Array, path: string, signal?: Abor
   await pipeline(Readable.from([bytes]), createWriteStream(path), signal ? { signal } : {})
   return hash.digest("hex")
 }
+
+/** A clip being downloaded range-first: `preview` has its header and last keyframe interval, `rest` the others. */
+export interface Staged<E> {
+  /**
+   * The part file the last frame can be read from now, until `rest` runs (which renames it); `undefined` when the
+   * whole clip is already in place.
+   */
+  readonly preview: string | undefined
+  /** Fetches what is missing, renames the part file to the destination; the SHA-256. Run it exactly once. */
+  readonly rest: Effect.Effect<string, E>
+}
+
+/**
+ * `TailFirst` with `atomically`'s guarantees: the destination appears only whole, and the part file is removed when
+ * either stage fails or is interrupted. `call` runs a promise as the provider's call (its error type, its abort).
+ */
+export const tailFirst = <E>(
+  destination: string,
+  fetchRange: TailFirst.FetchRange,
+  call: <A>(run: (signal: AbortSignal) => Promise<A>) => Effect.Effect<A, E>
+): Effect.Effect<Staged<E>, E> =>
+  Effect.suspend(() => {
+    const temp = partPath(destination)
+    const removeOnFailure = <A, E2>(effect: Effect.Effect<A, E2>) =>
+      Effect.onExit(effect, (exit) =>
+        Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => unlink(temp).catch(() => undefined))
+      )
+    const renamed = (sha256: string) =>
+      Effect.as(
+        Effect.promise(() => rename(temp, destination)),
+        sha256
+      )
+    return removeOnFailure(
+      Effect.flatMap(
+        call((signal) => TailFirst.start(fetchRange, temp, signal)),
+        (started): Effect.Effect<Staged<E>> =>
+          started._tag === "Whole"
+            ? Effect.map(renamed(started.sha256), (sha256) => ({ preview: undefined, rest: Effect.succeed(sha256) }))
+            : Effect.succeed({
+                preview: temp,
+                rest: removeOnFailure(Effect.flatMap(call(started.rest), renamed))
+              })
+      )
+    )
+  })

@@ -8,7 +8,7 @@ import { basename } from "node:path"
 import type { ReadableStream as WebReadableStream } from "node:stream/web"
 import { Capabilities, Errors, SegmentGenerator } from "@longsora/core"
 import { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
-import { Download, Polling, ReferenceImage, SpecCheck, Watch } from "@longsora/provider-kit"
+import { Download, Polling, ReferenceImage, SpecCheck, type TailFirst, Watch } from "@longsora/provider-kit"
 import { Clock, Config, Data, Effect, Layer, Option, Schema } from "effect"
 import type OpenAI from "openai"
 import { APIError, toFile } from "openai"
@@ -373,10 +373,22 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     }).pipe(Effect.mapError(toGenerationError(spec, job.id)))
   }
 
-  const complete = Effect.fn("SoraSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
-    owned.add(job.id)
-    const video = yield* waitFor(job)
-    const sha256 = yield* download(job, destination)
+  /**
+   * The clip's header and last keyframe interval first (HTTP Range), the rest in `rest`; a server that ignores
+   * Range, or a file the reader does not follow, is downloaded whole. Should the early stage fail, or the rest,
+   * the plain download (with its retries) takes over.
+   */
+  const downloadTailFirst = (job: SegmentJob, destination: string) => {
+    const fetchRange: TailFirst.FetchRange = (range, signal) =>
+      client.videos.downloadContent(job.id, { variant: "video" }, { signal, headers: { Range: range } })
+    const plain = download(job, destination)
+    return Download.tailFirst(destination, fetchRange, (run) => call("videos.downloadContent", run)).pipe(
+      Effect.map((staged) => ({ preview: staged.preview, rest: Effect.catch(staged.rest, () => plain) })),
+      Effect.catch(() => Effect.map(plain, (sha256) => ({ preview: undefined, rest: Effect.succeed(sha256) })))
+    )
+  }
+
+  const clipOf = (job: SegmentJob, destination: string, video: Video, sha256: string) => {
     const clip: SegmentGenerator.GeneratedClip = {
       segment: job.segment,
       jobId: job.id,
@@ -385,9 +397,28 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     }
     // `sha256` is read by newer core (resume checks); older core ignores it.
     return { ...clip, sha256 }
+  }
+
+  const complete = Effect.fn("SoraSegmentGenerator.complete")(function* (job: SegmentJob, destination: string) {
+    owned.add(job.id)
+    const video = yield* waitFor(job)
+    return clipOf(job, destination, video, yield* download(job, destination))
   })
 
-  return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete })
+  const completeEarly = Effect.fn("SoraSegmentGenerator.completeEarly")(function* (
+    job: SegmentJob,
+    destination: string
+  ) {
+    owned.add(job.id)
+    const video = yield* waitFor(job)
+    const staged = yield* downloadTailFirst(job, destination)
+    return {
+      preview: staged.preview,
+      rest: Effect.map(staged.rest, (sha256) => clipOf(job, destination, video, sha256))
+    } satisfies SegmentGenerator.EarlyClip
+  })
+
+  return SegmentGenerator.SegmentGenerator.of({ capabilities, submit, complete, completeEarly })
 })
 
 /** The wait the server asks for (`openai-poll-after-ms`, read by openai-python's poll helper), if a number. */
