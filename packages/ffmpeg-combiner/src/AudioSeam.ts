@@ -48,7 +48,9 @@ export const blendGraph = (
   segments: ReadonlyArray<MediaInfo>,
   places: ReadonlyArray<Placement>,
   window: number,
-  format: { readonly sampleRate: number; readonly layout: string }
+  format: { readonly sampleRate: number; readonly layout: string },
+  /** The ffmpeg input number of the first segment. */
+  firstInput = 0
 ): string => {
   const aformat = `aformat=sample_fmts=fltp:sample_rates=${format.sampleRate}:channel_layouts=${format.layout}`
   const pieces = segments.map((segment, i) => {
@@ -58,7 +60,7 @@ export const blendGraph = (
     const pad = from < 0 ? -from : 0
     const length = span + lead
     const source = segment.audio
-      ? `[${i}:a:0]atrim=start=${seconds6(from)}:end=${seconds6(skip + span)},asetpts=PTS-STARTPTS,${aformat}`
+      ? `[${firstInput + i}:a:0]atrim=start=${seconds6(from)}:end=${seconds6(skip + span)},asetpts=PTS-STARTPTS,${aformat}`
       : `anullsrc=r=${format.sampleRate}:cl=${format.layout},atrim=duration=${seconds6(length - pad)},${aformat}`
     // Silence where the clip has no audio before the window: the sound stays on its picture.
     const padded = pad > 0 ? `,adelay=delays=${Math.round(pad * format.sampleRate)}S:all=1` : ""
@@ -90,13 +92,15 @@ export const make = Effect.gen(function* () {
     // A crossfade already blends the sound with the picture.
     if (input.segments.length < 2 || input.transition._tag === "Crossfade") return none
     const probe = (file: string) => prober.probe(file, { countPackets: false })
-    const [joined, ...segments] = yield* Effect.forEach([output, ...input.segments], probe, { concurrency: 2 }).pipe(
+    const segments = yield* Effect.forEach(input.segments, probe, { concurrency: 2 }).pipe(
       Effect.mapError(fail("could not probe"))
     )
-    if (!joined!.audio || segments.some((s) => !s.video)) return none
+    // The joined output's sound is the segments': the first one with sound sets the format.
+    const sound = segments.find((s) => s.audio)?.audio
+    if (!sound || segments.some((s) => !s.video)) return none
     const places = placements(segments, input.transition)
     const window = Math.min(input.seconds, ...places.map((p) => p.span / 2))
-    const format = { sampleRate: joined!.audio.sampleRate, layout: joined!.audio.channels === 1 ? "mono" : "stereo" }
+    const format = { sampleRate: sound.sampleRate, layout: sound.channels === 1 ? "mono" : "stereo" }
     const workDir = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () => mkdtemp(NodePath.join(NodePath.dirname(output), ".longsora-join-audio-")),
@@ -104,19 +108,16 @@ export const make = Effect.gen(function* () {
       }),
       (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
     )
-    const audio = NodePath.join(workDir, "audio.m4a")
     const remuxed = NodePath.join(workDir, "output.mp4")
-    const bitRate = joined!.audio.bitRate ? String(joined!.audio.bitRate) : "128000"
+    const bitRate = sound.bitRate ? String(sound.bitRate) : "128000"
+    // One pass: the joined video's packets are copied as they are, only the audio track is made anew
+    // (input 0 is the joined output; the segments, inputs 1…N, bring their sound).
     yield* ffmpeg([
-      ...segments.flatMap((s) => ["-i", s.path]),
-      ...["-filter_complex", blendGraph(segments, places, window, format), "-map", "[a]"],
-      ...["-c:a", "aac", "-b:a", bitRate, "-ar", String(format.sampleRate), "-f", "mp4", audio]
-    ]).pipe(Effect.mapError(fail("could not blend the audio")))
-    // The video packets are copied as they are: only the audio track changes.
-    yield* ffmpeg([
-      ...["-i", output, "-i", audio, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"],
+      ...["-i", output, ...segments.flatMap((s) => ["-i", s.path])],
+      ...["-filter_complex", blendGraph(segments, places, window, format, 1), "-map", "0:v:0", "-map", "[a]"],
+      ...["-c:v", "copy", "-c:a", "aac", "-b:a", bitRate, "-ar", String(format.sampleRate)],
       ...["-movflags", "+faststart", "-f", "mp4", remuxed]
-    ]).pipe(Effect.mapError(fail("could not mux the blended audio")))
+    ]).pipe(Effect.mapError(fail("could not blend the audio")))
     yield* Effect.tryPromise({
       try: () => rename(remuxed, output),
       catch: fail("could not move the output into place")
