@@ -1,7 +1,7 @@
 /**
  * The emulator in its own process, so the LongSora side's peak RSS is its own. Started by the
  * harness with the emulator options as JSON in argv[2]; speaks over the IPC channel:
- * → `{ type: "ready", baseURL, apiKey }`; ← `"stats"` → `{ type: "stats", stats }`; ← `"close"`.
+ * → `{ type: "ready", baseURL, geminiBaseURL, apiKey }`; ← `"stats"` → `{ type: "stats", stats }`; ← `"close"`.
  */
 import { Emulator } from "@longsora/emulator"
 
@@ -18,4 +18,4 @@ process.on("message", (message) => {
 process.on("disconnect", () => {
   void emu.close().finally(() => process.exit(0))
 })
-send({ type: "ready", baseURL: emu.baseURL, apiKey: emu.apiKey })
+send({ type: "ready", baseURL: emu.baseURL, geminiBaseURL: emu.geminiBaseURL, apiKey: emu.apiKey })

@@ -105,10 +105,15 @@ export const startEmulator = async (options: Emulator.EmulatorOptions) => {
     execArgv: ["--disable-warning=ExperimentalWarning"],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
-  const ready = await once(child, (m) => pick<{ baseURL: string; apiKey: string }>(m, "ready"), "emulator")
+  const ready = await once(
+    child,
+    (m) => pick<{ baseURL: string; geminiBaseURL: string; apiKey: string }>(m, "ready"),
+    "emulator"
+  )
   return {
     child,
     baseURL: ready.baseURL,
+    geminiBaseURL: ready.geminiBaseURL,
     apiKey: ready.apiKey,
     stats: async (): Promise<Emulator.EmulatorStats> => {
       child.send("stats")
@@ -168,4 +173,58 @@ export const timeCommand = async (args: ReadonlyArray<string>, runs: number): Pr
     times.push((run.exitedAt - run.spawnedAt) / 1000)
   }
   return times
+}
+
+/**
+ * `--chain keyframes` with Veo (issue 14): the keyframe images first (OpenAI Images), then every
+ * segment at once, against an emulator whose every clip takes `simulatedSeconds` and which renders
+ * them all at once, as a provider does. The keyframes' time is what the run's `KeyframeRendered`
+ * events say; the wall time is judged against it plus one segment's render.
+ */
+export const runKeyframes = async (segments: number, simulatedSeconds: number, outputDir: string) => {
+  const emulator = await startEmulator({
+    apiKey: "sk-bench",
+    render: { fixedSeconds: simulatedSeconds, secondsPerVideoSecond: 0 },
+    maxConcurrentRenders: segments,
+    maxConcurrentJobsPerKey: segments
+  })
+  try {
+    const args = [
+      cliBin,
+      "generate",
+      "A red paper boat drifts down a rain-soaked street at dusk",
+      ...["--chain", "keyframes", "--model", "google:veo-3.1-generate-preview"],
+      ...["--seconds", String(8 * segments), "--segments", String(segments), "--max-concurrency", String(segments)],
+      ...["--output", outputDir, "--yes", "--json", "--base-url", emulator.baseURL]
+    ]
+    const spawned = await spawnTimed(process.execPath, args, {
+      ...process.env,
+      OPENAI_API_KEY: emulator.apiKey,
+      GOOGLE_GENERATIVE_AI_API_KEY: emulator.apiKey,
+      GOOGLE_GENERATIVE_AI_BASE_URL: emulator.geminiBaseURL
+    })
+    const events = spawned.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { _tag: string; ms?: number; reused?: boolean })
+    const keyframesMs = events
+      .filter((e) => e._tag === "KeyframeRendered" && e.reused === false)
+      .reduce((sum, e) => sum + (e.ms ?? 0), 0)
+    if (events.at(-1)?._tag !== "Result") throw new Error(`longsora printed no result: ${spawned.stdout.slice(-500)}`)
+    const { jobs } = await emulator.stats()
+    const first = Math.min(...jobs.map((job) => job.createdAt))
+    const s = (ms: number) => Math.round(ms) / 1000
+    return {
+      wallS: s(spawned.exitedAt - spawned.spawnedAt),
+      keyframesS: s(keyframesMs),
+      // Where the time goes: to the first create, the emulator's renders (its own ffmpeg work on this
+      // machine's cores, beside the simulated time), and from the last completion to exit.
+      firstCreateS: s(first - spawned.spawnedAt),
+      slowestRenderS: s(Math.max(...jobs.map((job) => (job.renderedAt ?? Number.NaN) - job.createdAt))),
+      segmentsS: s(Math.max(...jobs.map((job) => job.completedAt ?? Number.NaN)) - first),
+      tailS: s(spawned.exitedAt - Math.max(...jobs.map((job) => job.completedAt ?? Number.NaN)))
+    }
+  } finally {
+    await emulator.close()
+  }
 }

@@ -11,6 +11,7 @@ import { join } from "node:path"
 import { runScenario, type Scenario } from "./Harness.ts"
 import {
   aggregate,
+  type KeyframesResult,
   type OfflineResult,
   offlineTable,
   type ScenarioResult,
@@ -21,7 +22,7 @@ import {
   targets,
   targetTable
 } from "./Report.ts"
-import { runOffline, timeCommand } from "./Runners.ts"
+import { runKeyframes, runOffline, timeCommand } from "./Runners.ts"
 
 const args = process.argv.slice(2)
 const onlyFlag = args.indexOf("--only")
@@ -70,13 +71,16 @@ const all: Array<Scenario> = [
   }
 ]
 const offlineSegments = quick ? [] : [3, 10, 30]
+/** `--chain keyframes`, 5 segments of 8 s at a 20 s render each (real Veo renders take minutes). */
+const keyframesScenario = { name: "keyframes-5-20s", segments: 5, simulatedSeconds: 20 }
+const runKeyframesScenario = !quick || (only?.includes(keyframesScenario.name) ?? false)
 const scenarios = only
   ? all.filter((s) => only.includes(s.name))
   : quick
     ? [{ ...all[2]!, name: "quick-2-1s", segments: 2, simulatedSeconds: 1 }]
     : all
-if (only && scenarios.length !== only.length) {
-  console.error(`--only takes scenario names among: ${all.map((s) => s.name).join(", ")}`)
+if (only && scenarios.length + (runKeyframesScenario ? 1 : 0) !== only.length) {
+  console.error(`--only takes scenario names among: ${[...all, keyframesScenario].map((s) => s.name).join(", ")}`)
   process.exit(2)
 }
 
@@ -104,6 +108,7 @@ const meta = {
 
 const results: Array<ScenarioResult> = []
 const offline: Array<OfflineResult> = []
+const keyframes: Array<KeyframesResult> = []
 let startup: StartupResult | undefined
 // --from-results: only regenerate the README from results/latest.json (e.g. after an interrupted run).
 const fromResults = args.includes("--from-results")
@@ -111,11 +116,20 @@ if (fromResults) {
   const saved = JSON.parse(readFileSync(new URL("results/latest.json", root), "utf8")) as typeof meta & {
     scenarios: Array<ScenarioResult>
     offline: Array<OfflineResult>
+    keyframes?: Array<KeyframesResult>
     startup: StartupResult | undefined
   }
-  Object.assign(meta, { ...saved, scenarios: undefined, targets: undefined, offline: undefined, startup: undefined })
+  Object.assign(meta, {
+    ...saved,
+    scenarios: undefined,
+    targets: undefined,
+    offline: undefined,
+    keyframes: undefined,
+    startup: undefined
+  })
   results.push(...saved.scenarios)
   offline.push(...saved.offline)
+  keyframes.push(...(saved.keyframes ?? []))
   startup = saved.startup
 }
 if (!fromResults && !quick) {
@@ -161,14 +175,30 @@ for (const segments of fromResults ? [] : offlineSegments) {
   write()
 }
 
+if (!fromResults && runKeyframesScenario) {
+  const dir = mkdtempSync(join(tmpdir(), "longsora-bench-keyframes-"))
+  try {
+    const { segments, simulatedSeconds } = keyframesScenario
+    const run = await runKeyframes(segments, simulatedSeconds, dir)
+    keyframes.push({ segments, simulatedSeconds, ...run })
+    console.log(
+      `keyframes ${segments}: wall ${run.wallS} s, keyframes ${run.keyframesS} s, one render ${simulatedSeconds} s`
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  write()
+}
+
 function write() {
-  const judged = quick ? [] : targets(results, offline, startup)
+  const judged = quick && keyframes.length === 0 ? [] : targets(results, offline, startup, keyframes)
   const document = {
     ...meta,
     loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     startup,
     scenarios: results,
     offline,
+    keyframes,
     targets: judged
   }
   mkdirSync(new URL("results/", root), { recursive: true })
@@ -178,7 +208,9 @@ function write() {
   )
   return { judged, document }
 }
-const { judged, document } = fromResults ? { judged: targets(results, offline, startup), document: meta } : write()
+const { judged, document } = fromResults
+  ? { judged: targets(results, offline, startup, keyframes), document: meta }
+  : write()
 console.log(`\n${table(results)}\n\n${seamTable(results)}\n`)
 if (!quick) {
   console.log(`${offlineTable(offline)}\n\n${targetTable(judged)}\n`)

@@ -30,7 +30,10 @@ describe("bench harness", () => {
     }
     const sdk = metrics.sdk!
     expect(sdk.detail?.planningOverlapped).toBe(true)
-    expect(sdk.detail?.requestsByKind).toMatchObject({ plan: 1, create: 2, download: 2 })
+    expect(sdk.detail?.requestsByKind).toMatchObject({ plan: 1, create: 2 })
+    // Each clip whole, or range-first in at most three requests (header, last keyframe interval, the rest).
+    expect(sdk.detail?.requestsByKind.download).toBeGreaterThanOrEqual(2)
+    expect(sdk.detail?.requestsByKind.download).toBeLessThanOrEqual(6)
     const [seam] = sdk.seams!
     expect(seam!.gapS).toBeCloseTo(sdk.seamGapsS[0]!, 2)
     for (const part of ["noticeS", "downloadS", "extractS", "uploadS"] as const) {

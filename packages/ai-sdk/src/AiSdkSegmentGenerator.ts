@@ -118,7 +118,12 @@ export const callOptions = (
 
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const models = VideoModels.table(options.models ?? [])
-  const polling: Polling.PollingOptions = { ...Polling.defaultPollingOptions, ...options.polling }
+  // An AI SDK status is pending or done, with no progress: polls go at the budget's even pace.
+  const polling: Polling.PollingOptions = {
+    ...Polling.defaultPollingOptions,
+    progressReported: false,
+    ...options.polling
+  }
   const retry: RetryPolicy.RetryOptions = { ...RetryPolicy.defaultRetryOptions, ...options.retry }
   const pollRetry: RetryPolicy.RetryOptions = { ...retry, maxRetries: Math.max(retry.maxRetries, POLL_RETRY_FLOOR) }
   const { resolve, keys } = ModelResolver.make(options)

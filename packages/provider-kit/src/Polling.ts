@@ -58,6 +58,12 @@ export interface PollingOptions {
    * comes without it): one cheap early poll learns the server's own estimate of the wait.
    */
   readonly hintProbeMs: number
+  /**
+   * Whether the job's status says how far it got (Sora's `progress`). Without it (the Gemini API's
+   * operations, fal's queue) there is no estimate to refine, so the polls are spread evenly at the
+   * budget's pace: the end is noticed within one `averageIntervalMs` whenever it falls.
+   */
+  readonly progressReported: boolean
 }
 
 export const defaultPollingOptions: PollingOptions = {
@@ -76,7 +82,8 @@ export const defaultPollingOptions: PollingOptions = {
   averageIntervalMs: 2_000,
   fullBudgetRenderMs: 20_000,
   floorMs: 50,
-  hintProbeMs: 150
+  hintProbeMs: 150,
+  progressReported: true
 }
 
 /**
@@ -288,6 +295,7 @@ export const estimateRemainingMs = (state: PollState, options: PollingOptions): 
 
 /** The wait the estimate asks for, before the budget and `retry-after`. */
 const plannedDelayMs = (state: PollState, options: PollingOptions): number => {
+  if (!options.progressReported) return options.averageIntervalMs
   const { now } = state
   const end = estimateEnd(state, options)
   if (!end) {

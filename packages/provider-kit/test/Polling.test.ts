@@ -163,6 +163,19 @@ describe("Polling schedule", () => {
     assert.isAtMost(run.noticeMs, options.maxIntervalMs)
   })
 
+  it("a status without progress (the Gemini API, fal): polls evenly at the budget's pace, so an early end is noticed within one gap", () => {
+    const evenly = { ...options, progressReported: false }
+    // The expectation (60 s) is a guess: the job ends far sooner, or later, and is noticed within 2 s either way.
+    for (const doneAt of [7_000, 20_000, 75_000]) {
+      const run = simulate({ progress: () => 0, doneAt }, { polling: evenly })
+      assertBudget(run.polls)
+      assert.isAtMost(run.noticeMs, evenly.averageIntervalMs + 50)
+      const gaps = run.polls.slice(1).map((at, i) => at - run.polls[i]!)
+      // Each gap is the wait plus the poll's own round trip (about 10 ms here).
+      for (const gap of gaps) assert.isAtMost(gap, evenly.averageIntervalMs + 50)
+    }
+  })
+
   it("backs off gently from a job that runs late, within the budget", () => {
     // The emulator holds 99 % until the render is done: here 20 s past the simulated time.
     const run = simulate(emulatorJob(30_000, 20_000), { createMs: 100, pollMs: 20 })
