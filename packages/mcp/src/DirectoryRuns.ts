@@ -9,7 +9,7 @@ import type { McpSchema } from "effect/ai"
 import * as CostConfirmation from "./CostConfirmation.ts"
 import * as LiveRuns from "./LiveRuns.ts"
 import { nameOf, toRequest, usd } from "./Requests.ts"
-import { type RunStore, statusReply } from "./RunStore.ts"
+import { type RunStore, type RunSummary, statusReply } from "./RunStore.ts"
 import * as Runs from "./Runs.ts"
 import type * as ToolParams from "./ToolParams.ts"
 import * as Watch from "./Watch.ts"
@@ -166,5 +166,25 @@ export const make = (options: Options): RunStore => {
     }
   })
 
-  return { directoryOf: resolveRun, generate, status, files, regenerate }
+  const recent = Effect.fnUntraced(function* (limit: number) {
+    const entries = (yield* Runs.list(runsDir)).slice(0, limit)
+    const summaries = yield* Effect.forEach(entries, (entry) =>
+      Effect.flatMap(resolveRun(entry.run), (dir) => Runs.status(runsDir, entry.run, liveRuns.get(dir))).pipe(
+        Effect.map(
+          ({ run, state, completedSegments, totalSegments, output }): RunSummary => ({
+            run,
+            state,
+            completedSegments,
+            totalSegments,
+            output,
+            modifiedAt: new Date(entry.modifiedAt).toISOString()
+          })
+        ),
+        Effect.option
+      )
+    )
+    return summaries.flatMap((summary) => (Option.isSome(summary) ? [summary.value] : []))
+  })
+
+  return { directoryOf: resolveRun, recent, generate, status, files, regenerate }
 }

@@ -48,7 +48,7 @@ export const instructions =
   "once; follow the run with status (watch: true), and check the result with inspect (and redo one segment with regenerate)."
 
 /**
- * The tools, and for a directory of runs the resources, for any transport: `layer` serves them over
+ * The tools and the resources, for any transport: `layer` serves them over
  * stdio; an HTTP front-end (`longsora serve`) passes them to `McpServer.layerHttp` as `registrations`,
  * with its own run store.
  */
@@ -57,11 +57,17 @@ export const registrations = (options: DirectoryOptions | StoreOptions) =>
     Effect.gen(function* () {
       const scope = yield* Effect.scope
       const common = { confirmAbove: options.confirmAbove, services: options.services }
-      if ("runs" in options) return yield* Tools.registerAll({ ...common, runs: options.runs(scope) })
-      const runsDir = (yield* Path.Path).resolve(options.runsDir)
-      const liveRuns = LiveRuns.make(scope)
-      yield* Tools.registerAll({ ...common, runs: DirectoryRuns.make({ ...common, runsDir, liveRuns, scope }) })
-      yield* Resources.registerAll(runsDir, liveRuns)
+      const runs =
+        "runs" in options
+          ? options.runs(scope)
+          : DirectoryRuns.make({
+              ...common,
+              runsDir: (yield* Path.Path).resolve(options.runsDir),
+              liveRuns: LiveRuns.make(scope),
+              scope
+            })
+      yield* Tools.registerAll({ ...common, runs })
+      yield* Resources.registerAll(runs)
     })
   )
 

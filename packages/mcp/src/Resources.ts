@@ -1,12 +1,12 @@
 /**
  * Resources: the recent runs (`longsora://runs`), each run's status (`longsora://runs/{run}`), and
- * its files (`longsora://runs/{run}/{file}`: the video, the plan, the seams contact sheet).
+ * its files (`longsora://runs/{run}/{file}`: the video, the plan, the seams contact sheet), read from
+ * whichever store keeps the runs (a directory for `longsora mcp`, the server's jobs over HTTP).
  */
 import { Errors } from "@longsora/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 import { McpSchema, McpServer } from "effect/ai"
-import type * as LiveRuns from "./LiveRuns.ts"
-import * as Runs from "./Runs.ts"
+import type * as RunStore from "./RunStore.ts"
 import { RunName } from "./ToolParams.ts"
 
 /** The files of a run worth reading, with their types. */
@@ -32,48 +32,41 @@ const json = (uri: string, value: unknown) => ({
   contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value, null, 2) }]
 })
 
-export const registerAll = Effect.fnUntraced(function* (runsDir: string, liveRuns: LiveRuns.LiveRuns) {
+export const registerAll = Effect.fnUntraced(function* (runs: RunStore.RunStore) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const statusOf = (run: string) =>
-    Runs.status(runsDir, run, liveRuns.get(path.resolve(runsDir, run))).pipe(
+  const server = yield* McpServer.McpServer
+  /**
+   * A store's call with the registering layer's services. The request context is left out on
+   * purpose: only `status` with `watch` (progress notifications) reads it, and resources never watch.
+   */
+  const local = <A, E>(effect: Effect.Effect<A, E, RunStore.CallServices>) =>
+    effect.pipe(
       Effect.provideService(FileSystem.FileSystem, fs),
-      Effect.provideService(Path.Path, path)
-    )
+      Effect.provideService(Path.Path, path),
+      Effect.provideService(McpServer.McpServer, server)
+    ) as Effect.Effect<A, E>
 
   yield* McpServer.registerResource({
     uri: "longsora://runs",
     name: "Recent runs",
-    description: `The ${recentLimit} most recent runs under ${runsDir}, newest first, with their state`,
+    description: `The ${recentLimit} most recent runs, newest first, with their state`,
     mimeType: "application/json",
-    content: Effect.gen(function* () {
-      const entries = (yield* Runs.list(runsDir)).slice(0, recentLimit)
-      const runs = yield* Effect.forEach(entries, (entry) =>
-        statusOf(entry.run).pipe(
-          Effect.map(({ run, state, completedSegments, totalSegments, output }) => ({
-            run,
-            uri: `longsora://runs/${run}`,
-            state,
-            completedSegments,
-            totalSegments,
-            output,
-            modifiedAt: new Date(entry.modifiedAt).toISOString()
-          })),
-          Effect.option
+    content: local(runs.recent(recentLimit)).pipe(
+      Effect.map((recent) =>
+        json(
+          "longsora://runs",
+          recent.map((summary) => ({ ...summary, uri: `longsora://runs/${summary.run}` }))
         )
       )
-      return json(
-        "longsora://runs",
-        runs.flatMap((run) => (run._tag === "Some" ? [run.value] : []))
-      )
-    }).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+    )
   })
 
   yield* McpServer.registerResource`longsora://runs/${McpSchema.param("run", RunName)}`({
     name: "Run status",
-    description: "A run's state and progress per segment, from its manifest",
+    description: "A run's state and progress per segment",
     mimeType: "application/json",
-    content: (uri, run) => Effect.map(statusOf(run), (status) => json(uri, status))
+    content: (uri, run) => local(runs.status({ run })).pipe(Effect.map((reply) => json(uri, reply.structured)))
   })
 
   yield* McpServer.registerResource`longsora://runs/${McpSchema.param("run", RunName)}/${McpSchema.param("file", FileName)}`(
@@ -82,7 +75,8 @@ export const registerAll = Effect.fnUntraced(function* (runsDir: string, liveRun
       description:
         "A file of a run: output.mp4 (the video), plan.json (the plan) or seams.png (the seams contact sheet)",
       content: (uri, run, file) =>
-        fs.readFile(path.resolve(runsDir, run, file)).pipe(
+        local(runs.files(run)).pipe(
+          Effect.flatMap(({ outputDir }) => fs.readFile(path.join(outputDir, file))),
           Effect.mapError(() => missingFile(run, file)),
           Effect.map((bytes) => ({
             contents: [

@@ -19,7 +19,21 @@ export interface RunFiles {
   readonly manifest: Manifest.Manifest
 }
 
+/** A line of the recent runs (the `longsora://runs` resource). */
+export interface RunSummary {
+  readonly run: string
+  readonly state: string
+  readonly completedSegments: number
+  readonly totalSegments: number
+  /** Where the video is once made: a file path (`longsora mcp`) or the API's content URL (`longsora serve`). */
+  readonly output: string | null | undefined
+  /** ISO time of the run's last change. */
+  readonly modifiedAt: string
+}
+
 export interface RunStore {
+  /** The most recent runs, newest first. */
+  readonly recent: (limit: number) => Effect.Effect<ReadonlyArray<RunSummary>, unknown, CallServices>
   /** The directory the run of this name is (or would be) made in; previews read nothing else there. */
   readonly directoryOf: (run: string) => Effect.Effect<string, never, Path.Path>
   /** Starts (or resumes, or finds running) the run `params` describe, after asking about its cost. */

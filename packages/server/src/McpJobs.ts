@@ -230,5 +230,22 @@ export const make = (options: Options, services: Context.Context<Services>): Run
     })
   })
 
-  return { directoryOf, generate, status, files, regenerate }
+  const recent = Effect.fnUntraced(function* (limit: number) {
+    const caller = yield* principal
+    const page = yield* store.list({ owner: caller.id, limit, order: "desc" })
+    return page.data.map((job): RunStore.RunSummary => {
+      const { run, state, completedSegments, totalSegments, output } = statusOf(job)
+      const changedAt = job.completedAt ?? job.createdAt
+      return {
+        run,
+        state,
+        completedSegments,
+        totalSegments,
+        output,
+        modifiedAt: new Date(changedAt * 1000).toISOString()
+      }
+    })
+  })
+
+  return { directoryOf, recent, generate, status, files, regenerate }
 }

@@ -159,6 +159,22 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
       expect(text(await call("generate", { prompt, durations: [4, 4] }))).toMatch(/^Already made, nothing new started/)
       expect(await listVideos(server.baseURL, key)).toHaveLength(1)
 
+      // Resources: the caller's recent runs, a run's status, and its video.
+      const recent = await client.readResource({ uri: "longsora://runs" })
+      const listed = JSON.parse((recent.contents[0] as { text: string }).text) as Array<{ run: string; uri: string }>
+      expect(listed).toEqual([
+        expect.objectContaining({ run: generated.run, state: "completed", uri: `longsora://runs/${generated.run}` })
+      ])
+      const runStatus = await client.readResource({ uri: `longsora://runs/${generated.run}` })
+      expect(JSON.parse((runStatus.contents[0] as { text: string }).text)).toMatchObject({ state: "completed" })
+      const file = await client.readResource({ uri: `longsora://runs/${generated.run}/output.mp4` })
+      expect(file.contents[0]).toMatchObject({ mimeType: "video/mp4" })
+      expect(
+        Buffer.from((file.contents[0] as { blob: string }).blob, "base64")
+          .subarray(4, 8)
+          .toString()
+      ).toBe("ftyp")
+
       const inspected = await call("inspect", { run: generated.run })
       expect(structured<{ inSync: boolean }>(inspected).inSync).toBe(true)
       expect(inspected.content.some((block) => block.type === "image")).toBe(true)
