@@ -17,6 +17,11 @@ export type CallServices = McpSchema.McpRequestContext | McpServer.McpServer | F
 export interface RunFiles {
   readonly outputDir: string
   readonly manifest: Manifest.Manifest
+  /**
+   * How the caller reaches the run's video and files when they are not its own local paths (a
+   * server's: the API's content URL and the run's resources); absent: the paths themselves.
+   */
+  readonly shown?: { readonly output: string; readonly file: (name: string) => string } | undefined
 }
 
 /** A line of the recent runs (the `longsora://runs` resource). */

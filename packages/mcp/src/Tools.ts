@@ -147,9 +147,10 @@ const inspectTool = (env: Environment) =>
       Effect.gen(function* () {
         const fs = yield* FileSystem.FileSystem
         const path = yield* Path.Path
-        const { outputDir, manifest } = yield* env.runs.files(params.run)
+        const { outputDir, manifest, shown } = yield* env.runs.files(params.run)
         const output = manifest.output
         if (output === null) return yield* notFinished(params.run)
+        const outputShown = shown?.output ?? output
         const { request } = manifest
         // The manifest records the transition in effect, in the form Transition.format writes.
         const transition = Transition.parse(request.transition) ?? Transition.cut
@@ -161,26 +162,27 @@ const inspectTool = (env: Environment) =>
         ).pipe(Effect.provide(inspectionLayer))
         const sheet = report.contactSheet
         const image = sheet ? yield* fs.readFile(sheet) : undefined
+        const sheetShown = sheet ? (shown?.file("seams.png") ?? sheet) : undefined
         const inSync = report.avDifferenceSeconds < report.frameSeconds
         const worst = [...report.seams.seams].sort((a, b) => a.ssimRatio - b.ssimRatio)[0]
         return {
           summary: [
-            `${output}: ${report.media.duration.toFixed(3)} s, ${request.durations.join(" + ")} s segments, audio/video ${inSync ? "in sync" : "NOT in sync"}.`,
+            `${outputShown}: ${report.media.duration.toFixed(3)} s, ${request.durations.join(" + ")} s segments, audio/video ${inSync ? "in sync" : "NOT in sync"}.`,
             `Inside segments: median SSIM ${report.seams.medianSsim.toFixed(4)}, median PSNR ${report.seams.medianPsnr.toFixed(2)} dB.`,
             worst
               ? `Least smooth seam: ${worst.segment}→${worst.segment + 1} at ${worst.seconds.toFixed(3)} s, SSIM ${(worst.ssimRatio * 100).toFixed(1)} % of the median.`
               : "One segment: no seams.",
-            ...(sheet ? [`Contact sheet (one row per seam, before | after): ${sheet}`] : [])
+            ...(sheetShown ? [`Contact sheet (one row per seam, before | after): ${sheetShown}`] : [])
           ].join("\n"),
           structured: {
             run: params.run,
-            output,
+            output: outputShown,
             durationSeconds: report.media.duration,
             avDifferenceSeconds: report.avDifferenceSeconds,
             frameSeconds: report.frameSeconds,
             inSync,
             seams: report.seams,
-            contactSheet: sheet ?? null
+            contactSheet: sheetShown ?? null
           },
           images: image ? [{ data: image, mimeType: "image/png" }] : []
         }

@@ -186,7 +186,12 @@ export const make = (options: Options, services: Context.Context<Services>): Run
     const job = yield* find(yield* principal, run)
     const manifest = yield* Manifest.read(job.outputDir)
     if (Option.isNone(manifest)) return yield* unknownRun(run)
-    return { outputDir: job.outputDir, manifest: manifest.value }
+    // The caller is not on this machine: the video by the API, the other files as the run's resources.
+    const shown = {
+      output: `/v1/videos/${job.id}/content`,
+      file: (name: string) => `longsora://runs/${job.id}/${name}`
+    }
+    return { outputDir: job.outputDir, manifest: manifest.value, shown }
   })
 
   /**

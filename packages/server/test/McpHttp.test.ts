@@ -177,6 +177,13 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
 
       const inspected = await call("inspect", { run: generated.run })
       expect(structured<{ inSync: boolean }>(inspected).inSync).toBe(true)
+      // Not the server's own paths: the API's content URL and the run's resource.
+      expect(structured(inspected)).toMatchObject({
+        output: `/v1/videos/${generated.run}/content`,
+        contactSheet: `longsora://runs/${generated.run}/seams.png`
+      })
+      const sheet = await client.readResource({ uri: `longsora://runs/${generated.run}/seams.png` })
+      expect(sheet.contents[0]).toMatchObject({ mimeType: "image/png" })
       expect(inspected.content.some((block) => block.type === "image")).toBe(true)
 
       const unformable = await call("estimate", { prompt, seconds: 7, numGenerations: 2 })
