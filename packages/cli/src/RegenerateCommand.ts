@@ -21,6 +21,12 @@ export const flags = {
     Flag.optional
   ),
   inputReference: requestFlags.inputReference,
+  imageModel: Flag.String("image-model").pipe(
+    Flag.withDescription(
+      "A keyframes run: the image model for keyframes still to make (default: the one that made the run's keyframes)"
+    ),
+    Flag.optional
+  ),
   clipSeconds: requestFlags.clipSeconds,
   usdPerSecond: requestFlags.usdPerSecond,
   offline: requestFlags.offline,
@@ -87,7 +93,8 @@ export const run = Effect.fnUntraced(function* (input: RegenerateFlags) {
     models: declared ? [declared] : [],
     emulatorDataDir: input.dryRun ? undefined : Services.emulatorDataDir(path, outputDir),
     model,
-    planModel
+    planModel,
+    imageModel: Option.getOrUndefined(input.imageModel) ?? Manifest.keyframeModel(manifest.value)
   }
   const program = Effect.gen(function* () {
     const preview = yield* Regenerate.preview(request)

@@ -146,6 +146,10 @@ describe("longsora generate --chain keyframes", { timeout: 240_000 }, () => {
     expect(difference(luma(join(segments, "segment_01.mp4"), 8 * FPS - 1), seam)).toBeLessThan(1.5)
     expect(difference(luma(join(segments, "segment_02.mp4"), 0), seam)).toBeLessThan(1.5)
 
+    // The image model is recorded, so a regenerate uses it again without being told (--image-model).
+    const manifest = JSON.parse(readFileSync(join(output, ".longsora", "manifest.json"), "utf8"))
+    expect(manifest.keyframes.map((k: { model: string }) => k.model)).toEqual([gemini, gemini, gemini])
+
     // Regenerating segment 1 makes it alone, between the same keyframes: segment 2 is not touched.
     const untouched = readFileSync(join(segments, "segment_02.mp4"))
     const redo = await CliProcess.run(["regenerate", output, "--segment", "1", "--offline", "--json"], {

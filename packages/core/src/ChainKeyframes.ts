@@ -47,7 +47,7 @@ const makeKeyframes = Effect.fnUntraced(function* (context: Context) {
     }
     // A request sent by an earlier run whose answer never arrived: that image was paid for and is lost.
     const lost = record?.state === "requested" ? (record.lost ?? 0) + 1 : record?.lost
-    const counted = lost ? { lost } : {}
+    const counted = { ...(lost ? { lost } : {}), model: images.value.capabilities.model }
     yield* store.update(Manifest.setKeyframe({ index, state: "requested", requestedAt: started, ...counted }))
     const raw = yield* images.value
       .generate({

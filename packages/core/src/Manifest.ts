@@ -96,7 +96,9 @@ export const KeyframeRecord = Schema.Struct({
   requestedAt: Schema.Finite,
   file: Schema.optionalKey(Schema.String),
   /** Images paid for this keyframe whose answers were lost (each billed). */
-  lost: Schema.optionalKey(Schema.Int)
+  lost: Schema.optionalKey(Schema.Int),
+  /** The image model asked (`gpt-image-1.5`, `google:gemini-2.5-flash-image`, …), so a regenerate uses it again. */
+  model: Schema.optionalKey(Schema.String)
 })
 export type KeyframeRecord = typeof KeyframeRecord.Type
 
@@ -292,6 +294,13 @@ export const setKeyframe =
 
 export const keyframeRecord = (manifest: Manifest, index: number): KeyframeRecord | undefined =>
   manifest.keyframes?.find((record) => record.index === index)
+
+/** The image model that made the run's keyframes (the latest one recorded), if it made any. */
+export const keyframeModel = (manifest: Manifest): string | undefined =>
+  (manifest.keyframes ?? [])
+    .flatMap((record) => (record.model ? [record] : []))
+    .sort((a, b) => a.requestedAt - b.requestedAt)
+    .at(-1)?.model
 
 export const segmentRecord = (manifest: Manifest, segment: number): SegmentRecord | undefined =>
   manifest.segments.find((record) => record.segment === segment)
