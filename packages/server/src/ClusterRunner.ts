@@ -4,9 +4,10 @@
  * owns the job's shard runs it; when that runner dies, its shard locks (Postgres advisory locks,
  * released with its connection) pass to another runner, which receives the unprocessed `Run` again
  * and resumes the job from its run manifest, so nothing is paid twice. The cluster does the
- * scheduling; LongSora has no scheduler of its own.
+ * scheduling, and its shard ownership stands in for the run lock; LongSora has no scheduler of its own.
  */
-import type { LongVideo } from "@longsora/core"
+import { resolve } from "node:path"
+import { type LongVideo, RunLock } from "@longsora/core"
 import { Effect, Fiber, Layer, Option, PrimaryKey, Schema, Semaphore } from "effect"
 import { ClusterSchema, Entity, type Sharding } from "effect/cluster"
 import { Rpc } from "effect/rpc"
@@ -41,7 +42,12 @@ const entityLayer = (slots: Semaphore.Semaphore) =>
         // Deleted, or finished by a runner that died before the message was marked processed.
         if (Option.isNone(job) || isTerminal(job.value.status)) return
         yield* Effect.logInfo(`job ${id} running on this runner`)
-        const fiber = yield* Effect.forkChild(slots.withPermit(run(job.value)))
+        // The shard this runner owns is the job's lock: a run lock in the shared directory left by a
+        // runner on another host that died can be neither checked nor taken over, so it is not used.
+        const held = { outputDir: resolve(job.value.outputDir) }
+        const fiber = yield* Effect.forkChild(
+          slots.withPermit(run(job.value)).pipe(Effect.provideService(RunLock.Held, held))
+        )
         running = fiber
         yield* Fiber.join(fiber).pipe(Effect.ignore)
       }).pipe(Effect.provideContext(services))

@@ -1,9 +1,10 @@
 /**
  * Many runners: two `longsora serve --database postgres://…` processes on a real PostgreSQL server
  * share the jobs through Effect's cluster. The runner holding a job is SIGKILLed mid-job; the other
- * one finishes every job, and the emulator (in the test process) counts one create per segment.
+ * one finishes every job (even with the killed runner's run lock made foreign, as if from another
+ * host), and the emulator (in the test process) counts one create per segment.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -92,6 +93,10 @@ describe("longsora serve --database: several runners", { timeout: 180_000 }, () 
         50
       )
       await holding.holder.kill()
+      // As if the killed runner had run on another host: its run lock can be neither checked nor taken
+      // over, yet the runner that gets the job's shard finishes it.
+      const lock = join(dir, "shared", "jobs", holding.id, ".longsora", "lock")
+      writeFileSync(lock, JSON.stringify({ pid: 1, host: "another-host", startedAt: Date.now() }))
       const survivor = runners.find((r) => r !== holding.holder)!
       expect(survivor.output()).not.toContain(`job ${holding.id} running on this runner`)
       // A runner started meanwhile re-sends the unfinished jobs' Run: deduplicated, nothing runs twice.
