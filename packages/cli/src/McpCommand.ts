@@ -30,13 +30,14 @@ export const command = Command.make(
     const Services = yield* Effect.promise(() => import("./Services.ts"))
     yield* LongSoraMcp.serve({
       // One preview or one run at a time, wired as `plan` and `generate` wire theirs.
-      services: ({ purpose, model, planModel, outputDir }) =>
+      services: ({ purpose, model, planModel, outputDir, imageModel }) =>
         Services.layer({
           offline,
           baseUrl,
           models: [],
           model,
           planModel,
+          imageModel,
           dryRun: purpose === "preview",
           emulatorDataDir: purpose === "run" ? Services.emulatorDataDir(path, outputDir) : undefined
         }),

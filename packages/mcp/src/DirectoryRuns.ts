@@ -17,6 +17,8 @@ import * as Watch from "./Watch.ts"
 /** What services are asked for: a preview (plan, estimate) writes nothing; a run works in `outputDir`. */
 export interface ServiceRequest {
   readonly purpose: "preview" | "run"
+  /** `chain: keyframes`: the image model asked for (else the default, or for a regenerate the run's own). */
+  readonly imageModel?: string | undefined
   readonly model: string
   readonly planModel: string
   readonly outputDir: string
@@ -62,8 +64,11 @@ const startRun = Effect.fnUntraced(function* (
 export const make = (options: Options): RunStore => {
   const { runsDir, liveRuns } = options
   const resolveRun = (name: string) => Runs.directoryOf(runsDir, name)
-  const runServices = (request: { readonly model: string; readonly planModel: string }, outputDir: string) =>
-    options.services({ purpose: "run", model: request.model, planModel: request.planModel, outputDir })
+  const runServices = (
+    request: { readonly model: string; readonly planModel: string },
+    outputDir: string,
+    imageModel: string | undefined
+  ) => options.services({ purpose: "run", model: request.model, planModel: request.planModel, outputDir, imageModel })
 
   const generate = Effect.fnUntraced(function* (params: ToolParams.GenerateParams) {
     const name = nameOf(params)
@@ -76,7 +81,7 @@ export const make = (options: Options): RunStore => {
       options,
       name,
       outputDir,
-      runServices(request, outputDir),
+      runServices(request, outputDir, params.imageModel),
       Effect.gen(function* () {
         const validated = yield* Validation.validate(request, { createOutputDir: false })
         yield* CostConfirmation.confirm({
@@ -136,7 +141,7 @@ export const make = (options: Options): RunStore => {
       options,
       params.run,
       outputDir,
-      runServices(manifest.request, outputDir),
+      runServices(manifest.request, outputDir, Manifest.keyframeModel(manifest)),
       Effect.gen(function* () {
         preview = yield* Regenerate.preview(input)
         yield* CostConfirmation.confirm({

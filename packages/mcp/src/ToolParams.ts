@@ -3,7 +3,7 @@
  * these, and its arguments are decoded with them (a mismatch is an `invalid params` error naming the
  * argument). The request fields use the SDK's names (`createVideo`), so one vocabulary serves both.
  */
-import { Plan } from "@longsora/core"
+import { LongVideoRequest, Plan } from "@longsora/core"
 import { Schema } from "effect"
 
 /** A run's name: a directory under the server's runs directory, and the run's identity. */
@@ -50,6 +50,20 @@ export const requestFields = {
   mode: Schema.optionalKey(
     Schema.Literals(["chained", "independent"]).annotate({
       description: "chained (default): each segment starts from the previous last frame; independent: all at once"
+    })
+  ),
+  chain: Schema.optionalKey(
+    LongVideoRequest.ChainStrategy.annotate({
+      description:
+        "Chained: how each segment continues the previous. last-frame (default): from its last frame; extend: the " +
+        "provider extends its own clip (models that extend, e.g. sora-2, google:veo-3.1-generate-preview); keyframes: " +
+        "keyframe images first, then every segment at once between two (first+last-frame models, e.g. Veo): exact seams"
+    })
+  ),
+  imageModel: Schema.optionalKey(
+    Schema.String.annotate({
+      description:
+        "With chain keyframes: the image model for the keyframes (default gpt-image-1.5; or e.g. google:gemini-2.5-flash-image)"
     })
   ),
   plan: Schema.optionalKey(

@@ -26,8 +26,14 @@ export interface Environment {
 }
 
 /** Previews name the directory a run would get; nothing is written there. */
-const previewServices = (env: Environment, request: LongVideoRequest.LongVideoRequest) =>
-  env.services({ purpose: "preview", model: request.model, planModel: request.planModel, outputDir: request.outputDir })
+const previewServices = (env: Environment, request: LongVideoRequest.LongVideoRequest, imageModel?: string) =>
+  env.services({
+    purpose: "preview",
+    model: request.model,
+    planModel: request.planModel,
+    outputDir: request.outputDir,
+    imageModel
+  })
 
 const previewDir = (env: Environment, params: ToolParams.PlanParams) => env.runs.directoryOf(nameOf(params))
 
@@ -43,7 +49,9 @@ const planTool = (env: Environment) =>
     handle: (params) =>
       Effect.gen(function* () {
         const request = yield* toRequest(params, yield* previewDir(env, params))
-        const preview = yield* LongVideo.preview(request).pipe(Effect.provide(previewServices(env, request)))
+        const preview = yield* LongVideo.preview(request).pipe(
+          Effect.provide(previewServices(env, request, params.imageModel))
+        )
         if (Result.isFailure(preview.plan)) return yield* preview.plan.failure
         const plan = preview.plan.success
         return {
@@ -76,7 +84,7 @@ const estimateTool = (env: Environment) =>
         const run = nameOf(params)
         const request = yield* toRequest(params, yield* previewDir(env, params))
         const validated = yield* Validation.validate(request, { createOutputDir: false }).pipe(
-          Effect.provide(previewServices(env, request))
+          Effect.provide(previewServices(env, request, params.imageModel))
         )
         const needsConfirmation = env.confirmAbove !== undefined && validated.estimatedCostUsd > env.confirmAbove
         return {

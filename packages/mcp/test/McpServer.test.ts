@@ -122,6 +122,28 @@ describe("longsora mcp --offline", { timeout: 60_000 }, () => {
     expect(McpProcess.text(transition)).toMatch(/^Invalid transition: wipe\. Allowed: cut, keep, crossfade/)
   })
 
+  it("chain strategies: keyframes with Veo are estimated with their images; a model without them is told which it has", async () => {
+    const veo = "google:veo-3.1-generate-preview"
+    const keyframes = McpProcess.structured<{ estimatedCostUsd: number; durations: Array<number> }>(
+      await mcp.call("estimate", { prompt, model: veo, durations: [8, 8], chain: "keyframes" })
+    )
+    // 16 s at $0.40/s, and 3 keyframe images at $0.05 (the default image model).
+    expect(keyframes).toMatchObject({ durations: [8, 8] })
+    expect(keyframes.estimatedCostUsd).toBeCloseTo(6.55, 2)
+    const withGemini = McpProcess.structured<{ estimatedCostUsd: number }>(
+      await mcp.call("estimate", {
+        prompt,
+        model: veo,
+        durations: [8, 8],
+        chain: "keyframes",
+        imageModel: "google:gemini-2.5-flash-image"
+      })
+    )
+    expect(withGemini.estimatedCostUsd).toBeCloseTo(6.4 + 3 * 0.039, 2)
+    const refused = await mcp.call("estimate", { prompt, durations: [4, 4], chain: "keyframes" })
+    expect(McpProcess.text(refused)).toMatch(/^Invalid chain: keyframes\. Allowed: last-frame or extend for sora-2/)
+  })
+
   it("generate returns at once; status follows progress notifications to completion", async () => {
     const started = Date.now()
     const generated = McpProcess.structured<Status>(await mcp.call("generate", { prompt, durations: [4, 4] }))

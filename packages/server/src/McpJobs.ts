@@ -103,6 +103,15 @@ export const make = (options: Options, services: Context.Context<Services>): Run
   const directoryOf = (run: string) => Effect.succeed(NewJob.outputDirOf(options.dataDir, `preview-${run}`))
 
   const generate = Effect.fnUntraced(function* (params: ToolParams.GenerateParams) {
+    // A job keeps only what the Videos API takes: its segments continue from the last frame.
+    if (params.chain !== undefined && params.chain !== "last-frame") {
+      return yield* new Errors.InvalidRequest({
+        field: "chain",
+        given: params.chain,
+        allowed: "last-frame on this server: its jobs continue each segment from the previous one's last frame",
+        fix: "Leave chain out here; extend and keyframes run with longsora mcp, the CLI or the SDK."
+      })
+    }
     const caller = yield* principal
     const id = jobIdOf(caller.id, Requests.nameOf(params))
     const request = yield* Requests.toRequest(params, NewJob.outputDirOf(options.dataDir, id))

@@ -186,6 +186,10 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
       expect(sheet.contents[0]).toMatchObject({ mimeType: "image/png" })
       expect(inspected.content.some((block) => block.type === "image")).toBe(true)
 
+      const keyframes = await call("generate", { prompt, durations: [4, 4], chain: "keyframes" })
+      expect(text(keyframes)).toMatch(/^Invalid chain: keyframes\. Allowed: last-frame on this server/)
+      expect(await listVideos(server.baseURL, key)).toHaveLength(1)
+
       const unformable = await call("estimate", { prompt, seconds: 7, numGenerations: 2 })
       expect(text(unformable)).toMatch(/^Invalid seconds: 7 s cannot be made of exactly 2 clips/)
     } finally {
