@@ -8,7 +8,7 @@
  * the rerun makes the keyframe once more). The provider package is imported on the first keyframe,
  * with its key and the image endpoint's base URL (from `connections`, else its env vars).
  */
-import { readFile, writeFile } from "node:fs/promises"
+import { writeFile } from "node:fs/promises"
 import type { ImageModelV4, ImageModelV4CallOptions, JSONValue } from "@ai-sdk/provider"
 import { Errors, KeyframeGenerator } from "@longsora/core"
 import { Redaction, ReferenceImage, RetryPolicy } from "@longsora/provider-kit"
@@ -175,29 +175,11 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     }
 
   const readSource = (index: number, path: string) =>
-    Effect.tryPromise({
-      try: () => readFile(path),
-      catch: (cause) =>
-        new Errors.KeyframeError({
-          index,
-          kind: "rejected",
-          reason: `the image to edit (${path}) cannot be read`,
-          cause
-        })
-    }).pipe(
-      Effect.flatMap((bytes) => {
-        const type = ReferenceImage.mimeFromBytes(bytes) ?? ReferenceImage.mimeFromName(path)
-        return type
-          ? Effect.succeed({ bytes: new Uint8Array(bytes), type })
-          : Effect.fail(
-              new Errors.KeyframeError({
-                index,
-                kind: "rejected",
-                reason: `the image to edit (${path}) is not a PNG, JPEG or WebP`
-              })
-            )
-      })
-    )
+    ReferenceImage.readImage(
+      path,
+      "the image to edit",
+      (problem) => new Errors.KeyframeError({ index, kind: "rejected", ...problem })
+    ).pipe(Effect.map(({ bytes, type }) => ({ bytes: new Uint8Array(bytes), type })))
 
   const generate = Effect.fn("AiSdkKeyframeGenerator.generate")(function* (spec: KeyframeSpec) {
     const used = spec.source === undefined ? textEntry : entry

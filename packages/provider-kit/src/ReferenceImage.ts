@@ -66,33 +66,43 @@ export const dimensions = (bytes: Uint8Array, type: ImageType): { width: number;
   return undefined
 }
 
-/** The reference's bytes and image type, or a refusal (nothing was sent) that says what to fix. */
-export const read = (
-  segment: number,
-  path: string
-): Effect.Effect<{ bytes: Buffer; type: ImageType }, Errors.GenerationError> =>
+/** Why an image file cannot be sent, for the caller's own error. */
+export interface Unusable {
+  readonly reason: string
+  readonly fix: string
+  readonly cause?: unknown
+}
+
+/**
+ * An image file's bytes and type, or `refuse`'s error saying why it cannot be sent (unreadable, or
+ * not PNG, JPEG or WebP); `what` names it in the reason ("the reference", "the image to edit").
+ */
+export const readImage = <E>(
+  path: string,
+  what: string,
+  refuse: (problem: Unusable) => E
+): Effect.Effect<{ bytes: Buffer; type: ImageType }, E> =>
   Effect.tryPromise({
     try: () => readFile(path),
     catch: (cause) =>
-      new Errors.GenerationError({
-        segment,
-        kind: "rejected",
-        reason: `the reference ${path} cannot be read`,
-        fix: "Check that the file exists and is readable.",
-        cause
-      })
+      refuse({ reason: `${what} ${path} cannot be read`, fix: "Check that the file exists and is readable.", cause })
   }).pipe(
     Effect.flatMap((bytes) => {
       const type = mimeFromBytes(bytes) ?? mimeFromName(path)
       return type
         ? Effect.succeed({ bytes, type })
         : Effect.fail(
-            new Errors.GenerationError({
-              segment,
-              kind: "rejected",
-              reason: `the reference ${path} is not a PNG, JPEG or WebP image`,
-              fix: "Convert the reference to PNG, JPEG or WebP."
+            refuse({
+              reason: `${what} ${path} is not a PNG, JPEG or WebP image`,
+              fix: `Convert ${what} to PNG, JPEG or WebP.`
             })
           )
     })
   )
+
+/** The reference's bytes and image type, or a refusal (nothing was sent) that says what to fix. */
+export const read = (
+  segment: number,
+  path: string
+): Effect.Effect<{ bytes: Buffer; type: ImageType }, Errors.GenerationError> =>
+  readImage(path, "the reference", (problem) => new Errors.GenerationError({ segment, kind: "rejected", ...problem }))

@@ -6,7 +6,7 @@
  * connection, a 5xx) is never sent again here: it fails, and core's manifest counts the image as
  * paid. Only a refusal before any work (429) is waited out and asked again.
  */
-import { readFile, writeFile } from "node:fs/promises"
+import { writeFile } from "node:fs/promises"
 import { Errors, KeyframeGenerator } from "@longsora/core"
 import { OpenAiClient, RetryPolicy } from "@longsora/openai-client"
 import { Redaction, ReferenceImage } from "@longsora/provider-kit"
@@ -106,22 +106,15 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     }).pipe(Effect.mapError((error) => keyframeError(index, error.cause)))
 
   const readSource = (index: number, path: string) =>
-    Effect.tryPromise({
-      try: async () => {
-        const bytes = await readFile(path)
-        const type = ReferenceImage.mimeFromBytes(bytes) ?? ReferenceImage.mimeFromName(path)
-        if (!type) throw new Error("not a PNG, JPEG or WebP image")
-        return toFile(bytes, `keyframe.${type.split("/")[1]}`, { type })
-      },
-      catch: (cause) =>
-        new Errors.KeyframeError({
-          index,
-          model,
-          kind: "rejected",
-          reason: `the image to edit, ${path}, cannot be used: ${cause instanceof Error ? cause.message : String(cause)}`,
-          fix: "Use a readable PNG, JPEG or WebP image."
-        })
-    })
+    ReferenceImage.readImage(
+      path,
+      "the image to edit",
+      (problem) => new Errors.KeyframeError({ index, model, kind: "rejected", ...problem })
+    ).pipe(
+      Effect.flatMap(({ bytes, type }) =>
+        Effect.promise(() => toFile(bytes, `keyframe.${type.split("/")[1]}`, { type }))
+      )
+    )
 
   const generate = Effect.fn("OpenAiKeyframeGenerator.generate")(function* (spec: KeyframeGenerator.KeyframeSpec) {
     const size = ImageModels.sizeFor(entry, spec.size) as "1536x1024"
