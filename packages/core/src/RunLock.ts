@@ -18,7 +18,7 @@ type Holder = typeof Holder.Type
 const HolderJson = Schema.fromJsonString(Holder)
 
 /** Whether process `pid` on this host is still running (EPERM: it runs under another user). */
-const isRunning = (pid: number): boolean => {
+export const isRunning = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true

@@ -7,6 +7,7 @@
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
+import { RunLock } from "@longsora/core"
 import { Effect, type Scope } from "effect"
 import type { FfmpegBinary } from "./FfmpegBinary.ts"
 import { type MediaInfo, Probe, type ProbeError } from "./Probe.ts"
@@ -21,22 +22,13 @@ export interface Preparation {
 
 const PREFIX = "longsora-prepared-"
 
-const isRunning = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 /** Removes the head directories of processes that no longer run (killed before they could). */
 export const removeOrphans = async (directory: string): Promise<void> => {
   const names = await readdir(directory).catch(() => [] as Array<string>)
   await Promise.all(
     names.flatMap((name) => {
       const pid = Number(/^longsora-prepared-(\d+)-/.exec(name)?.[1])
-      return Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)
+      return Number.isInteger(pid) && pid !== process.pid && !RunLock.isRunning(pid)
         ? [rm(NodePath.join(directory, name), { recursive: true, force: true })]
         : []
     })
