@@ -4,7 +4,7 @@
  * every seam, re-encoding only the audio while the video stays copied frame-exactly; `hard` leaves the
  * audio as the join made it.
  */
-import { Context, Effect, Option, Schema } from "effect"
+import { Context, Effect, Option, Schema, type Scope } from "effect"
 import { type CombineError, InvalidRequest } from "./Errors.ts"
 import type { Transition } from "./Transition.ts"
 
@@ -33,7 +33,15 @@ export interface BlendResult {
 
 export class AudioBlender extends Context.Service<
   AudioBlender,
-  { readonly blend: (input: BlendInput) => Effect.Effect<BlendResult, CombineError> }
+  {
+    readonly blend: (input: BlendInput) => Effect.Effect<BlendResult, CombineError>
+    /**
+     * Does the blend's share of the segments known so far (`segments`: the first of those `blend` will be given
+     * for the same `output`) while later ones render, so that `blend` finds it done. The work is kept as long as
+     * the scope. It never fails: whatever is not ready, `blend` does itself.
+     */
+    readonly prepare: (input: BlendInput) => Effect.Effect<void, never, Scope.Scope>
+  }
 >()("@longsora/core/AudioBlender") {}
 
 /** The blend's length, checked: from 1 ms to `maxBlendSeconds`. */
@@ -75,3 +83,20 @@ export const apply = Effect.fnUntraced(function* (
   const result: BlendResult = yield* blender.value.blend({ ...input, seconds: length })
   return result
 })
+
+/**
+ * Starts the blend of the segments known so far, as `mode` asks, while later ones render (see
+ * `AudioBlender.prepare`). Nothing to do without a blender or with `hard`; never fails (`apply` reports).
+ */
+export const prepare = (
+  mode: AudioSeamMode | undefined,
+  seconds: number | undefined,
+  input: Omit<BlendInput, "seconds">
+): Effect.Effect<void, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    if (mode === "hard") return
+    const blender = yield* Effect.serviceOption(AudioBlender)
+    if (Option.isNone(blender)) return
+    const length = yield* blendSeconds(seconds)
+    yield* blender.value.prepare({ ...input, seconds: length })
+  }).pipe(Effect.ignore)

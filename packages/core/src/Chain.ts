@@ -9,7 +9,7 @@
  * - `keyframes` (`ChainKeyframes`): an image model renders every seam first; then all segments
  *   render at once, each from keyframe i to keyframe i+1. Models that take a first and a last frame.
  */
-import { type Effect, Result } from "effect"
+import { type Effect, Result, type Scope } from "effect"
 import {
   acceptsClipLength,
   clipLengthValues,
@@ -194,6 +194,8 @@ export interface Context {
   readonly workDir: string
   /** Measures a finished segment's drift before a later one that follows it is paid for (`maxDrift`). */
   readonly checkDrift: (segment: number, clip: string) => Effect.Effect<void, DriftExceeded | FrameError>
+  /** Starts the audio blend of the output's first segments (joined files, in order) while later ones render. */
+  readonly prepareAudio: (segments: ReadonlyArray<string>) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /** What a strategy made: the plan and every segment, in order. */

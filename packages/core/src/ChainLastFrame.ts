@@ -36,6 +36,11 @@ export const run = Effect.fnUntraced(function* (context: Context) {
     context.validated.request.maxDrift === undefined
       ? Effect.void
       : Effect.andThen(early.finished, context.checkDrift(segment, early.outcome.clip.path))
+  // The joined files so far: the audio blend of each is done while the next segment renders.
+  const joined = [Anchor.joinedFile(opening.outcome.clip.path, opening.outcome.anchor)]
+  const prepareAudio = (early: SegmentRunner.EarlyOutcome) =>
+    Effect.forkScoped(Effect.andThen(early.finished, context.prepareAudio([...joined])))
+  if (count > 1) yield* prepareAudio(opening)
   if (count > 1) yield* measureDrift(1, opening)
   for (let segment = 2; segment <= count; segment++) {
     const previous = outcomes[segment - 2]!
@@ -50,8 +55,10 @@ export const run = Effect.fnUntraced(function* (context: Context) {
     const { outcome } = early
     // The join's share of this segment is done while the next one renders (the last one's, by the join).
     if (segment < count) {
-      const prepare = combiner.prepare(Anchor.joinedFile(outcome.clip.path, outcome.anchor), transition)
+      joined.push(Anchor.joinedFile(outcome.clip.path, outcome.anchor))
+      const prepare = combiner.prepare(joined[segment - 1]!, transition)
       yield* Effect.forkScoped(Effect.andThen(early.finished, prepare))
+      yield* prepareAudio(early)
     }
     outcomes.push(outcome)
     finished.push(early.finished)

@@ -202,6 +202,17 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     planFile: path.join(outputDir, PlanFile.fileName)
   })
   const transition = transitionFor(request, validated.capabilities)
+  const destination = path.join(outputDir, outputFileName)
+  // With `includeReference` the output opens with the user's clip, made ready only at the join.
+  const leadsWithReference = Boolean(request.includeReference && reference?.video)
+  const prepareAudio = (files: ReadonlyArray<string>) =>
+    leadsWithReference
+      ? Effect.void
+      : AudioSeam.prepare(request.audioSeam, request.audioSeamSeconds, {
+          output: destination,
+          segments: files,
+          transition
+        })
   const context: Chain.Context = {
     validated,
     store,
@@ -216,7 +227,8 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
     segmentsDir,
     workDir,
     // With `maxDrift`: a segment a later one follows is measured before that one is paid for.
-    checkDrift
+    checkDrift,
+    prepareAudio
   }
   const segmentsStarted = yield* Clock.currentTimeMillis
   const chained: Chain.Chained = yield* runStrategy(context)
@@ -234,13 +246,12 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
         })
       : Effect.void
   })()
-  const destination = path.join(outputDir, outputFileName)
   // A segment trimmed after its anchor frame joins as its trimmed copy, so the seam stays exact.
   const joinedFiles = generated.map(({ clip, anchor }) => Anchor.joinedFile(clip.path, anchor))
   // With `includeReference` the user's clip opens the output, in the segments' format; its last frame is
   // segment 1's first, so the seam between them is like any other.
   const lead =
-    request.includeReference && reference?.video
+    leadsWithReference && reference
       ? yield* combiner.conform(reference.path, joinedFiles[0]!, path.join(workDir, "reference.mp4"))
       : undefined
   const outputFiles = lead ? [lead.path, ...joinedFiles] : joinedFiles
@@ -249,9 +260,11 @@ export const generate = Effect.fn("LongVideo.generate")(function* (request: Long
       chained.stitched !== undefined
         ? copyAtomically(chained.stitched, destination)
         : combiner.join({ segments: outputFiles, destination, transition }),
-      finalFrame
+      finalFrame,
+      // The last segment's share of the audio blend, beside the join (the blend itself needs the joined file).
+      chained.stitched === undefined ? prepareAudio(outputFiles) : Effect.void
     ],
-    { concurrency: 2 }
+    { concurrency: 3 }
   )
   const audioSeam =
     chained.stitched !== undefined

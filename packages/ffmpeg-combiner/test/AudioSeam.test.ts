@@ -1,4 +1,4 @@
-import { copyFileSync } from "node:fs"
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { AudioSeam, Combiner, Transition } from "@longsora/core"
@@ -104,3 +104,97 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("AudioSeam", (it) =
     60_000
   )
 })
+
+/** ffmpeg behind a script that logs every decode of a soundtrack piece, so a test can count them. */
+const pieceLog = NodePath.join(dir, "pieces.log")
+const countingFfmpeg = NodePath.join(dir, "ffmpeg-counting.sh")
+writeFileSync(
+  countingFfmpeg,
+  `#!/bin/sh\ncase "$*" in *"[piece]"*) echo piece >> '${pieceLog}';; esac\nexec ffmpeg "$@"\n`
+)
+chmodSync(countingFfmpeg, 0o755)
+const piecesDecoded = () => {
+  try {
+    return readFileSync(pieceLog, "utf8").split("\n").filter(Boolean).length
+  } catch {
+    return 0
+  }
+}
+
+layer(FfmpegServices.layer({ ffmpegPath: countingFfmpeg }), { excludeTestServices: true })(
+  "AudioSeam prepared ahead",
+  (it) => {
+    /** Joins `segments` into `name` and blends it, `prepared` first (each a list of the first segments). */
+    const joinAndBlend = (
+      name: string,
+      segments: ReadonlyArray<string>,
+      prepared: ReadonlyArray<ReadonlyArray<string>> = []
+    ) =>
+      Effect.gen(function* () {
+        const combiner = yield* Combiner.Combiner
+        const blender = yield* AudioSeam.AudioBlender
+        const output = NodePath.join(dir, name)
+        yield* combiner.join({ segments, destination: output, transition: Transition.cut })
+        for (const first of prepared) {
+          yield* blender.prepare({ output, segments: first, transition: Transition.cut, seconds: 0.03 })
+        }
+        const before = piecesDecoded()
+        const result = yield* blender.blend({ output, segments, transition: Transition.cut, seconds: 0.03 })
+        return { output, result, decodedByBlend: piecesDecoded() - before }
+      }).pipe(Effect.scoped)
+
+    it.effect(
+      "what was prepared while later segments rendered is not decoded again, and the file is the same as a blend from scratch",
+      () =>
+        Effect.gen(function* () {
+          const segments = [segment(0, 440), segment(1, 660), segment(2, 1000)]
+          const fresh = yield* joinAndBlend("fresh.mp4", segments)
+          assert.strictEqual(fresh.decodedByBlend, 3)
+          assert.deepStrictEqual(fresh.result, { seams: 2, seconds: 0.03 })
+          const ahead = yield* joinAndBlend("ahead.mp4", segments, [segments.slice(0, 1), segments.slice(0, 2)])
+          // Only the last segment's piece was left for the blend.
+          assert.strictEqual(ahead.decodedByBlend, 1)
+          assert.deepStrictEqual(ahead.result, fresh.result)
+          assert.isTrue(readFileSync(ahead.output).equals(readFileSync(fresh.output)), "the same bytes")
+          const [first, second] = yield* AudioStep.measure(ahead.output, [(FRAMES - 1) / 30, (2 * FRAMES - 2) / 30])
+          assert.isTrue(first!.withinBaseline && second!.withinBaseline, `clicks ${first!.click} ${second!.click}`)
+        }),
+      60_000
+    )
+
+    it.effect(
+      "a segment made again after it was prepared is blended anew: the result is the new segment's sound",
+      () =>
+        Effect.gen(function* () {
+          const first = segment(0, 440)
+          // The old segment 2 is prepared; then a regenerate puts a new clip at the same path.
+          const later = NodePath.join(dir, "segment_1_later.mp4")
+          copyFileSync(segment(1, 660), later)
+          const replaced = NodePath.join(dir, "segment_1_again.mp4")
+          copyFileSync(segment(1, 1500), replaced)
+          const original = [first, later]
+          const prepared = yield* Effect.gen(function* () {
+            const combiner = yield* Combiner.Combiner
+            const blender = yield* AudioSeam.AudioBlender
+            const output = NodePath.join(dir, "again.mp4")
+            yield* blender.prepare({
+              output,
+              segments: [original[0]!, later],
+              transition: Transition.cut,
+              seconds: 0.03
+            })
+            copyFileSync(replaced, later)
+            yield* combiner.join({ segments: [original[0]!, later], destination: output, transition: Transition.cut })
+            yield* blender.blend({ output, segments: [original[0]!, later], transition: Transition.cut, seconds: 0.03 })
+            return output
+          }).pipe(Effect.scoped)
+          const fresh = yield* joinAndBlend("again-fresh.mp4", [original[0]!, replaced])
+          assert.isTrue(
+            readFileSync(prepared).equals(readFileSync(fresh.output)),
+            "the same bytes as the new clip's blend"
+          )
+        }),
+      60_000
+    )
+  }
+)

@@ -84,6 +84,18 @@ const withDuration = (whole: Buffer, offsets: { readonly v0: number; readonly v1
   else throw new RangeError(`duration ${duration} does not fit a version-0 ${whole.toString("latin1", 4, 8)}`)
   return copy
 }
+/** A copy of a `tkhd` with its track id replaced: tracks copied from several files may share one. */
+const withTrackId = (tkhd: Buffer, id: number) => {
+  const copy = Buffer.from(tkhd)
+  copy.writeUInt32BE(id, 8 + (copy.readUInt8(8) === 1 ? 20 : 12))
+  return copy
+}
+/** A copy of an `mvhd` whose next track id follows the output's `tracks`. */
+const withNextTrackId = (mvhd: Buffer, tracks: number) => {
+  const copy = Buffer.from(mvhd)
+  copy.writeUInt32BE(tracks + 1, 8 + (copy.readUInt8(8) === 1 ? 108 : 96))
+  return copy
+}
 const mvhdDuration = { v0: 16, v1: 24 }
 const tkhdDuration = { v0: 20, v1: 28 }
 const mdhdDuration = mvhdDuration
@@ -101,7 +113,7 @@ const chunkOffsets = (offsets: Float64Array, large: boolean) => {
   return { box: fullBox(large ? "co64" : "stco", 0, payload), fill }
 }
 
-const trak = (laid: Laid, movieTimescale: number, offsets: Tree) => {
+const trak = (laid: Laid, trackId: number, movieTimescale: number, offsets: Tree) => {
   const { track } = laid
   const mediaDuration = laid.durations.reduce((a, b) => a + b, 0)
   const shown = shownTicks(laid.durations, laid.compositionOffsets, laid.editMediaTime)
@@ -125,7 +137,7 @@ const trak = (laid: Laid, movieTimescale: number, offsets: Tree) => {
   )
   const built = box(
     "trak",
-    withDuration(track.headers.tkhd, tkhdDuration, trackDuration),
+    withDuration(withTrackId(track.headers.tkhd, trackId), tkhdDuration, trackDuration),
     box("edts", fullBox("elst", 0, elst)),
     box(
       "mdia",
@@ -157,9 +169,14 @@ export const movieHeader = (
   // 64-bit chunk offsets when the data may end past 4 GiB (the header is far below 64 MiB).
   const large = dataBytes + 64 * 1024 * 1024 > 0xffffffff
   const offsets = laid.map((l) => chunkOffsets(l.offsets, large))
-  const traks = laid.map((l, t) => trak(l, movieTimescale, offsets[t]!.box))
+  // Tracks are numbered 1… in output order (the copied ids may come from different files).
+  const traks = laid.map((l, t) => trak(l, t + 1, movieTimescale, offsets[t]!.box))
   const longest = Math.max(...traks.map((t) => t.trackDuration))
-  const moov = box("moov", withDuration(movie.mvhd, mvhdDuration, longest), ...traks.map((t) => t.box))
+  const moov = box(
+    "moov",
+    withDuration(withNextTrackId(movie.mvhd, laid.length), mvhdDuration, longest),
+    ...traks.map((t) => t.box)
+  )
   // The header's size does not depend on the offsets' values: fill them in now that it is known.
   const dataStart = movie.ftyp.length + moov.size + mdatHeader.length
   for (const { fill } of offsets) fill(dataStart)

@@ -5,6 +5,7 @@
  * fail, and only with the I/O errors of writing the output or reading sources that changed since they were planned.
  */
 import { open } from "node:fs/promises"
+import * as AudioSwap from "./audioSwap.ts"
 import { type AvcConfig, inBandParameterSets, isIdrSample, avcConfig as readAvcConfig } from "./avc.ts"
 import * as Boxes from "./boxes.ts"
 import * as CopyJoin from "./copyJoin.ts"
@@ -109,9 +110,45 @@ export const videoIdrFrames = (path: string, limit = 2): Promise<ReadonlyArray<n
 export const readSegments = (paths: ReadonlyArray<string>): Promise<ReadonlyArray<Tables.Movie> | CopyJoin.Blocker> =>
   CopyJoin.readSegments(paths).catch((error) => `a segment could not be read: ${reason(error)}`)
 
+/** What the audio blend needs of a segment, from its header: its video's length and rate, and its sound's format. */
+export interface Streams {
+  readonly video: { readonly duration: number; readonly fps: number }
+  readonly audio:
+    | { readonly sampleRate: number; readonly channels: number; readonly bitRate: number | undefined }
+    | undefined
+}
+
+/** `movie`'s streams for the audio blend; `undefined` (ask ffprobe) unless its video is plain and its sound AAC. */
+export const streamsOf = (movie: Tables.Movie): Streams | undefined => {
+  const video = videoTiming(movie)
+  const sounds = movie.tracks.filter((t) => t.handler === "soun")
+  if (!video || sounds.length > 1) return undefined
+  const sound = sounds[0]
+  if (!sound) return { video, audio: undefined }
+  const { stsd } = sound.headers
+  // stsd: header 8, version/flags 4, count 4; the audio entry's channel count sits 16 bytes into its payload.
+  if (stsd.length < 16 + 8 + 28 || stsd.toString("latin1", 20, 24) !== "mp4a") return undefined
+  const sampleRate = stsd.readUInt16BE(16 + 8 + 24)
+  if (sampleRate !== sound.timescale) return undefined
+  const seconds = Tables.shownTicks(sound.durations, undefined, sound.editMediaTime) / sound.timescale
+  const bytes = sound.sizes.reduce((sum, size) => sum + size, 0)
+  return {
+    video,
+    audio: {
+      sampleRate,
+      channels: stsd.readUInt16BE(16 + 8 + 16),
+      bitRate: seconds > 0 ? Math.round((bytes * 8) / seconds) : undefined
+    }
+  }
+}
+
 /** The copy join of `movies` (`dropSeams`: drop the last frame of all but the last), or why there is none. */
 export const planCopy = (movies: ReadonlyArray<Tables.Movie>, dropSeams: boolean): Join | CopyJoin.Blocker =>
   planned(() => CopyJoin.planFor(movies, dropSeams))
+
+/** `movie` with its audio replaced by `sound`'s one audio track, the video copied as it lies; or why not. */
+export const planAudioSwap = (movie: Tables.Movie, sound: Tables.Movie): Join | CopyJoin.Blocker =>
+  planned(() => AudioSwap.planFor(movie, sound))
 
 /** The smart cut's in-process join of `movies` with each later segment's head (`seams[k]` for `movies[k + 1]`). */
 export const planSmartCut = (
