@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
@@ -25,6 +26,11 @@ const segment = (k: number, frequency: number) => {
   ])
   return path
 }
+
+const streamIds = (path: string) =>
+  execFileSync("ffprobe", ["-v", "error", "-show_entries", "stream=id", "-of", "csv=p=0", path], { encoding: "utf8" })
+    .trim()
+    .split("\n")
 
 const packetHashes = (path: string) =>
   ffmpeg(["-i", path, "-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"])
@@ -96,6 +102,9 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("AudioSeam", (it) =
         }
         assert.isAbove(dot / Math.sqrt(norm * 0.2 * 48_000), 0.95, "the later tone is in sync with its picture")
 
+        // Two tracks numbered 1 and 2 (the new audio comes from another file whose track was also number 1).
+        const ids = ffmpeg(["-v", "error", "-i", blended, "-f", "null", "-"]) && streamIds(blended)
+        assert.deepStrictEqual(ids, ["0x1", "0x2"])
         // The video is copied: the same packets, byte for byte; audio and video still end together.
         assert.deepStrictEqual(packetHashes(blended), packetHashes(hard.path))
         const durations = streamDurations(blended)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest"
-import { CrossfadeChain, toBytes } from "../src/internal/crossfadeChain.ts"
+import { CrossfadeChain } from "../src/internal/crossfadeChain.ts"
+
+const toBytes = (samples: Float32Array) => Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)
+const toSamples = (bytes: Buffer) => {
+  const copy = Buffer.from(bytes)
+  return new Float32Array(copy.buffer, copy.byteOffset, copy.length / 4)
+}
 
 /** Stereo frames where both channels hold `value(n)`. */
 const stereo = (frames: number, value: (n: number) => number) =>
@@ -8,14 +14,14 @@ const stereo = (frames: number, value: (n: number) => number) =>
 /** Plays `pieces` through a chain, each cut into chunks of `chunk` bytes (odd sizes split samples). */
 const play = (pieces: ReadonlyArray<Float32Array>, window: number, chunk: number) => {
   const chain = new CrossfadeChain(2, window)
-  const out: Array<number> = []
+  const out: Array<Buffer> = []
   for (const piece of pieces) {
     const bytes = toBytes(piece)
-    for (let at = 0; at < bytes.length; at += chunk) out.push(...chain.push(bytes.subarray(at, at + chunk)))
+    for (let at = 0; at < bytes.length; at += chunk) out.push(chain.push(Buffer.from(bytes.subarray(at, at + chunk))))
     chain.endPiece()
   }
-  out.push(...chain.finish())
-  return Float32Array.from(out)
+  out.push(chain.finish())
+  return toSamples(Buffer.concat(out))
 }
 
 describe("CrossfadeChain", () => {

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { Effect } from "effect"
-import { CrossfadeChain, toBytes } from "./crossfadeChain.ts"
+import { CrossfadeChain } from "./crossfadeChain.ts"
 import { ProcessError } from "./process.ts"
 
 export interface PcmFormat {
@@ -45,6 +45,13 @@ const failure = (command: string, exit: Exit) =>
     reason: `${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}: ${exit.stderr.trim()}`
   })
 
+/**
+ * ffmpeg's AAC coder for a bit rate. Its manual (ffmpeg-codecs, `aac_coder`): `fast` is "worse with low bitrates
+ * (less than 64kbps), but is better and much faster at higher bitrates" than the default `twoloop` (about twice
+ * as fast here: an 8 s stereo track at 82 kb/s in 0.09 s against 0.20 s).
+ */
+export const coderFor = (bitRate: number): "fast" | "twoloop" => (bitRate >= 64_000 ? "fast" : "twoloop")
+
 export class BlendStream {
   private readonly binary: string
   private readonly format: PcmFormat
@@ -64,7 +71,7 @@ export class BlendStream {
       binary,
       [
         ...["-v", "error", "-y", ...pcm, "-i", "pipe:0"],
-        ...["-c:a", "aac", "-b:a", String(format.bitRate), "-f", "mp4", file]
+        ...["-c:a", "aac", "-aac_coder", coderFor(format.bitRate), "-b:a", String(format.bitRate), "-f", "mp4", file]
       ],
       "pipe"
     )
@@ -93,7 +100,7 @@ export class BlendStream {
         if (broken !== undefined) return
         try {
           const ready = this.chain.push(chunk)
-          if (ready.length > 0 && !stdin.write(toBytes(ready))) {
+          if (ready.length > 0 && !stdin.write(ready)) {
             // The encoder is behind: wait for it rather than hold the decoded audio in memory.
             decoder.child.stdout!.pause()
             stdin.once("drain", () => decoder.child.stdout!.resume())
@@ -121,7 +128,7 @@ export class BlendStream {
   /** Writes the held tail, closes the encoder's input and waits for it to write the file. */
   readonly finish: Effect.Effect<string, ProcessError> = Effect.callback<string, ProcessError>((resume) => {
     const { child, exit, command } = this.encoder
-    child.stdin!.end(toBytes(this.chain.finish()))
+    child.stdin!.end(this.chain.finish())
     void exit.then((result) =>
       resume(result.code === 0 ? Effect.succeed(this.file) : Effect.fail(failure(command, result)))
     )

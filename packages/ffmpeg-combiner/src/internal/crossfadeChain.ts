@@ -1,57 +1,58 @@
 /**
- * Audio pieces (interleaved 32-bit float PCM) played back to back, each crossfaded into the one before it over
- * `window` frames, as ffmpeg's `acrossfade=c1=qsin:c2=qsin` does, but as a stream: a piece arrives in chunks of
- * any size, and the output is handed on as soon as it is final. The last `window` frames of a piece are held back
- * until the next piece's first frames are mixed into them, so memory stays at one window whatever the length.
+ * Audio pieces (interleaved 32-bit little-endian float PCM, as ffmpeg's `f32le`) played back to back, each
+ * crossfaded into the one before it over `window` frames, as ffmpeg's `acrossfade=c1=qsin:c2=qsin` does, but as a
+ * stream: a piece arrives in chunks of any size, and the output is handed on as soon as it is final. The last
+ * `window` frames of a piece are held back until the next piece's first frames are mixed into them, so memory
+ * stays at one window whatever the length. Only the window's samples are decoded as numbers; the rest passes
+ * through as bytes.
  */
 export class CrossfadeChain {
-  private readonly channels: number
+  private readonly frameBytes: number
   private readonly window: number
   /** The previous piece's last `window` frames, waiting for the next piece's first. */
-  private held: Float32Array | undefined
-  /** The current piece's last frames seen (up to `window` of them), not handed on yet. */
-  private pending = new Float32Array(0)
+  private held: Buffer | undefined
+  /** The current piece's last bytes seen (up to `window` frames), not handed on yet. */
+  private pending = Buffer.alloc(0)
   /** Frames of the current piece seen so far. */
   private position = 0
-  /** Bytes of a chunk that ended mid-sample, kept for the next. */
+  /** Bytes of a chunk that ended mid-frame, kept for the next. */
   private carry = Buffer.alloc(0)
 
   constructor(channels: number, window: number) {
-    this.channels = channels
+    this.frameBytes = 4 * channels
     this.window = window
   }
 
-  /** The fade's gains at frame `i` of the window: the earlier piece's and the later piece's (quarter sines). */
-  private gains(i: number): readonly [number, number] {
+  /** Mixes the piece's frames from `this.position` in `frames` (whole frames) over the held tail, in place. */
+  private fadeIn(frames: Buffer): void {
+    const held = this.held
+    if (!held) return
     const w = this.window
-    return [Math.sin(((w - 1 - i) / w) * (Math.PI / 2)), Math.sin((i / w) * (Math.PI / 2))]
+    const count = Math.min(frames.length / this.frameBytes, w - this.position)
+    for (let f = 0; f < count; f++) {
+      const i = this.position + f
+      // Quarter sines: the earlier piece fades out over the window as the later one fades in.
+      const out = Math.sin(((w - 1 - i) / w) * (Math.PI / 2))
+      const into = Math.sin((i / w) * (Math.PI / 2))
+      for (let at = f * this.frameBytes; at < (f + 1) * this.frameBytes; at += 4) {
+        const heldAt = i * this.frameBytes + (at - f * this.frameBytes)
+        frames.writeFloatLE(held.readFloatLE(heldAt) * out + frames.readFloatLE(at) * into, at)
+      }
+    }
   }
 
   /** Takes the next bytes of the current piece; returns the output that is final (possibly none). */
-  push(bytes: Buffer): Float32Array {
-    const joined = this.carry.length > 0 ? Buffer.concat([this.carry, bytes]) : bytes
-    const usable = joined.length - (joined.length % (4 * this.channels))
+  push(bytes: Buffer): Buffer {
+    const joined = Buffer.concat([this.carry, bytes])
+    const usable = joined.length - (joined.length % this.frameBytes)
     this.carry = Buffer.from(joined.subarray(usable))
-    const samples = new Float32Array(usable / 4)
-    for (let i = 0; i < samples.length; i++) samples[i] = joined.readFloatLE(i * 4)
-    const frames = samples.length / this.channels
-    // The piece's first `window` frames fade in over the previous piece's held tail.
-    if (this.held) {
-      for (let f = 0; f < frames && this.position + f < this.window; f++) {
-        const [out, into] = this.gains(this.position + f)
-        for (let c = 0; c < this.channels; c++) {
-          const at = f * this.channels + c
-          samples[at] = this.held[(this.position + f) * this.channels + c]! * out + samples[at]! * into
-        }
-      }
-    }
-    this.position += frames
-    const all = new Float32Array(this.pending.length + samples.length)
-    all.set(this.pending)
-    all.set(samples, this.pending.length)
+    const frames = joined.subarray(0, usable)
+    if (this.position < this.window) this.fadeIn(frames)
+    this.position += usable / this.frameBytes
+    const all = Buffer.concat([this.pending, frames])
     // Everything but the last `window` frames is final.
-    const keep = Math.min(all.length, this.window * this.channels)
-    this.pending = all.slice(all.length - keep)
+    const keep = Math.min(all.length, this.window * this.frameBytes)
+    this.pending = Buffer.from(all.subarray(all.length - keep))
     return all.subarray(0, all.length - keep)
   }
 
@@ -61,22 +62,15 @@ export class CrossfadeChain {
       throw new RangeError(`a piece of ${this.position} frames is shorter than two ${this.window}-frame windows`)
     }
     this.held = this.pending
-    this.pending = new Float32Array(0)
+    this.pending = Buffer.alloc(0)
     this.position = 0
     this.carry = Buffer.alloc(0)
   }
 
   /** The output's last frames, after the last piece ended. */
-  finish(): Float32Array {
-    const tail = this.held ?? new Float32Array(0)
+  finish(): Buffer {
+    const tail = this.held ?? Buffer.alloc(0)
     this.held = undefined
     return tail
   }
-}
-
-/** Float samples as the little-endian bytes an `f32le` input reads. */
-export const toBytes = (samples: Float32Array): Buffer => {
-  const bytes = Buffer.allocUnsafe(samples.length * 4)
-  for (let i = 0; i < samples.length; i++) bytes.writeFloatLE(samples[i]!, i * 4)
-  return bytes
 }

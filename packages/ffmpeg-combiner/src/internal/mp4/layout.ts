@@ -4,7 +4,7 @@
  * samples decode under the output's sample descriptions (the first run's of each track), if need be with parameter
  * sets carried in-band as a run's `prefix`; this module only lays out tables and bytes.
  */
-import { open } from "node:fs/promises"
+import { type FileHandle, open } from "node:fs/promises"
 import { type Laid, movieHeader } from "./header.ts"
 import type { Movie, Track } from "./tables.ts"
 
@@ -130,7 +130,10 @@ export const layoutMovies = (pieces: ReadonlyArray<Piece>, outputs: ReadonlyArra
   return { head: movieHeader(pieces[0]!.movie, laid, dataBytes), parts: laidPieces.flatMap((p) => p.parts) }
 }
 
-/** Reads a layout's bytes in order, in chunks of at most `chunkSize`, into `sink`. */
+/**
+ * Reads a layout's bytes in order into `sink`, gathered in chunks of at most `chunkSize`: many small parts (a file
+ * interleaved frame by frame has two per frame) go out as one chunk, read through one open handle per source.
+ */
 export const streamLayout = async (
   layout: Layout,
   sink: (chunk: Buffer) => Promise<void>,
@@ -140,23 +143,43 @@ export const streamLayout = async (
   // One reused buffer: memory stays flat however long the video (the sink must be done with it on return). 4 MiB
   // copied 126 MB fastest here (1.1× `cp`; 1 MiB 1.25×, 256 KiB 2.2×, 16 MiB 1.6×).
   const buffer = Buffer.allocUnsafe(chunkSize)
-  for (const part of layout.parts) {
-    if ("bytes" in part) {
-      await sink(part.bytes)
-      continue
-    }
-    const { path, start, end } = part
-    const input = await open(path, "r")
-    try {
+  let filled = 0
+  const flush = async () => {
+    if (filled > 0) await sink(buffer.subarray(0, filled))
+    filled = 0
+  }
+  const handles = new Map<string, FileHandle>()
+  const handleOf = async (path: string) => {
+    const known = handles.get(path)
+    if (known) return known
+    const opened = await open(path, "r")
+    handles.set(path, opened)
+    return opened
+  }
+  try {
+    for (const part of layout.parts) {
+      if ("bytes" in part) {
+        for (let at = 0; at < part.bytes.length; ) {
+          if (filled === buffer.length) await flush()
+          const copied = part.bytes.copy(buffer, filled, at)
+          filled += copied
+          at += copied
+        }
+        continue
+      }
+      const { path, start, end } = part
+      const input = await handleOf(path)
       for (let at = start; at < end; ) {
-        const { bytesRead } = await input.read(buffer, 0, Math.min(buffer.length, end - at), at)
+        if (filled === buffer.length) await flush()
+        const { bytesRead } = await input.read(buffer, filled, Math.min(buffer.length - filled, end - at), at)
         if (bytesRead === 0) throw new Error(`${path} ends before byte ${end}`)
-        await sink(buffer.subarray(0, bytesRead))
+        filled += bytesRead
         at += bytesRead
       }
-    } finally {
-      await input.close()
     }
+    await flush()
+  } finally {
+    await Promise.all([...handles.values()].map((handle) => handle.close()))
   }
 }
 
