@@ -131,8 +131,54 @@ export const layoutMovies = (pieces: ReadonlyArray<Piece>, outputs: ReadonlyArra
 }
 
 /**
+ * Reads a source file through one handle and a block of it kept in memory: parts that lie close together (a
+ * file interleaved frame by frame has two per frame, a few hundred bytes apart) are served from one read.
+ * A read larger than the block goes straight to the file.
+ */
+class BlockReader {
+  private readonly handle: FileHandle
+  private readonly path: string
+  private readonly block = Buffer.allocUnsafe(1024 * 1024)
+  private blockStart = 0
+  private blockEnd = 0
+
+  constructor(handle: FileHandle, path: string) {
+    this.handle = handle
+    this.path = path
+  }
+
+  /** Copies up to `length` bytes from `position` into `target` at `offset`; returns how many (at least one). */
+  async read(target: Buffer, offset: number, length: number, position: number): Promise<number> {
+    if (length >= this.block.length) {
+      const { bytesRead } = await this.handle.read(target, offset, length, position)
+      if (bytesRead === 0) throw new Error(`${this.path} ends before byte ${position + length}`)
+      return bytesRead
+    }
+    if (position < this.blockStart || position >= this.blockEnd) {
+      const { bytesRead } = await this.handle.read(this.block, 0, this.block.length, position)
+      if (bytesRead === 0) throw new Error(`${this.path} ends before byte ${position + length}`)
+      this.blockStart = position
+      this.blockEnd = position + bytesRead
+    }
+    return this.block.copy(
+      target,
+      offset,
+      position - this.blockStart,
+      Math.min(this.blockEnd, position + length) - this.blockStart
+    )
+  }
+
+  close(): Promise<void> {
+    return this.handle.close()
+  }
+}
+
+/** Sources kept open while a layout streams: an audio swap alternates between two files. */
+const openReaders = 4
+
+/**
  * Reads a layout's bytes in order into `sink`, gathered in chunks of at most `chunkSize`: many small parts (a file
- * interleaved frame by frame has two per frame) go out as one chunk, read through one open handle per source.
+ * interleaved frame by frame has two per frame) go out as one chunk, read through one `BlockReader` per source.
  */
 export const streamLayout = async (
   layout: Layout,
@@ -148,14 +194,7 @@ export const streamLayout = async (
     if (filled > 0) await sink(buffer.subarray(0, filled))
     filled = 0
   }
-  const handles = new Map<string, FileHandle>()
-  const handleOf = async (path: string) => {
-    const known = handles.get(path)
-    if (known) return known
-    const opened = await open(path, "r")
-    handles.set(path, opened)
-    return opened
-  }
+  const readers = new Map<string, BlockReader>()
   try {
     for (const part of layout.parts) {
       if ("bytes" in part) {
@@ -168,18 +207,29 @@ export const streamLayout = async (
         continue
       }
       const { path, start, end } = part
-      const input = await handleOf(path)
+      let reader = readers.get(path)
+      readers.delete(path)
+      if (!reader) {
+        // A few sources at a time (a join of hundreds of segments reads them one after another).
+        const oldest = readers.size >= openReaders ? readers.keys().next().value : undefined
+        if (oldest !== undefined) {
+          await readers.get(oldest)!.close()
+          readers.delete(oldest)
+        }
+        reader = new BlockReader(await open(path, "r"), path)
+      }
+      // Most recently used last.
+      readers.set(path, reader)
       for (let at = start; at < end; ) {
         if (filled === buffer.length) await flush()
-        const { bytesRead } = await input.read(buffer, filled, Math.min(buffer.length - filled, end - at), at)
-        if (bytesRead === 0) throw new Error(`${path} ends before byte ${end}`)
-        filled += bytesRead
-        at += bytesRead
+        const copied = await reader.read(buffer, filled, Math.min(buffer.length - filled, end - at), at)
+        filled += copied
+        at += copied
       }
     }
     await flush()
   } finally {
-    await Promise.all([...handles.values()].map((handle) => handle.close()))
+    await Promise.all([...readers.values()].map((reader) => reader.close()))
   }
 }
 
