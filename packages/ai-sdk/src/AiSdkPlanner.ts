@@ -9,7 +9,7 @@ import { APICallError } from "@ai-sdk/provider"
 import { type Errors as CoreErrors, Errors, Planner } from "@longsora/core"
 import { PlanConversation, PlanSchema } from "@longsora/planner"
 import { Redaction, RetryPolicy } from "@longsora/provider-kit"
-import { generateText, type LanguageModel, NoObjectGeneratedError, Output } from "ai"
+import type { LanguageModel } from "ai"
 import { Effect, Layer, Redacted } from "effect"
 import * as Providers from "./Providers.ts"
 
@@ -27,10 +27,12 @@ export interface Options {
 
 export const PLAN_TIMEOUT_MS = 300_000
 
-const outputs = {
-  plan: Output.object({ schema: PlanSchema.PlanOutput, name: PlanSchema.FORMAT_NAME }),
-  keyframes: Output.object({ schema: PlanSchema.PlanWithKeyframes, name: PlanSchema.FORMAT_NAME })
-}
+/**
+ * The AI SDK core (`ai`, with its gateway and their schemas) is loaded by the first plan, so that a run planning
+ * through the OpenAI protocol never loads it (tens of ms at every start of the CLI otherwise).
+ */
+let aiCore: typeof import("ai") | undefined
+const loadAiCore = async () => (aiCore ??= await import("ai"))
 
 const classify = (cause: unknown): RetryPolicy.Classified => {
   if (APICallError.isInstance(cause)) {
@@ -105,18 +107,23 @@ export const make = (options: Options = {}) =>
       return RetryPolicy.retrying(
         () =>
           Effect.tryPromise({
-            try: (signal) =>
-              generateText({
+            try: async (signal) => {
+              const { generateText, Output } = await loadAiCore()
+              return generateText({
                 model,
                 system: instructions!.content,
                 messages: turns.map((m) => ({
                   role: m.role === "assistant" ? "assistant" : "user",
                   content: m.content
                 })),
-                output: keyframes ? outputs.keyframes : outputs.plan,
+                output: Output.object({
+                  schema: keyframes ? PlanSchema.PlanWithKeyframes : PlanSchema.PlanOutput,
+                  name: PlanSchema.FORMAT_NAME
+                }),
                 maxRetries: 0,
                 abortSignal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs ?? PLAN_TIMEOUT_MS)])
-              }),
+              })
+            },
             catch: (cause) => new CallError(cause)
           }),
         { policy: retry, classify: (error) => classify(error.original) }
@@ -124,7 +131,8 @@ export const make = (options: Options = {}) =>
         Effect.map((result): PlanConversation.Reply => ({ _tag: "Plan", plan: result.output, text: result.text })),
         Effect.catch((error) => {
           const cause = error.original
-          if (NoObjectGeneratedError.isInstance(cause)) {
+          // Only a call made with `ai` loaded can have failed with its error.
+          if (aiCore?.NoObjectGeneratedError.isInstance(cause)) {
             return Effect.succeed<PlanConversation.Reply>({
               _tag: "Problem",
               problem: `the reply did not match the plan schema: ${String(cause.cause ?? cause.message).slice(0, 300)}`,

@@ -32,8 +32,8 @@ const planWith = (planInput: Planner.PlanInput) =>
 
 const plan = (layer: ReturnType<typeof AiSdkPlanner.layer>) => planWith(input).pipe(Effect.provide(layer))
 
-/** Cuts the first `/responses` answer's plan to its first two segments; counts the requests. */
-const cutFirstReply = () => {
+/** Rewrites the text of the first `/responses` answer with `edit`; counts the requests. */
+const editFirstReply = (edit: (text: string) => string) => {
   const bodies: Array<Record<string, unknown>> = []
   const fetch: typeof globalThis.fetch = async (url, init) => {
     bodies.push(JSON.parse(String(init?.body)))
@@ -41,15 +41,19 @@ const cutFirstReply = () => {
     if (bodies.length > 1) return response
     const json = (await response.json()) as { output: Array<{ type: string; content?: Array<{ text: string }> }> }
     for (const item of json.output) {
-      for (const part of item.content ?? []) {
-        const planned = JSON.parse(part.text) as { segments: Array<unknown> }
-        part.text = JSON.stringify({ ...planned, segments: planned.segments.slice(0, 2) })
-      }
+      for (const part of item.content ?? []) part.text = edit(part.text)
     }
     return new Response(JSON.stringify(json), { status: 200, headers: { "content-type": "application/json" } })
   }
   return { bodies, fetch }
 }
+
+/** Cuts the first answer's plan to its first two segments. */
+const cutFirstReply = () =>
+  editFirstReply((text) => {
+    const planned = JSON.parse(text) as { segments: Array<unknown> }
+    return JSON.stringify({ ...planned, segments: planned.segments.slice(0, 2) })
+  })
 
 describe("AiSdkPlanner", () => {
   it.live("plans through @ai-sdk/openai by provider-prefixed id", () =>
@@ -92,6 +96,18 @@ describe("AiSdkPlanner", () => {
       assert.strictEqual(bodies.length, 2)
       const correction = JSON.stringify(bodies[1]!.input)
       assert.include(correction, "the plan has 2 segments; it must have exactly 3")
+    })
+  )
+
+  it.live("asks once more when the first reply is not the plan's JSON (NoObjectGeneratedError)", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator
+      const { bodies, fetch } = editFirstReply(() => "Here is your plan: a boat, some rain.")
+      const model = createOpenAI({ apiKey: emu.apiKey, baseURL: emu.baseURL, fetch }).responses("gpt-5")
+      const result = yield* plan(AiSdkPlanner.layer({ languageModels: { "openai:gpt-5": model } }))
+      assert.strictEqual(result.segments.length, 3)
+      assert.strictEqual(bodies.length, 2)
+      assert.include(JSON.stringify(bodies[1]!.input), "the reply did not match the plan schema")
     })
   )
 

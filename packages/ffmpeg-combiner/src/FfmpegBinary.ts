@@ -54,11 +54,9 @@ export const isSupported = (version: Version): boolean =>
   (version.major === minimumVersion.major && version.minor >= minimumVersion.minor)
 
 const isExecutable = (file: string) =>
-  Effect.promise(() =>
-    access(file, constants.X_OK).then(
-      () => true,
-      () => false
-    )
+  access(file, constants.X_OK).then(
+    () => true,
+    () => false
   )
 
 /** Looks a bare name up on PATH (with PATHEXT on Windows); paths with a separator are taken as given. */
@@ -66,13 +64,12 @@ export const resolve = Effect.fnUntraced(function* (name: string) {
   if (name.includes("/") || name.includes("\\")) return NodePath.resolve(name)
   const dirs = (process.env.PATH ?? "").split(NodePath.delimiter).filter((dir) => dir.length > 0)
   const extensions = process.platform === "win32" ? (process.env.PATHEXT ?? ".EXE").split(";") : [""]
-  for (const dir of dirs) {
-    for (const ext of extensions) {
-      const candidate = NodePath.join(dir, name + ext)
-      if (yield* isExecutable(candidate)) return candidate
-    }
-  }
-  return name
+  const candidates = dirs.flatMap((dir) => extensions.map((ext) => NodePath.join(dir, name + ext)))
+  // Every entry at once, the first in PATH order wins: one file-system round trip at start instead of one per
+  // entry (a dozen on a developer's PATH, ~0.3 ms each, before the first create).
+  const executable = yield* Effect.promise(() => Promise.all(candidates.map(isExecutable)))
+  const found = executable.indexOf(true)
+  return found === -1 ? name : candidates[found]!
 })
 
 const checkTool = (dependency: string, binary: string, args: ReadonlyArray<string>) =>
@@ -88,8 +85,10 @@ const checkTool = (dependency: string, binary: string, args: ReadonlyArray<strin
   )
 
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
-  const ffmpeg = yield* resolve(options.ffmpegPath ?? "ffmpeg")
-  const ffprobe = yield* resolve(options.ffprobePath ?? "ffprobe")
+  const [ffmpeg, ffprobe] = yield* Effect.all(
+    [resolve(options.ffmpegPath ?? "ffmpeg"), resolve(options.ffprobePath ?? "ffprobe")],
+    { concurrency: 2 }
+  )
   const fresh = Effect.gen(function* () {
     // One ffmpeg start answers both questions (its banner on stderr has the version, stdout the encoders), and
     // ffprobe starts beside it: each start costs ~0.2 s on a busy box, before the first paid call.

@@ -18,8 +18,17 @@ import { run } from "./internal/process.ts"
 import { WarmProcess } from "./internal/warmProcess.ts"
 import * as Probe from "./Probe.ts"
 
-/** After the preflight, when sharp is loaded in the background (ms): after the first create has left. */
-const SHARP_PRELOAD_MS = 300
+/**
+ * After the preflight, when sharp is loaded and the first decoder started in the background (ms): after the first
+ * create has left, so that neither competes with it for the CPU (an ffmpeg start is tens of ms on two cores).
+ */
+const BACKGROUND_START_MS = 300
+
+/**
+ * After a last frame, when the next decoder is started (ms): once the frame is encoded and the next create has
+ * left (a seam's gap is about 0.1 s), and well before the next clip can complete (0.3 s renders or more).
+ */
+const REWARM_AFTER_MS = 200
 
 /** First seek window before the end, in seconds; grows ×4 while it yields no frame. */
 export const initialWindowSeconds = 1
@@ -39,25 +48,25 @@ export const make = Effect.gen(function* () {
   const prober = yield* Probe.Probe
   // One ffmpeg kept waiting for a clip on its stdin; its arguments depend only on the ffmpeg version.
   let decoder: WarmProcess | undefined
-  const warmDecoder = Effect.map(binary.check, (version) => {
-    decoder ??= new WarmProcess(binary.ffmpeg, [
-      ...["-nostdin", "-v", "error", "-f", "mp4", "-i", "pipe:0"],
-      ...["-map", "0:v:0", "-an", "-sn", "-dn", ...FfmpegBinary.passthroughArgs(version)],
-      ...["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
-    ])
-    decoder.warm()
-    return decoder
-  })
+  const decoderFor = Effect.map(
+    binary.check,
+    (version) =>
+      (decoder ??= new WarmProcess(binary.ffmpeg, [
+        ...["-nostdin", "-v", "error", "-f", "mp4", "-i", "pipe:0"],
+        ...["-map", "0:v:0", "-an", "-sn", "-dn", ...FfmpegBinary.passthroughArgs(version)],
+        ...["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+      ]))
+  )
   yield* Effect.addFinalizer(() => Effect.sync(() => decoder?.close()))
 
   /** Decodes the header-built last-frame clip in the warm ffmpeg; `undefined` unless exactly one frame came out. */
   const decodeLastFrameClip = (video: string, clip: NonNullable<ReturnType<typeof lastFrameClip>>, size: Size) =>
     Effect.gen(function* () {
-      const warm = yield* warmDecoder.pipe(Effect.mapError(frameError(video, "ffmpeg is not usable")))
+      const warm = yield* decoderFor.pipe(Effect.mapError(frameError(video, "ffmpeg is not usable")))
       const sink = new LastFrameSink(size.width * size.height * 3)
       const fed = yield* Effect.result(warm.feed(clip, sink.write))
-      // The next clip finds its decoder started.
-      warm.warm()
+      // The next clip finds its decoder started, without the start competing with this seam's encode and upload.
+      warm.warmAfter(REWARM_AFTER_MS)
       return fed._tag === "Success" && sink.frames === 1 && sink.complete ? sink : undefined
     })
 
@@ -207,14 +216,16 @@ export const make = Effect.gen(function* () {
       catch: frameError(path, "not a readable image")
     })
 
-  // sharp (libvips) is loaded while the first clip renders, not before the first create, nor at the first seam.
-  const preloadSharp = Effect.sync(() => {
-    setTimeout(() => void loadSharp().catch(() => undefined), SHARP_PRELOAD_MS).unref()
-  })
+  // sharp (libvips) and the decoder the first last frame will use are started while the first clip renders: not
+  // before the first create, nor at the first seam.
+  const startInBackground = (warm: WarmProcess) =>
+    Effect.sync(() => {
+      warm.warmAfter(BACKGROUND_START_MS)
+      setTimeout(() => void loadSharp().catch(() => undefined), BACKGROUND_START_MS).unref()
+    })
 
   return FrameExtractor.FrameExtractor.of({
-    // Checking ffmpeg before a run also starts the decoder the first last frame will use.
-    preflight: Effect.andThen(warmDecoder, preloadSharp),
+    preflight: Effect.asVoid(Effect.flatMap(decoderFor, startInBackground)),
     inspectImage,
     inspectVideo,
     fitImage,

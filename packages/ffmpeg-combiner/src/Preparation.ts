@@ -45,8 +45,9 @@ const identity = (path: string) =>
 
 export const make: Effect.Effect<Preparation, never, Probe | Scope.Scope> = Effect.gen(function* () {
   const prober = yield* Probe
-  // Named by the owning process, so one that was killed is recognised and its heads removed here.
-  yield* Effect.promise(() => removeOrphans(tmpdir()))
+  // Named by the owning process, so one that was killed is recognised and its heads removed here; in the
+  // background: a temp directory can hold thousands of names, and nothing waits for their removal.
+  yield* Effect.forkScoped(Effect.promise(() => removeOrphans(tmpdir())))
   const directory = yield* Effect.acquireRelease(
     Effect.promise(() => mkdtemp(NodePath.join(tmpdir(), `${PREFIX}${process.pid}-`))),
     (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -36,6 +36,27 @@ describe("FfmpegBinary", () => {
     assert.isFalse(FfmpegBinary.isSupported(FfmpegBinary.parseVersion("ffmpeg version 4.2.7-0ubuntu0.1")!))
     assert.isUndefined(FfmpegBinary.parseVersion("not ffmpeg"))
   })
+
+  it.effect("resolve takes the first executable in PATH order, and the bare name when there is none", () =>
+    Effect.gen(function* () {
+      const dirs = ["a", "b", "c", "d"].map((name) => NodePath.join(dir, `path-${name}`))
+      for (const entry of dirs) mkdirSync(entry, { recursive: true })
+      // a: not executable; b and d: executable. b comes first.
+      writeFileSync(NodePath.join(dirs[0]!, "tool"), "#!/bin/sh\n")
+      for (const entry of [dirs[1]!, dirs[3]!]) {
+        writeFileSync(NodePath.join(entry, "tool"), "#!/bin/sh\n")
+        chmodSync(NodePath.join(entry, "tool"), 0o755)
+      }
+      const saved = process.env.PATH
+      try {
+        process.env.PATH = dirs.join(NodePath.delimiter)
+        assert.strictEqual(yield* FfmpegBinary.resolve("tool"), NodePath.join(dirs[1]!, "tool"))
+        assert.strictEqual(yield* FfmpegBinary.resolve("absent"), "absent")
+      } finally {
+        process.env.PATH = saved
+      }
+    })
+  )
 
   it.effect("finds the real ffmpeg on PATH and accepts it", () =>
     Effect.gen(function* () {

@@ -57,6 +57,31 @@ describe("lastFrameClip through a WarmProcess", () => {
   )
 
   it(
+    "warmAfter starts the process only after its delay; a take before then starts one at once and cancels it",
+    async () => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+      const warm = new WarmProcess("sleep", ["30"])
+      try {
+        warm.warmAfter(150)
+        assert.isUndefined(warm.waitingPid, "started before its delay")
+        await sleep(500)
+        assert.isDefined(warm.waitingPid, "not started after its delay")
+        warm.close()
+
+        warm.warmAfter(150)
+        const taken = warm.take()
+        assert.isDefined(taken.pid)
+        taken.kill("SIGKILL")
+        await sleep(500)
+        assert.isUndefined(warm.waitingPid, "the scheduled start ran after a take")
+      } finally {
+        warm.close()
+      }
+    },
+    TIMEOUT
+  )
+
+  it(
     "a waiting process never keeps Node alive, and close() ends it",
     async () => {
       const script = NodePath.join(dir, "idle.ts")
@@ -65,7 +90,10 @@ describe("lastFrameClip through a WarmProcess", () => {
         script,
         `import { WarmProcess } from ${JSON.stringify(module)}\n` +
           `const warm = new WarmProcess("ffmpeg", ${JSON.stringify([...decoderArgs, ...rawRgb])})\n` +
-          "warm.warm()\nconsole.log('started')\n"
+          "warm.warm()\n" +
+          // A start scheduled for later must not keep Node alive either.
+          `new WarmProcess("sleep", ["30"]).warmAfter(60_000)\n` +
+          "console.log('started')\n"
       )
       // Node must exit on its own with the decoder still waiting; the timeout would kill it otherwise.
       const result = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 20_000 })

@@ -21,6 +21,7 @@ const alive = (child: ChildProcess | undefined): child is ChildProcess =>
 
 export class WarmProcess {
   private waiting: ChildProcess | undefined
+  private pending: NodeJS.Timeout | undefined
   private readonly binary: string
   private readonly args: ReadonlyArray<string>
 
@@ -43,13 +44,30 @@ export class WarmProcess {
 
   /** Starts the next process, unless one is already waiting. */
   readonly warm = (): void => {
+    this.cancelPending()
     if (alive(this.waiting)) return
     this.waiting = this.start()
     setReferenced(this.waiting, false)
   }
 
+  /**
+   * Starts the next process `delayMs` from now (unless one is waiting by then). Spawning, and ffmpeg loading its
+   * libraries, take CPU (tens of ms on two cores) that the work right after a decode should not share.
+   */
+  readonly warmAfter = (delayMs: number): void => {
+    if (alive(this.waiting) || this.pending !== undefined) return
+    this.pending = setTimeout(this.warm, delayMs)
+    this.pending.unref()
+  }
+
+  private cancelPending(): void {
+    clearTimeout(this.pending)
+    this.pending = undefined
+  }
+
   /** Hands over the waiting process (or a new one); the caller owns it from now on. */
   readonly take = (): ChildProcess => {
+    this.cancelPending()
     const child = alive(this.waiting) ? this.waiting : this.start()
     this.waiting = undefined
     setReferenced(child, true)
@@ -57,6 +75,7 @@ export class WarmProcess {
   }
 
   readonly close = (): void => {
+    this.cancelPending()
     this.waiting?.kill("SIGKILL")
     this.waiting = undefined
   }
