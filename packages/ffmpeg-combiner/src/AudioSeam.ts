@@ -9,7 +9,7 @@
 import { mkdtemp, rename, rm, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { AudioSeam, Errors, type Transition } from "@longsora/core"
-import { Effect, Layer, Semaphore } from "effect"
+import { Effect, Exit, Layer, Semaphore } from "effect"
 import { FfmpegBinary } from "./FfmpegBinary.ts"
 import { BlendStream } from "./internal/blendStream.ts"
 import { planAudioSwap, readMovie, streamsOf, writeJoin } from "./internal/mp4/index.ts"
@@ -157,9 +157,16 @@ export const make = Effect.gen(function* () {
       })
     )
 
-  const restart = (soundtrack: Soundtrack, settings: string) => {
+  /** Stops the encoder; the segments seen stay known, their pieces are streamed again. */
+  const dropStream = (soundtrack: Soundtrack) => {
     soundtrack.stream?.kill()
-    Object.assign(soundtrack, { seen: [], stream: undefined, fed: 0, window: 0, settings })
+    Object.assign(soundtrack, { stream: undefined, fed: 0 })
+  }
+
+  /** Forgets everything: the soundtrack is for other segments or settings. */
+  const restart = (soundtrack: Soundtrack, settings: string) => {
+    dropStream(soundtrack)
+    Object.assign(soundtrack, { seen: [], window: 0, settings })
   }
 
   /**
@@ -187,11 +194,8 @@ export const make = Effect.gen(function* () {
     if (!sound) return "no sound yet"
     const places = infos.map((info, i) => placementOf(info, i, input.transition))
     const window = Math.min(input.seconds, ...places.map((p) => p.span / 2))
-    if (soundtrack.stream && window < soundtrack.window) {
-      // A later segment too short for the crossfade: the pieces streamed so far are made again.
-      soundtrack.stream.kill()
-      Object.assign(soundtrack, { stream: undefined, fed: 0 })
-    }
+    // A later segment too short for the crossfade: the pieces streamed so far are made again.
+    if (soundtrack.stream && window < soundtrack.window) dropStream(soundtrack)
     const format = {
       sampleRate: sound.sampleRate,
       channels: sound.channels === 1 ? 1 : 2,
@@ -205,7 +209,11 @@ export const make = Effect.gen(function* () {
     const layout = { sampleRate: format.sampleRate, layout: format.channels === 1 ? "mono" : "stereo" }
     for (let i = soundtrack.fed; i < infos.length; i++) {
       const graph = pieceGraph(infos[i]!, places[i]!, i > 0 ? soundtrack.window : 0, layout)
-      yield* soundtrack.stream.feed(graph, infos[i]!.audio ? infos[i]!.path : undefined)
+      const stream = soundtrack.stream
+      yield* stream.feed(graph, infos[i]!.audio ? infos[i]!.path : undefined).pipe(
+        // A piece cut short (an error, an interruption) leaves the stream unusable: the next try starts it again.
+        Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => dropStream(soundtrack))))
+      )
       soundtrack.fed = i + 1
     }
     return "streaming"
