@@ -9,6 +9,7 @@ import { Context, Effect, Layer, Option } from "effect"
 import type { Job, JobUpdate } from "./Job.ts"
 import * as Sqlite from "./Sqlite.ts"
 import { toJob, toKey } from "./StoredRows.ts"
+import * as Usage from "./Usage.ts"
 
 export interface KeyRecord {
   readonly id: string
@@ -56,6 +57,18 @@ export interface Service {
   readonly get: (id: string) => Effect.Effect<Option.Option<Job>>
   readonly list: (query: ListQuery) => Effect.Effect<Page>
   readonly update: (id: string, update: JobUpdate) => Effect.Effect<void>
+  /**
+   * Runs a finished job again for `seconds` more of video (a regenerate): checked against the owner's limits,
+   * charged to today's seconds and set to `update`, atomically; or the limit it would break.
+   */
+  readonly reopen: (
+    job: Job,
+    charge: { readonly seconds: number; readonly at: number },
+    limits: Limits,
+    update: JobUpdate
+  ) => Effect.Effect<Option.Option<LimitExceeded>>
+  /** Takes back a `reopen`'s charge (what it was for could not start) and sets the job to `update`. */
+  readonly refund: (job: Job, at: number, update: JobUpdate) => Effect.Effect<void>
   readonly remove: (id: string) => Effect.Effect<void>
   /** Every job not yet completed or failed, oldest first: what a starting server resumes. */
   readonly unfinished: Effect.Effect<ReadonlyArray<Job>>
@@ -93,6 +106,13 @@ CREATE TABLE IF NOT EXISTS events (
   data TEXT NOT NULL,
   PRIMARY KEY (job_id, seq)
 );
+CREATE TABLE IF NOT EXISTS charges (
+  owner TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  seconds INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS charges_owner ON charges (owner, at);
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -105,8 +125,6 @@ CREATE TABLE IF NOT EXISTS api_keys (
 `
 
 type Row = Record<string, SQLInputValue>
-
-const startOfUtcDay = (unixSeconds: number) => unixSeconds - (unixSeconds % 86_400)
 
 /** Runs `f` in one write transaction (BEGIN IMMEDIATE: other processes wait, nothing interleaves). */
 const transaction = <A>(db: DatabaseSync, f: () => A): A => {
@@ -136,31 +154,46 @@ export const fromDatabase = (db: DatabaseSync): Service => {
   const one = (sql: string, ...params: Array<SQLInputValue>) => statement(sql).get(...params) as Row | undefined
   const run = (sql: string, ...params: Array<SQLInputValue>) => statement(sql).run(...params)
 
-  const exceeded = (job: Job, limits: Limits): LimitExceeded | undefined => {
+  /** Whether `seconds` more at `at` would break the owner's limits: its running jobs, its seconds today (UTC). */
+  const exceeded = (owner: string, seconds: number, at: number, limits: Limits): LimitExceeded | undefined => {
     const running = Number(
-      one("SELECT count(*) AS c FROM jobs WHERE owner = ? AND status IN ('queued', 'in_progress')", job.owner)!.c
+      one("SELECT count(*) AS c FROM jobs WHERE owner = ? AND status IN ('queued', 'in_progress')", owner)!.c
     )
-    if (running >= limits.maxRunningJobs) {
-      return { limit: "running_jobs", allowed: limits.maxRunningJobs, used: running }
-    }
     const today = Number(
       one(
-        "SELECT coalesce(sum(seconds), 0) AS s FROM jobs WHERE owner = ? AND created_at >= ?",
-        job.owner,
-        startOfUtcDay(job.createdAt)
+        `SELECT (SELECT coalesce(sum(seconds), 0) FROM jobs WHERE owner = ? AND created_at >= ?)
+          + (SELECT coalesce(sum(seconds), 0) FROM charges WHERE owner = ? AND at >= ?) AS s`,
+        owner,
+        Usage.startOfUtcDay(at),
+        owner,
+        Usage.startOfUtcDay(at)
       )!.s
     )
-    if (today + job.seconds > limits.secondsPerDay) {
-      return { limit: "seconds_per_day", allowed: limits.secondsPerDay, used: today }
+    return Usage.exceeded({ running, today }, seconds, limits)
+  }
+
+  const update = (id: string, update: JobUpdate) => {
+    const columns: Array<[string, SQLInputValue]> = []
+    if (update.status !== undefined) columns.push(["status", update.status])
+    if (update.progress !== undefined) columns.push(["progress", update.progress])
+    if (update.completedAt !== undefined) columns.push(["completed_at", update.completedAt])
+    if (update.error !== undefined) {
+      columns.push(["error", update.error === null ? null : JSON.stringify(update.error)])
     }
-    return undefined
+    if (update.extras !== undefined) columns.push(["extras", JSON.stringify(update.extras)])
+    if (columns.length === 0) return
+    run(
+      `UPDATE jobs SET ${columns.map(([name]) => `${name} = ?`).join(", ")} WHERE id = ?`,
+      ...columns.map(([, value]) => value),
+      id
+    )
   }
 
   return {
     create: (job, limits) =>
       Effect.sync(() =>
         transaction(db, () => {
-          const over = exceeded(job, limits)
+          const over = exceeded(job.owner, job.seconds, job.createdAt, limits)
           if (over) return Option.some(over)
           run(
             "INSERT INTO jobs (id, owner, created_at, status, progress, seconds, size, request, output_dir, completed_at, error, extras) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -197,23 +230,30 @@ export const fromDatabase = (db: DatabaseSync): Service => {
           : all(`SELECT * FROM jobs WHERE owner = ? ORDER BY n ${direction} LIMIT ?`, owner, limit + 1)
         return { data: rows.slice(0, limit).map(toJob), hasMore: rows.length > limit }
       }),
-    update: (id, update) =>
-      Effect.sync(() => {
-        const columns: Array<[string, SQLInputValue]> = []
-        if (update.status !== undefined) columns.push(["status", update.status])
-        if (update.progress !== undefined) columns.push(["progress", update.progress])
-        if (update.completedAt !== undefined) columns.push(["completed_at", update.completedAt])
-        if (update.error !== undefined) {
-          columns.push(["error", update.error === null ? null : JSON.stringify(update.error)])
-        }
-        if (update.extras !== undefined) columns.push(["extras", JSON.stringify(update.extras)])
-        if (columns.length === 0) return
-        run(
-          `UPDATE jobs SET ${columns.map(([name]) => `${name} = ?`).join(", ")} WHERE id = ?`,
-          ...columns.map(([, value]) => value),
-          id
-        )
-      }),
+    update: (id, changes) => Effect.sync(() => update(id, changes)),
+    reopen: (job, charge, limits, changes) =>
+      Effect.sync(() =>
+        transaction(db, () => {
+          const over = exceeded(job.owner, charge.seconds, charge.at, limits)
+          if (over) return Option.some(over)
+          run(
+            "INSERT INTO charges (owner, job_id, at, seconds) VALUES (?, ?, ?, ?)",
+            job.owner,
+            job.id,
+            charge.at,
+            charge.seconds
+          )
+          update(job.id, changes)
+          return Option.none()
+        })
+      ),
+    refund: (job, at, changes) =>
+      Effect.sync(() =>
+        transaction(db, () => {
+          run("DELETE FROM charges WHERE job_id = ? AND at = ?", job.id, at)
+          update(job.id, changes)
+        })
+      ),
     remove: (id) =>
       Effect.sync(() =>
         transaction(db, () => {

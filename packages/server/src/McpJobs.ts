@@ -11,7 +11,6 @@ import { CostConfirmation, Requests, RunStore, type ToolParams, Watch } from "@l
 import { Context, Effect, Option } from "effect"
 import { CurrentPrincipal, type Principal } from "./Auth.ts"
 import { isTerminal, type Job } from "./Job.ts"
-import * as JobProgress from "./JobProgress.ts"
 import { JobRunner, removeFiles } from "./JobRunner.ts"
 import { JobStore } from "./JobStore.ts"
 import * as NewJob from "./NewJob.ts"
@@ -224,20 +223,15 @@ export const make = (options: Options, services: Context.Context<Services>): Run
       tool: "regenerate",
       subject: `Making segment ${preview.segments.join(", ")} of ${params.run} again`
     })
-    yield* withServices(Regenerate.begin(input).pipe(Effect.scoped))
-    const reopened = {
-      status: "queued" as const,
-      progress: 0,
-      error: null,
-      completedAt: null,
-      extras: JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd)
-    }
-    yield* store.update(job.id, reopened)
-    yield* runner.submit({ ...job, ...reopened })
+    // Charged to today's seconds within the key's limits before any file is touched.
+    const caller = yield* principal
+    const queued = yield* withServices(
+      NewJob.reopen(job, preview.seconds, caller.limits, Regenerate.begin(input).pipe(Effect.scoped))
+    )
     const lead =
       `${preview.resuming ? "Finishing an interrupted regenerate: making" : "Making"} segment ${preview.segments.join(", ")} ` +
       `again (${preview.seconds} s, estimated ${Requests.usd(preview.estimatedCostUsd)}); earlier versions are kept.`
-    return reply({ ...job, ...reopened }, lead, {
+    return reply(queued, lead, {
       regenerating: preview.segments,
       seconds: preview.seconds,
       estimatedCostUsd: preview.estimatedCostUsd

@@ -6,12 +6,12 @@
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { type LongVideoRequest, Plan, Validation } from "@longsora/core"
-import { Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import { ApiError, fromValidation } from "./ApiError.ts"
 import type { Job } from "./Job.ts"
 import * as JobProgress from "./JobProgress.ts"
 import { JobRunner } from "./JobRunner.ts"
-import { JobStore, type Limits } from "./JobStore.ts"
+import { JobStore, type LimitExceeded, type Limits } from "./JobStore.ts"
 import * as VideoObject from "./VideoObject.ts"
 
 export const newId = () => `${VideoObject.idPrefix}${randomBytes(24).toString("hex")}`
@@ -64,22 +64,51 @@ export const prepare = Effect.fnUntraced(function* (input: Input) {
   return { job, validated }
 })
 
+/** The 429 for a limit that `seconds` more of video would break, saying which and what to do. */
+const limitError = ({ limit, allowed, used }: LimitExceeded, seconds: number) =>
+  new ApiError({
+    status: 429,
+    message:
+      limit === "running_jobs"
+        ? `Too many running jobs for this key: ${used} of ${allowed} are queued or in progress. Wait for one to finish, or ask the operator to raise the limit.`
+        : `This job's ${seconds} s would pass this key's limit of ${allowed} video seconds per day (${used} s used today, UTC). Ask for fewer seconds, wait until tomorrow, or ask the operator to raise the limit.`,
+    type: "rate_limit_error",
+    param: null,
+    code: limit === "running_jobs" ? "too_many_running_jobs" : "daily_seconds_exceeded"
+  })
+
 /** Stores the job unless it breaks the owner's limits (429, saying which), and starts or queues it. */
 export const admit = Effect.fnUntraced(function* (job: Job, limits: Limits) {
   const over = yield* (yield* JobStore).create(job, limits)
-  if (Option.isSome(over)) {
-    const { limit, allowed, used } = over.value
-    const message =
-      limit === "running_jobs"
-        ? `Too many running jobs for this key: ${used} of ${allowed} are queued or in progress. Wait for one to finish, or ask the operator to raise the limit.`
-        : `This job's ${job.seconds} s would pass this key's limit of ${allowed} video seconds per day (${used} s used today, UTC). Ask for fewer seconds, wait until tomorrow, or ask the operator to raise the limit.`
-    return yield* new ApiError({
-      status: 429,
-      message,
-      type: "rate_limit_error",
-      param: null,
-      code: limit === "running_jobs" ? "too_many_running_jobs" : "daily_seconds_exceeded"
-    })
-  }
+  if (Option.isSome(over)) return yield* limitError(over.value, job.seconds)
   yield* (yield* JobRunner).submit(job)
+})
+
+/**
+ * Queues a finished job to run again for `seconds` more of video (a regenerate), charged to today's seconds,
+ * unless that breaks the owner's limits (429, saying which). `prepare` readies the run (sets the segments to make
+ * aside); if it fails, the charge is taken back and the job is as it was. Then the job is started or queued.
+ */
+export const reopen = Effect.fnUntraced(function* <E, R>(
+  job: Job,
+  seconds: number,
+  limits: Limits,
+  prepare: Effect.Effect<void, E, R>
+) {
+  const store = yield* JobStore
+  const at = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const reopened = {
+    status: "queued" as const,
+    progress: 0,
+    error: null,
+    completedAt: null,
+    extras: JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd)
+  }
+  const over = yield* store.reopen(job, { seconds, at }, limits, reopened)
+  if (Option.isSome(over)) return yield* limitError(over.value, seconds)
+  const { status, progress, error, completedAt, extras } = job
+  yield* prepare.pipe(Effect.onError(() => store.refund(job, at, { status, progress, error, completedAt, extras })))
+  const queued: Job = { ...job, ...reopened }
+  yield* (yield* JobRunner).submit(queued)
+  return queued
 })

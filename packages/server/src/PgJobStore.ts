@@ -5,8 +5,10 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { JobStore, type LimitExceeded, type Service } from "./JobStore.ts"
+import type { JobUpdate } from "./Job.ts"
+import { JobStore, type LimitExceeded, type Limits, type Service } from "./JobStore.ts"
 import { type Row, toJob, toKey } from "./StoredRows.ts"
+import * as Usage from "./Usage.ts"
 
 const schema = [
   `CREATE TABLE IF NOT EXISTS longsora_jobs (
@@ -32,6 +34,13 @@ const schema = [
     data TEXT NOT NULL,
     PRIMARY KEY (job_id, seq)
   )`,
+  `CREATE TABLE IF NOT EXISTS longsora_charges (
+    owner TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    seconds INTEGER NOT NULL
+  )`,
+  "CREATE INDEX IF NOT EXISTS longsora_charges_owner ON longsora_charges (owner, at)",
   `CREATE TABLE IF NOT EXISTS longsora_api_keys (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -58,35 +67,59 @@ export const make = Effect.gen(function* () {
     .pipe(Effect.orDie)
   const rows = <A>(effect: Effect.Effect<A, unknown>) => Effect.orDie(effect)
 
+  /**
+   * Whether `seconds` more at `at` would break the owner's limits. Run inside a transaction that holds the owner's
+   * advisory lock, so the check and what follows are atomic across every runner.
+   */
+  const exceeded = (owner: string, seconds: number, at: number, limits: Limits) =>
+    Effect.gen(function* () {
+      yield* sql`SELECT pg_advisory_xact_lock(hashtext(${owner}))`
+      const dayStart = Usage.startOfUtcDay(at)
+      const [usage] = yield* sql<Row>`SELECT
+        (SELECT count(*) FROM longsora_jobs WHERE owner = ${owner} AND status IN ('queued', 'in_progress')) AS running,
+        (SELECT coalesce(sum(seconds), 0) FROM longsora_jobs WHERE owner = ${owner} AND created_at >= ${dayStart})
+          + (SELECT coalesce(sum(seconds), 0) FROM longsora_charges WHERE owner = ${owner} AND at >= ${dayStart})
+          AS today`
+      return Option.fromNullishOr(
+        Usage.exceeded({ running: Number(usage!.running), today: Number(usage!.today) }, seconds, limits)
+      )
+    })
+
+  const update = (id: string, update: JobUpdate) => {
+    const values: Record<string, unknown> = {}
+    if (update.status !== undefined) values.status = update.status
+    if (update.progress !== undefined) values.progress = update.progress
+    if (update.completedAt !== undefined) values.completed_at = update.completedAt
+    if (update.error !== undefined) values.error = update.error === null ? null : JSON.stringify(update.error)
+    if (update.extras !== undefined) values.extras = JSON.stringify(update.extras)
+    if (Object.keys(values).length === 0) return Effect.void
+    return sql`UPDATE longsora_jobs SET ${sql.update(values)} WHERE id = ${id}`.pipe(Effect.asVoid)
+  }
+
   const create: Service["create"] = (job, limits) =>
     sql
       .withTransaction(
         Effect.gen(function* () {
-          // One create per owner at a time, across every runner: the check and the insert are atomic.
-          yield* sql`SELECT pg_advisory_xact_lock(hashtext(${job.owner}))`
-          const [running] = yield* sql<Row>`SELECT count(*) AS c FROM longsora_jobs
-            WHERE owner = ${job.owner} AND status IN ('queued', 'in_progress')`
-          if (Number(running!.c) >= limits.maxRunningJobs) {
-            return Option.some<LimitExceeded>({
-              limit: "running_jobs",
-              allowed: limits.maxRunningJobs,
-              used: Number(running!.c)
-            })
-          }
-          const dayStart = job.createdAt - (job.createdAt % 86_400)
-          const [today] = yield* sql<Row>`SELECT coalesce(sum(seconds), 0) AS s FROM longsora_jobs
-            WHERE owner = ${job.owner} AND created_at >= ${dayStart}`
-          if (Number(today!.s) + job.seconds > limits.secondsPerDay) {
-            return Option.some<LimitExceeded>({
-              limit: "seconds_per_day",
-              allowed: limits.secondsPerDay,
-              used: Number(today!.s)
-            })
-          }
+          const over = yield* exceeded(job.owner, job.seconds, job.createdAt, limits)
+          if (Option.isSome(over)) return over
           yield* sql`INSERT INTO longsora_jobs (id, owner, created_at, status, progress, seconds, size, request,
             output_dir, completed_at, error, extras) VALUES (${job.id}, ${job.owner}, ${job.createdAt}, ${job.status},
             ${job.progress}, ${job.seconds}, ${job.size}, ${JSON.stringify(job.request)}, ${job.outputDir},
             ${job.completedAt}, ${job.error === null ? null : JSON.stringify(job.error)}, ${JSON.stringify(job.extras)})`
+          return Option.none<LimitExceeded>()
+        })
+      )
+      .pipe(Effect.orDie)
+
+  const reopen: Service["reopen"] = (job, charge, limits, changes) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          const over = yield* exceeded(job.owner, charge.seconds, charge.at, limits)
+          if (Option.isSome(over)) return over
+          yield* sql`INSERT INTO longsora_charges (owner, job_id, at, seconds)
+            VALUES (${job.owner}, ${job.id}, ${charge.at}, ${charge.seconds})`
+          yield* update(job.id, changes)
           return Option.none<LimitExceeded>()
         })
       )
@@ -111,16 +144,17 @@ export const make = Effect.gen(function* () {
             )
         return { data: found.slice(0, limit).map(toJob), hasMore: found.length > limit }
       }),
-    update: (id, update) => {
-      const values: Record<string, unknown> = {}
-      if (update.status !== undefined) values.status = update.status
-      if (update.progress !== undefined) values.progress = update.progress
-      if (update.completedAt !== undefined) values.completed_at = update.completedAt
-      if (update.error !== undefined) values.error = update.error === null ? null : JSON.stringify(update.error)
-      if (update.extras !== undefined) values.extras = JSON.stringify(update.extras)
-      if (Object.keys(values).length === 0) return Effect.void
-      return rows(sql`UPDATE longsora_jobs SET ${sql.update(values)} WHERE id = ${id}`).pipe(Effect.asVoid)
-    },
+    update: (id, changes) => rows(update(id, changes)),
+    reopen,
+    refund: (job, at, changes) =>
+      sql
+        .withTransaction(
+          Effect.gen(function* () {
+            yield* sql`DELETE FROM longsora_charges WHERE job_id = ${job.id} AND at = ${at}`
+            yield* update(job.id, changes)
+          })
+        )
+        .pipe(Effect.orDie),
     remove: (id) =>
       sql
         .withTransaction(

@@ -196,6 +196,40 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
       await client.close()
     }
   })
+  it("a regenerate counts toward the key's seconds per day: past the limit it is refused before anything is touched", async () => {
+    const dataDir = join(dir, "offline")
+    const issued = await ServeProcess.run(
+      ["serve", "keys", "create", "tight", "--seconds-per-day", "12", "--data-dir", dataDir],
+      undefined
+    )
+    expect(issued.code).toBe(0)
+    const { client, call } = await connect(server.baseURL, issued.stdout.trim())
+    try {
+      const { run } = structured<Status>(
+        await call("generate", { prompt: "A kite over the dunes.", durations: [4, 4] })
+      )
+      expect(structured<Status>(await call("status", { run, watch: true }))).toMatchObject({ state: "completed" })
+      // 8 s made, 4 s more: 12 s of 12 today.
+      const redo = { run, segment: 2, prompt: "The kite dips toward the sea.", confirm: true }
+      expect(structured<Status>(await call("regenerate", redo))).toMatchObject({ state: "queued" })
+      expect(structured<Status>(await call("status", { run, watch: true }))).toMatchObject({ state: "completed" })
+      const manifestFile = join(dataDir, "jobs", run, ".longsora", "manifest.json")
+      const before = readFileSync(manifestFile, "utf8")
+
+      const refused = await call("regenerate", { ...redo, prompt: "The kite climbs again." })
+      expect(refused.isError).toBe(true)
+      expect(text(refused)).toMatch(/limit of 12 video seconds per day \(12 s used today/)
+      // Nothing was touched: the job is as it was, its manifest unchanged, no segment set aside.
+      expect(structured<Status>(await call("status", { run }))).toMatchObject({ state: "completed" })
+      expect(readFileSync(manifestFile, "utf8")).toBe(before)
+      // A new job is refused too: the regenerate's seconds were charged to today.
+      const more = await call("generate", { prompt: "A second kite.", durations: [4] })
+      expect(more.isError).toBe(true)
+      expect(text(more)).toMatch(/12 s used today/)
+    } finally {
+      await client.close()
+    }
+  })
 })
 
 describe("longsora serve: MCP runs are durable server jobs", { timeout: 90_000 }, () => {
