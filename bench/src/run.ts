@@ -43,11 +43,14 @@ const all: Array<Scenario> = [
   { name: "chained-3-4s", mode: "chained", segments: 3, simulatedSeconds: 4 },
   { name: "chained-10-4s", mode: "chained", segments: 10, simulatedSeconds: 4 },
   {
+    // A constant 1.4 Mbit/s: every runner's clips are the same size whatever their prompts (the emulator's default
+    // constant quality made the plain loop's simpler pictures smaller, so its downloads shorter).
     name: "chained-3-8s-throttled",
     mode: "chained",
     segments: 3,
     simulatedSeconds: 8,
     clipSeconds: 8,
+    videoBitrate: 1_400_000,
     bytesPerSecond: 1_400_000
   },
   {
