@@ -4,7 +4,7 @@
  * flag sets (`Messages` spells it as the flag).
  */
 import { Capabilities, Errors, type LongVideoRequest } from "@longsora/core"
-import { CreateVideoParams } from "@longsora/sdk"
+import type { CreateVideoParams } from "@longsora/sdk"
 import { Effect, Option } from "effect"
 
 export interface RequestFlags {
@@ -105,7 +105,10 @@ export type RequestExtras = Pick<
  */
 export const toRequest = Effect.fnUntraced(function* (prompt: string, flags: RequestFlags, extra: RequestExtras) {
   const durations = Option.isSome(flags.durations) ? yield* integerList("durations", flags.durations.value) : undefined
-  return yield* CreateVideoParams.toRequest({
+  // Loaded here, not with the module: `regenerate` and `serve` import this file, and `--help` should not load the
+  // SDK with its providers (the openai client and the AI SDK, about 50 ms).
+  const { CreateVideoParams: Params } = yield* Effect.promise(() => import("@longsora/sdk"))
+  return yield* Params.toRequest({
     ...extra,
     prompt,
     model: flags.model,
