@@ -172,6 +172,15 @@ export const fromDatabase = (db: DatabaseSync): Service => {
     return Usage.exceeded({ running, today }, seconds, limits)
   }
 
+  /** Runs `write` in one write transaction after the limits check; the limit it would break instead, if any. */
+  const withinLimits = (owner: string, seconds: number, at: number, limits: Limits, write: () => void) =>
+    transaction(db, () => {
+      const over = exceeded(owner, seconds, at, limits)
+      if (over) return Option.some(over)
+      write()
+      return Option.none<LimitExceeded>()
+    })
+
   const update = (id: string, update: JobUpdate) => {
     const columns: Array<[string, SQLInputValue]> = []
     if (update.status !== undefined) columns.push(["status", update.status])
@@ -192,9 +201,7 @@ export const fromDatabase = (db: DatabaseSync): Service => {
   return {
     create: (job, limits) =>
       Effect.sync(() =>
-        transaction(db, () => {
-          const over = exceeded(job.owner, job.seconds, job.createdAt, limits)
-          if (over) return Option.some(over)
+        withinLimits(job.owner, job.seconds, job.createdAt, limits, () =>
           run(
             "INSERT INTO jobs (id, owner, created_at, status, progress, seconds, size, request, output_dir, completed_at, error, extras) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             job.id,
@@ -210,8 +217,7 @@ export const fromDatabase = (db: DatabaseSync): Service => {
             job.error === null ? null : JSON.stringify(job.error),
             JSON.stringify(job.extras)
           )
-          return Option.none()
-        })
+        )
       ),
     get: (id) => Effect.sync(() => Option.map(Option.fromNullishOr(one("SELECT * FROM jobs WHERE id = ?", id)), toJob)),
     list: ({ owner, after, limit, order }) =>
@@ -233,9 +239,7 @@ export const fromDatabase = (db: DatabaseSync): Service => {
     update: (id, changes) => Effect.sync(() => update(id, changes)),
     reopen: (job, charge, limits, changes) =>
       Effect.sync(() =>
-        transaction(db, () => {
-          const over = exceeded(job.owner, charge.seconds, charge.at, limits)
-          if (over) return Option.some(over)
+        withinLimits(job.owner, charge.seconds, charge.at, limits, () => {
           run(
             "INSERT INTO charges (owner, job_id, at, seconds) VALUES (?, ?, ?, ?)",
             job.owner,
@@ -244,7 +248,6 @@ export const fromDatabase = (db: DatabaseSync): Service => {
             charge.seconds
           )
           update(job.id, changes)
-          return Option.none()
         })
       ),
     refund: (job, at, changes) =>

@@ -96,34 +96,43 @@ export const make = Effect.gen(function* () {
     return sql`UPDATE longsora_jobs SET ${sql.update(values)} WHERE id = ${id}`.pipe(Effect.asVoid)
   }
 
-  const create: Service["create"] = (job, limits) =>
+  /** Runs `write` in one transaction after the limits check (the owner's lock held); the limit broken instead. */
+  const withinLimits = <E>(owner: string, seconds: number, at: number, limits: Limits, write: Effect.Effect<void, E>) =>
     sql
       .withTransaction(
         Effect.gen(function* () {
-          const over = yield* exceeded(job.owner, job.seconds, job.createdAt, limits)
+          const over = yield* exceeded(owner, seconds, at, limits)
           if (Option.isSome(over)) return over
-          yield* sql`INSERT INTO longsora_jobs (id, owner, created_at, status, progress, seconds, size, request,
-            output_dir, completed_at, error, extras) VALUES (${job.id}, ${job.owner}, ${job.createdAt}, ${job.status},
-            ${job.progress}, ${job.seconds}, ${job.size}, ${JSON.stringify(job.request)}, ${job.outputDir},
-            ${job.completedAt}, ${job.error === null ? null : JSON.stringify(job.error)}, ${JSON.stringify(job.extras)})`
+          yield* write
           return Option.none<LimitExceeded>()
         })
       )
       .pipe(Effect.orDie)
 
+  const create: Service["create"] = (job, limits) =>
+    withinLimits(
+      job.owner,
+      job.seconds,
+      job.createdAt,
+      limits,
+      sql`INSERT INTO longsora_jobs (id, owner, created_at, status, progress, seconds, size, request,
+        output_dir, completed_at, error, extras) VALUES (${job.id}, ${job.owner}, ${job.createdAt}, ${job.status},
+        ${job.progress}, ${job.seconds}, ${job.size}, ${JSON.stringify(job.request)}, ${job.outputDir},
+        ${job.completedAt}, ${job.error === null ? null : JSON.stringify(job.error)}, ${JSON.stringify(job.extras)})`
+    )
+
   const reopen: Service["reopen"] = (job, charge, limits, changes) =>
-    sql
-      .withTransaction(
-        Effect.gen(function* () {
-          const over = yield* exceeded(job.owner, charge.seconds, charge.at, limits)
-          if (Option.isSome(over)) return over
-          yield* sql`INSERT INTO longsora_charges (owner, job_id, at, seconds)
-            VALUES (${job.owner}, ${job.id}, ${charge.at}, ${charge.seconds})`
-          yield* update(job.id, changes)
-          return Option.none<LimitExceeded>()
-        })
+    withinLimits(
+      job.owner,
+      charge.seconds,
+      charge.at,
+      limits,
+      Effect.andThen(
+        sql`INSERT INTO longsora_charges (owner, job_id, at, seconds)
+          VALUES (${job.owner}, ${job.id}, ${charge.at}, ${charge.seconds})`,
+        update(job.id, changes)
       )
-      .pipe(Effect.orDie)
+    )
 
   const service: Service = {
     create,
