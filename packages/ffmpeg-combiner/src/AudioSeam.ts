@@ -6,7 +6,7 @@
  * the window is filled from the audio of the frame a cut drops, and with silence where there is none,
  * so audio and video never move apart, not even by a sample per seam.
  */
-import { mkdtemp, rename, rm, stat } from "node:fs/promises"
+import { mkdtemp, rename, rm } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { AudioSeam, Errors, type Transition } from "@longsora/core"
 import { Effect, Exit, Layer, Semaphore } from "effect"
@@ -14,6 +14,7 @@ import { FfmpegBinary } from "./FfmpegBinary.ts"
 import { BlendStream } from "./internal/blendStream.ts"
 import { planAudioSwap, readMovie, streamsOf, writeJoin } from "./internal/mp4/index.ts"
 import { type ProcessError, run } from "./internal/process.ts"
+import { identity } from "./Preparation.ts"
 import { type MediaInfo, Probe, type ProbeError } from "./Probe.ts"
 
 /** Where each segment's picture sits in the joined output, and how much of its clip a cut dropped. */
@@ -80,15 +81,6 @@ export const pieceGraph = (
   // Exactly the piece's length (an AAC track may end a few ms early or late).
   return `${source}${padded},apad,atrim=end_sample=${Math.round(length * format.sampleRate)}[piece]`
 }
-
-/** A file as its path, size and modification time: a segment made again at the same path is another segment. */
-const identity = (path: string) =>
-  Effect.promise(() =>
-    stat(path).then(
-      (info) => `${path}\0${info.size}\0${info.mtimeMs}`,
-      () => path
-    )
-  )
 
 /**
  * One output's soundtrack in the making: the segments seen so far (probed, in order) and, once one of them has

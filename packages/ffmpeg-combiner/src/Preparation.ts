@@ -35,7 +35,8 @@ export const removeOrphans = async (directory: string): Promise<void> => {
   )
 }
 
-const identity = (path: string) =>
+/** A file as its path, size and modification time: a file made again at the same path is another file. */
+export const identity = (path: string) =>
   Effect.promise(() =>
     stat(path).then(
       (info) => `${path}\0${info.size}\0${info.mtimeMs}`,
