@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs"
+import { existsSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { FrameExtractor } from "@longsora/core"
@@ -122,6 +122,32 @@ layer(FfmpegServices.layer(), { excludeTestServices: true })("FfmpegFrameExtract
           height: 200,
           mimeType: "image/png"
         })
+      }),
+    TIMEOUT
+  )
+
+  it.effect(
+    "inspectImage refuses a truncated image every time, even with many inspected at once",
+    () =>
+      Effect.gen(function* () {
+        const extractor = yield* FrameExtractor.FrameExtractor
+        const whole = yield* Effect.promise(() =>
+          sharp({ create: { width: 640, height: 480, channels: 3, background: "#ff9900" } })
+            .png()
+            .toBuffer()
+        )
+        const halves = Array.from({ length: 40 }, (_, i) => {
+          const file = NodePath.join(dir, `half_${i}.png`)
+          writeFileSync(file, whole.subarray(0, whole.length >> 1))
+          return file
+        })
+        const outcomes = yield* Effect.forEach(halves, (file) => Effect.flip(extractor.inspectImage(file)), {
+          concurrency: "unbounded"
+        })
+        assert.deepStrictEqual(
+          outcomes.map((error) => error._tag),
+          halves.map(() => "FrameError")
+        )
       }),
     TIMEOUT
   )

@@ -69,8 +69,10 @@ export const inspect = async (path: string) => {
 
 /**
  * Decodes every pixel, with the options `writeFitted`'s reads use: `metadata()` reads only the header, so a
- * truncated or corrupt image would pass it and fail mid-run instead. `stats()` streams, holding no full bitmap.
+ * truncated or corrupt image would pass it and fail mid-run instead. A resize to a few pixels streams through the
+ * whole image without holding its bitmap. Not `stats()`: with several images in flight, libvips lets it succeed on
+ * a truncated file about a third of the time (measured with sharp 0.35, 50 at once).
  */
 export const checkDecodes = async (path: string): Promise<void> => {
-  await (await loadSharp())(path).stats()
+  await (await loadSharp())(path).resize(8, 8, { fit: "fill" }).raw().toBuffer()
 }
