@@ -51,11 +51,15 @@ export const keyframesToRender = (durations: ReadonlyArray<number>, hasReference
 const invalid = (field: string, given: string, allowed: string, fix: string) =>
   new InvalidRequest({ field, given, allowed, fix })
 
-/** Whether the request's strategy can run on this model (and, for keyframes, with an image model). */
+/**
+ * Whether the request's strategy can run on this model (and, for keyframes, with an image model, unless
+ * `keyframesMade`: every keyframe is already on disk from an earlier run of the request).
+ */
 export const check = (
   request: LongVideoRequest,
   capabilities: ProviderCapabilities,
-  images: ImageCapabilities | undefined
+  images: ImageCapabilities | undefined,
+  keyframesMade = false
 ): Result.Result<void, InvalidRequest> => {
   const chain = request.chain
   if (chain === undefined || chain === defaultStrategy) return Result.void
@@ -86,7 +90,7 @@ export const check = (
       )
     )
   }
-  if (chain === "keyframes" && images === undefined) {
+  if (chain === "keyframes" && images === undefined && !keyframesMade) {
     return Result.fail(
       invalid(
         "chain",

@@ -8,7 +8,7 @@
  * before it is waited on, so a rerun keeps what was made and pays for nothing twice.
  */
 import { Clock, Effect, FileSystem, Option, Path, Semaphore } from "effect"
-import type { Chained, Context } from "./Chain.ts"
+import { type Chained, type Context, keyframeCount } from "./Chain.ts"
 import { InvalidRequest } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
 import { KeyframeGenerator } from "./KeyframeGenerator.ts"
@@ -19,31 +19,54 @@ import * as Progress from "./Progress.ts"
 /** `keyframe_00.png`, `keyframe_01.png`, …, beside the segments. */
 export const keyframeName = (index: number): string => `keyframe_${String(index).padStart(2, "0")}.png`
 
+const fileExists = Effect.fnUntraced(function* (file: string | undefined) {
+  const fs = yield* FileSystem.FileSystem
+  return file !== undefined && (yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))
+})
+
+/** Whether an earlier run made keyframe `index` and its file is still there. */
+const isMade = (manifest: Manifest.Manifest, index: number) => {
+  const record = Manifest.keyframeRecord(manifest, index)
+  return record?.state === "completed" ? fileExists(record.file) : Effect.succeed(false)
+}
+
+/**
+ * Whether the run in `outputDir` has every keyframe it needs (a resume or a regenerate of a keyframes run): then no
+ * image model is needed. Keyframe 0 is the user's reference when there is one.
+ */
+export const allMade = Effect.fnUntraced(function* (outputDir: string, hasReference: boolean) {
+  const manifest = yield* Manifest.read(outputDir).pipe(Effect.orElseSucceed(() => Option.none<Manifest.Manifest>()))
+  if (Option.isNone(manifest) || manifest.value.request.chain !== "keyframes") return false
+  const count = keyframeCount(manifest.value.request.durations)
+  const needed = Array.from({ length: count }, (_, index) => index).filter((index) => index > 0 || !hasReference)
+  return yield* Effect.forEach(needed, (index) => isMade(manifest.value, index)).pipe(
+    Effect.map((made) => made.every(Boolean))
+  )
+})
+
 const makeKeyframes = Effect.fnUntraced(function* (context: Context) {
   const { validated, store } = context
-  const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const extractor = yield* FrameExtractor
   const images = yield* Effect.serviceOption(KeyframeGenerator)
-  if (Option.isNone(images)) {
-    return yield* new InvalidRequest({
-      field: "chain",
-      given: "keyframes",
-      allowed: "keyframes only with an image model",
-      fix: "Configure an image model for the keyframes, or use another strategy."
-    })
-  }
-  const exists = (file: string | undefined) =>
-    file === undefined ? Effect.succeed(false) : fs.exists(file).pipe(Effect.orElseSucceed(() => false))
 
   /** Keyframe `index`: an earlier run's, or rendered now as an edit of `source` (or from text). */
   return Effect.fnUntraced(function* (index: number, prompt: string, source: string | undefined) {
     const started = yield* Clock.currentTimeMillis
     const destination = path.join(context.segmentsDir, keyframeName(index))
     const record = Manifest.keyframeRecord(yield* store.get, index)
-    if (record?.state === "completed" && (yield* exists(record.file))) {
+    if (record?.state === "completed" && (yield* fileExists(record.file))) {
       yield* Progress.emit({ _tag: "KeyframeRendered", index, path: record.file!, reused: true, ms: 0 })
       return record.file!
+    }
+    // Validation let the run through without an image model only because every keyframe was made; one has gone since.
+    if (Option.isNone(images)) {
+      return yield* new InvalidRequest({
+        field: "chain",
+        given: "keyframes",
+        allowed: "keyframes only with an image model",
+        fix: `Keyframe ${index} must be made again (${destination} is gone): configure an image model, or use another strategy.`
+      })
     }
     // A request sent by an earlier run whose answer never arrived: that image was paid for and is lost.
     const lost = record?.state === "requested" ? (record.lost ?? 0) + 1 : record?.lost

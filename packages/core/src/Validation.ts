@@ -20,6 +20,7 @@ import {
   sizeOption
 } from "./Capabilities.ts"
 import * as Chain from "./Chain.ts"
+import * as ChainKeyframes from "./ChainKeyframes.ts"
 import { Combiner } from "./Combiner.ts"
 import * as DurationSolver from "./DurationSolver.ts"
 import { InvalidRequest, type MissingDependency, type UnformableDuration } from "./Errors.ts"
@@ -184,11 +185,15 @@ const checkConcurrency = (request: LongVideoRequest): Result.Result<void, Invali
       )
 }
 
-/** The checks that need no I/O: prompt, model arguments, size, chain strategy, durations, transition. */
+/**
+ * The checks that need no I/O: prompt, model arguments, size, chain strategy, durations, transition. `keyframesMade`:
+ * an earlier run of the request made every keyframe, so no image model is needed (see `Chain.check`).
+ */
 export const checkArguments = (
   request: LongVideoRequest,
   capabilities: ProviderCapabilities,
-  images?: ImageCapabilities
+  images?: ImageCapabilities,
+  keyframesMade = false
 ): Result.Result<
   { readonly size: string; readonly durations: ReadonlyArray<number>; readonly usdPerSecond: number },
   InvalidRequest | UnformableDuration
@@ -255,7 +260,7 @@ export const checkArguments = (
   }
   const concurrency = checkConcurrency(request)
   if (Result.isFailure(concurrency)) return Result.fail(concurrency.failure)
-  const chain = Chain.check(request, capabilities, images)
+  const chain = Chain.check(request, capabilities, images, keyframesMade)
   if (Result.isFailure(chain)) return Result.fail(chain.failure)
   return Result.map(resolveDurations(request, capabilities), (durations) => {
     return { size, durations, usdPerSecond: option.usdPerSecond }
@@ -416,7 +421,12 @@ export const validate = Effect.fn("Validation.validate")(function* (
   const generator = yield* SegmentGenerator
   const capabilities = yield* generator.capabilities(request.model)
   const images = Option.getOrUndefined(yield* Effect.serviceOption(KeyframeGenerator))?.capabilities
-  const checked = yield* Effect.fromResult(checkArguments(request, capabilities, images))
+  const keyframesMade =
+    images === undefined &&
+    request.chain === "keyframes" &&
+    !request.restart &&
+    (yield* ChainKeyframes.allMade(request.outputDir, request.inputReference !== undefined))
+  const checked = yield* Effect.fromResult(checkArguments(request, capabilities, images, keyframesMade))
   // Both checks start processes (ffprobe, ffmpeg): run them side by side, and report the first failure in this
   // order whatever finishes first. The output directory is created only once they pass.
   const [referenceResult, preflightResult] = yield* Effect.all(

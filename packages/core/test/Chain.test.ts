@@ -1,7 +1,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, FileSystem, Layer, Ref, Result } from "effect"
-import { DurationSolver, LongVideo, Progress } from "../src/index.ts"
+import { DurationSolver, LongVideo, Progress, Regenerate } from "../src/index.ts"
 import { type Call, makeLayer, request, type Script } from "./fixtures/InMemory.ts"
 
 const setup = Effect.gen(function* () {
@@ -182,6 +182,33 @@ describe("chain strategies", () => {
       expect(submits(second)).toEqual([])
       expect(result.keyframesBilled).toBe(3)
       expect(result.jobIds).toEqual(["job_1", "job_2"])
+    })
+  )
+
+  it.effect("keyframes: a regenerate with every keyframe made needs no image model; a lost one is refused first", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run, fs } = yield* setup
+      const outputDir = `${dir}/out`
+      const out = { outputDir, model: "test-keyframes", chain: "keyframes", seconds: 16, numGenerations: 2 } as const
+      yield* run({ usdPerImage: 0.04 }, out)
+      yield* Ref.set(calls, [])
+      const withoutImages = Effect.provide(makeLayer(calls, {}).pipe(Layer.provideMerge(NodeServices.layer)))
+
+      const again = yield* Regenerate.regenerate({ outputDir, segment: 2 }).pipe(withoutImages)
+      const second = yield* Ref.get(calls)
+      expect(second.filter((call) => call._tag === "image")).toEqual([])
+      expect(submits(second).map((s) => [s.segment, s.reference, s.lastFrame])).toEqual([
+        [2, `${outputDir}/segments/keyframe_01.png`, `${outputDir}/segments/keyframe_02.png`]
+      ])
+      expect(again.keyframesBilled).toBe(3)
+
+      yield* Ref.set(calls, [])
+      yield* fs.remove(`${outputDir}/segments/keyframe_01.png`)
+      const lost = yield* Effect.flip(Regenerate.regenerate({ outputDir, segment: 1 }).pipe(withoutImages))
+      expect(lost._tag).toBe("InvalidRequest")
+      expect(lost.message).toContain("Allowed: last-frame without an image model")
+      expect(yield* Ref.get(calls)).toEqual([])
+      expect(yield* fs.exists(`${outputDir}/segments/segment_01.mp4`)).toBe(true)
     })
   )
 })
