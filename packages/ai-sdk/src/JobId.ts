@@ -22,3 +22,25 @@ export const decode = (id: string): Decoded | undefined => {
     return undefined
   }
 }
+
+/** The last part of a path or URL (`…/operations/abc` → `abc`, `…/requests/abc?x` → `abc`); the value itself else. */
+const lastPart = (value: string): string => value.split(/[?#]/)[0]!.split("/").filter(Boolean).at(-1) ?? value
+
+/**
+ * A job as people read it in progress lines and summaries: the provider's own id for the operation (Google's
+ * operation, fal's and Replicate's request, xAI's request id, Alibaba's task id), not the whole JSON handle. Any
+ * other id (an OpenAI `video_…`) is returned as it is.
+ */
+export const label = (id: string): string => {
+  const job = decode(id)
+  if (job === undefined) return id
+  if ("local" in job) return job.local
+  const { operation } = job
+  const first =
+    typeof operation === "string"
+      ? operation
+      : typeof operation === "object" && operation !== null && !Array.isArray(operation)
+        ? Object.values(operation).find((value): value is string => typeof value === "string")
+        : undefined
+  return first === undefined ? id : lastPart(first)
+}

@@ -2,6 +2,7 @@
  * How a run's progress is shown: a live block of lines on a terminal, plain log lines when output
  * is not a terminal, or one JSON event per line (`--json`) for scripts.
  */
+import * as JobId from "@longsora/ai-sdk/JobId"
 import { Progress } from "@longsora/core"
 import { Effect, type Scope } from "effect"
 import * as ProgressView from "./ProgressView.ts"
@@ -37,13 +38,13 @@ const plainLine = (event: Progress.ProgressEvent, view: ProgressView.View, now: 
     case "Planned":
       return `plan ready: ${event.plan.brief}`
     case "SegmentQueued":
-      return `segment ${event.segment}: job ${event.jobId} queued`
+      return `segment ${event.segment}: job ${JobId.label(event.jobId)} queued`
     case "SegmentProgress": {
       const segment = view.segments.find((s) => s.segment === event.segment)
       return segment ? ProgressView.segmentLine(segment, view.segments.length, now) : undefined
     }
     case "SegmentReused":
-      return `segment ${event.segment}: taking over job ${event.jobId} (${event.state}) from the earlier run`
+      return `segment ${event.segment}: taking over job ${JobId.label(event.jobId)} (${event.state}) from the earlier run`
     case "SegmentRecreated":
       return ProgressView.recreatedNotice(event)
     case "SegmentCompleted":

@@ -1,4 +1,5 @@
 /** Human-readable text for a result and for a dry run. */
+import * as JobId from "@longsora/ai-sdk/JobId"
 import type { LongVideo, LongVideoResult, Plan } from "@longsora/core"
 import { Result } from "effect"
 
@@ -31,12 +32,12 @@ export const result = (r: LongVideoResult.LongVideoResult): string =>
       : []),
     ...r.segments.map(
       (s) =>
-        `  ${s.index}. ${s.jobId}  ${s.path}${s.version ? ` (version ${s.version})` : ""}${s.lastFrame ? `  (last frame ${s.lastFrame})` : ""}`
+        `  ${s.index}. ${JobId.label(s.jobId)}  ${s.path}${s.version ? ` (version ${s.version})` : ""}${s.lastFrame ? `  (last frame ${s.lastFrame})` : ""}`
     ),
     ...seamLines(r),
     ...r.replacedJobs.map(
       (job) =>
-        `  replaced: segment ${job.segment}'s job ${job.jobId} (${job.reason === "gone" ? "the server no longer had it" : "failed"}), ${job.seconds} s billed`
+        `  replaced: segment ${job.segment}'s job ${JobId.label(job.jobId)} (${job.reason === "gone" ? "the server no longer had it" : "failed"}), ${job.seconds} s billed`
     ),
     `billed: ${r.secondsBilled} s${r.keyframesBilled ? ` + ${r.keyframesBilled} keyframe image(s)` : ""}, estimated $${r.estimatedCostUsd.toFixed(2)}`
   ].join("\n")

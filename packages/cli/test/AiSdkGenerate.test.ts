@@ -112,11 +112,18 @@ describe("longsora generate with AI SDK models", { timeout: 240_000 }, () => {
     const fal = await CliProcess.run(
       [
         ...["generate", prompt, "--model", WAN, "--plan-model", "openai:gpt-5", "--seconds", "10", "--segments", "2"],
-        ...["--input-reference", reference, "--yes", "--output", join(dir, "fal-env"), "--json"]
+        ...["--input-reference", reference, "--yes", "--output", join(dir, "fal-env")]
       ],
       { env: providerEnv() }
     )
     expect(fal.code, fal.stderr).toBe(0)
+    // People read a job as fal's request id, not as the JSON handle the manifest keeps to poll it again.
+    const queued = [...fal.stderr.matchAll(/^segment (\d): job (\S+) queued$/gm)].map((match) => match[2])
+    expect(queued).toHaveLength(2)
+    for (const id of queued) {
+      expect(id).toMatch(/^[\w-]+$/)
+      expect(fal.stdout).toContain(`. ${id}  ${join(dir, "fal-env", "segments")}`)
+    }
     const after = emu.stats().createsByDialect
     expect(after.gemini - before.gemini).toBe(2)
     expect(after.fal - before.fal).toBe(2)

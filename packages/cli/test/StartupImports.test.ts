@@ -53,13 +53,14 @@ const packagesLoaded = (args: ReadonlyArray<string>) => {
   return packages
 }
 
-/** Workspace modules outside core that the command line needs for its flags and defaults: data, no I/O. */
+/** Workspace modules outside core that the command line needs for its flags, defaults and messages: no I/O. */
 const light = new Set([
   "@longsora/emulator/Flags.ts",
   "@longsora/emulator/Defaults.ts",
   "@longsora/server/Defaults.ts",
   "@longsora/mcp/Defaults.ts",
-  "@longsora/sora-provider/ImageModels.ts"
+  "@longsora/sora-provider/ImageModels.ts",
+  "@longsora/ai-sdk/JobId.ts"
 ])
 
 describe("the built longsora's start", () => {
