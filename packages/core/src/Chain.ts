@@ -9,7 +9,8 @@
  * - `keyframes` (`ChainKeyframes`): an image model renders every seam first; then all segments
  *   render at once, each from keyframe i to keyframe i+1. Models that take a first and a last frame.
  */
-import { type Effect, Result, type Scope } from "effect"
+import { Effect, Result, type Scope } from "effect"
+import * as Anchor from "./Anchor.ts"
 import {
   acceptsClipLength,
   clipLengthValues,
@@ -18,6 +19,7 @@ import {
   orList,
   type ProviderCapabilities
 } from "./Capabilities.ts"
+import { Combiner } from "./Combiner.ts"
 import type { DriftExceeded } from "./Drift.ts"
 import * as DurationSolver from "./DurationSolver.ts"
 import { type FrameError, InvalidRequest, type UnformableDuration } from "./Errors.ts"
@@ -200,6 +202,28 @@ export interface Context {
   readonly checkDrift: (segment: number, clip: string) => Effect.Effect<void, DriftExceeded | FrameError>
   /** Starts the audio blend of the output's first segments (joined files, in order) while later ones render. */
   readonly prepareAudio: (segments: ReadonlyArray<string>) => Effect.Effect<void, never, Scope.Scope>
+}
+
+/**
+ * For strategies whose segments finish in any order (independent, keyframes): the step to run as each clip is whole.
+ * It starts what the join needs of that clip, and the audio blend of every clip up to the first one still rendering,
+ * so the end of the run finds that work done (`ChainLastFrame` does the same one segment at a time).
+ */
+export const prepareAsFinished = (context: Context) => {
+  const joined: Array<string | undefined> = []
+  let blended = 0
+  return (segment: number, outcome: SegmentRunner.Outcome): Effect.Effect<void, never, Combiner | Scope.Scope> =>
+    Effect.gen(function* () {
+      const combiner = yield* Combiner
+      const file = Anchor.joinedFile(outcome.clip.path, outcome.anchor)
+      joined[segment - 1] = file
+      if (segment > 1) yield* Effect.forkScoped(combiner.prepare(file, context.transition))
+      let ready = blended
+      while (joined[ready] !== undefined) ready++
+      if (ready === blended) return
+      blended = ready
+      yield* Effect.forkScoped(context.prepareAudio(joined.slice(0, ready) as Array<string>))
+    })
 }
 
 /** What a strategy made: the plan and every segment, in order. */

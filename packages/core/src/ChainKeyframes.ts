@@ -8,7 +8,7 @@
  * before it is waited on, so a rerun keeps what was made and pays for nothing twice.
  */
 import { Clock, Effect, FileSystem, Option, Path, Semaphore } from "effect"
-import { type Chained, type Context, keyframeCount } from "./Chain.ts"
+import { type Chained, type Context, keyframeCount, prepareAsFinished } from "./Chain.ts"
 import { InvalidRequest } from "./Errors.ts"
 import { FrameExtractor } from "./FrameExtractor.ts"
 import { KeyframeGenerator } from "./KeyframeGenerator.ts"
@@ -124,19 +124,22 @@ export const run = Effect.fnUntraced(function* (context: Context) {
   }
   yield* Progress.emit({ _tag: "PhaseTimed", phase: "keyframes", ms: (yield* Clock.currentTimeMillis) - started })
   const slots = yield* Semaphore.make(Math.max(1, request.maxConcurrency ?? validated.capabilities.maxConcurrentJobs))
+  const finished = prepareAsFinished(context)
   const outcomes = yield* Effect.forEach(
     plan.segments,
     (segment, i) =>
-      slots.withPermit(
-        segments.run(i + 1, {
-          prompt: i === 0 ? context.firstPrompt : segment.prompt,
-          promptBy: i === 0 ? "user" : context.promptBy(i + 1),
-          // The seams: segment i+1 runs from keyframe i to keyframe i+1.
-          reference: keyframes[i],
-          endImage: keyframes[i + 1],
-          lastFrame: request.saveSegments
-        })
-      ),
+      slots
+        .withPermit(
+          segments.run(i + 1, {
+            prompt: i === 0 ? context.firstPrompt : segment.prompt,
+            promptBy: i === 0 ? "user" : context.promptBy(i + 1),
+            // The seams: segment i+1 runs from keyframe i to keyframe i+1.
+            reference: keyframes[i],
+            endImage: keyframes[i + 1],
+            lastFrame: request.saveSegments
+          })
+        )
+        .pipe(Effect.tap((outcome) => finished(i + 1, outcome))),
     { concurrency: "unbounded" }
   )
   return { plan, outcomes, keyframesBilled: keyframesBilled(yield* store.get) } satisfies Chained

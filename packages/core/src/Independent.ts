@@ -3,12 +3,13 @@
  * provider allows (`maxConcurrency`, else its `maxConcurrentJobs`). Segment 1 starts while planning.
  */
 import { Effect, Semaphore } from "effect"
-import type { Chained, Context } from "./Chain.ts"
+import { type Chained, type Context, prepareAsFinished } from "./Chain.ts"
 
 export const run = Effect.fnUntraced(function* (context: Context) {
   const { validated, segments } = context
   const { request } = validated
   const slots = yield* Semaphore.make(Math.max(1, request.maxConcurrency ?? validated.capabilities.maxConcurrentJobs))
+  const finished = prepareAsFinished(context)
   const [[plan, others], opening] = yield* Effect.all(
     [
       Effect.flatMap(context.plan, (plan) =>
@@ -16,26 +17,30 @@ export const run = Effect.fnUntraced(function* (context: Context) {
           Effect.forEach(
             plan.segments.slice(1),
             (segment, i) =>
-              slots.withPermit(
-                segments.run(i + 2, {
-                  prompt: segment.prompt,
-                  promptBy: context.promptBy(i + 2),
-                  lastFrame: request.saveSegments
-                })
-              ),
+              slots
+                .withPermit(
+                  segments.run(i + 2, {
+                    prompt: segment.prompt,
+                    promptBy: context.promptBy(i + 2),
+                    lastFrame: request.saveSegments
+                  })
+                )
+                .pipe(Effect.tap((outcome) => finished(i + 2, outcome))),
             { concurrency: "unbounded" }
           ),
           (others) => [plan, others] as const
         )
       ),
-      slots.withPermit(
-        segments.run(1, {
-          prompt: context.firstPrompt,
-          promptBy: "user",
-          reference: context.firstReference,
-          lastFrame: request.saveSegments
-        })
-      )
+      slots
+        .withPermit(
+          segments.run(1, {
+            prompt: context.firstPrompt,
+            promptBy: "user",
+            reference: context.firstReference,
+            lastFrame: request.saveSegments
+          })
+        )
+        .pipe(Effect.tap((outcome) => finished(1, outcome)))
     ],
     { concurrency: 2 }
   )

@@ -160,6 +160,39 @@ describe("chain strategies", () => {
     })
   )
 
+  it.effect("keyframes and independent: the join's and the audio's share of each clip start as it finishes", () =>
+    Effect.gen(function* () {
+      const { dir, calls, run } = yield* setup
+      for (const [name, overrides] of [
+        ["keyframes", { model: "test-keyframes", chain: "keyframes" }],
+        ["independent", { mode: "independent", transition: { _tag: "Cut" } }]
+      ] as const) {
+        yield* Ref.set(calls, [])
+        const outputDir = `${dir}/${name}`
+        yield* run({ usdPerImage: 0.04, audio: true }, { outputDir, seconds: 24, numGenerations: 3, ...overrides })
+        const all = yield* Ref.get(calls)
+        const files = [1, 2, 3].map((k) => `${outputDir}/segments/segment_0${k}.mp4`)
+        const join = all.findIndex((call) => call._tag === "join")
+        // Segments 2 and 3 (the ones a cut join trims) are prepared as they finish: segment 2 before the join began
+        // (the last one's preparation races the join, which does itself whatever is not ready).
+        const prepared = all.flatMap((call, i) => (call._tag === "prepare" ? [{ segment: call.segment, i }] : []))
+        expect(prepared.map((call) => call.segment).toSorted(), name).toEqual(files.slice(1))
+        expect(prepared.find((call) => call.segment === files[1])!.i, name).toBeLessThan(join)
+        // The audio blend grew over the first clips as they were whole, before the last one was.
+        const audio = all.flatMap((call) => (call._tag === "prepareAudio" ? [call.segments] : []))
+        for (const segments of audio) expect(segments, name).toEqual(files.slice(0, segments.length))
+        expect(
+          audio.some((segments) => segments.length < 3),
+          name
+        ).toBe(true)
+        expect(
+          all.filter((call) => call._tag === "blendAudio"),
+          name
+        ).toEqual([{ _tag: "blendAudio", segments: files }])
+      }
+    })
+  )
+
   it.live("keyframes: a rerun keeps the keyframes and segments made, and makes only what is missing", () =>
     Effect.gen(function* () {
       const { dir, calls, run } = yield* setup
