@@ -44,7 +44,7 @@ export const requestFlags = {
   ),
   imageModel: Flag.String("image-model").pipe(
     Flag.withDescription(
-      `With --chain keyframes: the image model that renders the keyframes: an OpenAI Images id (gpt-image-1.5, gpt-image-1, gpt-image-1-mini) or provider:model (google:gemini-2.5-flash-image, fal:flux-pro/kontext) (default ${DEFAULT_IMAGE_MODEL})`
+      `The image model that renders the keyframes of --chain keyframes (serve: of jobs with chain "keyframes"): an OpenAI Images id (gpt-image-1.5, gpt-image-1, gpt-image-1-mini) or provider:model (google:gemini-2.5-flash-image, fal:flux-pro/kontext) (default ${DEFAULT_IMAGE_MODEL})`
     ),
     Flag.withDefault(DEFAULT_IMAGE_MODEL)
   ),

@@ -9,6 +9,7 @@ import * as Defaults from "@longsora/server/Defaults"
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
+import { requestFlags } from "./Flags.ts"
 import * as RequestOptions from "./RequestOptions.ts"
 import type * as Services from "./Services.ts"
 import { version } from "./Version.ts"
@@ -60,6 +61,7 @@ const serve = {
     Flag.withDescription("The provider's OpenAI-compatible endpoint (default OPENAI_BASE_URL, else api.openai.com)"),
     Flag.optional
   ),
+  imageModel: requestFlags.imageModel,
   gatewayModel: Flag.String("gateway-model").pipe(
     Flag.withDescription(
       "Declare a model your endpoint serves beyond Sora 2: NAME:CLIP_SECONDS:SIZE[:USD_PER_SECOND], e.g. veo-3:4,6,8:1280x720:0.4"
@@ -184,7 +186,14 @@ export const command = Command.make(
     yield* Confirm.checkThreshold(flags.confirmAbove)
     const Server = yield* loadServer
     const declared = Option.isSome(flags.gatewayModel) ? [yield* gatewayModel(flags.gatewayModel.value)] : []
-    const target: Services.Target = { offline: flags.offline, baseUrl: flags.baseUrl, models: declared }
+    // Each job names its own model, so offline every provider the emulator speaks is connected.
+    const target: Services.Target = {
+      offline: flags.offline,
+      baseUrl: flags.baseUrl,
+      models: declared,
+      imageModel: flags.imageModel,
+      anyModel: true
+    }
     const server = Server.layer({
       host: flags.host,
       port: flags.port,

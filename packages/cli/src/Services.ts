@@ -27,6 +27,11 @@ export interface Target {
   /** The video and planning models, to know which protocols the run needs. */
   readonly model?: string | undefined
   readonly planModel?: string | undefined
+  /**
+   * The run's models are not known up front (`serve`: each job names its own): offline, every
+   * provider the emulator speaks is connected.
+   */
+  readonly anyModel?: boolean | undefined
   /** The image model of `--chain keyframes` (`--image-model`). */
   readonly imageModel?: string | undefined
 }
@@ -35,12 +40,14 @@ export interface Target {
 export const emulatorDataDir = (path: Path.Path, output: string): string =>
   path.join(path.resolve(output), Manifest.directoryName, "emulator")
 
-/** The AI SDK providers a run uses (by its prefixed model ids). */
+/** The AI SDK providers a run uses (by its prefixed model ids), or may use (`anyModel`: those the emulator speaks). */
 const aiSdkProviders = (target: Target): ReadonlyArray<Providers.ProviderInfo> =>
-  [target.model, target.planModel].flatMap((id) => {
-    const ref = id === undefined ? undefined : Providers.parseModelId(id)
-    return ref ? [ref.provider] : []
-  })
+  target.anyModel
+    ? Providers.providers.filter((info) => info.emulatorPath !== undefined)
+    : [target.model, target.planModel].flatMap((id) => {
+        const ref = id === undefined ? undefined : Providers.parseModelId(id)
+        return ref ? [ref.provider] : []
+      })
 
 /** Every emulated AI SDK provider the run uses, pointed at the emulator. */
 const emulatorConnections = (target: Target, baseURL: string, apiKey: string) =>

@@ -65,7 +65,8 @@ const create = (options: Options) =>
       ...(reference === undefined ? {} : { inputReference: reference }),
       ...(params.plan === undefined ? {} : { plan: params.plan }),
       ...(transition === undefined ? {} : { transition }),
-      ...(params.mode === undefined ? {} : { mode: params.mode })
+      ...(params.mode === undefined ? {} : { mode: params.mode }),
+      ...(params.chain === undefined ? {} : { chain: params.chain })
     })
     const { job } = yield* NewJob.prepare({
       id,

@@ -1,12 +1,12 @@
 /**
  * `POST /v1/videos` fields → core's request. The contract's fields (`prompt`, `model`, `seconds`,
  * `size`, `input_reference`) plus LongSora's own as extra body fields: `segments` (or
- * `num_generations`), `durations`, `plan_model`, `chain` (or `mode`), `transition`, `plan`. Only
+ * `num_generations`), `durations`, `plan_model`, `chain` (a strategy, or a boolean for `mode`), `transition`, `plan`. Only
  * the shape is checked here; what may be asked of the model is core's validation's to say.
  */
-import { DurationSolver, type LongVideoRequest, Plan, SegmentGenerator, Transition } from "@longsora/core"
+import { DurationSolver, LongVideoRequest, Plan, SegmentGenerator, Transition } from "@longsora/core"
 import { Effect, Option, Result, Schema } from "effect"
-import { fromValidation, invalidRequest } from "./ApiError.ts"
+import { type ApiError, fromValidation, invalidRequest } from "./ApiError.ts"
 
 export const knownFields = [
   "prompt",
@@ -34,6 +34,8 @@ export interface CreateParams {
   readonly durations?: ReadonlyArray<number> | undefined
   readonly planModel?: string | undefined
   readonly mode?: LongVideoRequest.Mode | undefined
+  /** How chained segments continue one another (`chain` given as a strategy). */
+  readonly chain?: LongVideoRequest.ChainStrategy | undefined
   readonly transition?: string | undefined
   readonly plan?: Plan.Plan | undefined
   /** `{ image_url }` given in the body (an uploaded file comes beside the fields). */
@@ -88,14 +90,6 @@ const durationsOf = (value: unknown) => {
   return Effect.forEach(list, (item) => wholeNumber("durations", typeof item === "string" ? item.trim() : item))
 }
 
-const booleanOf = (name: string, value: unknown) => {
-  if (typeof value === "boolean") return Effect.succeed(value)
-  if (value === "true" || value === "false") return Effect.succeed(value === "true")
-  return Effect.fail(
-    invalidRequest(`Invalid value for '${name}': ${JSON.stringify(value)}. Expected true or false.`, name)
-  )
-}
-
 const decodePlan = Schema.decodeUnknownEffect(Plan.Plan)
 
 /** Form fields carry every value as text: a segment's `seconds` of "8" is the number 8. */
@@ -131,7 +125,25 @@ const planOf = (value: unknown) => {
   )
 }
 
-/** The mode from `mode` and/or `chain` (`chain: false` is `mode: "independent"`); they must agree. */
+const isStrategy = Schema.is(LongVideoRequest.ChainStrategy)
+const chainValues = ["true", "false", ...LongVideoRequest.ChainStrategy.literals.map((s) => `'${s}'`)]
+
+/** `chain`: true or false, or how chained segments continue one another (a strategy). */
+const chainOf = (value: unknown): Effect.Effect<boolean | LongVideoRequest.ChainStrategy, ApiError> => {
+  if (isStrategy(value) || typeof value === "boolean") return Effect.succeed(value)
+  if (value === "true" || value === "false") return Effect.succeed(value === "true")
+  return Effect.fail(
+    invalidRequest(
+      `Invalid value for 'chain': ${JSON.stringify(value)}. Supported values are: ${chainValues.slice(0, -1).join(", ")} and ${chainValues.at(-1)}.`,
+      "chain"
+    )
+  )
+}
+
+/**
+ * The mode and chain strategy from `mode` and/or `chain`: `chain: false` is `mode: "independent"`;
+ * `true` or a strategy is chained. The two must agree.
+ */
 const modeOf = (fields: Record<string, unknown>) =>
   Effect.gen(function* () {
     const mode =
@@ -143,15 +155,18 @@ const modeOf = (fields: Record<string, unknown>) =>
               `Invalid value for 'mode': ${JSON.stringify(fields.mode)}. Supported values are: 'chained' and 'independent'.`,
               "mode"
             )
-    const chain = fields.chain === undefined ? undefined : yield* booleanOf("chain", fields.chain)
-    const fromChain = chain === undefined ? undefined : chain ? "chained" : "independent"
+    const chain = fields.chain === undefined ? undefined : yield* chainOf(fields.chain)
+    const fromChain: LongVideoRequest.Mode | undefined =
+      chain === undefined ? undefined : chain === false ? "independent" : "chained"
     if (mode !== undefined && fromChain !== undefined && mode !== fromChain) {
       return yield* invalidRequest(
-        `'chain' is ${chain} but 'mode' is '${mode}'. Give one of them (chain: false means mode: 'independent').`,
+        typeof chain === "string"
+          ? `'chain' is '${chain}' but 'mode' is '${mode}': a chain strategy continues each segment from the previous one. Leave 'mode' out (or give 'chained'), or leave 'chain' out for independent segments.`
+          : `'chain' is ${chain} but 'mode' is '${mode}'. Give one of them (chain: false means mode: 'independent').`,
         "chain"
       )
     }
-    return mode ?? fromChain
+    return { mode: mode ?? fromChain, chain: typeof chain === "string" ? chain : undefined }
   })
 
 const imageUrlOf = (value: unknown) => {
@@ -204,6 +219,7 @@ export const parse = Effect.fnUntraced(function* (fields: Record<string, unknown
       "transition"
     )
   }
+  const { mode, chain } = yield* modeOf(fields)
   const params: CreateParams = {
     prompt: yield* text("prompt", fields.prompt),
     model: (yield* given("model", (v) => text("model", v))) ?? defaultModel,
@@ -212,7 +228,8 @@ export const parse = Effect.fnUntraced(function* (fields: Record<string, unknown
     numGenerations: segments ?? numGenerations,
     durations: yield* given("durations", durationsOf),
     planModel: yield* given("plan_model", (v) => text("plan_model", v)),
-    mode: yield* modeOf(fields),
+    mode,
+    chain,
     transition,
     plan: yield* given("plan", planOf),
     imageUrl: yield* given("input_reference", imageUrlOf)
@@ -222,15 +239,30 @@ export const parse = Effect.fnUntraced(function* (fields: Record<string, unknown
 
 /**
  * The number of segments when none is asked: the fewest clips the model can make `seconds` of
- * (fewest seams, fewest calls), found with core's solver. Undefined when no count works, so core's
- * validation explains why.
+ * (fewest seams, fewest calls), found with core's solver; with `chain: "extend"`, a first clip and
+ * the fewest extensions. Undefined when no count works, so core's validation explains why.
  */
-const fewestSegments = Effect.fnUntraced(function* (model: string, seconds: number) {
+const fewestSegments = Effect.fnUntraced(function* (
+  model: string,
+  seconds: number,
+  chain: LongVideoRequest.ChainStrategy | undefined
+) {
   const capabilities = yield* (yield* SegmentGenerator.SegmentGenerator)
     .capabilities(model)
     .pipe(Effect.mapError(fromValidation))
-  for (let count = 1; count <= seconds; count++) {
-    const split = DurationSolver.solve({ seconds, count, clipLengths: capabilities.clipLengths })
+  const extension = chain === "extend" ? capabilities.extension : undefined
+  const most = extension ? extension.maxExtensions + 1 : seconds
+  for (let count = 1; count <= most; count++) {
+    const split = extension
+      ? DurationSolver.solveExtended({
+          seconds,
+          count,
+          first: capabilities.clipLengths,
+          extension: extension.clipLengths,
+          maxCount: most,
+          maxSeconds: extension.maxTotalSeconds
+        })
+      : DurationSolver.solve({ seconds, count, clipLengths: capabilities.clipLengths })
     if (Result.isSuccess(split)) return Option.some(count)
   }
   return Option.none<number>()
@@ -241,7 +273,7 @@ export const segmentCount = Effect.fnUntraced(function* (params: CreateParams) {
   if (params.numGenerations !== undefined || params.durations !== undefined || params.plan !== undefined) {
     return params.numGenerations
   }
-  const fewest = yield* fewestSegments(params.model, params.seconds ?? defaultSeconds)
+  const fewest = yield* fewestSegments(params.model, params.seconds ?? defaultSeconds, params.chain)
   return Option.getOrUndefined(fewest)
 })
 

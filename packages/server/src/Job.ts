@@ -1,4 +1,5 @@
 /** A long-video job as the server keeps it: what was asked, by whom, where it runs, how far it is. */
+import type { LongVideoRequest } from "@longsora/core"
 
 export type Status = "queued" | "in_progress" | "completed" | "failed"
 
@@ -12,6 +13,8 @@ export interface JobRequest {
   readonly size?: string | undefined
   readonly planModel?: string | undefined
   readonly mode?: "chained" | "independent" | undefined
+  /** How chained segments continue one another; absent in jobs stored before it existed (last-frame). */
+  readonly chain?: LongVideoRequest.ChainStrategy | undefined
   /** `cut`, `keep`, `crossfade` or `crossfade:SECONDS`. */
   readonly transition?: string | undefined
   /** A given plan, encoded (core's `Plan` as JSON). */

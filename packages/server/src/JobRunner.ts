@@ -55,6 +55,7 @@ export const coreRequest = (job: Job): LongVideoRequest.LongVideoRequest => {
     saveSegments: false,
     ...(transition ? { transition } : {}),
     ...(request.mode ? { mode: request.mode } : {}),
+    ...(request.chain ? { chain: request.chain } : {}),
     ...(request.plan === undefined || request.plan === null ? {} : { plan: decodePlan(request.plan) }),
     ...(request.inputReference ? { inputReference: request.inputReference } : {})
   })

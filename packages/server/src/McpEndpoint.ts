@@ -25,8 +25,11 @@ export const layer = (options: Options) =>
     Effect.gen(function* () {
       const services = yield* Effect.context<McpJobs.Services>()
       const registrations = LongSoraMcp.registrations({
-        // Previews (plan, estimate) use the services the server's jobs run on.
-        services: () => Layer.succeedContext(services),
+        // Previews (plan, estimate) use the services the server's jobs run on, and its image model.
+        services: (request) =>
+          Layer.effectContext(
+            McpJobs.checkImageModel(request.imageModel).pipe(Effect.provideContext(services), Effect.as(services))
+          ),
         confirmAbove: options.confirmAbove,
         version: options.version,
         runs: () => McpJobs.make({ dataDir: options.dataDir, confirmAbove: options.confirmAbove }, services)

@@ -6,7 +6,7 @@
  * that name or the job id.
  */
 import { createHash } from "node:crypto"
-import { Errors, type LongVideo, Manifest, Regenerate } from "@longsora/core"
+import { Errors, KeyframeGenerator, type LongVideo, Manifest, Regenerate } from "@longsora/core"
 import { CostConfirmation, Requests, RunStore, type ToolParams, Watch } from "@longsora/mcp"
 import { Context, Effect, Option } from "effect"
 import { CurrentPrincipal, type Principal } from "./Auth.ts"
@@ -75,8 +75,28 @@ const reply = (job: Job, lead: string, extra: Record<string, unknown> = {}) => {
 
 /** The request fields a job was made from, to tell a different request under the same name. */
 const sameRequest = (a: Job["request"], b: Job["request"]) =>
-  JSON.stringify([a.prompt, a.model, a.durations, a.planModel, a.mode, a.transition, a.plan]) ===
-  JSON.stringify([b.prompt, b.model, b.durations, b.planModel, b.mode, b.transition, b.plan])
+  JSON.stringify([a.prompt, a.model, a.durations, a.planModel, a.mode, a.chain, a.transition, a.plan]) ===
+  JSON.stringify([b.prompt, b.model, b.durations, b.planModel, b.mode, b.chain, b.transition, b.plan])
+
+/**
+ * A tool's `imageModel` against the server's: keyframes are rendered by the image model the operator
+ * chose (`longsora serve --image-model`), as the provider keys are theirs; naming it (or none) is fine.
+ */
+export const checkImageModel = Effect.fnUntraced(function* (asked: string | undefined) {
+  if (asked === undefined) return
+  const images = yield* Effect.serviceOption(KeyframeGenerator.KeyframeGenerator)
+  const served = Option.map(images, (generator) => generator.capabilities.model)
+  if (Option.contains(served, asked)) return
+  return yield* new Errors.InvalidRequest({
+    field: "imageModel",
+    given: asked,
+    allowed: Option.match(served, {
+      onNone: () => "nothing: this server has no image model for keyframes (its provider key is not set)",
+      onSome: (model) => `${model}, the image model this server renders keyframes with`
+    }),
+    fix: "Leave imageModel out; the operator chooses it with longsora serve --image-model."
+  })
+})
 
 /** The services jobs are checked, stored and run with. */
 export type Services = JobStore | JobRunner | LongVideo.Requirements
@@ -102,15 +122,7 @@ export const make = (options: Options, services: Context.Context<Services>): Run
   const directoryOf = (run: string) => Effect.succeed(NewJob.outputDirOf(options.dataDir, `preview-${run}`))
 
   const generate = Effect.fnUntraced(function* (params: ToolParams.GenerateParams) {
-    // A job keeps only what the Videos API takes: its segments continue from the last frame.
-    if (params.chain !== undefined && params.chain !== "last-frame") {
-      return yield* new Errors.InvalidRequest({
-        field: "chain",
-        given: params.chain,
-        allowed: "last-frame on this server: its jobs continue each segment from the previous one's last frame",
-        fix: "Leave chain out here; extend and keyframes run with longsora mcp, the CLI or the SDK."
-      })
-    }
+    yield* withServices(checkImageModel(params.imageModel))
     const caller = yield* principal
     const id = jobIdOf(caller.id, Requests.nameOf(params))
     const request = yield* Requests.toRequest(params, NewJob.outputDirOf(options.dataDir, id))

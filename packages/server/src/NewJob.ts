@@ -52,6 +52,7 @@ export const prepare = Effect.fnUntraced(function* (input: Input) {
       durations: validated.durations,
       planModel: input.planModel,
       mode: request.mode,
+      chain: request.chain,
       transition: input.transition,
       plan: request.plan === undefined ? undefined : encodePlan(request.plan),
       inputReference: request.inputReference

@@ -25,6 +25,8 @@ export const of = (job: Job) => ({
   longsora: {
     durations: job.request.durations,
     mode: job.request.mode ?? "chained",
+    // How chained segments continue one another; null for independent ones.
+    chain: job.request.mode === "independent" ? null : (job.request.chain ?? "last-frame"),
     transition: job.request.transition ?? null,
     plan: job.extras.plan,
     segments: job.extras.segments,

@@ -36,6 +36,7 @@ interface Status {
 }
 
 const prompt = "A lighthouse keeper climbs the stairs at dusk."
+const veo = "google:veo-3.1-generate-preview"
 
 const mcpUrl = (baseURL: string) => new URL(baseURL.replace(/\/v1$/, "/mcp"))
 
@@ -186,16 +187,58 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
       expect(sheet.contents[0]).toMatchObject({ mimeType: "image/png" })
       expect(inspected.content.some((block) => block.type === "image")).toBe(true)
 
-      const keyframes = await call("generate", { prompt, durations: [4, 4], chain: "keyframes" })
-      expect(text(keyframes)).toMatch(/^Invalid chain: keyframes\. Allowed: last-frame on this server/)
-      expect(await listVideos(server.baseURL, key)).toHaveLength(1)
-
       const unformable = await call("estimate", { prompt, seconds: 7, numGenerations: 2 })
       expect(text(unformable)).toMatch(/^Invalid seconds: 7 s cannot be made of exactly 2 clips/)
     } finally {
       await client.close()
     }
   })
+  it("chain keyframes: a job with its strategy, a regenerate between the same keyframes; another imageModel is refused", async () => {
+    const { client, call } = await connect(server.baseURL, key)
+    try {
+      const request = {
+        prompt: "A paper lantern rises over a dark lake.",
+        model: veo,
+        durations: [4, 4],
+        chain: "keyframes"
+      }
+      // The operator chose the image model (the default here): naming another is refused, naming it is fine.
+      for (const tool of ["estimate", "generate"]) {
+        const refused = await call(tool, { ...request, imageModel: "gpt-image-1" })
+        expect(refused.isError).toBe(true)
+        expect(text(refused)).toMatch(
+          /^Invalid imageModel: gpt-image-1\. Allowed: gpt-image-1\.5, the image model this server renders keyframes with/
+        )
+      }
+      const estimate = structured(await call("estimate", { ...request, imageModel: "gpt-image-1.5" }))
+      // 8 s of Veo at $0.40/s and 3 keyframe images at $0.05.
+      expect(estimate).toMatchObject({ durations: [4, 4], estimatedCostUsd: 3.35 })
+
+      const { run } = structured<Status>(await call("generate", request))
+      expect(structured<Status>(await call("status", { run, watch: true }))).toMatchObject({
+        state: "completed",
+        completedSegments: 2
+      })
+      const video = (await (
+        await fetch(`${server.baseURL}/videos/${run}`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as { model: string; longsora: Record<string, unknown> }
+      expect(video).toMatchObject({ model: veo, longsora: { chain: "keyframes", durations: [4, 4] } })
+
+      // Segment 1 alone is made again, between the keyframes already paid for.
+      const redo = structured<Status & { regenerating: Array<number> }>(
+        await call("regenerate", { run, segment: 1, confirm: true })
+      )
+      expect(redo).toMatchObject({ run, state: "queued", regenerating: [1] })
+      expect(structured<Status>(await call("status", { run, watch: true }))).toMatchObject({ state: "completed" })
+      const manifest = JSON.parse(readFileSync(join(dir, "offline", "jobs", run, ".longsora", "manifest.json"), "utf8"))
+      expect(manifest.versions).toMatchObject([{ segment: 1, version: 1 }])
+      expect(manifest.keyframes).toHaveLength(3)
+      expect(manifest.keyframes.every((k: { lost?: number }) => k.lost === undefined)).toBe(true)
+    } finally {
+      await client.close()
+    }
+  })
+
   it("a regenerate counts toward the key's seconds per day: past the limit it is refused before anything is touched", async () => {
     const dataDir = join(dir, "offline")
     const issued = await ServeProcess.run(
