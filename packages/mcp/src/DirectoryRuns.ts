@@ -75,7 +75,7 @@ export const make = (options: Options): RunStore => {
     const outputDir = yield* resolveRun(name)
     const live = liveRuns.get(outputDir)
     if (live?.state === "running") return statusReply(yield* Runs.status(runsDir, name, live), alreadyRunning)
-    const request = yield* toRequest(params, outputDir, params.restart ?? false)
+    const request = yield* toRequest(params, outputDir, params)
     const earlier = yield* Manifest.read(outputDir)
     const started = yield* startRun(
       options,

@@ -14,7 +14,13 @@ export const usd = (amount: number) => `$${amount.toFixed(2)}`
 
 /** The request fields a run is identified by (not how it is started). */
 export const requestOf = (params: ToolParams.PlanParams | ToolParams.GenerateParams): ToolParams.PlanParams => {
-  const { run: _run, confirm: _confirm, restart: _restart, ...request } = params as ToolParams.GenerateParams
+  const {
+    run: _run,
+    confirm: _confirm,
+    restart: _restart,
+    recreateLost: _recreateLost,
+    ...request
+  } = params as ToolParams.GenerateParams
   return request
 }
 
@@ -22,8 +28,14 @@ export const requestOf = (params: ToolParams.PlanParams | ToolParams.GeneratePar
 export const nameOf = (params: ToolParams.PlanParams & { readonly run?: string | undefined }) =>
   params.run ?? Runs.defaultName(params.prompt, requestOf(params))
 
+/** How a run is started, beside what it makes (`generate`'s `restart` and `recreateLost`). */
+export interface StartOptions {
+  readonly restart?: boolean | undefined
+  readonly recreateLost?: boolean | undefined
+}
+
 /** Core's request for `params`, made in `outputDir`. */
-export const toRequest = (params: ToolParams.PlanParams, outputDir: string, restart = false) => {
+export const toRequest = (params: ToolParams.PlanParams, outputDir: string, start: StartOptions = {}) => {
   const { transition, ...rest } = requestOf(params)
   return CreateVideoParams.toRequest({
     ...rest,
@@ -31,6 +43,7 @@ export const toRequest = (params: ToolParams.PlanParams, outputDir: string, rest
     ...(transition === undefined ? {} : { transition: transition as Transition.TransitionText }),
     outputDir,
     saveSegments: true,
-    restart
+    restart: start.restart ?? false,
+    ...(start.recreateLost ? { recreateLost: true } : {})
   }).pipe(Effect.scoped)
 }

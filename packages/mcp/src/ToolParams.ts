@@ -92,6 +92,13 @@ export const GenerateParams = Schema.Struct({
     Schema.Boolean.annotate({
       description: "Discard an earlier run under this name and start over (finished segments are billed again)"
     })
+  ),
+  recreateLost: Schema.optionalKey(
+    Schema.Boolean.annotate({
+      description:
+        "Resuming a run whose segment's create was sent but never answered (a crash): create that segment anew. " +
+        "It may already be billed: use only after checking the provider's console shows no such job"
+    })
   )
 })
 export type GenerateParams = typeof GenerateParams.Type

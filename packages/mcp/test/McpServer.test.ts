@@ -278,6 +278,45 @@ describe("longsora mcp against a server that bills", { timeout: 60_000 }, () => 
   })
 })
 
+describe("longsora mcp recreateLost", { timeout: 60_000 }, () => {
+  it("a segment whose create was never answered is made anew only when asked, after a refusal that says how", async () => {
+    const emu = await Emulator.start({ render: { secondsPerVideoSecond: 0.02, fixedSeconds: 0.2 } })
+    const args = ["--base-url", emu.baseURL, "--runs-dir", join(dir, "lost"), "--confirm-above", "100"]
+    const env = {
+      OPENAI_API_KEY: emu.apiKey,
+      GOOGLE_GENERATIVE_AI_API_KEY: emu.apiKey,
+      GOOGLE_GENERATIVE_AI_BASE_URL: emu.geminiBaseURL
+    }
+    const request = { prompt, model: "google:veo-3.1-generate-preview", durations: [4, 4], run: "lost" }
+    const mcp = await McpProcess.connect(args, { env })
+    const finished = async () =>
+      McpProcess.structured<Status & { readonly error?: string }>(
+        await mcp.call("status", { run: "lost", watch: true })
+      )
+    try {
+      // Veo's job is made, but the answer naming it never arrives: it may be billed, and cannot be looked up.
+      emu.setFaults({ loseCreateResponse: { count: 1 } })
+      McpProcess.structured(await mcp.call("generate", request))
+      expect((await finished()).state).toBe("failed")
+      expect(emu.stats().creates).toBe(1)
+
+      McpProcess.structured(await mcp.call("generate", request))
+      const refused = await finished()
+      expect(refused.state).toBe("failed")
+      expect(refused.error).toMatch(/recreateLost: true/)
+      expect(emu.stats().creates).toBe(1)
+
+      McpProcess.structured(await mcp.call("generate", { ...request, recreateLost: true }))
+      expect(await finished()).toMatchObject({ state: "completed", completedSegments: 2 })
+      // The lost one, then each segment once.
+      expect(emu.stats().creates).toBe(3)
+    } finally {
+      await mcp.client.close()
+      await emu.close()
+    }
+  })
+})
+
 describe("longsora mcp regenerate", { timeout: 60_000 }, () => {
   it("shows the cost first, refuses above the threshold until confirmed, makes one segment again and keeps the old one", async () => {
     const emu = await Emulator.start({ render: { secondsPerVideoSecond: 0.02, fixedSeconds: 0.2 } })
