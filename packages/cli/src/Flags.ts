@@ -6,6 +6,15 @@ import { Flag } from "effect/cli"
 
 const { defaults } = LongVideoRequest
 
+/** `--image-model`, for what `subject` says the image model does (generate's keyframes, a server's jobs'). */
+export const imageModelFlag = (subject: string) =>
+  Flag.String("image-model").pipe(
+    Flag.withDescription(
+      `${subject}: an OpenAI Images id (gpt-image-1.5, gpt-image-1, gpt-image-1-mini) or provider:model (google:gemini-2.5-flash-image, fal:flux-pro/kontext) (default ${DEFAULT_IMAGE_MODEL})`
+    ),
+    Flag.withDefault(DEFAULT_IMAGE_MODEL)
+  )
+
 export const requestFlags = {
   seconds: Flag.Int("seconds").pipe(
     Flag.withAlias("s"),
@@ -42,12 +51,7 @@ export const requestFlags = {
     ),
     Flag.optional
   ),
-  imageModel: Flag.String("image-model").pipe(
-    Flag.withDescription(
-      `The image model that renders the keyframes of --chain keyframes (serve: of jobs with chain "keyframes"): an OpenAI Images id (gpt-image-1.5, gpt-image-1, gpt-image-1-mini) or provider:model (google:gemini-2.5-flash-image, fal:flux-pro/kontext) (default ${DEFAULT_IMAGE_MODEL})`
-    ),
-    Flag.withDefault(DEFAULT_IMAGE_MODEL)
-  ),
+  imageModel: imageModelFlag("With --chain keyframes: the image model that renders the keyframes"),
   durations: Flag.String("durations").pipe(
     Flag.withDescription("A custom split, e.g. 12,8,4 (instead of --seconds/--segments)"),
     Flag.optional

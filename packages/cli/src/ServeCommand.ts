@@ -9,7 +9,7 @@ import * as Defaults from "@longsora/server/Defaults"
 import { Console, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Confirm from "./Confirm.ts"
-import { requestFlags } from "./Flags.ts"
+import { imageModelFlag } from "./Flags.ts"
 import * as RequestOptions from "./RequestOptions.ts"
 import type * as Services from "./Services.ts"
 import { version } from "./Version.ts"
@@ -61,7 +61,7 @@ const serve = {
     Flag.withDescription("The provider's OpenAI-compatible endpoint (default OPENAI_BASE_URL, else api.openai.com)"),
     Flag.optional
   ),
-  imageModel: requestFlags.imageModel,
+  imageModel: imageModelFlag('The image model that renders the keyframes of jobs with chain "keyframes"'),
   gatewayModel: Flag.String("gateway-model").pipe(
     Flag.withDescription(
       "Declare a model your endpoint serves beyond Sora 2: NAME:CLIP_SECONDS:SIZE[:USD_PER_SECOND], e.g. veo-3:4,6,8:1280x720:0.4"
