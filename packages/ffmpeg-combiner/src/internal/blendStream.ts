@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { Effect } from "effect"
 import { CrossfadeChain } from "./crossfadeChain.ts"
-import { ProcessError } from "./process.ts"
+import { exitReason, ProcessError, stderrTail } from "./process.ts"
 
 export interface PcmFormat {
   readonly sampleRate: number
@@ -17,8 +17,6 @@ export interface PcmFormat {
 }
 
 /** Keep only the end of stderr: the reason for a failure is at the end. */
-const STDERR_TAIL = 4096
-
 interface Exit {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
@@ -28,22 +26,16 @@ interface Exit {
 /** Spawns `binary`, collecting the end of its stderr; `exit` settles when it has closed (or failed to start). */
 const started = (binary: string, args: ReadonlyArray<string>, stdin: "pipe" | "ignore") => {
   const child = spawn(binary, args, { stdio: [stdin, "pipe", "pipe"] })
-  let stderr = ""
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL)
-  })
+  const stderr = stderrTail(child)
   const exit = new Promise<Exit>((resolve) => {
     child.once("error", (cause) => resolve({ code: null, signal: null, stderr: cause.message }))
-    child.once("close", (code, signal) => resolve({ code, signal, stderr }))
+    child.once("close", (code, signal) => resolve({ code, signal, stderr: stderr() }))
   })
   return { child, exit, command: `${binary} ${args.join(" ")}` }
 }
 
 const failure = (command: string, exit: Exit) =>
-  new ProcessError({
-    command,
-    reason: `${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}: ${exit.stderr.trim()}`
-  })
+  new ProcessError({ command, reason: exitReason(exit.code, exit.signal, exit.stderr) })
 
 /**
  * ffmpeg's AAC coder for a bit rate. Its manual (ffmpeg-codecs, `aac_coder`): `fast` is "worse with low bitrates

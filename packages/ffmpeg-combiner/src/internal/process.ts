@@ -25,6 +25,19 @@ export interface RunResult {
 /** Keep only the end of stderr: ffmpeg is chatty and the reason for a failure is at the end. */
 const STDERR_TAIL = 8192
 
+/** Collects the end of `child`'s stderr; the function returns what it has so far. */
+export const stderrTail = (child: ChildProcess): (() => string) => {
+  let tail = ""
+  child.stderr?.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString("utf8")).slice(-STDERR_TAIL)
+  })
+  return () => tail
+}
+
+/** Why a process failed, as `exit code 1: …` or `killed by SIGKILL: …` with the last lines it wrote. */
+export const exitReason = (code: number | null, signal: NodeJS.Signals | null, stderr: string): string =>
+  `${signal ? `killed by ${signal}` : `exit code ${code}`}: ${stderr.trim().split("\n").slice(-6).join("\n")}`
+
 const waitForExit = (child: ChildProcess): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
@@ -37,7 +50,7 @@ export const run = (binary: string, args: ReadonlyArray<string>, options: RunOpt
     const command = `${binary} ${args.join(" ")}`
     const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] })
     const stdout: Array<Buffer> = []
-    let stderr = ""
+    const stderr = stderrTail(child)
     let callbackError: unknown
     child.stdout.on("data", (chunk: Buffer) => {
       if (!options.onStdout) return void stdout.push(chunk)
@@ -47,21 +60,14 @@ export const run = (binary: string, args: ReadonlyArray<string>, options: RunOpt
         callbackError ??= error
       }
     })
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL)
-    })
     child.once("error", (cause) => resume(Effect.fail(new ProcessError({ command, reason: cause.message, cause }))))
     child.once("close", (code, signal) => {
       if (callbackError !== undefined) {
         return resume(Effect.fail(new ProcessError({ command, reason: String(callbackError), cause: callbackError })))
       }
-      if (code === 0) return resume(Effect.succeed({ stdout: Buffer.concat(stdout).toString("utf8"), stderr }))
-      const status = signal ? `killed by ${signal}` : `exit code ${code}`
-      resume(
-        Effect.fail(
-          new ProcessError({ command, reason: `${status}: ${stderr.trim().split("\n").slice(-6).join("\n")}` })
-        )
-      )
+      if (code === 0)
+        return resume(Effect.succeed({ stdout: Buffer.concat(stdout).toString("utf8"), stderr: stderr() }))
+      resume(Effect.fail(new ProcessError({ command, reason: exitReason(code, signal, stderr()) })))
     })
     return waitForExit(child)
   })
