@@ -217,5 +217,13 @@ describe("longsora generate --chain keyframes", { timeout: 240_000 }, () => {
     )
     expect(prefixed.code).not.toBe(0)
     expect(prefixed.stderr).toContain("Invalid --image-model: google:imagen-4")
+    // A bare id is an OpenAI Images model: one it lacks is refused with every model there is, in the CLI's words.
+    const bare = await CliProcess.run(args(join(dir, "bare"), "--image-model", "dall-e-9", "--dry-run"), {
+      env: CliProcess.baseEnv()
+    })
+    expect(bare.code).not.toBe(0)
+    expect(bare.stderr).toContain("Invalid --image-model: dall-e-9. Allowed: an image model: gpt-image-1.5")
+    expect(bare.stderr).toContain("google:gemini-2.5-flash-image")
+    expect(bare.stderr).toContain("Leave it out (default gpt-image-1.5)")
   })
 })

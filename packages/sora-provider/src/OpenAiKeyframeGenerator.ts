@@ -27,21 +27,25 @@ export const IMAGE_TIMEOUT_MS = 180_000
 
 class CallError extends Data.TaggedError("CallError")<{ readonly cause: unknown }> {}
 
-/** The entry for `model`, or an `InvalidRequest` naming the models there are. */
+/**
+ * The entry for `model`, or an `UnknownModel` naming the models there are (as the AI SDK's image table does, so a
+ * front-end that offers both can name every model in its own words).
+ */
 export const entryFor = (
   model: string,
   models: ReadonlyArray<ImageModels.ImageModelEntry> = []
-): Effect.Effect<ImageModels.ImageModelEntry, Errors.InvalidRequest> => {
+): Effect.Effect<ImageModels.ImageModelEntry, Errors.UnknownModel> => {
   const table = ImageModels.table(models)
   const entry = table.get(model)
   return entry
     ? Effect.succeed(entry)
     : Effect.fail(
-        new Errors.InvalidRequest({
-          field: "imageModel",
-          given: model,
-          allowed: `an OpenAI Images model: ${[...table.keys()].join(", ")}`,
-          fix: "Use one of those, or declare the model and its price (OpenAiKeyframeGenerator.layer({ models }))."
+        new Errors.UnknownModel({
+          model,
+          known: [
+            ...table.keys(),
+            '(or declare it: OpenAiKeyframeGenerator.layer({ model, models: [{ model, usdPerImage: 0.04, sizes: ["1024x1024"], quality: "medium" }] }))'
+          ]
         })
       )
 }
@@ -162,8 +166,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
 /** The generator over an `OpenAiClient` you provide. */
 export const layerWithClient = (
   options: Options = {}
-): Layer.Layer<KeyframeGenerator.KeyframeGenerator, Errors.InvalidRequest, OpenAiClient.OpenAiClient> =>
-  Layer.effect(KeyframeGenerator.KeyframeGenerator, make(options))
+): Layer.Layer<
+  KeyframeGenerator.KeyframeGenerator,
+  Errors.InvalidRequest | Errors.UnknownModel,
+  OpenAiClient.OpenAiClient
+> => Layer.effect(KeyframeGenerator.KeyframeGenerator, make(options))
 
 /** The generator with its own client from explicit settings. */
 export const layer = (options: Options & OpenAiClient.Options) =>

@@ -94,9 +94,10 @@ describe("OpenAiKeyframeGenerator against the emulator", () => {
           yield* KeyframeGenerator.KeyframeGenerator
         }).pipe(Effect.provide(layer("gpt-image-9")))
       )
-      assert.strictEqual(error._tag, "InvalidRequest")
+      assert.strictEqual(error._tag, "UnknownModel")
       assert.include(error.message, "gpt-image-9")
       assert.include(error.message, "gpt-image-1.5")
+      assert.include(error.message, "OpenAiKeyframeGenerator.layer({ model, models")
     })
   )
 })
