@@ -133,6 +133,40 @@ const remove = (options: Options) =>
     return json({ id: job.id, object: "video.deleted", deleted: true })
   })
 
+const retryFields = ["recreate_lost"]
+
+/** A retry's options: `recreate_lost`, a boolean (default false); nothing else. */
+const retryOptions = (fields: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const unknown = Object.keys(fields).find((key) => !retryFields.includes(key))
+    if (unknown !== undefined) {
+      return yield* invalidRequest(
+        `Unknown parameter: '${unknown}'. Accepted: ${retryFields.join(", ")}.`,
+        unknown,
+        "unknown_parameter"
+      )
+    }
+    const recreateLost = fields.recreate_lost ?? false
+    if (typeof recreateLost !== "boolean") {
+      return yield* invalidRequest(
+        `Invalid type for 'recreate_lost': expected a boolean, but got ${JSON.stringify(recreateLost)}.`,
+        "recreate_lost",
+        "invalid_type"
+      )
+    }
+    return { recreateLost }
+  })
+
+/** LongSora's extension: runs a failed job again in place, paying only for what is missing. */
+const retry = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const job = yield* ownJob(yield* videoId, principal)
+    const retryWith = yield* retryOptions(yield* RequestBody.readOptionalJson(options.body))
+    const queued = yield* NewJob.retry(job, principal.limits, retryWith)
+    return json(VideoObject.of(queued))
+  })
+
 const content = (options: Options) =>
   Effect.gen(function* () {
     const principal = yield* Auth.authenticate(options.auth)
@@ -157,6 +191,8 @@ const content = (options: Options) =>
   })
 
 const finalTags = new Set(["Completed", "Failed"])
+/** Named events: the final ones, and a retry (after a `failed`, the stream goes on with the new attempt). */
+const namedTags = new Set([...finalTags, "Retried"])
 
 /** Idle polls between two keep-alive comments (about 15 s at the default interval). */
 const keepAliveEvery = 75
@@ -176,10 +212,11 @@ const eventStream = (id: string, after: number, pollMs: number) =>
       }
       const tags = events.map(({ data }) => (JSON.parse(data) as { _tag: string })._tag)
       const frames = events.map(({ seq, data }, i) => {
-        const event = finalTags.has(tags[i]!) ? tags[i]!.toLowerCase() : "progress"
+        const event = namedTags.has(tags[i]!) ? tags[i]!.toLowerCase() : "progress"
         return `id: ${seq}\nevent: ${event}\ndata: ${data}\n\n`
       })
-      const final = tags.some((tag) => finalTags.has(tag))
+      // A final event ends the stream unless a retry came after it (replayed from the start, say).
+      const final = finalTags.has(tags[tags.length - 1]!)
       return [frames, final ? Option.none() : Option.some({ seq: events[events.length - 1]!.seq, idle: 0 })] as const
     })
   )
@@ -232,6 +269,7 @@ export const layer = (
         route("DELETE", "/v1/videos/:video_id", remove(options)),
         route("GET", "/v1/videos/:video_id/content", content(options)),
         route("GET", "/v1/videos/:video_id/events", events(options)),
+        route("POST", "/v1/videos/:video_id/retry", retry(options)),
         route("*", "*", notFoundRoute)
       ])
     })

@@ -37,7 +37,11 @@ const apiNames: Readonly<Record<string, string>> = {
 
 /** Core's message with its field names spelled as in this API. */
 export const apiWording = (text: string): string =>
-  text.replace(/\b(numGenerations|inputReference|planModel|maxConcurrency)\b/g, (name) => apiNames[name] ?? name)
+  text
+    .replace(/\b(numGenerations|inputReference|planModel|maxConcurrency)\b/g, (name) => apiNames[name] ?? name)
+    // Providers name the CLI's flag and the SDK's option for it; here it is the retry's body field.
+    .replace(/run again with --recreate-lost \(SDK: recreateLost: true\)/g, 'retry with {"recreate_lost": true}')
+    .replace(/--recreate-lost(?: \(SDK: recreateLost: true\))?/g, '"recreate_lost": true')
 
 interface CoreError {
   readonly _tag: string
@@ -67,12 +71,50 @@ export const fromValidation = (error: CoreError): ApiError => {
   }
 }
 
-/** Why a job ended failed, as the Video object's `error`. */
-export const jobError = (error: unknown): JobError => {
-  const tagged = error as { _tag?: string; kind?: string; message?: string }
-  const message = apiWording(tagged.message ?? String(error))
+/** A create that was sent and whose answer was never recorded: a job may exist (and be billed). */
+export interface LostCreate {
+  readonly segment: number
+  /** When it was sent (Unix milliseconds). */
+  readonly sentAt: number
+}
+
+/** What the run that failed knew beyond its error. */
+export interface FailedRun {
+  /** The job's id, for the route that retries it. */
+  readonly id: string
+  /** It stopped on a lost create, which only a retry with `recreate_lost` starts anew. */
+  readonly lostCreate?: LostCreate | undefined
+}
+
+const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`)
+
+/**
+ * A lost create in the server's words: the provider's reason, then what the client can do (the
+ * provider's own fix names the CLI's flag, so it is left out).
+ */
+const lostCreateMessage = (
+  error: { readonly reason?: string; readonly message?: string },
+  run: FailedRun,
+  lost: LostCreate
+) =>
+  `Segment ${lost.segment}'s create got no answer: ${sentence(apiWording(error.reason ?? error.message ?? ""))} ` +
+  `Look in the provider's console for a job started at ${new Date(lost.sentAt).toISOString()}; if there is none, ` +
+  `POST /v1/videos/${run.id}/retry with {"recreate_lost": true} to start it anew (billed again). ` +
+  "A retry without recreate_lost stops here again, so nothing is paid twice by guessing."
+
+/** What the client can do about any other failure. */
+const retryAdvice = (run: FailedRun) =>
+  `POST /v1/videos/${run.id}/retry runs the job again: finished segments are reused, only what is missing is made (and paid for).`
+
+/** Why a job ended failed, as the Video object's `error`, with what the client can do about it. */
+export const jobError = (error: unknown, run: FailedRun): JobError => {
+  const tagged = error as { _tag?: string; kind?: string; message?: string; reason?: string }
+  const text = apiWording(tagged.message ?? String(error))
+  const message = `${sentence(text)} ${retryAdvice(run)}`
   switch (tagged._tag) {
     case "GenerationError":
+      if (run.lostCreate)
+        return { code: "segment_create_lost", message: lostCreateMessage(tagged, run, run.lostCreate) }
       return { code: tagged.kind === "moderation" ? "moderation_blocked" : `segment_${tagged.kind}`, message }
     case "PlannerError":
       return { code: "planning_failed", message }
@@ -81,7 +123,8 @@ export const jobError = (error: unknown): JobError => {
     case "InvalidRequest":
     case "UnformableDuration":
     case "UnknownModel":
-      return { code: "invalid_request", message }
+      // The same request fails the same way: a retry would not help.
+      return { code: "invalid_request", message: text }
     default:
       return { code: "internal_error", message }
   }

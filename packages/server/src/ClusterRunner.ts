@@ -15,10 +15,16 @@ import { isTerminal, type Job } from "./Job.ts"
 import { JobRunner, type Options, run } from "./JobRunner.ts"
 import { JobStore } from "./JobStore.ts"
 
-/** One `Run` per job: sending it again (a runner restarting, say) is deduplicated by the storage. */
-export class RunPayload extends Schema.Class<RunPayload>("@longsora/server/RunPayload")({}) {
+/**
+ * One `Run` per attempt of a job: sending it again (a runner restarting, say) is deduplicated by the
+ * storage; a retry of a failed job is a new attempt, so its `Run` is a new message.
+ */
+export class RunPayload extends Schema.Class<RunPayload>("@longsora/server/RunPayload")({
+  attempt: Schema.optionalKey(Schema.Int)
+}) {
   [PrimaryKey.symbol]() {
-    return "run"
+    // The first attempt keeps the key messages had before retries existed.
+    return this.attempt ? `run-${this.attempt}` : "run"
   }
 }
 
@@ -70,7 +76,10 @@ export const layer = (
         JobRunner,
         Effect.gen(function* () {
           const client = yield* VideoJob.client
-          const submit = (job: Job) => client(job.id).Run(new RunPayload({}), { discard: true }).pipe(Effect.orDie)
+          const submit = (job: Job) =>
+            client(job.id)
+              .Run(new RunPayload(job.attempt > 0 ? { attempt: job.attempt } : {}), { discard: true })
+              .pipe(Effect.orDie)
           // A job stored whose Run was never sent (its runner died in between) is sent now; one
           // already sent is not sent twice.
           const unfinished = yield* (yield* JobStore).unfinished

@@ -71,6 +71,15 @@ export interface Job {
   readonly completedAt: number | null
   readonly error: JobError | null
   readonly extras: Extras
+  /** How many times the job was retried after failing (0: its first run); each retry is a new run of it. */
+  readonly attempt: number
+  /**
+   * This attempt may start anew a create whose answer was lost (core's `recreateLost`): set by a retry
+   * that asked for it, cleared when the attempt ends, so a later lost create is never recreated unasked.
+   */
+  readonly recreateLost: boolean
 }
 
-export type JobUpdate = Partial<Pick<Job, "status" | "progress" | "completedAt" | "error" | "extras">>
+export type JobUpdate = Partial<
+  Pick<Job, "status" | "progress" | "completedAt" | "error" | "extras" | "attempt" | "recreateLost">
+>

@@ -6,16 +6,18 @@
  * interrupted by shutdown keeps its state and resumes on the next start.
  */
 import {
+  type Errors,
   FrameExtractor,
   LongVideo,
   LongVideoRequest,
   type LongVideoResult,
+  Manifest,
   Plan,
   Progress,
   Regenerate,
   Transition
 } from "@longsora/core"
-import { Cause, Context, Effect, FiberMap, FileSystem, Layer, Path, Schema, Semaphore } from "effect"
+import { Cause, Context, Effect, FiberMap, FileSystem, Layer, Option, Path, Schema, Semaphore } from "effect"
 import { jobError } from "./ApiError.ts"
 import type { Extras, Job, JobUpdate } from "./Job.ts"
 import * as JobProgress from "./JobProgress.ts"
@@ -57,9 +59,24 @@ export const coreRequest = (job: Job): LongVideoRequest.LongVideoRequest => {
     ...(request.mode ? { mode: request.mode } : {}),
     ...(request.chain ? { chain: request.chain } : {}),
     ...(request.plan === undefined || request.plan === null ? {} : { plan: decodePlan(request.plan) }),
-    ...(request.inputReference ? { inputReference: request.inputReference } : {})
+    ...(request.inputReference ? { inputReference: request.inputReference } : {}),
+    ...(job.recreateLost ? { recreateLost: true } : {})
   })
 }
+
+/**
+ * The create whose answer was lost, if the run failed on one: the failed segment's record is still
+ * `submitting` (sent, its job never recorded), which a rerun only starts anew with `recreateLost`.
+ */
+const lostCreateOf = (job: Job, error: unknown) =>
+  Effect.gen(function* () {
+    const failed = error as Partial<Errors.GenerationError> | undefined
+    if (failed?._tag !== "GenerationError" || failed.segment === undefined) return undefined
+    const manifest = yield* Manifest.read(job.outputDir).pipe(Effect.orElseSucceed(() => Option.none()))
+    if (Option.isNone(manifest)) return undefined
+    const record = Manifest.segmentRecord(manifest.value, failed.segment)
+    return record?.state === "submitting" ? { segment: failed.segment, sentAt: record.submittedAt } : undefined
+  })
 
 /** The extras once the run is done: the result's word on segments, replaced jobs and cost. */
 const finalExtras = (extras: Extras, result: LongVideoResult.LongVideoResult): Extras => ({
@@ -93,7 +110,8 @@ export const run = Effect.fnUntraced(function* (job: Job) {
   let extras = job.extras
   const record = (update: JobUpdate) => store.update(job.id, update)
   const finish = Effect.fnUntraced(function* (update: JobUpdate) {
-    yield* record(update)
+    // A retry's leave to recreate lost creates ends with its attempt: a later one is never guessed.
+    yield* record({ ...update, recreateLost: false })
     const finished = yield* store.get(job.id)
     if (finished._tag === "None") return
     const tag = update.status === "completed" ? "Completed" : "Failed"
@@ -142,10 +160,11 @@ export const run = Effect.fnUntraced(function* (job: Job) {
   // Interrupted (shutdown, or the job deleted): the state stays as it is; a restart resumes it.
   if (Cause.hasInterruptsOnly(outcome.cause)) return yield* Effect.interrupt
   yield* Effect.logWarning(`job ${job.id} failed`, outcome.cause)
+  const error = Cause.squash(outcome.cause)
   yield* finish({
     status: "failed",
     completedAt: Math.floor(Date.now() / 1000),
-    error: jobError(Cause.squash(outcome.cause))
+    error: jobError(error, { id: job.id, lostCreate: yield* lostCreateOf(job, error) })
   })
 })
 

@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite"
 import { Context, Effect, Layer, Option } from "effect"
-import type { Job, JobUpdate } from "./Job.ts"
+import type { Job, JobUpdate, Status } from "./Job.ts"
 import * as Sqlite from "./Sqlite.ts"
 import { toJob, toKey } from "./StoredRows.ts"
 import * as Usage from "./Usage.ts"
@@ -33,6 +33,11 @@ export interface LimitExceeded {
   readonly allowed: number
   readonly used: number
 }
+
+/** Why a failed job was not run again: it is not failed (any more), or its owner's running jobs are at the limit. */
+export type RetryRefusal =
+  | { readonly _tag: "NotFailed"; readonly status: Status }
+  | { readonly _tag: "OverLimit"; readonly exceeded: LimitExceeded }
 
 export interface Page {
   readonly data: ReadonlyArray<Job>
@@ -67,6 +72,11 @@ export interface Service {
     limits: Limits,
     update: JobUpdate
   ) => Effect.Effect<Option.Option<LimitExceeded>>
+  /**
+   * Runs a failed job again (a retry): set to `update` if it is still failed and its owner's running jobs allow
+   * one more, atomically. No seconds are charged: the job's were when it was created. Else why not.
+   */
+  readonly retry: (job: Job, limits: Limits, update: JobUpdate) => Effect.Effect<Option.Option<RetryRefusal>>
   /** Takes back a `reopen`'s charge (what it was for could not start) and sets the job to `update`. */
   readonly refund: (job: Job, at: number, update: JobUpdate) => Effect.Effect<void>
   readonly remove: (id: string) => Effect.Effect<void>
@@ -96,7 +106,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   output_dir TEXT NOT NULL,
   completed_at INTEGER,
   error TEXT,
-  extras TEXT NOT NULL
+  extras TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  recreate_lost INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, n);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
@@ -139,9 +151,23 @@ const transaction = <A>(db: DatabaseSync, f: () => A): A => {
   }
 }
 
+/** Columns added to `jobs` after its first release: a data directory from before gets them on open. */
+const addedColumns: ReadonlyArray<readonly [string, string]> = [
+  ["attempt", "INTEGER NOT NULL DEFAULT 0"],
+  ["recreate_lost", "INTEGER NOT NULL DEFAULT 0"]
+]
+
+const migrate = (db: DatabaseSync) => {
+  const present = new Set((db.prepare("PRAGMA table_info(jobs)").all() as Array<Row>).map((column) => column.name))
+  for (const [name, type] of addedColumns) {
+    if (!present.has(name)) db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`)
+  }
+}
+
 /** The store over an open database (a file, or `:memory:` for tests). */
 export const fromDatabase = (db: DatabaseSync): Service => {
   db.exec(schema)
+  transaction(db, () => migrate(db))
   const statements = new Map<string, ReturnType<DatabaseSync["prepare"]>>()
   const statement = (sql: string) => {
     const found = statements.get(sql)
@@ -190,6 +216,8 @@ export const fromDatabase = (db: DatabaseSync): Service => {
       columns.push(["error", update.error === null ? null : JSON.stringify(update.error)])
     }
     if (update.extras !== undefined) columns.push(["extras", JSON.stringify(update.extras)])
+    if (update.attempt !== undefined) columns.push(["attempt", update.attempt])
+    if (update.recreateLost !== undefined) columns.push(["recreate_lost", update.recreateLost ? 1 : 0])
     if (columns.length === 0) return
     run(
       `UPDATE jobs SET ${columns.map(([name]) => `${name} = ?`).join(", ")} WHERE id = ?`,
@@ -203,7 +231,7 @@ export const fromDatabase = (db: DatabaseSync): Service => {
       Effect.sync(() =>
         withinLimits(job.owner, job.seconds, job.createdAt, limits, () =>
           run(
-            "INSERT INTO jobs (id, owner, created_at, status, progress, seconds, size, request, output_dir, completed_at, error, extras) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO jobs (id, owner, created_at, status, progress, seconds, size, request, output_dir, completed_at, error, extras, attempt, recreate_lost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             job.id,
             job.owner,
             job.createdAt,
@@ -215,7 +243,9 @@ export const fromDatabase = (db: DatabaseSync): Service => {
             job.outputDir,
             job.completedAt,
             job.error === null ? null : JSON.stringify(job.error),
-            JSON.stringify(job.extras)
+            JSON.stringify(job.extras),
+            job.attempt,
+            job.recreateLost ? 1 : 0
           )
         )
       ),
@@ -248,6 +278,17 @@ export const fromDatabase = (db: DatabaseSync): Service => {
             charge.seconds
           )
           update(job.id, changes)
+        })
+      ),
+    retry: (job, limits, changes) =>
+      Effect.sync(() =>
+        transaction(db, (): Option.Option<RetryRefusal> => {
+          const status = one("SELECT status FROM jobs WHERE id = ?", job.id)?.status as Status | undefined
+          if (status !== "failed") return Option.some({ _tag: "NotFailed", status: status ?? job.status })
+          const over = exceeded(job.owner, 0, Math.floor(Date.now() / 1000), limits)
+          if (over) return Option.some({ _tag: "OverLimit", exceeded: over })
+          update(job.id, changes)
+          return Option.none()
         })
       ),
     refund: (job, at, changes) =>

@@ -153,8 +153,7 @@ export const make = (options: Options, services: Context.Context<Services>): Run
     })
     if (Option.isSome(earlier) && !params.restart) {
       // A failed job runs again in its directory: finished segments are reused, not paid again.
-      yield* store.update(id, { status: "queued", error: null, completedAt: null })
-      yield* runner.submit({ ...earlier.value, status: "queued", error: null, completedAt: null })
+      yield* withServices(NewJob.retry(earlier.value, caller.limits, { recreateLost: false }))
       return reply(
         Option.getOrElse(yield* store.get(id), () => earlier.value),
         "Resumed: finished segments are reused, not paid again.",

@@ -60,7 +60,9 @@ export const prepare = Effect.fnUntraced(function* (input: Input) {
     outputDir: request.outputDir,
     completedAt: null,
     error: null,
-    extras: JobProgress.empty(validated.durations, validated.estimatedCostUsd)
+    extras: JobProgress.empty(validated.durations, validated.estimatedCostUsd),
+    attempt: 0,
+    recreateLost: false
   }
   return { job, validated }
 })
@@ -110,6 +112,55 @@ export const reopen = Effect.fnUntraced(function* <E, R>(
   const { status, progress, error, completedAt, extras } = job
   yield* prepare.pipe(Effect.onError(() => store.refund(job, at, { status, progress, error, completedAt, extras })))
   const queued: Job = { ...job, ...reopened }
+  yield* (yield* JobRunner).submit(queued)
+  return queued
+})
+
+export interface RetryOptions {
+  /** Start anew a create whose answer was lost (core's `recreateLost`), for this attempt only. */
+  readonly recreateLost: boolean
+}
+
+/** The 409 for a retry of a job that has not failed. */
+const notFailedError = (id: string, status: Job["status"]) =>
+  new ApiError({
+    status: 409,
+    message:
+      `Video ${id} is ${status}; only a failed video can be retried.` +
+      (status === "completed" ? "" : ` Follow it with GET /v1/videos/${id}.`),
+    type: "invalid_request_error",
+    param: null,
+    code: "video_not_failed"
+  })
+
+/**
+ * Runs a failed job again in its run directory, so its manifest makes the run a resume: finished
+ * segments are reused, jobs in flight polled, and only a failed or gone segment is created again
+ * (recorded in `replaced_jobs`). It counts as a running job within the owner's limits (429 over it); its
+ * seconds were charged when it was created and are not charged again. A job not failed is a 409. Every
+ * retry (`POST /v1/videos/{id}/retry`, MCP's `generate` of a failed run) goes through here.
+ */
+export const retry = Effect.fnUntraced(function* (job: Job, limits: Limits, options: RetryOptions) {
+  const store = yield* JobStore
+  const changes = {
+    status: "queued" as const,
+    error: null,
+    completedAt: null,
+    attempt: job.attempt + 1,
+    recreateLost: options.recreateLost
+  }
+  const refused = yield* store.retry(job, limits, changes)
+  if (Option.isSome(refused)) {
+    const refusal = refused.value
+    return yield* refusal._tag === "NotFailed"
+      ? notFailedError(job.id, refusal.status)
+      : limitError(refusal.exceeded, 0)
+  }
+  const queued: Job = { ...job, ...changes }
+  yield* store.appendEvent(
+    job.id,
+    JSON.stringify({ _tag: "Retried", attempt: queued.attempt, recreateLost: options.recreateLost, error: job.error })
+  )
   yield* (yield* JobRunner).submit(queued)
   return queued
 })

@@ -5,8 +5,8 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import type { JobUpdate } from "./Job.ts"
-import { JobStore, type LimitExceeded, type Limits, type Service } from "./JobStore.ts"
+import type { JobUpdate, Status } from "./Job.ts"
+import { JobStore, type LimitExceeded, type Limits, type RetryRefusal, type Service } from "./JobStore.ts"
 import { type Row, toJob, toKey } from "./StoredRows.ts"
 import * as Usage from "./Usage.ts"
 
@@ -26,6 +26,9 @@ const schema = [
     error TEXT,
     extras TEXT NOT NULL
   )`,
+  // Added after the table's first release; a database from before gets them too.
+  "ALTER TABLE longsora_jobs ADD COLUMN IF NOT EXISTS attempt INTEGER NOT NULL DEFAULT 0",
+  "ALTER TABLE longsora_jobs ADD COLUMN IF NOT EXISTS recreate_lost INTEGER NOT NULL DEFAULT 0",
   "CREATE INDEX IF NOT EXISTS longsora_jobs_owner ON longsora_jobs (owner, n)",
   "CREATE INDEX IF NOT EXISTS longsora_jobs_status ON longsora_jobs (status)",
   `CREATE TABLE IF NOT EXISTS longsora_events (
@@ -92,6 +95,8 @@ export const make = Effect.gen(function* () {
     if (update.completedAt !== undefined) values.completed_at = update.completedAt
     if (update.error !== undefined) values.error = update.error === null ? null : JSON.stringify(update.error)
     if (update.extras !== undefined) values.extras = JSON.stringify(update.extras)
+    if (update.attempt !== undefined) values.attempt = update.attempt
+    if (update.recreateLost !== undefined) values.recreate_lost = update.recreateLost ? 1 : 0
     if (Object.keys(values).length === 0) return Effect.void
     return sql`UPDATE longsora_jobs SET ${sql.update(values)} WHERE id = ${id}`.pipe(Effect.asVoid)
   }
@@ -116,9 +121,10 @@ export const make = Effect.gen(function* () {
       job.createdAt,
       limits,
       sql`INSERT INTO longsora_jobs (id, owner, created_at, status, progress, seconds, size, request,
-        output_dir, completed_at, error, extras) VALUES (${job.id}, ${job.owner}, ${job.createdAt}, ${job.status},
-        ${job.progress}, ${job.seconds}, ${job.size}, ${JSON.stringify(job.request)}, ${job.outputDir},
-        ${job.completedAt}, ${job.error === null ? null : JSON.stringify(job.error)}, ${JSON.stringify(job.extras)})`
+        output_dir, completed_at, error, extras, attempt, recreate_lost) VALUES (${job.id}, ${job.owner},
+        ${job.createdAt}, ${job.status}, ${job.progress}, ${job.seconds}, ${job.size}, ${JSON.stringify(job.request)},
+        ${job.outputDir}, ${job.completedAt}, ${job.error === null ? null : JSON.stringify(job.error)},
+        ${JSON.stringify(job.extras)}, ${job.attempt}, ${job.recreateLost ? 1 : 0})`
     )
 
   const reopen: Service["reopen"] = (job, charge, limits, changes) =>
@@ -133,6 +139,22 @@ export const make = Effect.gen(function* () {
         update(job.id, changes)
       )
     )
+
+  const retry: Service["retry"] = (job, limits, changes) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          // The row locked first: two retries of one job at once run it once.
+          const [row] = yield* sql<Row>`SELECT status FROM longsora_jobs WHERE id = ${job.id} FOR UPDATE`
+          const status = (row?.status as Status | undefined) ?? job.status
+          if (status !== "failed") return Option.some<RetryRefusal>({ _tag: "NotFailed", status })
+          const over = yield* exceeded(job.owner, 0, Math.floor(Date.now() / 1000), limits)
+          if (Option.isSome(over)) return Option.some<RetryRefusal>({ _tag: "OverLimit", exceeded: over.value })
+          yield* update(job.id, changes)
+          return Option.none<RetryRefusal>()
+        })
+      )
+      .pipe(Effect.orDie)
 
   const service: Service = {
     create,
@@ -155,6 +177,7 @@ export const make = Effect.gen(function* () {
       }),
     update: (id, changes) => rows(update(id, changes)),
     reopen,
+    retry,
     refund: (job, at, changes) =>
       sql
         .withTransaction(

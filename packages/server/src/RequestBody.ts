@@ -161,3 +161,33 @@ export const read = (limits: Limits) =>
       "unsupported_content_type"
     )
   })
+
+/** A body that may be absent (or empty) or a JSON object, within the limits: its fields, `{}` when none. */
+export const readOptionalJson = (limits: Limits) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const length = Number(request.headers["content-length"] ?? 0)
+    if (length > limits.maxBodyBytes) return yield* tooLarge("request body", limits.maxBodyBytes)
+    const type = request.headers["content-type"] ?? ""
+    const text = yield* request.text.pipe(
+      Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(limits.maxBodyBytes)),
+      Effect.mapError(() => tooLarge("request body", limits.maxBodyBytes))
+    )
+    if (text.trim() === "") return {} as Record<string, unknown>
+    if (type !== "" && !type.startsWith("application/json")) {
+      return yield* invalidRequest(
+        `Unsupported content type '${type}'. Send application/json, or no body.`,
+        null,
+        "unsupported_content_type"
+      )
+    }
+    const json = yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: () =>
+        invalidRequest("We could not parse the JSON body of your request. Send a JSON object.", null, "invalid_json")
+    })
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return yield* invalidRequest("The request body must be a JSON object.", null, "invalid_json")
+    }
+    return json as Record<string, unknown>
+  })

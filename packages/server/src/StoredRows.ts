@@ -21,7 +21,9 @@ export const toJob = (row: Row): Job => ({
   outputDir: row.output_dir as string,
   completedAt: nullableNumber(row.completed_at),
   error: row.error === null || row.error === undefined ? null : (JSON.parse(row.error as string) as JobError),
-  extras: JSON.parse(row.extras as string) as Extras
+  extras: JSON.parse(row.extras as string) as Extras,
+  attempt: Number(row.attempt ?? 0),
+  recreateLost: Number(row.recreate_lost ?? 0) === 1
 })
 
 export const toKey = (row: Row): KeyRecord => ({

@@ -123,4 +123,43 @@ describe("longsora serve --database: several runners", { timeout: 180_000 }, () 
       await emulator.close()
     }
   })
+  it("a failed job retried: its new attempt is a new Run message (not deduplicated), creates == segments + 1", async () => {
+    const emulator = await Emulator.start({
+      render: { secondsPerVideoSecond: 0.05, fixedSeconds: 0.3 },
+      models: { tiny: { seconds: ["2", "4"], sizes: ["320x180"] } }
+    })
+    const runner = await ServeProcess.start(
+      [
+        ...["--base-url", emulator.baseURL, "--data-dir", join(dir, "retry"), "--database", pg.url],
+        ...["--runner-port", String(await freePort()), "--gateway-model", tiny]
+      ],
+      ServeProcess.baseEnv({ OPENAI_API_KEY: emulator.apiKey })
+    )
+    try {
+      const client = new OpenAI({ apiKey: "local", baseURL: runner.baseURL, maxRetries: 0 })
+      const video = await client.videos.create({
+        prompt: "A ferry leaves the harbour.",
+        model: "tiny",
+        seconds: "4",
+        segments: 2
+      } as unknown as OpenAI.Videos.VideoCreateParams)
+      // Segment 1 is created; segment 2's create ends moderation_blocked.
+      await ServeProcess.until(async () => (emulator.stats().creates > 0 ? true : undefined), 30_000, 5)
+      emulator.setFaults({ moderation: { count: 1 } })
+      const settled = () =>
+        ServeProcess.until(async () => {
+          const state = await client.videos.retrieve(video.id)
+          return state.status === "completed" || state.status === "failed" ? state : undefined
+        })
+      expect((await settled()).status).toBe("failed")
+      const retried = await fetch(`${runner.baseURL}/videos/${video.id}/retry`, { method: "POST" })
+      expect(retried.status).toBe(200)
+      const done = await settled()
+      expect([done.status, done.error]).toEqual(["completed", null])
+      expect(emulator.stats().creates).toBe(3)
+    } finally {
+      await runner.stop()
+      await emulator.close()
+    }
+  })
 })

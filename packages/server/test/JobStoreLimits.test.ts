@@ -1,6 +1,7 @@
 /**
  * The per-key limits in both job stores (SQLite and a real PostgreSQL): a regenerate's seconds are charged to
- * the day it is made, checked with the running jobs in one transaction, and a refund takes a charge back.
+ * the day it is made, checked with the running jobs in one transaction, and a refund takes a charge back; a
+ * retry of a failed job counts as running again and is charged nothing.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -41,7 +42,9 @@ const job = (id: string, createdAt: number, seconds: number): Job => ({
   outputDir: join(dir, id),
   completedAt: createdAt + 60,
   error: null,
-  extras: JobProgress.empty([seconds], 0.4)
+  extras: JobProgress.empty([seconds], 0.4),
+  attempt: 0,
+  recreateLost: false
 })
 
 const queued = { status: "queued" as const, progress: 0, completedAt: null, error: null }
@@ -72,6 +75,44 @@ const scenario = Effect.gen(function* () {
   expect(yield* store.create(after, { ...limits, maxRunningJobs: 9 })).toEqual(Option.none())
 })
 
+/** A retry counts as a running job again and charges no seconds; only a failed job is set queued. */
+const retryScenario = Effect.gen(function* () {
+  const store = yield* JobStore
+  const owner = `key_retry_${Math.random()}`
+  const now = Math.floor(Date.now() / 1000)
+  const failed: Job = { ...job(`video_failed_${Math.random()}`, now, 8), owner, status: "failed" }
+  const tight = { maxRunningJobs: 1, secondsPerDay: 8 }
+  expect(yield* store.create(failed, tight)).toEqual(Option.none())
+  // Today's 8 s are all used, by this very job: its retry is not charged them again.
+  const retried = { status: "queued" as const, error: null, completedAt: null, attempt: 1, recreateLost: true }
+  expect(yield* store.retry(failed, tight, retried)).toEqual(Option.none())
+  expect(Option.getOrThrow(yield* store.get(failed.id))).toMatchObject({
+    status: "queued",
+    attempt: 1,
+    recreateLost: true
+  })
+  // Only a failed job: the same retry again is refused, the job untouched.
+  expect(yield* store.retry(failed, tight, { ...retried, attempt: 2 })).toEqual(
+    Option.some({ _tag: "NotFailed", status: "queued" })
+  )
+  // Failed again, with another job of the key running: over the running jobs, still failed.
+  yield* store.update(failed.id, { status: "failed", recreateLost: false })
+  const running: Job = { ...job(`video_running_${Math.random()}`, now, 4), owner, status: "queued" }
+  expect(yield* store.create(running, { maxRunningJobs: 9, secondsPerDay: 100 })).toEqual(Option.none())
+  expect(yield* store.retry(failed, tight, retried)).toEqual(
+    Option.some({ _tag: "OverLimit", exceeded: { limit: "running_jobs", allowed: 1, used: 1 } })
+  )
+  expect(Option.getOrThrow(yield* store.get(failed.id))).toMatchObject({ status: "failed", recreateLost: false })
+  // Nothing was charged by the retries: 8 + 4 s used, so 12 s allow no more and 13 s allow exactly 1.
+  const next = (seconds: number, perDay: number) =>
+    store.create(
+      { ...job(`video_next_${Math.random()}`, now, seconds), owner },
+      { maxRunningJobs: 9, secondsPerDay: perDay }
+    )
+  expect(yield* next(1, 12)).toEqual(Option.some({ limit: "seconds_per_day", allowed: 12, used: 12 }))
+  expect(yield* next(1, 13)).toEqual(Option.none())
+})
+
 describe("job store limits", () => {
   it("SQLite: a regenerate is charged to its day, checked with the running jobs, refunded when it cannot start", async () => {
     await Effect.runPromise(scenario.pipe(Effect.provide(storeLayer(join(dir, "sqlite")))))
@@ -79,5 +120,13 @@ describe("job store limits", () => {
 
   it("PostgreSQL: the same", async () => {
     await Effect.runPromise(scenario.pipe(Effect.provide(storeLayer(join(dir, "pg"), pg.url))))
+  }, 30_000)
+
+  it("SQLite: a retry of a failed job is checked against the running jobs only and charges no seconds", async () => {
+    await Effect.runPromise(retryScenario.pipe(Effect.provide(storeLayer(join(dir, "sqlite")))))
+  })
+
+  it("PostgreSQL: a retry the same", async () => {
+    await Effect.runPromise(retryScenario.pipe(Effect.provide(storeLayer(join(dir, "pg"), pg.url))))
   }, 30_000)
 })
