@@ -17,7 +17,7 @@ import {
   Regenerate,
   Transition
 } from "@longsora/core"
-import { Cause, Context, Effect, FiberMap, FileSystem, Layer, Option, Path, Schema, Semaphore } from "effect"
+import { Cause, Context, Effect, Fiber, FiberMap, FileSystem, Layer, Option, Path, Schema, Semaphore } from "effect"
 import { jobError } from "./ApiError.ts"
 import type { Extras, Job, JobUpdate } from "./Job.ts"
 import * as JobProgress from "./JobProgress.ts"
@@ -176,10 +176,26 @@ export const layer = (options: Options): Layer.Layer<JobRunner, never, JobStore 
       const services = yield* Effect.context<JobStore | LongVideo.Requirements>()
       const slots = yield* Semaphore.make(Math.max(1, options.concurrency))
       const running = yield* FiberMap.make<string>()
-      const submit = (job: Job) =>
+      const scope = yield* Effect.scope
+      const start = (job: Job) =>
         FiberMap.run(running, job.id, slots.withPermit(run(job)).pipe(Effect.provide(services)), {
           onlyIfMissing: true
         }).pipe(Effect.asVoid)
+      // A job's run that is still ending (its failure recorded, its fiber not yet gone) would make a retry submitted
+      // then a no-op: the retry starts once that run has ended, if the job is still waiting for it. A job submitted
+      // twice (a resume and a request) runs once: the second finds it no longer queued.
+      const submit = (job: Job) =>
+        Effect.gen(function* () {
+          const previous = yield* FiberMap.get(running, job.id)
+          if (Option.isNone(previous)) return yield* start(job)
+          yield* Fiber.await(previous.value).pipe(
+            Effect.andThen(store.get(job.id)),
+            Effect.flatMap((current) =>
+              Option.isSome(current) && current.value.status === "queued" ? start(current.value) : Effect.void
+            ),
+            Effect.forkIn(scope)
+          )
+        })
       const cancel = (id: string) => FiberMap.remove(running, id)
       const unfinished = yield* store.unfinished
       if (unfinished.length > 0) yield* Effect.logInfo(`resuming ${unfinished.length} unfinished job(s)`)
