@@ -103,6 +103,9 @@ const lostCreateMessage = (
   "A retry without recreate_lost stops here again, so nothing is paid twice by guessing."
 
 /** What the client can do about any other failure. */
+/** The error code of a job stopped by a lost create (the one failure a plain retry does not get past). */
+export const lostCreateCode = "segment_create_lost"
+
 const retryAdvice = (run: FailedRun) =>
   `POST /v1/videos/${run.id}/retry runs the job again: finished segments are reused, only what is missing is made (and paid for).`
 
@@ -113,8 +116,7 @@ export const jobError = (error: unknown, run: FailedRun): JobError => {
   const message = `${sentence(text)} ${retryAdvice(run)}`
   switch (tagged._tag) {
     case "GenerationError":
-      if (run.lostCreate)
-        return { code: "segment_create_lost", message: lostCreateMessage(tagged, run, run.lostCreate) }
+      if (run.lostCreate) return { code: lostCreateCode, message: lostCreateMessage(tagged, run, run.lostCreate) }
       return { code: tagged.kind === "moderation" ? "moderation_blocked" : `segment_${tagged.kind}`, message }
     case "PlannerError":
       return { code: "planning_failed", message }

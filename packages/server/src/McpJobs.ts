@@ -9,6 +9,7 @@ import { createHash } from "node:crypto"
 import { Errors, KeyframeGenerator, type LongVideo, Manifest, Regenerate } from "@longsora/core"
 import { CostConfirmation, Requests, RunStore, type ToolParams, Watch } from "@longsora/mcp"
 import { Context, Effect, Option } from "effect"
+import { lostCreateCode } from "./ApiError.ts"
 import { CurrentPrincipal, type Principal } from "./Auth.ts"
 import { isTerminal, type Job } from "./Job.ts"
 import { JobRunner, removeFiles } from "./JobRunner.ts"
@@ -52,6 +53,13 @@ const hints: Record<Job["status"], string> = {
   failed: "Fix what the error says, then call generate with the same request: finished segments are not paid again."
 }
 
+/** A run stopped by a lost create goes on only when the user agrees to pay for that segment again. */
+const lostCreateHint =
+  "A segment's create got no answer and cannot be looked up: once the user has checked the provider's console " +
+  "shows no such job, call generate with the same request and recreateLost: true (that segment may be billed twice)."
+
+const hintFor = (job: Job) => (job.error?.code === lostCreateCode ? lostCreateHint : hints[job.status])
+
 const statusOf = (job: Job) => {
   const segments = job.extras.segments
   return {
@@ -64,7 +72,7 @@ const statusOf = (job: Job) => {
     output: job.status === "completed" ? `/v1/videos/${job.id}/content` : null,
     estimatedCostUsd: job.extras.estimated_cost_usd,
     ...(job.error ? { error: job.error.message } : {}),
-    hint: hints[job.status]
+    hint: hintFor(job)
   }
 }
 
@@ -153,7 +161,7 @@ export const make = (options: Options, services: Context.Context<Services>): Run
     })
     if (Option.isSome(earlier) && !params.restart) {
       // A failed job runs again in its directory: finished segments are reused, not paid again.
-      yield* withServices(NewJob.retry(earlier.value, caller.limits, { recreateLost: false }))
+      yield* withServices(NewJob.retry(earlier.value, caller.limits, { recreateLost: params.recreateLost ?? false }))
       return reply(
         Option.getOrElse(yield* store.get(id), () => earlier.value),
         "Resumed: finished segments are reused, not paid again.",

@@ -276,6 +276,48 @@ describe("longsora serve --offline: MCP at /mcp", { timeout: 60_000 }, () => {
 })
 
 describe("longsora serve: MCP runs are durable server jobs", { timeout: 90_000 }, () => {
+  it("a run stopped by a lost create: status says to pass recreateLost; generate without it stops again, with it finishes", async () => {
+    const emulator = await Emulator.start({ render: { secondsPerVideoSecond: 0.02, fixedSeconds: 0.2 } })
+    const dataDir = join(dir, "lost")
+    const env = ServeProcess.baseEnv({
+      OPENAI_API_KEY: emulator.apiKey,
+      GOOGLE_GENERATIVE_AI_API_KEY: emulator.apiKey,
+      GOOGLE_GENERATIVE_AI_BASE_URL: emulator.geminiBaseURL
+    })
+    const request = { prompt, model: veo, durations: [4, 4], run: "lost", confirm: true }
+    const creates = () => emulator.stats().createsByDialect.gemini
+    try {
+      const key = await issueKey(dataDir, env)
+      const server = await ServeProcess.start(["--base-url", emulator.baseURL, "--data-dir", dataDir], env)
+      const mcp = await connect(server.baseURL, key)
+      const settled = async () =>
+        structured<Status & { error?: string; hint: string }>(await mcp.call("status", { run: "lost", watch: true }))
+      try {
+        // Veo's job is made, but the answer naming it never arrives: it cannot be looked up, and may be billed.
+        emulator.setFaults({ loseCreateResponse: { count: 1 } })
+        structured(await mcp.call("generate", request))
+        const lost = await settled()
+        expect(lost.state).toBe("failed")
+        expect(lost.hint).toMatch(/generate with the same request and recreateLost: true/)
+        expect(creates()).toBe(1)
+
+        structured(await mcp.call("generate", request))
+        expect((await settled()).state).toBe("failed")
+        expect(creates()).toBe(1)
+
+        structured(await mcp.call("generate", { ...request, recreateLost: true }))
+        expect(await settled()).toMatchObject({ state: "completed", completedSegments: 2 })
+        // The lost one, then each segment once.
+        expect(creates()).toBe(3)
+      } finally {
+        await mcp.client.close()
+        await server.stop()
+      }
+    } finally {
+      await emulator.close()
+    }
+  })
+
   it("killed mid-run and started again: the job finishes, found by a new MCP session, one create per segment", async () => {
     const emulator = await Emulator.start({
       render: { secondsPerVideoSecond: 0.15, fixedSeconds: 0.3 },
