@@ -1,15 +1,16 @@
 /**
  * The Videos API routes: create, retrieve, list, delete, content (with Range), and the job's
- * progress events as Server-Sent Events. Every answer that is not a success is in the contract's
- * error envelope.
+ * progress events as Server-Sent Events; LongSora's extensions retry and regenerate. Every answer
+ * that is not a success is in the contract's error envelope.
  */
 import { type LongVideo, LongVideoRequest } from "@longsora/core"
 import { Effect, Layer, Option, Path, Stream } from "effect"
 import { type HttpPlatform, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { handle, invalidRequest, notFound } from "./ApiError.ts"
+import { ApiError, fromValidation, handle, invalidRequest, notFound } from "./ApiError.ts"
 import * as Auth from "./Auth.ts"
 import * as Content from "./Content.ts"
 import * as CreateParams from "./CreateParams.ts"
+import type { Job } from "./Job.ts"
 import { JobRunner, outputFile, removeFiles, thumbnailFile } from "./JobRunner.ts"
 import { JobStore } from "./JobStore.ts"
 import * as NewJob from "./NewJob.ts"
@@ -167,6 +168,81 @@ const retry = (options: Options) =>
     return json(VideoObject.of(queued))
   })
 
+const regenerateFields = ["segment", "prompt"]
+
+/** A regenerate's body: `segment`, a whole number from 1 (required), and `prompt`, text (optional); nothing else. */
+const regenerateOptions = (fields: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const unknown = Object.keys(fields).find((key) => !regenerateFields.includes(key))
+    if (unknown !== undefined) {
+      return yield* invalidRequest(
+        `Unknown parameter: '${unknown}'. Accepted: ${regenerateFields.join(", ")}.`,
+        unknown,
+        "unknown_parameter"
+      )
+    }
+    const { segment, prompt } = fields
+    if (segment === undefined) {
+      return yield* invalidRequest(
+        "Missing required parameter: 'segment' (the segment to make again, from 1).",
+        "segment",
+        "missing_required_parameter"
+      )
+    }
+    if (typeof segment !== "number" || !Number.isInteger(segment) || segment < 1) {
+      return yield* invalidRequest(
+        `Invalid value for 'segment': expected a whole number from 1, but got ${JSON.stringify(segment)}.`,
+        "segment",
+        typeof segment === "number" ? "invalid_value" : "invalid_type"
+      )
+    }
+    if (prompt !== undefined && (typeof prompt !== "string" || prompt.trim() === "")) {
+      return yield* invalidRequest(
+        `Invalid value for 'prompt': expected text, but got ${JSON.stringify(prompt)}. Leave it out to keep the segment's prompt.`,
+        "prompt",
+        typeof prompt === "string" ? "invalid_value" : "invalid_type"
+      )
+    }
+    const options: NewJob.RegenerateOptions = { segment, prompt }
+    return options
+  })
+
+/** The 409 for a regenerate of a run that did not finish (core's refusal names its `outputDir`). */
+const notCompletedError = (job: Job) =>
+  new ApiError({
+    status: 409,
+    message:
+      `Video ${job.id} is ${job.status} and its run did not finish; only a completed video's segments can be made again. ` +
+      `Retry it first with POST /v1/videos/${job.id}/retry, then regenerate.`,
+    type: "invalid_request_error",
+    param: null,
+    code: "video_not_completed"
+  })
+
+/** A regenerate's refusals in this API's terms: core's name the body field (`segment`, `prompt`). */
+const regenerateError =
+  (job: Job) =>
+  (error: ApiError | { readonly _tag: string; readonly message: string; readonly field?: string }): ApiError => {
+    if (error instanceof ApiError) return error
+    if (error._tag === "InvalidRequest" && error.field === "outputDir") return notCompletedError(job)
+    return fromValidation(error)
+  }
+
+/**
+ * LongSora's extension: makes segment `segment` of a completed job again (in chained last-frame/extend mode, also
+ * every later one), optionally with a new prompt, keeping the earlier clips; the seconds count toward the key's day.
+ */
+const regenerate = (options: Options) =>
+  Effect.gen(function* () {
+    const principal = yield* Auth.authenticate(options.auth)
+    const job = yield* ownJob(yield* videoId, principal)
+    const asked = yield* regenerateOptions(yield* RequestBody.readOptionalJson(options.body))
+    const { queued } = yield* NewJob.regenerate(job, asked, principal.limits).pipe(
+      Effect.mapError(regenerateError(job))
+    )
+    return json(VideoObject.of(queued))
+  })
+
 const content = (options: Options) =>
   Effect.gen(function* () {
     const principal = yield* Auth.authenticate(options.auth)
@@ -191,8 +267,11 @@ const content = (options: Options) =>
   })
 
 const finalTags = new Set(["Completed", "Failed"])
-/** Named events: the final ones, and a retry (after a `failed`, the stream goes on with the new attempt). */
-const namedTags = new Set([...finalTags, "Retried"])
+/**
+ * Named events: the final ones, a retry (after a `failed`, the stream goes on with the new attempt) and a
+ * regenerate (after a `completed`, the stream goes on with the segments made again).
+ */
+const namedTags = new Set([...finalTags, "Retried", "Regenerating"])
 
 /** Idle polls between two keep-alive comments (about 15 s at the default interval). */
 const keepAliveEvery = 75
@@ -215,7 +294,7 @@ const eventStream = (id: string, after: number, pollMs: number) =>
         const event = namedTags.has(tags[i]!) ? tags[i]!.toLowerCase() : "progress"
         return `id: ${seq}\nevent: ${event}\ndata: ${data}\n\n`
       })
-      // A final event ends the stream unless a retry came after it (replayed from the start, say).
+      // A final event ends the stream unless a retry or a regenerate came after it (replayed from the start, say).
       const final = finalTags.has(tags[tags.length - 1]!)
       return [frames, final ? Option.none() : Option.some({ seq: events[events.length - 1]!.seq, idle: 0 })] as const
     })
@@ -270,6 +349,7 @@ export const layer = (
         route("GET", "/v1/videos/:video_id/content", content(options)),
         route("GET", "/v1/videos/:video_id/events", events(options)),
         route("POST", "/v1/videos/:video_id/retry", retry(options)),
+        route("POST", "/v1/videos/:video_id/regenerate", regenerate(options)),
         route("*", "*", notFoundRoute)
       ])
     })

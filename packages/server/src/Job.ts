@@ -40,6 +40,14 @@ export interface ReplacedJob {
   readonly seconds: number
 }
 
+/** What a regenerate of the job makes again, while it runs (and after it failed, until a retry finishes it). */
+export interface Regenerating {
+  readonly segments: ReadonlyArray<number>
+  /** The seconds charged for it (what it has still to make). */
+  readonly seconds: number
+  readonly estimated_cost_usd: number
+}
+
 /** LongSora's own fields of a Video object, all under `longsora`. */
 export interface Extras {
   /** The plan (core's `Plan` encoded) once there is one. */
@@ -48,6 +56,8 @@ export interface Extras {
   readonly estimated_cost_usd: number
   readonly replaced_jobs: ReadonlyArray<ReplacedJob>
   readonly join_method: string | null
+  /** Absent in jobs stored before regenerates had it, and null once a regenerate has completed. */
+  readonly regenerating?: Regenerating | null | undefined
 }
 
 export interface JobError {

@@ -93,7 +93,9 @@ const finalExtras = (extras: Extras, result: LongVideoResult.LongVideoResult): E
     seconds: job.seconds
   })),
   estimated_cost_usd: result.estimatedCostUsd,
-  join_method: result.joinMethod
+  join_method: result.joinMethod,
+  // A regenerate is done once the output is joined again.
+  regenerating: null
 })
 
 /**
@@ -136,7 +138,7 @@ export const run = Effect.fnUntraced(function* (job: Job) {
     Effect.provideService(Progress.ProgressReporter, reporter),
     Effect.flatMap((result) =>
       Effect.gen(function* () {
-        // A regenerate of the job (MCP's `regenerate`) ends with the output joined again.
+        // A regenerate of the job (`POST …/regenerate`, MCP's `regenerate`) ends with the output joined again.
         yield* Regenerate.finish(job.outputDir)
         const extractor = yield* FrameExtractor.FrameExtractor
         // The video is made; a thumbnail that cannot be taken only leaves `variant=thumbnail` without one.

@@ -6,7 +6,7 @@
  * that name or the job id.
  */
 import { createHash } from "node:crypto"
-import { Errors, KeyframeGenerator, type LongVideo, Manifest, Regenerate } from "@longsora/core"
+import { Errors, KeyframeGenerator, type LongVideo, Manifest } from "@longsora/core"
 import { CostConfirmation, Requests, RunStore, type ToolParams, Watch } from "@longsora/mcp"
 import { Context, Effect, Option } from "effect"
 import { lostCreateCode } from "./ApiError.ts"
@@ -226,27 +226,19 @@ export const make = (options: Options, services: Context.Context<Services>): Run
    * (earlier versions kept), and the job runs again as a resumed run, so a restart finishes it.
    */
   const regenerate = Effect.fnUntraced(function* (params: ToolParams.RegenerateParams) {
-    const job = yield* find(yield* principal, params.run)
-    if (!isTerminal(job.status)) return reply(job, "Still running, nothing new started.")
-    const input: Regenerate.RegenerateRequest = {
-      outputDir: job.outputDir,
-      segment: params.segment,
-      prompt: params.prompt,
-      inputReference: job.request.inputReference ?? undefined
-    }
-    const preview = yield* withServices(Regenerate.preview(input))
-    yield* CostConfirmation.confirm({
-      estimatedCostUsd: preview.estimatedCostUsd,
-      threshold: options.confirmAbove,
-      confirmed: params.confirm ?? false,
-      tool: "regenerate",
-      subject: `Making segment ${preview.segments.join(", ")} of ${params.run} again`
-    })
-    // Charged to today's seconds within the key's limits before any file is touched.
     const caller = yield* principal
-    const queued = yield* withServices(
-      NewJob.reopen(job, preview.seconds, caller.limits, Regenerate.begin(input).pipe(Effect.scoped))
-    )
+    const job = yield* find(caller, params.run)
+    if (!isTerminal(job.status)) return reply(job, "Still running, nothing new started.")
+    // Asked about the cost first; then charged to today's seconds within the key's limits before any file is touched.
+    const { queued, preview } = yield* NewJob.regenerate(job, params, caller.limits, (preview) =>
+      CostConfirmation.confirm({
+        estimatedCostUsd: preview.estimatedCostUsd,
+        threshold: options.confirmAbove,
+        confirmed: params.confirm ?? false,
+        tool: "regenerate",
+        subject: `Making segment ${preview.segments.join(", ")} of ${params.run} again`
+      })
+    ).pipe(Effect.provideContext(services))
     const lead =
       `${preview.resuming ? "Finishing an interrupted regenerate: making" : "Making"} segment ${preview.segments.join(", ")} ` +
       `again (${preview.seconds} s, estimated ${Requests.usd(preview.estimatedCostUsd)}); earlier versions are kept.`

@@ -1,14 +1,14 @@
 /**
  * A job from core's request: checked by core's validation, then stored within the owner's limits
- * and handed to the runner. Every way a job is made (`POST /v1/videos`, MCP's `generate`) goes
- * through here, so the checks and the limits are one rule.
+ * and handed to the runner. Every way a job is made (`POST /v1/videos`, MCP's `generate`), retried
+ * or regenerated goes through here, so the checks and the limits are one rule.
  */
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
-import { type LongVideoRequest, Plan, Validation } from "@longsora/core"
+import { type LongVideoRequest, Plan, Regenerate, Validation } from "@longsora/core"
 import { Clock, Effect, Option, Schema } from "effect"
 import { ApiError, fromValidation } from "./ApiError.ts"
-import type { Job } from "./Job.ts"
+import { isTerminal, type Job } from "./Job.ts"
 import * as JobProgress from "./JobProgress.ts"
 import { JobRunner } from "./JobRunner.ts"
 import { JobStore, type LimitExceeded, type Limits } from "./JobStore.ts"
@@ -87,33 +87,94 @@ export const admit = Effect.fnUntraced(function* (job: Job, limits: Limits) {
   yield* (yield* JobRunner).submit(job)
 })
 
+/** What a regenerate asks for: the segment to make again, and optionally its new prompt. */
+export interface RegenerateOptions {
+  /** 1-based. */
+  readonly segment: number
+  /** A new prompt for the segment (segment 2 or later, of a run whose plan the planner wrote). */
+  readonly prompt?: string | undefined
+}
+
+/** The 409 for a regenerate of a job still running. */
+const stillRunningError = (id: string, status: Job["status"]) =>
+  new ApiError({
+    status: 409,
+    message: `Video ${id} is ${status}; wait for it to finish (follow it with GET /v1/videos/${id}), then make a segment again.`,
+    type: "invalid_request_error",
+    param: null,
+    code: "video_in_progress"
+  })
+
 /**
- * Queues a finished job to run again for `seconds` more of video (a regenerate), charged to today's seconds,
- * unless that breaks the owner's limits (429, saying which). `prepare` readies the run (sets the segments to make
- * aside); if it fails, the charge is taken back and the job is as it was. Then the job is started or queued.
+ * Queues a finished job to run again for the regenerate's seconds, charged to today's seconds, unless that breaks
+ * the owner's limits (429, saying which). `begin` readies the run (sets the segments to make aside); if it fails,
+ * the charge is taken back and the job is as it was. Then the `Regenerating` event is recorded and the job started
+ * or queued; `JobRunner.run` ends it with `Regenerate.finish`.
  */
-export const reopen = Effect.fnUntraced(function* <E, R>(
+const reopen = Effect.fnUntraced(function* <E, R>(
   job: Job,
-  seconds: number,
+  preview: Regenerate.Preview,
   limits: Limits,
-  prepare: Effect.Effect<void, E, R>
+  begin: Effect.Effect<unknown, E, R>
 ) {
   const store = yield* JobStore
   const at = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+  const regenerating = {
+    segments: [...preview.segments],
+    seconds: preview.seconds,
+    estimated_cost_usd: preview.estimatedCostUsd
+  }
   const reopened = {
     status: "queued" as const,
     progress: 0,
     error: null,
     completedAt: null,
-    extras: JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd)
+    extras: { ...JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd), regenerating }
   }
-  const over = yield* store.reopen(job, { seconds, at }, limits, reopened)
-  if (Option.isSome(over)) return yield* limitError(over.value, seconds)
+  const over = yield* store.reopen(job, { seconds: preview.seconds, at }, limits, reopened)
+  if (Option.isSome(over)) return yield* limitError(over.value, preview.seconds)
   const { status, progress, error, completedAt, extras } = job
-  yield* prepare.pipe(Effect.onError(() => store.refund(job, at, { status, progress, error, completedAt, extras })))
+  yield* begin.pipe(Effect.onError(() => store.refund(job, at, { status, progress, error, completedAt, extras })))
+  yield* store.appendEvent(
+    job.id,
+    JSON.stringify({
+      _tag: "Regenerating",
+      segments: regenerating.segments,
+      seconds: preview.seconds,
+      estimatedCostUsd: preview.estimatedCostUsd,
+      resuming: preview.resuming
+    })
+  )
   const queued: Job = { ...job, ...reopened }
   yield* (yield* JobRunner).submit(queued)
   return queued
+})
+
+/**
+ * Makes one segment of a finished job again (in chained last-frame/extend mode also every later one), keeping the
+ * earlier clips as versions: core's `Regenerate.preview` says what and for how many seconds (its refusals as core's
+ * errors: `segment` out of range, `prompt` for segment 1 or on a given plan, `outputDir` for a run not finished),
+ * `confirm` may refuse that (MCP's cost confirmation), then the seconds are charged within the owner's limits
+ * before any file is touched. A job still running is a 409. Every regenerate (`POST /v1/videos/{id}/regenerate`,
+ * MCP's `regenerate`) goes through here.
+ */
+export const regenerate = Effect.fnUntraced(function* <E = never, R = never>(
+  job: Job,
+  options: RegenerateOptions,
+  limits: Limits,
+  confirm: (preview: Regenerate.Preview) => Effect.Effect<void, E, R> = () => Effect.void as Effect.Effect<void, E, R>
+) {
+  if (!isTerminal(job.status)) return yield* stillRunningError(job.id, job.status)
+  const input: Regenerate.RegenerateRequest = {
+    outputDir: job.outputDir,
+    segment: options.segment,
+    prompt: options.prompt,
+    inputReference: job.request.inputReference ?? undefined
+  }
+  const preview = yield* Regenerate.preview(input)
+  yield* confirm(preview)
+  const queued = yield* reopen(job, preview, limits, Regenerate.begin(input).pipe(Effect.scoped))
+  return { queued, preview }
 })
 
 export interface RetryOptions {

@@ -32,7 +32,9 @@ export const of = (job: Job) => ({
     segments: job.extras.segments,
     estimated_cost_usd: job.extras.estimated_cost_usd,
     replaced_jobs: job.extras.replaced_jobs,
-    join_method: job.extras.join_method
+    join_method: job.extras.join_method,
+    // While a regenerate runs: the segments it makes again, its seconds and estimate.
+    regenerating: job.extras.regenerating ?? null
   }
 })
 
