@@ -34,6 +34,11 @@ export interface LimitExceeded {
   readonly used: number
 }
 
+/** Why a job was not run again for a regenerate: it is not finished (any more), or it would break its owner's limits. */
+export type ReopenRefusal =
+  | { readonly _tag: "NotFinished"; readonly status: Status }
+  | { readonly _tag: "OverLimit"; readonly exceeded: LimitExceeded }
+
 /** Why a failed job was not run again: it is not failed (any more), or its owner's running jobs are at the limit. */
 export type RetryRefusal =
   | { readonly _tag: "NotFailed"; readonly status: Status }
@@ -63,15 +68,16 @@ export interface Service {
   readonly list: (query: ListQuery) => Effect.Effect<Page>
   readonly update: (id: string, update: JobUpdate) => Effect.Effect<void>
   /**
-   * Runs a finished job again for `seconds` more of video (a regenerate): checked against the owner's limits,
-   * charged to today's seconds and set to `update`, atomically; or the limit it would break.
+   * Runs a finished job again for `seconds` more of video (a regenerate): if it is still completed or failed and
+   * within the owner's limits, charged to today's seconds and set to `update`, atomically (two regenerates at once
+   * run it once); else why not.
    */
   readonly reopen: (
     job: Job,
     charge: { readonly seconds: number; readonly at: number },
     limits: Limits,
     update: JobUpdate
-  ) => Effect.Effect<Option.Option<LimitExceeded>>
+  ) => Effect.Effect<Option.Option<ReopenRefusal>>
   /**
    * Runs a failed job again (a retry): set to `update` if it is still failed and its owner's running jobs allow
    * one more, atomically. No seconds are charged: the job's were when it was created. Else why not.
@@ -269,7 +275,12 @@ export const fromDatabase = (db: DatabaseSync): Service => {
     update: (id, changes) => Effect.sync(() => update(id, changes)),
     reopen: (job, charge, limits, changes) =>
       Effect.sync(() =>
-        withinLimits(job.owner, charge.seconds, charge.at, limits, () => {
+        transaction(db, (): Option.Option<ReopenRefusal> => {
+          const status =
+            (one("SELECT status FROM jobs WHERE id = ?", job.id)?.status as Status | undefined) ?? job.status
+          if (status !== "completed" && status !== "failed") return Option.some({ _tag: "NotFinished", status })
+          const over = exceeded(job.owner, charge.seconds, charge.at, limits)
+          if (over) return Option.some({ _tag: "OverLimit", exceeded: over })
           run(
             "INSERT INTO charges (owner, job_id, at, seconds) VALUES (?, ?, ?, ?)",
             job.owner,
@@ -278,6 +289,7 @@ export const fromDatabase = (db: DatabaseSync): Service => {
             charge.seconds
           )
           update(job.id, changes)
+          return Option.none()
         })
       ),
     retry: (job, limits, changes) =>

@@ -106,8 +106,9 @@ const stillRunningError = (id: string, status: Job["status"]) =>
   })
 
 /**
- * Queues a finished job to run again for the regenerate's seconds, charged to today's seconds, unless that breaks
- * the owner's limits (429, saying which). `begin` readies the run (sets the segments to make aside); if it fails,
+ * Queues a finished job to run again for the regenerate's seconds, charged to today's seconds, unless it is no
+ * longer finished (another regenerate or retry got there first: 409) or that breaks the owner's limits (429, saying
+ * which). `begin` readies the run (sets the segments to make aside); if it fails,
  * the charge is taken back and the job is as it was. Then the `Regenerating` event is recorded and the job started
  * or queued; `JobRunner.run` ends it with `Regenerate.finish`.
  */
@@ -131,8 +132,13 @@ const reopen = Effect.fnUntraced(function* <E, R>(
     completedAt: null,
     extras: { ...JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd), regenerating }
   }
-  const over = yield* store.reopen(job, { seconds: preview.seconds, at }, limits, reopened)
-  if (Option.isSome(over)) return yield* limitError(over.value, preview.seconds)
+  const refused = yield* store.reopen(job, { seconds: preview.seconds, at }, limits, reopened)
+  if (Option.isSome(refused)) {
+    const refusal = refused.value
+    return yield* refusal._tag === "NotFinished"
+      ? stillRunningError(job.id, refusal.status)
+      : limitError(refusal.exceeded, preview.seconds)
+  }
   const { status, progress, error, completedAt, extras } = job
   yield* begin.pipe(Effect.onError(() => store.refund(job, at, { status, progress, error, completedAt, extras })))
   yield* store.appendEvent(

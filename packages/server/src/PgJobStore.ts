@@ -6,7 +6,14 @@
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobUpdate, Status } from "./Job.ts"
-import { JobStore, type LimitExceeded, type Limits, type RetryRefusal, type Service } from "./JobStore.ts"
+import {
+  JobStore,
+  type LimitExceeded,
+  type Limits,
+  type ReopenRefusal,
+  type RetryRefusal,
+  type Service
+} from "./JobStore.ts"
 import { type Row, toJob, toKey } from "./StoredRows.ts"
 import * as Usage from "./Usage.ts"
 
@@ -128,17 +135,24 @@ export const make = Effect.gen(function* () {
     )
 
   const reopen: Service["reopen"] = (job, charge, limits, changes) =>
-    withinLimits(
-      job.owner,
-      charge.seconds,
-      charge.at,
-      limits,
-      Effect.andThen(
-        sql`INSERT INTO longsora_charges (owner, job_id, at, seconds)
-          VALUES (${job.owner}, ${job.id}, ${charge.at}, ${charge.seconds})`,
-        update(job.id, changes)
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          // The row locked first: two regenerates of one job at once run it once.
+          const [row] = yield* sql<Row>`SELECT status FROM longsora_jobs WHERE id = ${job.id} FOR UPDATE`
+          const status = (row?.status as Status | undefined) ?? job.status
+          if (status !== "completed" && status !== "failed") {
+            return Option.some<ReopenRefusal>({ _tag: "NotFinished", status })
+          }
+          const over = yield* exceeded(job.owner, charge.seconds, charge.at, limits)
+          if (Option.isSome(over)) return Option.some<ReopenRefusal>({ _tag: "OverLimit", exceeded: over.value })
+          yield* sql`INSERT INTO longsora_charges (owner, job_id, at, seconds)
+            VALUES (${job.owner}, ${job.id}, ${charge.at}, ${charge.seconds})`
+          yield* update(job.id, changes)
+          return Option.none<ReopenRefusal>()
+        })
       )
-    )
+      .pipe(Effect.orDie)
 
   const retry: Service["retry"] = (job, limits, changes) =>
     sql

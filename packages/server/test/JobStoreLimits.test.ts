@@ -1,7 +1,7 @@
 /**
  * The per-key limits in both job stores (SQLite and a real PostgreSQL): a regenerate's seconds are charged to
- * the day it is made, checked with the running jobs in one transaction, and a refund takes a charge back; a
- * retry of a failed job counts as running again and is charged nothing.
+ * the day it is made, checked with the job's status and the running jobs in one transaction, and a refund takes
+ * a charge back; a retry of a failed job counts as running again and is charged nothing.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -57,17 +57,24 @@ const scenario = Effect.gen(function* () {
   const today = day + 3600
   expect(yield* store.reopen(old, { seconds: 4, at: today }, limits, queued)).toEqual(Option.none())
   expect(Option.getOrThrow(yield* store.get(old.id)).status).toBe("queued")
+  // Only a finished job: a second regenerate of it now is refused, and charged nothing.
+  expect(yield* store.reopen(old, { seconds: 4, at: today }, { ...limits, secondsPerDay: 100 }, queued)).toEqual(
+    Option.some({ _tag: "NotFinished", status: "queued" })
+  )
   // 4 s charged today: a new 8 s job fits (12 of 12); then nothing more does, a regenerate included.
   const fresh: Job = { ...job(`video_new_${Math.random()}`, today + 1, 8), status: "queued" }
   expect(yield* store.create(fresh, limits)).toEqual(Option.none())
-  const more = yield* store.reopen(fresh, { seconds: 1, at: today + 2 }, { ...limits, maxRunningJobs: 9 }, queued)
-  expect(more).toEqual(Option.some({ limit: "seconds_per_day", allowed: 12, used: 12 }))
-  // Two jobs queued: a regenerate of a third is over the running jobs first.
   const third = job(`video_third_${Math.random()}`, day - 7200, 4)
   expect(yield* store.create(third, { maxRunningJobs: 9, secondsPerDay: 100 })).toEqual(Option.none())
-  expect(yield* store.reopen(third, { seconds: 1, at: today + 3 }, { ...limits, secondsPerDay: 100 }, queued)).toEqual(
-    Option.some({ limit: "running_jobs", allowed: 2, used: 2 })
+  const more = yield* store.reopen(third, { seconds: 1, at: today + 2 }, { ...limits, maxRunningJobs: 9 }, queued)
+  expect(more).toEqual(
+    Option.some({ _tag: "OverLimit", exceeded: { limit: "seconds_per_day", allowed: 12, used: 12 } })
   )
+  // Two jobs queued: a regenerate of a third is over the running jobs first.
+  expect(yield* store.reopen(third, { seconds: 1, at: today + 3 }, { ...limits, secondsPerDay: 100 }, queued)).toEqual(
+    Option.some({ _tag: "OverLimit", exceeded: { limit: "running_jobs", allowed: 2, used: 2 } })
+  )
+  expect(Option.getOrThrow(yield* store.get(third.id)).status).toBe("completed")
   // A refund takes the charge back and restores the job: 8 s used today again, so 4 s fit.
   yield* store.refund(old, today, { status: "completed", progress: 100, completedAt: old.completedAt })
   expect(Option.getOrThrow(yield* store.get(old.id)).status).toBe("completed")

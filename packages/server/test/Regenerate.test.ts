@@ -113,7 +113,7 @@ const namedEvents = async (key: string, id: string) => {
 }
 
 describe("longsora serve: POST /v1/videos/{id}/regenerate", { timeout: 120_000 }, () => {
-  it("segment 2 of a chained 3-segment job with a new prompt: 200 queued, segments 2 and 3 made again (creates +2), the replaced jobs kept as versions, the prompt in the plan; refusals create nothing", async () => {
+  it("segment 2 of a chained 3-segment job with a new prompt: 200 queued, segments 2 and 3 made again (creates +2), the replaced jobs kept as versions, the prompt in the plan; refusals (and a second regenerate at once) create nothing", async () => {
     const before = emulator.stats().creates
     const id = await made(alice, "A paper boat drifts down a rain gutter.", 3)
     // Still running: refused, nothing set aside.
@@ -179,6 +179,13 @@ describe("longsora serve: POST /v1/videos/{id}/regenerate", { timeout: 120_000 }
 
     // The stream replays the first run, the regenerate, and its end.
     expect(await namedEvents(alice, id)).toEqual(["completed", "regenerating", "completed"])
+
+    // Two regenerates at once: one runs (segment 3 alone, one create), the other is refused.
+    const both = await Promise.all([regenerate(alice, id, { segment: 3 }), regenerate(alice, id, { segment: 3 })])
+    expect(both.map((answer) => answer.status).sort()).toEqual([200, 409])
+    expect(both.find((answer) => answer.status === 409)?.body.error?.code).toBe("video_in_progress")
+    expect((await settled(alice, id)).status).toBe("completed")
+    expect(emulator.stats().creates - before).toBe(6)
   })
 
   it("a failed job: 409 telling to retry it first; over the key's seconds per day: 429, nothing touched", async () => {
