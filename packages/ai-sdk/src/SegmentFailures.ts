@@ -13,6 +13,12 @@ type SegmentJob = SegmentGenerator.SegmentJob
 /** Words providers use when a clip is withheld for its content. */
 export const MODERATION = /moderat|safety|filtered|blocked|nsfw|responsible ai|policy/i
 
+/**
+ * Veo's safety filter ends the operation done, with no samples (and `raiMediaFilteredReasons`, which the AI SDK's
+ * Google and Vertex providers drop before they throw this): a clip withheld, not a job that could not be read.
+ */
+const WITHHELD_BY_VEO = /(GOOGLE|VERTEX)_VIDEO_GENERATION_ERROR: No videos in response/
+
 export const make = (scrub: (text: string) => string, describe: (cause: unknown) => string) => {
   /** A start that failed: refused (nothing billed), or lost (a job may exist; never retried). */
   const startError = (spec: SegmentSpec, sentAt: number) => (error: CallError) => {
@@ -78,6 +84,14 @@ export const make = (scrub: (text: string) => string, describe: (cause: unknown)
         "gone",
         `the provider no longer knows the job (${what})`,
         "It cannot be resumed; start over for this output directory (--restart) to generate the segment again."
+      )
+    }
+    if (WITHHELD_BY_VEO.test(what)) {
+      return jobError(
+        job,
+        "moderation",
+        "the provider answered without a video, as Veo does when its safety filter withholds the clip (its reasons do not reach LongSora)",
+        "Rephrase the segment's prompt; the same prompt is likely withheld again."
       )
     }
     if (!classified.retryable && !classified.ambiguous && !MODERATION.test(what)) {

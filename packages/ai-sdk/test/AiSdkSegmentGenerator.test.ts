@@ -220,6 +220,19 @@ describe("AiSdkSegmentGenerator", { timeout: 60_000 }, () => {
     })
   )
 
+  it.live("a clip Veo's safety filter withholds is a moderation failure that says to rephrase", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { moderation: { count: 1 } } })
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(VEO))
+      const error = yield* Effect.flip(g.complete(job, join(dir, "segment_01.mp4")))
+      assert.strictEqual(error.kind, "moderation")
+      assert.include(error.message, "safety filter withholds the clip")
+      assert.include(error.message, "Rephrase the segment's prompt")
+    })
+  )
+
   it.live("an expired result URL is gone, and no error text carries the key", () =>
     Effect.gen(function* () {
       const emu = yield* emulator({ faults: { expireResult: { count: 1 } } })

@@ -4,6 +4,7 @@
  * `--output`). Parse errors go to stderr with a one-line pointer to the help, which stays on stdout
  * when asked for.
  */
+import * as JobId from "@longsora/ai-sdk/JobId"
 import { Errors } from "@longsora/core"
 
 /** Request field (or CLI option) → how the user writes it. The one mapping every message goes through. */
@@ -49,11 +50,17 @@ interface Formattable {
 const isFormattable = (error: unknown): error is Formattable =>
   typeof (error as Partial<Formattable> | null)?.format === "function"
 
+/** A segment's failure names its job as the progress lines do: by the provider's id, not the whole handle. */
+const withJobLabel = (error: unknown, message: string): string => {
+  const jobId = (error as { readonly jobId?: unknown } | null)?.jobId
+  return typeof jobId === "string" ? message.replaceAll(jobId, JobId.label(jobId)) : message
+}
+
 /** A failure as one message in the CLI's words. */
 export const render = (error: unknown): string => {
   if (isFormattable(error)) return error.format(flagName)
   const message = error instanceof Error ? error.message : String(error)
-  return Errors.nameFields(message, flagName)
+  return Errors.nameFields(withJobLabel(error, message), flagName)
 }
 
 /** Help, `--version` and parse errors (in `HelpOutput`, which loads no LongSora package). */

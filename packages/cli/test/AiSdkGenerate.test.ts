@@ -129,6 +129,22 @@ describe("longsora generate with AI SDK models", { timeout: 240_000 }, () => {
     expect(after.fal - before.fal).toBe(2)
   })
 
+  it("a Veo segment withheld by its safety filter: a moderation error naming the operation by its id, not the JSON handle", async () => {
+    emu.setFaults({ moderation: { count: 1 } })
+    const refused = await CliProcess.run(
+      [
+        ...["generate", prompt, "--model", VEO, "--plan-model", "openai:gpt-5", "--seconds", "4", "--segments", "1"],
+        ...["--yes", "--output", join(dir, "veo-moderated")]
+      ],
+      { env: providerEnv() }
+    )
+    expect(refused.code).not.toBe(0)
+    const named = /Segment 1 \(job ([^)]+)\) moderation/.exec(refused.stderr)
+    expect(named, refused.stderr).not.toBeNull()
+    expect(named![1]).toMatch(/^[\w-]+$/)
+    expect(refused.stderr).toContain("Rephrase the segment's prompt")
+  })
+
   it("SIGKILL during segment 2, then a rerun: it polls the recorded operation, one start per segment", async () => {
     const before = emu.stats().createsByDialect.gemini
     const output = join(dir, "veo-killed")
