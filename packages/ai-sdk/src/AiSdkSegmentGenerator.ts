@@ -282,7 +282,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       const seen = resolvedModel.probe?.get(callId)
       resolvedModel.probe?.delete(callId)
       if (status.status === "error" && seen && seen.status >= 400) {
-        throw new HttpAnswer(seen.status, seen.headers, status.error)
+        throw new HttpAnswer(seen.status, seen.headers, status.error, seen.body)
       }
       return status
     })

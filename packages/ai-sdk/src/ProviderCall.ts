@@ -14,10 +14,13 @@ export class CallError extends Data.TaggedError("CallError")<{ readonly op: stri
 export class HttpAnswer extends Error {
   readonly status: number
   readonly headers: Headers
-  constructor(status: number, headers: Headers, message: string) {
+  /** The start of the answer's body, when it was kept: the provider's own reason. */
+  readonly body: string | undefined
+  constructor(status: number, headers: Headers, message: string, body?: string) {
     super(message)
     this.status = status
     this.headers = headers
+    this.body = body
   }
 }
 
@@ -46,6 +49,7 @@ export const describe = (cause: unknown, scrub: (text: string) => string): strin
     const body = cause.responseBody ? ` ${cause.responseBody.slice(0, 300)}` : ""
     return scrub(`${cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""}${cause.message}${body}`)
   }
-  if (cause instanceof HttpAnswer) return scrub(`HTTP ${cause.status}: ${cause.message}`)
+  if (cause instanceof HttpAnswer)
+    return scrub(`HTTP ${cause.status}: ${cause.message}${cause.body ? ` ${cause.body}` : ""}`)
   return cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
 }

@@ -169,7 +169,12 @@ export const CALL_HEADER = "x-longsora-call"
 export interface Answer {
   readonly status: number
   readonly headers: Headers
+  /** An error answer's first bytes: why it was refused (e.g. fal's `content_policy_violation`), which fal's package drops. */
+  readonly body?: string | undefined
 }
+
+/** How much of an error answer's body is kept: enough for the provider's reason, not a whole page. */
+const ERROR_BODY_CHARS = 300
 
 /** What the probing fetch saw, per call id. */
 export type Probe = Map<string, Answer>
@@ -200,7 +205,18 @@ export const makeFetch =
     headers.delete(CALL_HEADER)
     const request = input instanceof Request ? new Request(url, input) : url
     const response = await base(request, { ...init, headers })
-    if (call) probe.set(call, { status: response.status, headers: response.headers })
+    if (call) {
+      const body =
+        response.status >= 400
+          ? (
+              await response
+                .clone()
+                .text()
+                .catch(() => "")
+            ).slice(0, ERROR_BODY_CHARS)
+          : undefined
+      probe.set(call, { status: response.status, headers: response.headers, ...(body ? { body } : {}) })
+    }
     return response
   }
 

@@ -220,16 +220,20 @@ describe("AiSdkSegmentGenerator", { timeout: 60_000 }, () => {
     })
   )
 
-  it.live("a clip Veo's safety filter withholds is a moderation failure that says to rephrase", () =>
+  it.live("a clip withheld for its content is a moderation failure that says to rephrase: Veo's and fal's", () =>
     Effect.gen(function* () {
-      const emu = yield* emulator({ faults: { moderation: { count: 1 } } })
+      const emu = yield* emulator({ faults: { moderation: { count: 2 } } })
       const dir = yield* tempDir
       const g = yield* generator(viaEmulator(emu))
-      const job = yield* g.submit(spec(VEO))
-      const error = yield* Effect.flip(g.complete(job, join(dir, "segment_01.mp4")))
-      assert.strictEqual(error.kind, "moderation")
-      assert.include(error.message, "safety filter withholds the clip")
-      assert.include(error.message, "Rephrase the segment's prompt")
+      const veo = yield* g.submit(spec(VEO))
+      const withheld = yield* Effect.flip(g.complete(veo, join(dir, "segment_01.mp4")))
+      assert.strictEqual(withheld.kind, "moderation")
+      assert.include(withheld.message, "safety filter withholds the clip")
+      assert.include(withheld.message, "Rephrase the segment's prompt")
+      const kling = yield* g.submit(spec(KLING, { reference: yield* picture(dir, "1920x1080") }))
+      const flagged = yield* Effect.flip(g.complete(kling, join(dir, "segment_02.mp4")))
+      assert.strictEqual(flagged.kind, "moderation", flagged.message)
+      assert.include(flagged.message, "Rephrase the prompt")
     })
   )
 
