@@ -17,7 +17,7 @@ import { JobStore } from "./JobStore.ts"
 
 /**
  * One `Run` per attempt of a job: sending it again (a runner restarting, say) is deduplicated by the
- * storage; a retry of a failed job is a new attempt, so its `Run` is a new message.
+ * storage; a retry of a failed job or a regenerate is a new attempt, so its `Run` is a new message.
  */
 export class RunPayload extends Schema.Class<RunPayload>("@longsora/server/RunPayload")({
   attempt: Schema.optionalKey(Schema.Int)

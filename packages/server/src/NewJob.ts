@@ -130,6 +130,8 @@ const reopen = Effect.fnUntraced(function* <E, R>(
     progress: 0,
     error: null,
     completedAt: null,
+    // A new attempt, as a retry is: in a cluster its `Run` is then a new message, not one already answered.
+    attempt: job.attempt + 1,
     extras: { ...JobProgress.empty(job.request.durations, job.extras.estimated_cost_usd), regenerating }
   }
   const refused = yield* store.reopen(job, { seconds: preview.seconds, at }, limits, reopened)

@@ -123,7 +123,7 @@ describe("longsora serve --database: several runners", { timeout: 180_000 }, () 
       await emulator.close()
     }
   })
-  it("a failed job retried: its new attempt is a new Run message (not deduplicated), creates == segments + 1", async () => {
+  it("a failed job retried, then a segment regenerated: each is a new Run message (not deduplicated), one create each", async () => {
     const emulator = await Emulator.start({
       render: { secondsPerVideoSecond: 0.05, fixedSeconds: 0.3 },
       models: { tiny: { seconds: ["2", "4"], sizes: ["320x180"] } }
@@ -157,6 +157,19 @@ describe("longsora serve --database: several runners", { timeout: 180_000 }, () 
       const done = await settled()
       expect([done.status, done.error]).toEqual(["completed", null])
       expect(emulator.stats().creates).toBe(3)
+
+      // A regenerate is a new attempt as well: the job runs again, segment 2 once more.
+      const regenerated = await fetch(`${runner.baseURL}/videos/${video.id}/regenerate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ segment: 2 })
+      })
+      expect(regenerated.status).toBe(200)
+      const redone = await ServeProcess.until(async () => {
+        const state = await client.videos.retrieve(video.id)
+        return state.status === "completed" && emulator.stats().creates === 4 ? state : undefined
+      }, 30_000)
+      expect(redone.error).toBeNull()
     } finally {
       await runner.stop()
       await emulator.close()
