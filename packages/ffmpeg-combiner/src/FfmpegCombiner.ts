@@ -14,7 +14,7 @@ import * as Conform from "./Conform.ts"
 import * as FfmpegBinary from "./FfmpegBinary.ts"
 import * as ChooseJoin from "./internal/join/ChooseJoin.ts"
 import { type Method, outputSeconds } from "./internal/join/JoinContext.ts"
-import { cuttableByCopy, readSegments, writeJoin } from "./internal/mp4/index.ts"
+import { cuttableByCopy, readMovie, readSegments, writeJoin } from "./internal/mp4/index.ts"
 import { run } from "./internal/process.ts"
 import * as Preparation from "./Preparation.ts"
 import * as Probe from "./Probe.ts"
@@ -96,15 +96,21 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }, Effect.scoped)
 
   /**
-   * Probes a later segment (and, for a cut, encodes its smart-cut head) now, so the join finds them done. A segment
-   * whose cut is a plain copy needs nothing: the join reads its header in a millisecond.
+   * Whether the join will copy `segment` in-process, reading its header in a millisecond, so there is nothing to
+   * prepare: a cut whose first frame can be dropped by copying, or a `keep` of a segment whose header reads.
+   */
+  const copiesInProcess = async (segment: string, transition: Transition.Transition): Promise<boolean> => {
+    if (!ChooseJoin.triesInProcessCopy(transition, options)) return false
+    if (transition._tag === "Cut") return cuttableByCopy(segment)
+    return (await readMovie(segment)) !== undefined
+  }
+
+  /**
+   * Probes a later segment (and, for a cut, encodes its smart-cut head) now, so the join finds them done; nothing
+   * for a segment the join copies in-process.
    */
   const prepare = (segment: string, transition: Transition.Transition) =>
-    Effect.promise(() =>
-      transition._tag === "Cut" && !options.alwaysReencode
-        ? cuttableByCopy(NodePath.resolve(segment))
-        : Promise.resolve(false)
-    ).pipe(
+    Effect.promise(() => copiesInProcess(NodePath.resolve(segment), transition)).pipe(
       Effect.flatMap((copyable) => (copyable ? Effect.void : prepareForFfmpeg(segment, transition))),
       Effect.ignore
     )
