@@ -134,19 +134,24 @@ const remove = (options: Options) =>
     return json({ id: job.id, object: "video.deleted", deleted: true })
   })
 
-const retryFields = ["recreate_lost"]
+/** A body field outside `accepted` is a 400 naming it and what is accepted. */
+const onlyFields = (fields: Record<string, unknown>, accepted: ReadonlyArray<string>) => {
+  const unknown = Object.keys(fields).find((key) => !accepted.includes(key))
+  return unknown === undefined
+    ? Effect.void
+    : Effect.fail(
+        invalidRequest(
+          `Unknown parameter: '${unknown}'. Accepted: ${accepted.join(", ")}.`,
+          unknown,
+          "unknown_parameter"
+        )
+      )
+}
 
 /** A retry's options: `recreate_lost`, a boolean (default false); nothing else. */
 const retryOptions = (fields: Record<string, unknown>) =>
   Effect.gen(function* () {
-    const unknown = Object.keys(fields).find((key) => !retryFields.includes(key))
-    if (unknown !== undefined) {
-      return yield* invalidRequest(
-        `Unknown parameter: '${unknown}'. Accepted: ${retryFields.join(", ")}.`,
-        unknown,
-        "unknown_parameter"
-      )
-    }
+    yield* onlyFields(fields, ["recreate_lost"])
     const recreateLost = fields.recreate_lost ?? false
     if (typeof recreateLost !== "boolean") {
       return yield* invalidRequest(
@@ -168,19 +173,10 @@ const retry = (options: Options) =>
     return json(VideoObject.of(queued))
   })
 
-const regenerateFields = ["segment", "prompt"]
-
 /** A regenerate's body: `segment`, a whole number from 1 (required), and `prompt`, text (optional); nothing else. */
 const regenerateOptions = (fields: Record<string, unknown>) =>
   Effect.gen(function* () {
-    const unknown = Object.keys(fields).find((key) => !regenerateFields.includes(key))
-    if (unknown !== undefined) {
-      return yield* invalidRequest(
-        `Unknown parameter: '${unknown}'. Accepted: ${regenerateFields.join(", ")}.`,
-        unknown,
-        "unknown_parameter"
-      )
-    }
+    yield* onlyFields(fields, ["segment", "prompt"])
     const { segment, prompt } = fields
     if (segment === undefined) {
       return yield* invalidRequest(
