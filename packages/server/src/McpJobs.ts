@@ -223,7 +223,7 @@ export const make = (options: Options, services: Context.Context<Services>): Run
 
   /**
    * Makes one segment of a finished job again: the segments are set aside in the job's directory
-   * (earlier versions kept), and the job runs again as a resumed run, so a restart finishes it.
+   * (the jobs replaced listed in the manifest's `versions`), and the job runs again as a resumed run, so a restart finishes it.
    */
   const regenerate = Effect.fnUntraced(function* (params: ToolParams.RegenerateParams) {
     const caller = yield* principal
@@ -241,7 +241,7 @@ export const make = (options: Options, services: Context.Context<Services>): Run
     ).pipe(Effect.provideContext(services))
     const lead =
       `${preview.resuming ? "Finishing an interrupted regenerate: making" : "Making"} segment ${preview.segments.join(", ")} ` +
-      `again (${preview.seconds} s, estimated ${Requests.usd(preview.estimatedCostUsd)}); earlier versions are kept.`
+      `again (${preview.seconds} s, estimated ${Requests.usd(preview.estimatedCostUsd)}); the jobs replaced stay listed in the run's versions.`
     return reply(queued, lead, {
       regenerating: preview.segments,
       seconds: preview.seconds,
