@@ -9,6 +9,7 @@ import {
   dataUrl,
   doStart,
   doStatus,
+  fetchBytes,
   loopbackDownload,
   picture,
   pollUntilDone,
@@ -59,10 +60,7 @@ describe("xAI video dialect through @ai-sdk/xai", { timeout: 60_000 }, () => {
 
   it("text-to-video, portrait, the default 480p: 480x854; 1080p on grok-imagine-video-1.5", async () => {
     const portrait = await doStart(grok(), { prompt: "rain on a window", duration: 2, aspectRatio: "9:16" })
-    const portraitClip = await tempFile(
-      await (await fetch(await pollUntilDone(grok(), portrait.operation))).bytes(),
-      "mp4"
-    )
+    const portraitClip = await tempFile(await fetchBytes(await pollUntilDone(grok(), portrait.operation)), "mp4")
     expect((await videoShape(portraitClip)).size).toBe("480x854")
     const full = await doStart(grok("grok-imagine-video-1.5"), {
       prompt: "a city at dusk",
@@ -70,7 +68,7 @@ describe("xAI video dialect through @ai-sdk/xai", { timeout: 60_000 }, () => {
       resolution: "1920x1080"
     })
     const url = await pollUntilDone(grok("grok-imagine-video-1.5"), full.operation)
-    expect((await videoShape(await tempFile(await (await fetch(url)).bytes(), "mp4"))).size).toBe("1920x1080")
+    expect((await videoShape(await tempFile(await fetchBytes(url), "mp4"))).size).toBe("1920x1080")
   })
 
   it("wire: {request_id}, pending while rendering, done with a downloadable URL (Range too) at the image's shape", async () => {
@@ -142,6 +140,26 @@ describe("xAI video dialect through @ai-sdk/xai", { timeout: 60_000 }, () => {
     expect(status.status === "error" ? status.error : "").toMatch(/^Video generation failed: .*internal error/)
     const raw = await (await api(`/videos/${(operation as { requestId: string }).requestId}`)).json()
     expect(raw).toMatchObject({ status: "failed", error: { code: "internal_error" } })
+  })
+
+  it("request faults: 429 with retry-after and 5xx create nothing; a lost answer's job counts once; expire-result's URL is 404", async () => {
+    const before = xaiStarts()
+    emu().setFaults({ rateLimit: { count: 1, retryAfterMs: 2000 } })
+    const limited = await failure(doStart(grok(), { prompt: "p", duration: 1 }))
+    expect([limited.statusCode, limited.isRetryable, limited.responseHeaders?.["retry-after"]]).toEqual([
+      429,
+      true,
+      "2"
+    ])
+    emu().setFaults({ serverErrors: { count: 1, status: 503 } })
+    expect((await failure(doStart(grok(), { prompt: "p", duration: 1 }))).statusCode).toBe(503)
+    expect(xaiStarts()).toBe(before)
+    emu().setFaults({ loseCreateResponse: { count: 1 }, stuck: { count: 1 } })
+    await expect(doStart(grok(), { prompt: "lost", duration: 1 })).rejects.toThrow()
+    expect(xaiStarts()).toBe(before + 1)
+    emu().setFaults({ expireResult: { count: 1 } })
+    const { operation } = await doStart(grok(), { prompt: "late", duration: 1 })
+    expect((await fetch(await pollUntilDone(grok(), operation))).status).toBe(404)
   })
 
   it("refusals in xAI's envelope create nothing: unknown model, duration, resolution, keys, extensions", async () => {
