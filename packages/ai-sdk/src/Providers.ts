@@ -113,7 +113,8 @@ export const providers: ReadonlyArray<ProviderInfo> = [
     keyEnv: ["XAI_API_KEY"],
     baseUrlEnv: "XAI_BASE_URL",
     defaultBaseURL: "https://api.x.ai/v1",
-    emulatorPath: undefined,
+    // Its video API only (Grok Imagine); language models offline get the emulator's xAI 404.
+    emulatorPath: "/xai/v1",
     video: true,
     language: true
   }),

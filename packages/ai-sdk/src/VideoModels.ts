@@ -214,6 +214,8 @@ export const builtIn: ReadonlyArray<ModelEntry> = [
     audio: "always",
     maxPromptLength: 4_000,
     maxConcurrentJobs: 2,
+    // @ai-sdk/xai maps only landscape sizes to a resolution: 720x1280 would go without one, at xAI's default.
+    wire: { resolution: "height-p" },
     sources: {
       clipLengths: "[3P] docs.apiyi.com (official xAI channel) and proxyapi.ru: 1–15 s",
       sizes: "[3P] docs.apiyi.com: 480p / 720p; @ai-sdk/xai maps 1280x720 → 720p, 854x480 → 480p",
@@ -240,6 +242,8 @@ export const builtIn: ReadonlyArray<ModelEntry> = [
     audio: "always",
     maxPromptLength: 4_000,
     maxConcurrentJobs: 2,
+    // @ai-sdk/xai maps only landscape sizes to a resolution: 720x1280 would go without one, at xAI's default.
+    wire: { resolution: "height-p" },
     sources: {
       clipLengths: "[3P] inference.sh xai/grok-imagine-video-1-5: 1–15 s",
       sizes: "[3P] inference.sh: 480p, 720p, 1080p",

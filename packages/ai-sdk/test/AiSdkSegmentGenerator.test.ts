@@ -1,6 +1,6 @@
 /**
- * The AI SDK generator through the unmodified `@ai-sdk/google` and `@ai-sdk/fal` against the
- * emulator's Gemini and fal dialects: real clips, the operation as the recorded job id, resume by
+ * The AI SDK generator through the unmodified `@ai-sdk/google`, `@ai-sdk/fal` and `@ai-sdk/xai`
+ * against the emulator's Gemini, fal and xAI dialects: real clips, the operation as the recorded job id, resume by
  * a new generator (a new process's), and every fault counted in starts: none is paid twice.
  */
 
@@ -18,6 +18,7 @@ import { emulator, ffprobe, picture, run, tempDir, viaEmulator } from "./helpers
 
 const VEO = "google:veo-3.1-generate-preview"
 const KLING = "fal:kling-video/v2.1/pro/image-to-video"
+const GROK = "xai:grok-imagine-video"
 
 const generator = (options: AiSdkSegmentGenerator.Options) => AiSdkSegmentGenerator.make(options)
 
@@ -154,6 +155,58 @@ describe("AiSdkSegmentGenerator", { timeout: 60_000 }, () => {
       )
       assert.strictEqual(clip.jobId, job.id)
       assert.strictEqual(emu.stats().createsByDialect.fal, 1)
+    })
+  )
+
+  it.live("Grok Imagine over xAI's API: one start, {requestId} as the job id, a real portrait 720p clip", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const reference = yield* picture(dir, "720x1280")
+      const g = yield* generator(viaEmulator(emu))
+      const job = yield* g.submit(spec(GROK, { reference, seconds: 2, size: "720x1280" }))
+      const decoded = JobId.decode(job.id)
+      assert.strictEqual(decoded?.model, GROK)
+      const operation = decoded && "operation" in decoded ? decoded.operation : undefined
+      assert.deepStrictEqual(Object.keys(operation ?? {}), ["requestId"])
+      assert.notInclude(job.id, emu.apiKey)
+      const clip = yield* g.complete(job, join(dir, "segment_01.mp4"))
+      const video = (yield* ffprobe(clip.path)).streams.find((s) => s.codec_type === "video")
+      assert.deepStrictEqual([video?.width, video?.height], [720, 1280])
+      assert.strictEqual(emu.stats().createsByDialect.xai, 1)
+    })
+  )
+
+  it.live("Grok Imagine: a new generator (a rerun) polls the recorded request instead of starting again", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator()
+      const dir = yield* tempDir
+      const job = yield* Effect.flatMap(generator(viaEmulator(emu)), (g) =>
+        g.submit(spec(GROK, { seconds: 1, size: "854x480" }))
+      )
+      const clip = yield* Effect.flatMap(generator(viaEmulator(emu)), (g) =>
+        g.complete(job, join(dir, "segment_01.mp4"))
+      )
+      assert.strictEqual(clip.jobId, job.id)
+      assert.strictEqual(emu.stats().createsByDialect.xai, 1)
+    })
+  )
+
+  it.live("Grok Imagine: a moderated clip is a moderation failure, a failed request a failed one; one start each", () =>
+    Effect.gen(function* () {
+      const emu = yield* emulator({ faults: { moderation: { count: 1 } } })
+      const dir = yield* tempDir
+      const g = yield* generator(viaEmulator(emu))
+      const moderated = yield* g.submit(spec(GROK, { seconds: 1, size: "854x480" }))
+      const withheld = yield* Effect.flip(g.complete(moderated, join(dir, "segment_01.mp4")))
+      assert.strictEqual(withheld.kind, "moderation", withheld.message)
+      assert.include(withheld.message, "content policy violation")
+      emu.setFaults({ failOperation: { count: 1 } })
+      const failing = yield* g.submit(spec(GROK, { segment: 2, seconds: 1, size: "854x480" }))
+      const failed = yield* Effect.flip(g.complete(failing, join(dir, "segment_02.mp4")))
+      assert.strictEqual(failed.kind, "failed", failed.message)
+      assert.strictEqual(failed.jobId, failing.id)
+      assert.strictEqual(emu.stats().createsByDialect.xai, 2)
     })
   )
 

@@ -53,11 +53,12 @@ export const fastPolling = {
   timeoutMs: 30_000
 }
 
-/** Generator options pointing Google and fal at the emulator. */
+/** Generator options pointing Google, fal and xAI at the emulator. */
 export const viaEmulator = (emu: Emulator.RunningEmulator): AiSdkSegmentGenerator.Options => ({
   connections: {
     google: { apiKey: Redacted.make(emu.apiKey), baseURL: emu.geminiBaseURL },
-    fal: { apiKey: Redacted.make(emu.apiKey), baseURL: emu.falQueueURL }
+    fal: { apiKey: Redacted.make(emu.apiKey), baseURL: emu.falQueueURL },
+    xai: { apiKey: Redacted.make(emu.apiKey), baseURL: emu.xaiBaseURL }
   },
   polling: fastPolling,
   retry: { baseDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 100 }

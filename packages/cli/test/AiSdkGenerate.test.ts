@@ -1,6 +1,6 @@
 /**
  * `longsora generate` with provider-prefixed models, as real processes through the real AI SDK
- * provider packages: `--offline` (the embedded emulator's Gemini and fal dialects), the providers'
+ * provider packages: `--offline` (the embedded emulator's Gemini, fal and xAI dialects), the providers'
  * own key and base-URL env vars pointed at an emulator the test owns, and a run killed with
  * SIGKILL mid-way that the next run finishes by polling the recorded operation (one start per segment).
  */
@@ -32,6 +32,7 @@ afterAll(async () => {
 const prompt = "A paper boat sails down a rain-soaked street."
 const VEO = "google:veo-3.1-generate-preview"
 const WAN = "fal:wan-25-preview/image-to-video"
+const GROK = "xai:grok-imagine-video"
 
 const tagsOf = (stdout: string) =>
   stdout
@@ -97,6 +98,27 @@ describe("longsora generate with AI SDK models", { timeout: 240_000 }, () => {
       joinMethod: "crossfade"
     })
     expect(existsSync(join(output, "output.mp4"))).toBe(true)
+  })
+
+  it("--offline with Grok Imagine: 2 segments through @ai-sdk/xai, joined, one start each", async () => {
+    const output = join(dir, "grok-offline")
+    const result = await CliProcess.run(
+      [
+        ...["generate", prompt, "--model", GROK, "--seconds", "4", "--segments", "2"],
+        ...["--offline", "--output", output, "--json"]
+      ],
+      { env: CliProcess.baseEnv() }
+    )
+    expect(result.code, result.stderr).toBe(0)
+    // Grok's first frame only conditions the clip, so the join crossfades (and overlaps) the segments.
+    expect(tagsOf(result.stdout).at(-1)).toMatchObject({
+      _tag: "Result",
+      durations: [2, 2],
+      size: "1280x720",
+      joinMethod: "crossfade"
+    })
+    expect(duration(join(output, "output.mp4"))).toBeGreaterThan(3)
+    expect((await Emulator.readDataDir(join(output, ".longsora", "emulator"))).creates).toBe(2)
   })
 
   it("the providers' own key and base-URL env vars reach an emulator started separately", async () => {

@@ -1,5 +1,5 @@
 /**
- * The models the Gemini and fal dialects accept, with the limits the vendors publish: allowed
+ * The models the Gemini, fal and xAI dialects accept, with the limits the vendors publish: allowed
  * clip lengths, resolutions and aspect ratios, the request fields each fal model reads, and how a
  * model uses the start image. Sources per entry; the README lists them. Override or extend with
  * `EmulatorOptions.veoModels` / `EmulatorOptions.falModels`.
@@ -81,6 +81,46 @@ export const defaultFalModels: Readonly<Record<string, FalModel>> = {
     resolutions: { "768P": 768, "512P": 512 },
     endFrameField: "end_image_url",
     firstFrame: "exact"
+  }
+}
+
+/** A Grok Imagine video model served over xAI's API (`POST /videos/generations`). */
+export interface XaiModel {
+  /** Whole seconds `duration` may be, inclusive, and the default. */
+  readonly minSeconds: number
+  readonly maxSeconds: number
+  readonly defaultSeconds: number
+  /** `resolution` values → picture height (the short side); `defaultResolution` is used without one. */
+  readonly resolutions: Readonly<Record<string, number>>
+  readonly defaultResolution: string
+  /** `aspect_ratio` values; without one a clip follows its start image, else the first (16:9). */
+  readonly aspectRatios: ReadonlyArray<string>
+}
+
+const grokAspectRatios = ["16:9", "1:1", "9:16", "4:3", "3:4", "3:2", "2:3"]
+
+/**
+ * Grok Imagine as `@ai-sdk/xai` sends it and LongSora's table (packages/ai-sdk VideoModels.ts)
+ * declares it: 1–15 s (xAI's schema as Comfy Router republishes it: default 8 s, aspect ratios
+ * 1:1…2:3, default 16:9), 480p/720p, and 1080p on 1.5 only (the package warns that
+ * `grok-imagine-video` has no 1080p). The 480p default is [UNVERIFIED].
+ */
+export const defaultXaiModels: Readonly<Record<string, XaiModel>> = {
+  "grok-imagine-video": {
+    minSeconds: 1,
+    maxSeconds: 15,
+    defaultSeconds: 8,
+    resolutions: { "480p": 480, "720p": 720 },
+    defaultResolution: "480p",
+    aspectRatios: grokAspectRatios
+  },
+  "grok-imagine-video-1.5": {
+    minSeconds: 1,
+    maxSeconds: 15,
+    defaultSeconds: 8,
+    resolutions: { "480p": 480, "720p": 720, "1080p": 1080 },
+    defaultResolution: "480p",
+    aspectRatios: grokAspectRatios
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The vendor dialects beside the OpenAI API: Google's Gemini API (Veo long-running operations,
- * under `/v1beta`) and fal's queue (under `/fal`). Each dialect brings its routes, its auth and
+ * under `/v1beta`), fal's queue (under `/fal`) and xAI's video API (Grok Imagine, under `/xai/v1`). Each dialect brings its routes, its auth and
  * its error envelope; this module dispatches to them, applies the request-level faults in the
  * dialect's own shape, and starts jobs on the shared VideoStore (so renders, lifecycle, expiry and
  * `stats()` are the ones the OpenAI API has).
@@ -11,15 +11,18 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { join } from "node:path"
 import { Data } from "effect"
 import type { App, RequestContext } from "./AppContext.ts"
-import type { FalImageApp, FalModel, GeminiImageModel, VeoModel } from "./DialectModels.ts"
+import type { FalImageApp, FalModel, GeminiImageModel, VeoModel, XaiModel } from "./DialectModels.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import type { RequestCounters } from "./Http.ts"
 import { sendJson } from "./HttpIo.ts"
 import type { NewJob, VideoObject } from "./VideoStore.ts"
 
-export type DialectName = "gemini" | "fal"
+export type DialectName = "gemini" | "fal" | "xai"
 
-/** An error in a dialect's own envelope (Google's `{error:{code,message,status}}`, fal's `{detail}`). */
+/** The dialects that make images (each one billed). */
+export type ImageDialect = "gemini" | "fal"
+
+/** An error in a dialect's own envelope (Google's `{error:{code,message,status}}`, fal's `{detail}`, xAI's `{code,error}`). */
 export class DialectError extends Data.TaggedError("DialectError")<{
   readonly status: number
   readonly body: unknown
@@ -28,15 +31,16 @@ export class DialectError extends Data.TaggedError("DialectError")<{
 
 /** Per-emulator state of the dialects: start counts and the faults that outlive the start request. */
 export class DialectState {
-  readonly creates: Record<DialectName, number> = { gemini: 0, fal: 0 }
+  readonly creates: Record<DialectName, number> = { gemini: 0, fal: 0, xai: 0 }
   /** Images made (each one billed by the vendor), per dialect. */
-  readonly images: Record<DialectName, number> = { gemini: 0, fal: 0 }
+  readonly images: Record<ImageDialect, number> = { gemini: 0, fal: 0 }
   /** Jobs whose failure is a generation failure (the `fail-operation` fault), not moderation. */
   readonly failing = new Set<string>()
   /** Jobs whose result URL is already expired (the `expire-result` fault). */
   readonly expired = new Set<string>()
   readonly veoModels: Readonly<Record<string, VeoModel>>
   readonly falModels: Readonly<Record<string, FalModel>>
+  readonly xaiModels: Readonly<Record<string, XaiModel>>
   readonly geminiImageModels: Readonly<Record<string, GeminiImageModel>>
   readonly falImageApps: Readonly<Record<string, FalImageApp>>
   /** Where made images are kept for their URLs (fal serves them from a URL, Gemini inline). */
@@ -47,6 +51,7 @@ export class DialectState {
   constructor(options: {
     readonly veoModels: Readonly<Record<string, VeoModel>>
     readonly falModels: Readonly<Record<string, FalModel>>
+    readonly xaiModels: Readonly<Record<string, XaiModel>>
     readonly geminiImageModels: Readonly<Record<string, GeminiImageModel>>
     readonly falImageApps: Readonly<Record<string, FalImageApp>>
     readonly imageDir: string
@@ -54,6 +59,7 @@ export class DialectState {
   }) {
     this.veoModels = options.veoModels
     this.falModels = options.falModels
+    this.xaiModels = options.xaiModels
     this.geminiImageModels = options.geminiImageModels
     this.falImageApps = options.falImageApps
     this.imageDir = options.imageDir
@@ -174,7 +180,7 @@ export const startJob = async (
  */
 export const keepImage = async (
   ctx: RequestContext,
-  dialect: DialectName,
+  dialect: ImageDialect,
   bytes: Buffer,
   format: "png" | "jpeg"
 ): Promise<string> => {

@@ -16,10 +16,12 @@ import {
   defaultFalModels,
   defaultGeminiImageModels,
   defaultVeoModels,
+  defaultXaiModels,
   type FalImageApp,
   type FalModel,
   type GeminiImageModel,
-  type VeoModel
+  type VeoModel,
+  type XaiModel
 } from "./DialectModels.ts"
 import { DialectState } from "./Dialects.ts"
 import { FAL_QUEUE_ORIGIN, falFetch, QUEUE_PATH } from "./FalApi.ts"
@@ -32,6 +34,7 @@ import { imagesDir, type JobStat } from "./JobRecords.ts"
 import { defaultLimits, defaultTimeouts, type Limits, type Timeouts } from "./Limits.ts"
 import { defaultModels, type ModelSpec, withExtendedSeconds } from "./Models.ts"
 import { VideoStore } from "./VideoStore.ts"
+import { API_PATH as XAI_API_PATH } from "./XaiApi.ts"
 
 export { type DataDirStats, readDataDir } from "./JobRecords.ts"
 export type { Limits, Timeouts } from "./Limits.ts"
@@ -79,6 +82,8 @@ export interface EmulatorOptions {
   readonly veoModels?: Readonly<Record<string, VeoModel>>
   /** Extra or replacement fal apps for the fal dialect (`/fal/queue`), keyed by app id. */
   readonly falModels?: Readonly<Record<string, FalModel>>
+  /** Extra or replacement Grok Imagine models for the xAI dialect (`/xai/v1`), keyed by model id. */
+  readonly xaiModels?: Readonly<Record<string, XaiModel>>
   /** Extra or replacement image models for the Gemini dialect (`models/{id}:generateContent`). */
   readonly geminiImageModels?: Readonly<Record<string, GeminiImageModel>>
   /** Extra or replacement fal image apps on the synchronous endpoint (`/fal/run/{app}`). */
@@ -92,11 +97,16 @@ export interface EmulatorOptions {
 }
 
 export interface EmulatorStats {
-  /** Jobs created by this process, by every protocol: OpenAI creates and remixes, Gemini and fal starts. */
+  /** Jobs created by this process, by every protocol: OpenAI creates and remixes, Gemini, fal and xAI starts. */
   readonly creates: number
   /** Jobs ever created in the data directory, by this process and every earlier one (deleted ones included). */
   readonly totalCreates: number
-  readonly createsByDialect: { readonly openai: number; readonly gemini: number; readonly fal: number }
+  readonly createsByDialect: {
+    readonly openai: number
+    readonly gemini: number
+    readonly fal: number
+    readonly xai: number
+  }
   /**
    * Images made by this process, each one billed at the vendor: through the OpenAI Images API
    * (`generations`, `edits`), Gemini image models and fal image apps; `total` is their sum.
@@ -125,6 +135,8 @@ export interface RunningEmulator {
   readonly falQueueURL: string
   /** A fetch sending `https://queue.fal.run/…` here: `createFal({ fetch })`. */
   readonly falFetch: typeof fetch
+  /** e.g. `http://127.0.0.1:4010/xai/v1`: stands for `https://api.x.ai/v1`, `createXai({ baseURL })`. */
+  readonly xaiBaseURL: string
   /** e.g. `http://127.0.0.1:4010/fal/run`: stands for `https://fal.run` (fal's image apps), `createFal({ baseURL })`. */
   readonly falRunURL: string
   close(): Promise<void>
@@ -168,6 +180,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
   const dialects = new DialectState({
     veoModels: { ...defaultVeoModels, ...options.veoModels },
     falModels: { ...defaultFalModels, ...options.falModels },
+    xaiModels: { ...defaultXaiModels, ...options.xaiModels },
     geminiImageModels: { ...defaultGeminiImageModels, ...options.geminiImageModels },
     falImageApps: { ...defaultFalImageApps, ...options.falImageApps },
     imageDir: imagesDir(dataDir),
@@ -213,6 +226,7 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
     falQueueURL: `${origin}${QUEUE_PATH}`,
     falFetch: falFetch(`${origin}${QUEUE_PATH}`, dialects.falQueueOrigin),
     falRunURL: `${origin}${RUN_PATH}`,
+    xaiBaseURL: `${origin}${XAI_API_PATH}`,
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -229,9 +243,8 @@ export const start = async (options: EmulatorOptions = {}): Promise<RunningEmula
       creates: app.creates,
       totalCreates: store.totalCreates(),
       createsByDialect: {
-        openai: app.creates - dialects.creates.gemini - dialects.creates.fal,
-        gemini: dialects.creates.gemini,
-        fal: dialects.creates.fal
+        openai: app.creates - dialects.creates.gemini - dialects.creates.fal - dialects.creates.xai,
+        ...dialects.creates
       },
       images: {
         total: images.generations + images.edits + dialects.images.gemini + dialects.images.fal,
@@ -257,6 +270,7 @@ export class EmulatorServer extends Context.Service<
     readonly falQueueURL: string
     readonly falFetch: typeof fetch
     readonly falRunURL: string
+    readonly xaiBaseURL: string
     readonly stats: () => EmulatorStats
     readonly setFaults: (faults: Faults) => void
   }
@@ -281,6 +295,7 @@ export const layer = (options: EmulatorOptions = {}): Layer.Layer<EmulatorServer
           falQueueURL: emu.falQueueURL,
           falFetch: emu.falFetch,
           falRunURL: emu.falRunURL,
+          xaiBaseURL: emu.xaiBaseURL,
           stats: () => emu.stats(),
           setFaults: (f) => emu.setFaults(f)
         })

@@ -26,14 +26,14 @@ const serve = Effect.fnUntraced(function* (parsed: Flags.Parsed) {
   // stdout stays one line (the OpenAI base URL) for scripts; the dialects' URLs go to stderr.
   yield* Console.log(emulator.baseURL)
   yield* Console.error(
-    `longsora-emulator: OpenAI ${emulator.baseURL} · Gemini ${emulator.geminiBaseURL} · fal queue ${emulator.falQueueURL} (stands for https://queue.fal.run)`
+    `longsora-emulator: OpenAI ${emulator.baseURL} · Gemini ${emulator.geminiBaseURL} · fal queue ${emulator.falQueueURL} (stands for https://queue.fal.run) · xAI ${emulator.xaiBaseURL}`
   )
   return yield* Effect.never
 }, Effect.scoped)
 
 const command = Command.make("longsora-emulator", Flags.flags, serve).pipe(
   Command.withDescription(
-    `The local OpenAI-compatible emulator (Videos, Responses, Files; Gemini and fal dialects): real MP4s, no key, nothing billed. ${Flags.perRequestFaults}`
+    `The local OpenAI-compatible emulator (Videos, Responses, Files; Gemini, fal and xAI dialects): real MP4s, no key, nothing billed. ${Flags.perRequestFaults}`
   )
 )
 

@@ -19,6 +19,7 @@ import { requestId } from "./Ids.ts"
 import * as ImagesApi from "./ImagesApi.ts"
 import * as ResponsesApi from "./ResponsesApi.ts"
 import * as VideosApi from "./VideosApi.ts"
+import { xai } from "./XaiApi.ts"
 
 type Handler = (ctx: RequestContext) => Promise<void>
 
@@ -55,7 +56,8 @@ const ROUTES: ReadonlyArray<Route> = [
 // The image routes live in their own modules; each dialect's auth, faults and errors apply to them.
 const DIALECTS = [
   { ...gemini, routes: [...gemini.routes, ...GeminiImages.routes] },
-  { ...fal, routes: [...fal.routes, ...FalImages.routes] }
+  { ...fal, routes: [...fal.routes, ...FalImages.routes] },
+  xai
 ]
 
 export interface RequestCounters {
@@ -78,7 +80,7 @@ export const makeHandler =
   (app: App, apiKey: string, counters: RequestCounters) =>
   async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://emulator.local")
-    // Gemini (/v1beta) and fal (/fal) speak their own auth, headers and error shapes.
+    // Gemini (/v1beta), fal (/fal) and xAI (/xai) speak their own auth, headers and error shapes.
     if (await dispatch(DIALECTS, app, apiKey, counters, req, res, url)) return
     res.setHeader("x-request-id", requestId())
     res.setHeader("openai-processing-ms", "1")
