@@ -31,6 +31,8 @@ export interface ProviderInfo {
   readonly fixedOrigins: ReadonlyArray<string>
   /** Where the emulator serves this provider's protocol, relative to its origin; none if it does not. */
   readonly emulatorPath: string | undefined
+  /** The emulator speaks its video API only, not its language models' (xAI's chat). */
+  readonly emulatesVideoOnly: boolean
   readonly video: boolean
   readonly language: boolean
   /** Where the package's image models call, when LongSora drives them (`AiSdkKeyframeGenerator`). */
@@ -46,8 +48,9 @@ export interface ImageEndpoint {
   readonly emulatorPath: string
 }
 
-const provider = (info: Omit<ProviderInfo, "aliases" | "fixedOrigins" | "keyRequired"> & Partial<ProviderInfo>) =>
-  ({ aliases: [], fixedOrigins: [], keyRequired: true, ...info }) as ProviderInfo
+const provider = (
+  info: Omit<ProviderInfo, "aliases" | "fixedOrigins" | "keyRequired" | "emulatesVideoOnly"> & Partial<ProviderInfo>
+) => ({ aliases: [], fixedOrigins: [], keyRequired: true, emulatesVideoOnly: false, ...info }) as ProviderInfo
 
 export const providers: ReadonlyArray<ProviderInfo> = [
   provider({
@@ -113,8 +116,9 @@ export const providers: ReadonlyArray<ProviderInfo> = [
     keyEnv: ["XAI_API_KEY"],
     baseUrlEnv: "XAI_BASE_URL",
     defaultBaseURL: "https://api.x.ai/v1",
-    // Its video API only (Grok Imagine); language models offline get the emulator's xAI 404.
     emulatorPath: "/xai/v1",
+    // Grok Imagine's video API only: a Grok language model is refused offline (`emulatorConnection`).
+    emulatesVideoOnly: true,
     video: true,
     language: true
   }),
@@ -295,25 +299,37 @@ export const instantiate = (
     fetch: makeFetch(info, connection, probe)
   })
 
-/** Settings that point a provider at an emulator running at `origin` (e.g. `http://127.0.0.1:4010`). */
+/** What a run asks of a provider: its video models, or its language models too (planning). */
+export type Use = "video" | "language"
+
+const emulates = (info: ProviderInfo, use: Use) =>
+  info.emulatorPath !== undefined && (use === "video" || (info.language && !info.emulatesVideoOnly))
+
+/**
+ * Settings that point a provider at an emulator running at `origin` (e.g. `http://127.0.0.1:4010`), for its video
+ * models or (`use: "language"`) its language models too.
+ */
 export const emulatorConnection = (
   info: ProviderInfo,
   origin: string,
-  apiKey: string
-): Effect.Effect<Connection, Errors.InvalidRequest> =>
-  info.emulatorPath === undefined
-    ? Effect.fail(
+  apiKey: string,
+  use: Use = "video"
+): Effect.Effect<Connection, Errors.InvalidRequest> => {
+  const kind = use === "video" ? "models" : "language models"
+  return emulates(info, use)
+    ? Effect.succeed({ apiKey: Redacted.make(apiKey), baseURL: `${origin.replace(/\/$/, "")}${info.emulatorPath}` })
+    : Effect.fail(
         new Errors.InvalidRequest({
           field: "--offline",
-          given: `${info.id}: models`,
-          allowed: `models of providers the emulator speaks: ${providers
-            .filter((p) => p.emulatorPath !== undefined)
+          given: `${info.id}: ${kind}`,
+          allowed: `${kind} of providers the emulator speaks: ${providers
+            .filter((p) => emulates(p, use))
             .map((p) => p.id)
             .join(", ")}`,
-          fix: `Run ${info.id}: models online (set ${info.keyEnv[0] ?? "its credentials"}), or pick an emulated provider.`
+          fix: `Run ${info.id}: ${kind} online (set ${info.keyEnv[0] ?? "its credentials"}), or pick an emulated provider.`
         })
       )
-    : Effect.succeed({ apiKey: Redacted.make(apiKey), baseURL: `${origin.replace(/\/$/, "")}${info.emulatorPath}` })
+}
 
 /**
  * Settings that point a provider's image models at an emulator running at `origin`: give them to

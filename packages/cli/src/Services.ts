@@ -40,20 +40,28 @@ export interface Target {
 export const emulatorDataDir = (path: Path.Path, output: string): string =>
   path.join(path.resolve(output), Manifest.directoryName, "emulator")
 
-/** The AI SDK providers a run uses (by its prefixed model ids), or may use (`anyModel`: those the emulator speaks). */
-const aiSdkProviders = (target: Target): ReadonlyArray<Providers.ProviderInfo> =>
+/**
+ * The AI SDK providers a run uses (by its prefixed model ids) and for what, or may use (`anyModel`: the ones the
+ * emulator speaks, for their video models).
+ */
+const aiSdkProviders = (target: Target): ReadonlyArray<readonly [Providers.ProviderInfo, Providers.Use]> =>
   target.anyModel
-    ? Providers.providers.filter((info) => info.emulatorPath !== undefined)
-    : [target.model, target.planModel].flatMap((id) => {
+    ? Providers.providers.filter((info) => info.emulatorPath !== undefined).map((info) => [info, "video"] as const)
+    : (
+        [
+          [target.model, "video"],
+          [target.planModel, "language"]
+        ] as const
+      ).flatMap(([id, use]) => {
         const ref = id === undefined ? undefined : Providers.parseModelId(id)
-        return ref ? [ref.provider] : []
+        return ref ? [[ref.provider, use] as const] : []
       })
 
 /** Every emulated AI SDK provider the run uses, pointed at the emulator. */
 const emulatorConnections = (target: Target, baseURL: string, apiKey: string) =>
-  Effect.forEach(aiSdkProviders(target), (info) =>
+  Effect.forEach(aiSdkProviders(target), ([info, use]) =>
     Effect.map(
-      Providers.emulatorConnection(info, new URL(baseURL).origin, apiKey),
+      Providers.emulatorConnection(info, new URL(baseURL).origin, apiKey, use),
       (connection) => [info.id, connection] as const
     )
   ).pipe(Effect.map((entries) => Object.fromEntries(entries)))

@@ -119,6 +119,18 @@ describe("longsora generate with AI SDK models", { timeout: 240_000 }, () => {
     })
     expect(duration(join(output, "output.mp4"))).toBeGreaterThan(3)
     expect((await Emulator.readDataDir(join(output, ".longsora", "emulator"))).creates).toBe(2)
+
+    // The emulator speaks Grok Imagine's video API, not xAI's chat: planning with Grok offline is refused up front.
+    const planning = await CliProcess.run(
+      [
+        ...["generate", prompt, "--model", GROK, "--plan-model", "xai:grok-4", "--seconds", "4", "--segments", "2"]
+      ].concat(["--offline", "--dry-run", "--output", join(dir, "grok-plan")]),
+      { env: CliProcess.baseEnv() }
+    )
+    expect(planning.code).not.toBe(0)
+    expect(planning.stderr).toContain(
+      "Invalid --offline: xai: language models. Allowed: language models of providers the emulator speaks: google, openai."
+    )
   })
 
   it("the providers' own key and base-URL env vars reach an emulator started separately", async () => {
