@@ -14,7 +14,7 @@ import type { App, RequestContext } from "./AppContext.ts"
 import type { FalImageApp, FalModel, GeminiImageModel, VeoModel, XaiModel } from "./DialectModels.ts"
 import { fromHeader, HEADER } from "./Faults.ts"
 import type { RequestCounters } from "./Http.ts"
-import { sendJson } from "./HttpIo.ts"
+import { readJson, sendFile, sendJson } from "./HttpIo.ts"
 import type { NewJob, VideoObject } from "./VideoStore.ts"
 
 export type DialectName = "gemini" | "fal" | "xai"
@@ -228,4 +228,35 @@ export const findVideo = (app: App, id: string): VideoObject | undefined => {
   } catch {
     return undefined
   }
+}
+
+/**
+ * The request's body as a JSON object, within the emulator's limit; else the dialect's own error for a body that
+ * does not parse (`unparsable`) or is not an object (`notObject`).
+ */
+export const readJsonObject = async (
+  ctx: RequestContext,
+  errors: { readonly unparsable: () => DialectError; readonly notObject: () => DialectError }
+): Promise<Record<string, unknown>> => {
+  let body: unknown
+  try {
+    body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
+  } catch {
+    throw errors.unparsable()
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw errors.notObject()
+  return body as Record<string, unknown>
+}
+
+/**
+ * Sends job `id`'s MP4 (a dialect's result URL), with the download faults; `gone` is the dialect's error for a
+ * clip that is not there (unknown, not rendered yet, or expired).
+ */
+export const sendClip = async (ctx: RequestContext, id: string, gone: () => DialectError): Promise<void> => {
+  const path = findVideo(ctx.app, id) ? mediaOf(ctx.app, id) : "expired"
+  if (path === "expired" || path === "not-ready") throw gone()
+  await sendFile(ctx.req, ctx.res, path, "video/mp4", {
+    dropAfterBytes: ctx.app.faults.dropDownload(ctx.faults),
+    bytesPerSecond: ctx.app.faults.slowDownload(ctx.faults)
+  })
 }

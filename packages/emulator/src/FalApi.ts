@@ -26,9 +26,11 @@ import {
   mediaOf,
   originOf,
   outcomeOf,
+  readJsonObject,
+  sendClip,
   startJob
 } from "./Dialects.ts"
-import { readJson, sendFile, sendJson } from "./HttpIo.ts"
+import { sendJson } from "./HttpIo.ts"
 import type { VideoObject } from "./VideoStore.ts"
 
 export const PREFIX = "/fal"
@@ -143,18 +145,11 @@ const queueUrls = (ctx: RequestContext, app: string, video: VideoObject) => {
 }
 
 /** A fal app's JSON input, refused as FastAPI does (422 with `detail`) when it is not an object. */
-export const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
-  let body: unknown
-  try {
-    body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
-  } catch {
-    throw unprocessable([{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }])
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw unprocessable([{ loc: ["body"], msg: "Input should be a valid dictionary", type: "dict_type" }])
-  }
-  return body as Record<string, unknown>
-}
+export const readBody = (ctx: RequestContext): Promise<Record<string, unknown>> =>
+  readJsonObject(ctx, {
+    unparsable: () => unprocessable([{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }]),
+    notObject: () => unprocessable([{ loc: ["body"], msg: "Input should be a valid dictionary", type: "dict_type" }])
+  })
 
 export const submit = async (ctx: RequestContext): Promise<void> => {
   const app = ctx.params[0] ?? ""
@@ -245,15 +240,8 @@ export const result = async (ctx: RequestContext): Promise<void> => {
 }
 
 /** fal's media URLs need no credentials; an expired one answers 404. */
-export const media = async (ctx: RequestContext): Promise<void> => {
-  const id = `${VIDEO_PREFIX}${ctx.params[0] ?? ""}`
-  const path = findVideo(ctx.app, id) ? mediaOf(ctx.app, id) : "expired"
-  if (path === "expired" || path === "not-ready") throw detail(404, "Not Found")
-  await sendFile(ctx.req, ctx.res, path, "video/mp4", {
-    dropAfterBytes: ctx.app.faults.dropDownload(ctx.faults),
-    bytesPerSecond: ctx.app.faults.slowDownload(ctx.faults)
-  })
-}
+export const media = (ctx: RequestContext): Promise<void> =>
+  sendClip(ctx, `${VIDEO_PREFIX}${ctx.params[0] ?? ""}`, () => detail(404, "Not Found"))
 
 const APP = "([A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*?)"
 const REQUEST = "([A-Za-z0-9-]+)"

@@ -20,9 +20,11 @@ import {
   mediaOf,
   originOf,
   outcomeOf,
+  readJsonObject,
+  sendClip,
   startJob
 } from "./Dialects.ts"
-import { readJson, sendFile, sendJson } from "./HttpIo.ts"
+import { sendJson } from "./HttpIo.ts"
 
 export const PREFIX = "/v1beta"
 const VIDEO_PREFIX = "video_"
@@ -149,17 +151,11 @@ const readParameters = (value: unknown, model: VeoModel, modelId: string): VeoPa
   return { durationSeconds, aspectRatio, resolution }
 }
 
-export const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
-  let body: unknown
-  try {
-    body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
-  } catch {
-    throw invalidArgument("Invalid JSON payload received. Unexpected token.")
-  }
-  const record = asRecord(body)
-  if (!record) throw invalidArgument("Invalid JSON payload received. Expected an object.")
-  return record
-}
+export const readBody = (ctx: RequestContext): Promise<Record<string, unknown>> =>
+  readJsonObject(ctx, {
+    unparsable: () => invalidArgument("Invalid JSON payload received. Unexpected token."),
+    notObject: () => invalidArgument("Invalid JSON payload received. Expected an object.")
+  })
 
 const operationName = (model: string, videoId: string) =>
   `models/${model}/operations/${videoId.slice(VIDEO_PREFIX.length)}`
@@ -296,14 +292,9 @@ export const getOperation = async (ctx: RequestContext): Promise<void> => {
   }
 }
 
-export const download = async (ctx: RequestContext): Promise<void> => {
+export const download = (ctx: RequestContext): Promise<void> => {
   const file = ctx.params[0] ?? ""
-  const media = findVideo(ctx.app, `${VIDEO_PREFIX}${file}`) ? mediaOf(ctx.app, `${VIDEO_PREFIX}${file}`) : "expired"
-  if (media === "expired" || media === "not-ready") throw fileNotFound(file)
-  await sendFile(ctx.req, ctx.res, media, "video/mp4", {
-    dropAfterBytes: ctx.app.faults.dropDownload(ctx.faults),
-    bytesPerSecond: ctx.app.faults.slowDownload(ctx.faults)
-  })
+  return sendClip(ctx, `${VIDEO_PREFIX}${file}`, () => fileNotFound(file))
 }
 
 const ID = "([A-Za-z0-9._-]+)"

@@ -23,9 +23,11 @@ import {
   mediaOf,
   originOf,
   outcomeOf,
+  readJsonObject,
+  sendClip,
   startJob
 } from "./Dialects.ts"
-import { readJson, sendFile, sendJson } from "./HttpIo.ts"
+import { sendJson } from "./HttpIo.ts"
 import type { VideoObject } from "./VideoStore.ts"
 
 export const PREFIX = "/xai"
@@ -138,18 +140,11 @@ const readInput = (body: Record<string, unknown>, model: XaiModel, modelId: stri
   }
 }
 
-const readBody = async (ctx: RequestContext): Promise<Record<string, unknown>> => {
-  let body: unknown
-  try {
-    body = await readJson(ctx.req, ctx.app.limits.maxJsonBytes)
-  } catch {
-    throw invalid("Failed to parse the request body as JSON.")
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw invalid("The request body must be a JSON object.")
-  }
-  return body as Record<string, unknown>
-}
+const readBody = (ctx: RequestContext): Promise<Record<string, unknown>> =>
+  readJsonObject(ctx, {
+    unparsable: () => invalid("Failed to parse the request body as JSON."),
+    notObject: () => invalid("The request body must be a JSON object.")
+  })
 
 export const generate = async (ctx: RequestContext): Promise<void> => {
   const body = await readBody(ctx)
@@ -230,15 +225,10 @@ export const status = async (ctx: RequestContext): Promise<void> => {
 }
 
 /** xAI's video URLs need no credentials; an expired one answers 404. */
-export const media = async (ctx: RequestContext): Promise<void> => {
-  const id = `${VIDEO_PREFIX}${ctx.params[0] ?? ""}`
-  const path = findVideo(ctx.app, id) ? mediaOf(ctx.app, id) : "expired"
-  if (path === "expired" || path === "not-ready") throw xaiError(404, "The video does not exist or has expired.")
-  await sendFile(ctx.req, ctx.res, path, "video/mp4", {
-    dropAfterBytes: ctx.app.faults.dropDownload(ctx.faults),
-    bytesPerSecond: ctx.app.faults.slowDownload(ctx.faults)
-  })
-}
+export const media = (ctx: RequestContext): Promise<void> =>
+  sendClip(ctx, `${VIDEO_PREFIX}${ctx.params[0] ?? ""}`, () =>
+    xaiError(404, "The video does not exist or has expired.")
+  )
 
 const ID = "([A-Za-z0-9-]+)"
 const route = (method: string, path: string, handler: DialectRoute["handler"], authenticated = true): DialectRoute => ({
