@@ -43,13 +43,18 @@ export const classify = (cause: unknown): RetryPolicy.Classified => {
 }
 
 export const classifyCall = (error: CallError) => classify(error.cause)
+/** How much of an error answer's body is kept: enough for the provider's reason, not a whole page. */
+export const ERROR_BODY_CHARS = 300
+
+/** ` <the start of the answer>`, or nothing without one. */
+const bodyStart = (body: string | undefined) => (body ? ` ${body.slice(0, ERROR_BODY_CHARS)}` : "")
+
 /** The failure in words, keys and URL credentials scrubbed, with the start of the provider's answer. */
 export const describe = (cause: unknown, scrub: (text: string) => string): string => {
   if (APICallError.isInstance(cause)) {
-    const body = cause.responseBody ? ` ${cause.responseBody.slice(0, 300)}` : ""
-    return scrub(`${cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""}${cause.message}${body}`)
+    const status = cause.statusCode !== undefined ? `HTTP ${cause.statusCode}: ` : ""
+    return scrub(`${status}${cause.message}${bodyStart(cause.responseBody)}`)
   }
-  if (cause instanceof HttpAnswer)
-    return scrub(`HTTP ${cause.status}: ${cause.message}${cause.body ? ` ${cause.body}` : ""}`)
+  if (cause instanceof HttpAnswer) return scrub(`HTTP ${cause.status}: ${cause.message}${bodyStart(cause.body)}`)
   return cause instanceof Error ? scrub(`${cause.name}: ${cause.message}`) : "unknown error"
 }

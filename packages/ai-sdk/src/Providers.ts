@@ -9,6 +9,7 @@
  */
 import { Errors } from "@longsora/core"
 import { Config, Effect, Option, Redacted } from "effect"
+import { ERROR_BODY_CHARS } from "./ProviderCall.ts"
 
 export interface ProviderInfo {
   /** The prefix in model ids. */
@@ -177,9 +178,6 @@ export interface Answer {
   /** An error answer's first bytes: why it was refused (e.g. fal's `content_policy_violation`), which fal's package drops. */
   readonly body?: string | undefined
 }
-
-/** How much of an error answer's body is kept: enough for the provider's reason, not a whole page. */
-const ERROR_BODY_CHARS = 300
 
 /** What the probing fetch saw, per call id. */
 export type Probe = Map<string, Answer>

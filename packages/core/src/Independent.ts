@@ -4,12 +4,15 @@
  */
 import { Effect, Semaphore } from "effect"
 import { type Chained, type Context, prepareAsFinished } from "./Chain.ts"
+import type * as SegmentRunner from "./SegmentRunner.ts"
 
 export const run = Effect.fnUntraced(function* (context: Context) {
   const { validated, segments } = context
   const { request } = validated
   const slots = yield* Semaphore.make(Math.max(1, request.maxConcurrency ?? validated.capabilities.maxConcurrentJobs))
   const finished = prepareAsFinished(context)
+  const runSegment = (segment: number, run: SegmentRunner.Run) =>
+    slots.withPermit(segments.run(segment, run)).pipe(Effect.tap((outcome) => finished(segment, outcome)))
   const [[plan, others], opening] = yield* Effect.all(
     [
       Effect.flatMap(context.plan, (plan) =>
@@ -17,30 +20,22 @@ export const run = Effect.fnUntraced(function* (context: Context) {
           Effect.forEach(
             plan.segments.slice(1),
             (segment, i) =>
-              slots
-                .withPermit(
-                  segments.run(i + 2, {
-                    prompt: segment.prompt,
-                    promptBy: context.promptBy(i + 2),
-                    lastFrame: request.saveSegments
-                  })
-                )
-                .pipe(Effect.tap((outcome) => finished(i + 2, outcome))),
+              runSegment(i + 2, {
+                prompt: segment.prompt,
+                promptBy: context.promptBy(i + 2),
+                lastFrame: request.saveSegments
+              }),
             { concurrency: "unbounded" }
           ),
           (others) => [plan, others] as const
         )
       ),
-      slots
-        .withPermit(
-          segments.run(1, {
-            prompt: context.firstPrompt,
-            promptBy: "user",
-            reference: context.firstReference,
-            lastFrame: request.saveSegments
-          })
-        )
-        .pipe(Effect.tap((outcome) => finished(1, outcome)))
+      runSegment(1, {
+        prompt: context.firstPrompt,
+        promptBy: "user",
+        reference: context.firstReference,
+        lastFrame: request.saveSegments
+      })
     ],
     { concurrency: 2 }
   )

@@ -102,10 +102,10 @@ const lostCreateMessage = (
   `POST /v1/videos/${run.id}/retry with {"recreate_lost": true} to start it anew (billed again). ` +
   "A retry without recreate_lost stops here again, so nothing is paid twice by guessing."
 
-/** What the client can do about any other failure. */
 /** The error code of a job stopped by a lost create (the one failure a plain retry does not get past). */
 export const lostCreateCode = "segment_create_lost"
 
+/** What the client can do about any other failure. */
 const retryAdvice = (run: FailedRun) =>
   `POST /v1/videos/${run.id}/retry runs the job again: finished segments are reused, only what is missing is made (and paid for).`
 

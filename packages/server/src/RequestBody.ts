@@ -79,6 +79,12 @@ export const nest = (flat: Readonly<Record<string, string | ReadonlyArray<string
   return result
 }
 
+/** A parsed JSON body as its fields; a 400 unless it is an object. */
+const objectFields = (json: unknown) =>
+  typeof json !== "object" || json === null || Array.isArray(json)
+    ? Effect.fail(invalidRequest("The request body must be a JSON object.", null, "invalid_json"))
+    : Effect.succeed(json as Record<string, unknown>)
+
 const readJson = (limits: Limits) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -95,10 +101,7 @@ const readJson = (limits: Limits) =>
             )
       )
     )
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      return yield* invalidRequest("The request body must be a JSON object.", null, "invalid_json")
-    }
-    const body: Body = { fields: json as Record<string, unknown> }
+    const body: Body = { fields: yield* objectFields(json) }
     return body
   })
 
@@ -186,8 +189,5 @@ export const readOptionalJson = (limits: Limits) =>
       catch: () =>
         invalidRequest("We could not parse the JSON body of your request. Send a JSON object.", null, "invalid_json")
     })
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      return yield* invalidRequest("The request body must be a JSON object.", null, "invalid_json")
-    }
-    return json as Record<string, unknown>
+    return yield* objectFields(json)
   })

@@ -16,7 +16,6 @@ export interface PcmFormat {
   readonly bitRate: number
 }
 
-/** Keep only the end of stderr: the reason for a failure is at the end. */
 interface Exit {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
