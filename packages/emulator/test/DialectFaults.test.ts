@@ -4,9 +4,18 @@
  */
 import { createFal } from "@ai-sdk/fal"
 import { createGoogleGenerativeAI } from "@ai-sdk/google"
-import { APICallError, experimental_startVideo as startVideo } from "ai"
+import { experimental_startVideo as startVideo } from "ai"
 import { describe, expect, it } from "vitest"
-import { dataUrl, doStart, doStatus, type Operation, picture, pollUntilDone, type VideoModelV4 } from "./dialects.ts"
+import {
+  dataUrl,
+  doStart,
+  doStatus,
+  failure,
+  type Operation,
+  picture,
+  pollUntilDone,
+  type VideoModelV4
+} from "./dialects.ts"
 import { useEmulator } from "./helpers.ts"
 
 const VEO = "veo-3.1-fast-generate-preview"
@@ -24,14 +33,6 @@ describe("dialect faults", { timeout: 40_000 }, () => {
     providerOptions: { fal: { duration: "5" } }
   })
   const starts = () => emu().stats().createsByDialect
-  const failure = async (p: Promise<unknown>): Promise<APICallError> => {
-    const e = await p.then(
-      () => undefined,
-      (error: unknown) => error
-    )
-    if (!APICallError.isInstance(e)) throw new Error(`expected an APICallError, got ${String(e)}`)
-    return e
-  }
 
   it("429: Gemini's RESOURCE_EXHAUSTED with RetryInfo, fal's with retry-after; retryable, and no job", async () => {
     const before = starts()

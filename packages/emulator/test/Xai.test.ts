@@ -3,12 +3,13 @@
  * xAI dialect, and the wire protocol beneath it; every start counted in `createsByDialect.xai`.
  */
 import { createXai } from "@ai-sdk/xai"
-import { APICallError, experimental_generateVideo as generateVideo } from "ai"
+import { experimental_generateVideo as generateVideo } from "ai"
 import { describe, expect, it } from "vitest"
 import {
   dataUrl,
   doStart,
   doStatus,
+  failure,
   fetchBytes,
   loopbackDownload,
   picture,
@@ -32,14 +33,6 @@ describe("xAI video dialect through @ai-sdk/xai", { timeout: 60_000 }, () => {
       ...init,
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }
     })
-  const failure = async (p: Promise<unknown>): Promise<APICallError> => {
-    const e = await p.then(
-      () => undefined,
-      (error: unknown) => error
-    )
-    if (!APICallError.isInstance(e)) throw new Error(`expected an APICallError, got ${String(e)}`)
-    return e
-  }
 
   it("image-to-video at 720p: a real MP4 of the asked length and size, with sound; one start", async () => {
     const before = xaiStarts()

@@ -1,11 +1,12 @@
 /**
- * Helpers for the Gemini and fal dialect tests: frame-exact comparisons with ffmpeg, a download
+ * Helpers for the dialect tests (Gemini, fal, xAI): frame-exact comparisons with ffmpeg, a download
  * function for `experimental_generateVideo` that may reach the loopback emulator, test pictures.
  */
 import { writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { createGoogleGenerativeAI } from "@ai-sdk/google"
+import { APICallError } from "ai"
 import sharp from "sharp"
 import { ffprobe, run } from "./helpers.ts"
 
@@ -120,3 +121,13 @@ export const pollUntilDone = async (model: VideoModelV4, operation: Operation): 
 
 export const fetchBytes = async (url: string): Promise<Uint8Array> =>
   new Uint8Array(await (await fetch(url)).arrayBuffer())
+
+/** The provider package's `APICallError` that `call` ends in (a test failure if it succeeds or fails otherwise). */
+export const failure = async (call: Promise<unknown>): Promise<APICallError> => {
+  const e = await call.then(
+    () => undefined,
+    (error: unknown) => error
+  )
+  if (!APICallError.isInstance(e)) throw new Error(`expected an APICallError, got ${String(e)}`)
+  return e
+}
